@@ -1,0 +1,126 @@
+/**
+ * The input of BootstrapStackedEtcd, as one JSON object (the Web UI's Start Workflow form takes one value).
+ * Validated inside the workflow before any activity runs, and by the CLI before it starts anything.
+ */
+import { z } from 'zod';
+import { awsSettingsSchema, dnsLabel, hostSchema, stepSelectionSchema } from './shared';
+
+/** The steps of BootstrapStackedEtcd, in order. `onlySteps` and `skipSteps` take these names. */
+export const BOOTSTRAP_STEPS = [
+  'ensure-load-balancer',
+  'prepare-hosts',
+  'init-primary',
+  'wait-target-healthy',
+  'install-cni',
+  'join-control-plane',
+  'join-spare',
+  'join-workers',
+  'verify',
+] as const;
+/** One of {@link BOOTSTRAP_STEPS}. */
+export type BootstrapStepName = (typeof BOOTSTRAP_STEPS)[number];
+
+/** The manifest Calico publishes for clusters up to 50 nodes; the seed applies the Typha variant. */
+export const DEFAULT_CNI_URL = 'https://raw.githubusercontent.com/projectcalico/calico/v3.29.1/manifests/calico.yaml';
+
+const cidr = z
+  .string()
+  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, 'must be an IPv4 CIDR like "192.168.0.0/16"')
+  .refine((v) => {
+    const [ip, bits] = v.split('/');
+    return ip.split('.').every((o) => Number(o) <= 255) && Number(bits) >= 8 && Number(bits) <= 28;
+  }, 'must have octets up to 255 and a prefix length from /8 to /28');
+
+/** Health-check settings of the target group. Cluster API uses 5 s / 2; AWS defaults are 30 s / 5. */
+export const healthCheckSchema = z.strictObject({
+  intervalSeconds: z.number().int().min(5).max(300).default(10),
+  timeoutSeconds: z.number().int().min(2).max(120).default(10),
+  healthyThreshold: z.number().int().min(2).max(10).default(2),
+  unhealthyThreshold: z.number().int().min(2).max(10).default(2),
+});
+/** How the load balancer decides a target is healthy. */
+export type HealthCheckSettings = z.infer<typeof healthCheckSchema>;
+
+const lbName = z
+  .string()
+  .regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/, 'must be 1-32 letters, digits or "-", not starting or ending with "-" (AWS rule)')
+  .refine((n) => !n.startsWith('internal-'), 'must not start with "internal-" (AWS rule)');
+
+/** The API's load balancer: created by kubeha, or an existing one adopted by ARN or name. */
+export const loadBalancerSchema = z.strictObject({
+  name: lbName,
+  scheme: z.literal('internal', { message: 'must be "internal": the API stays inside the VPC (flat network)' }).default('internal'),
+  /** Adopt this existing load balancer instead of creating one. */
+  adopt: z
+    .union([
+      z.strictObject({ arn: z.string().regex(/^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/net\/.+/, 'must be a Network Load Balancer ARN') }),
+      z.strictObject({ name: lbName }),
+    ])
+    .optional(),
+  targetGroup: z
+    .strictObject({
+      name: lbName.optional(),
+      healthCheck: healthCheckSchema.default(healthCheckSchema.parse({})),
+      /** How long a new target may stay `initial` or `unhealthy` before the step fails. */
+      healthyDeadlineSeconds: z.number().int().min(30).max(3600).default(600),
+    })
+    .default({ healthCheck: healthCheckSchema.parse({}), healthyDeadlineSeconds: 600 }),
+});
+/** Load balancer settings. */
+export type LoadBalancerSettings = z.infer<typeof loadBalancerSchema>;
+
+/** Where the CNI manifest comes from: a URL, or a file the worker can read. */
+export const cniSchema = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+    file: z.string().startsWith('/', 'must be an absolute path the worker can read').optional(),
+    rolloutTimeoutSeconds: z.number().int().min(10).max(3600).default(600),
+  })
+  .refine((c) => !(c.url && c.file), { message: 'give either url or file, not both', path: ['file'] });
+
+/** The input of BootstrapStackedEtcd. */
+export const bootstrapStackedEtcdInputSchema = z
+  .strictObject({
+    clusterName: dnsLabel,
+    kubernetesVersion: z.string().regex(/^v?1\.(2[6-9]|3\d)\.\d{1,2}$/, 'must be a Kubernetes version from 1.26 on, like "1.31.2"'),
+    podCidr: cidr.default('192.168.0.0/16'),
+    serviceCidr: cidr.default('10.96.0.0/12'),
+    aws: awsSettingsSchema,
+    loadBalancer: loadBalancerSchema,
+    hosts: z.array(hostSchema).min(1, 'needs at least one host').max(500, 'at most 500 hosts in one run'),
+    cni: cniSchema.default({ rolloutTimeoutSeconds: 600 }),
+    /** How many hosts are prepared or joined at once (workers; control-plane joins are always serial). */
+    parallelism: z.number().int().min(1).max(50).default(5),
+    ...stepSelectionSchema(BOOTSTRAP_STEPS),
+  })
+  .superRefine((input, ctx) => {
+    const seenNames = new Map<string, number>();
+    const seenAddresses = new Map<string, number>();
+    input.hosts.forEach((host, i) => {
+      const nameAt = seenNames.get(host.name);
+      if (nameAt !== undefined) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'name'], message: `duplicates hosts[${nameAt}].name "${host.name}": host names must be unique` });
+      else seenNames.set(host.name, i);
+      const addrAt = seenAddresses.get(host.address);
+      if (addrAt !== undefined) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'address'], message: `duplicates hosts[${addrAt}].address ${host.address}: addresses must be unique` });
+      else seenAddresses.set(host.address, i);
+    });
+    const controlPlanes = input.hosts.filter((h) => h.role === 'control-plane');
+    if (controlPlanes.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'needs at least one host with role "control-plane" (the first one is the primary)' });
+    }
+    const etcdMembers = input.hosts.filter((h) => h.role !== 'worker').length;
+    if (etcdMembers > 7) {
+      ctx.addIssue({ code: 'custom', path: ['hosts'], message: `has ${etcdMembers} control-plane and spare hosts; etcd supports at most 7 voting members` });
+    }
+    if (input.onlySteps && input.skipSteps.some((s) => input.onlySteps?.includes(s))) {
+      ctx.addIssue({ code: 'custom', path: ['skipSteps'], message: 'names a step also listed in onlySteps; choose one' });
+    }
+    if (input.loadBalancer.adopt === undefined && input.aws.subnetIds.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['aws', 'subnetIds'], message: 'needs subnets to create a load balancer' });
+    }
+  });
+
+/** The input as the user writes it (defaults may be left out). */
+export type BootstrapStackedEtcdInput = z.input<typeof bootstrapStackedEtcdInputSchema>;
+/** The input after validation, with every default filled in. */
+export type BootstrapStackedEtcdConfig = z.output<typeof bootstrapStackedEtcdInputSchema>;
