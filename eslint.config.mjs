@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 const nodeBuiltins = ['assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises', 'http', 'https', 'net', 'os', 'path', 'process', 'readline', 'stream', 'timers', 'tls', 'url', 'util', 'worker_threads', 'zlib'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.venv/**', '.kubeha/**', '.cache/**', 'bin/**', 'scripts/**'] },
+  { ignores: ['dist/**', '.out/**', 'dist-*/**', 'node_modules/**', '.venv/**', '.kubeha/**', '.cache/**', 'bin/**', 'scripts/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -12,7 +12,7 @@ import { ApplicationFailure } from '@temporalio/common';
 export const ErrorType = {
   /** A workflow input, webhook body or config file broke a rule. Never retryable. */
   InvalidInput: 'InvalidInput',
-  /** The network or a peer was unreachable (SSH connect, AWS endpoint, API server). Retryable. */
+  /** A host or server was unreachable (SSH connect, API server). Retryable. AWS uses CloudTransient. */
   Unreachable: 'Unreachable',
   /** The SSH host key did not match the pinned fingerprint. Never retryable: someone must look. */
   HostKeyMismatch: 'HostKeyMismatch',

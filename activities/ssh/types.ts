@@ -32,8 +32,13 @@ export interface CommandResult {
 export interface RunOptions {
   /** Cancels the command (the activity's cancellation signal). */
   signal?: AbortSignal;
-  /** Called with output as it streams; activities heartbeat from here. */
+  /** Called with output as it streams, already redacted (`RemoteCommand.redact`); activities heartbeat from here. */
   onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void;
+  /**
+   * Called every few seconds while a command runs, output or not, so an activity running a silent
+   * command still heartbeats (and so still learns about cancellation).
+   */
+  onTick?: () => void;
 }
 
 /** Runs commands and moves files on hosts. Errors are kubeha failures (see common/errors.ts). */

@@ -32,12 +32,14 @@ const cidr = z
   }, 'must have octets up to 255 and a prefix length from /8 to /28');
 
 /** Health-check settings of the target group. Cluster API uses 5 s / 2; AWS defaults are 30 s / 5. */
-export const healthCheckSchema = z.strictObject({
-  intervalSeconds: z.number().int().min(5).max(300).default(10),
-  timeoutSeconds: z.number().int().min(2).max(120).default(10),
-  healthyThreshold: z.number().int().min(2).max(10).default(2),
-  unhealthyThreshold: z.number().int().min(2).max(10).default(2),
-});
+export const healthCheckSchema = z
+  .strictObject({
+    intervalSeconds: z.number().int().min(5).max(300).default(10),
+    timeoutSeconds: z.number().int().min(2).max(120).default(10),
+    healthyThreshold: z.number().int().min(2).max(10).default(2),
+    unhealthyThreshold: z.number().int().min(2).max(10).default(2),
+  })
+  .refine((h) => h.timeoutSeconds <= h.intervalSeconds, { message: 'must not exceed intervalSeconds (AWS rule)', path: ['timeoutSeconds'] });
 /** How the load balancer decides a target is healthy. */
 export type HealthCheckSettings = z.infer<typeof healthCheckSchema>;
 

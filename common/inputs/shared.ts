@@ -76,12 +76,18 @@ export const awsSettingsSchema = z.strictObject({
 /** Where kubeha's AWS calls go. Credentials come from the SDK's default chain, never from the input. */
 export type AwsSettings = z.infer<typeof awsSettingsSchema>;
 
-/** Step selection common to every workflow: run only some, or skip some, by name. */
+/**
+ * Run options common to every workflow: dry run, step selection by name, and what a failed step does
+ * (`wait` holds the run for an operator's `retry` or `abort` signal; `fail` fails the run at once).
+ */
 export function stepSelectionSchema<const T extends readonly [string, ...string[]]>(stepNames: T) {
   const name = z.enum(stepNames);
   return {
     dryRun: z.boolean().default(false),
-    onlySteps: z.array(name).optional(),
+    onlySteps: z.array(name).min(1, 'must name at least one step, or be left out').optional(),
     skipSteps: z.array(name).default([]),
+    onFailure: z.enum(['wait', 'fail']).default('wait'),
+    /** How long a failed step waits for the operator's retry/abort before the run fails. */
+    operatorTimeoutMinutes: z.number().int().min(1).max(10080).default(1440),
   };
 }

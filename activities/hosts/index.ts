@@ -1,0 +1,2 @@
+/** Host activities over SSH; see {@link createHostActivities}. */
+export { createHostActivities, type HostActivityDeps } from './hostActivities';

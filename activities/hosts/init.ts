@@ -1,0 +1,140 @@
+/**
+ * `kubeadmInit`: the first control plane. Asks the cluster whether it already exists before
+ * anything else; init runs at most once, and a second call only makes sure the join credentials
+ * and the admin kubeconfig are in the secret store.
+ */
+import { ErrorType } from '../../common/errors';
+import type { HostSpec } from '../../common/inputs/shared';
+import type { JoinCredentials, KubeadmInitInput, KubeadmInitResult } from '../types';
+import { nodeState } from './cluster';
+import { hostFailure, type HostRunner, outputTail, REMOTE, secretNames, UPLOADED_CERTS_TTL_MS } from './context';
+import { createToken, type Credential, generateCertificateKey, generateToken, readCaCertHash, reusableCertificateKey, reusableToken, storeJoinCredentials, tokenExpiryFrom, uploadCertificates } from './credentials';
+import { alreadySetUp, transientNetwork } from './kubeadmFailures';
+import { renderInitConfig } from './kubeadmConfig';
+import { KubeadmOutputError, parseInitOutput } from './kubeadmOutput';
+
+const INIT_TIMEOUT_MS = 15 * 60_000;
+
+/** Copies admin.conf into the secret store (it is the cluster's truth, so it is always refreshed). */
+async function storeKubeconfig(run: HostRunner, host: HostSpec, clusterName: string): Promise<string> {
+  const kubeconfig = await run.readFile(host, REMOTE.adminConf);
+  if (!kubeconfig) {
+    throw hostFailure({ type: ErrorType.VerificationFailed, host, message: `${REMOTE.adminConf} is missing after init`, retryable: true, hint: 'kubeadm init did not finish writing the kubeconfigs' });
+  }
+  const name = secretNames(clusterName).kubeconfig;
+  await run.secrets.put(name, kubeconfig);
+  return name;
+}
+
+/** The cluster exists: keep or renew the join credentials, and store the kubeconfig. */
+async function ensureCredentials(run: HostRunner, input: KubeadmInitInput): Promise<KubeadmInitResult> {
+  const { host, clusterName } = input;
+  const caHash = await readCaCertHash(run, host);
+  const kubeconfigSecret = await storeKubeconfig(run, host, clusterName);
+  const token: Credential = (await reusableToken(run, host, clusterName)) ?? (await createToken(run, host));
+  const certificateKey: Credential = (await reusableCertificateKey(run, host, clusterName)) ?? (await uploadCertificates(run, host));
+  const join = await storeJoinCredentials(run, clusterName, caHash, token, certificateKey);
+  return { alreadyInitialized: true, join, kubeconfigSecret };
+}
+
+/** What a dry run reports: the names the real run would fill, nothing created. */
+function dryRunResult(run: HostRunner, clusterName: string): KubeadmInitResult {
+  const names = secretNames(clusterName);
+  const now = run.now();
+  const join: JoinCredentials = {
+    caCertHash: '',
+    tokenSecret: names.token,
+    tokenExpiresAt: tokenExpiryFrom(now).toISOString(),
+    certificateKeySecret: names.certificateKey,
+    certificateKeyExpiresAt: new Date(now.getTime() + UPLOADED_CERTS_TTL_MS).toISOString(),
+  };
+  return { alreadyInitialized: false, join, kubeconfigSecret: names.kubeconfig };
+}
+
+/** Runs `kubeadm init` on the primary, or recognises that the cluster already exists. */
+export async function kubeadmInit(run: HostRunner, input: KubeadmInitInput): Promise<KubeadmInitResult> {
+  const { host } = input;
+  const state = await nodeState(run, host, host.name);
+  if (state === 'found') return ensureCredentials(run, input);
+  if (state === 'missing' || (await run.exists(host, REMOTE.adminConf))) {
+    // admin.conf is there but the cluster does not confirm this node: a half-done init or an API still starting.
+    throw hostFailure({
+      type: ErrorType.NotReady,
+      host,
+      message: `${REMOTE.adminConf} exists but the cluster ${state === 'missing' ? 'has no Node ' + host.name : 'does not answer'}`,
+      retryable: true,
+      hint: `wait for the API server (crictl ps | grep kube-apiserver); if an earlier kubeadm init failed half-way and this host holds nothing worth keeping, run \`kubeadm reset -f\` on ${host.name} and retry`,
+    });
+  }
+  if (input.dryRun) return dryRunResult(run, input.clusterName);
+
+  const certificateKey = await generateCertificateKey(run, host);
+  const token = await generateToken(run, host);
+  const secrets = [token, certificateKey];
+  const config = renderInitConfig({
+    clusterName: input.clusterName,
+    nodeName: host.name,
+    advertiseAddress: host.address,
+    controlPlaneEndpoint: input.controlPlaneEndpoint,
+    kubernetesVersion: input.kubernetesVersion,
+    podSubnet: input.podCidr,
+    serviceSubnet: input.serviceCidr,
+    token,
+    certificateKey,
+  });
+  await run.writeSecretConfig(host, REMOTE.initConfig, config);
+  const startedAt = run.now();
+  let result;
+  try {
+    result = await run.run(host, { command: `kubeadm init --config ${REMOTE.initConfig} --upload-certs`, redact: secrets, timeoutMs: INIT_TIMEOUT_MS, label: 'kubeadm init' });
+  } finally {
+    await run.removeFile(host, REMOTE.initConfig);
+  }
+  if (result.exitCode !== 0) {
+    const output = `${result.stdout}\n${result.stderr}`;
+    if (alreadySetUp(output)) {
+      // Another attempt got further than we knew: ask the cluster again rather than trusting preflight.
+      if ((await nodeState(run, host, host.name)) === 'found') return ensureCredentials(run, input);
+      throw hostFailure({
+        type: ErrorType.Conflict,
+        host,
+        message: 'kubeadm init preflight found the host already set up, but the cluster does not answer',
+        retryable: false,
+        hint: `a previous kubeadm init or join left files behind; if ${host.name} holds nothing worth keeping, run \`kubeadm reset -f\` on it and retry the step`,
+        result,
+        secrets,
+      });
+    }
+    const transient = transientNetwork(output);
+    throw hostFailure({
+      type: transient ? ErrorType.CommandTransient : ErrorType.CommandFailed,
+      host,
+      message: `kubeadm init exited ${result.exitCode}`,
+      retryable: transient,
+      hint: `read the output tail; \`journalctl -u kubelet\` on ${host.name} shows why the control plane did not come up. The load balancer target must be registered before init (kubeadm >= 1.34.2 checks the endpoint)`,
+      result,
+      secrets,
+    });
+  }
+
+  let caHash: string;
+  try {
+    const parsed = parseInitOutput(result.stdout);
+    caHash = parsed.caCertHash;
+    if (parsed.worker.token !== undefined && parsed.worker.token !== token) throw new KubeadmOutputError('kubeadm init printed a different token than the one configured');
+    if (parsed.controlPlane?.certificateKey !== undefined && parsed.controlPlane.certificateKey !== certificateKey) {
+      throw new KubeadmOutputError('kubeadm init printed a different certificate key than the one configured');
+    }
+  } catch (err) {
+    throw hostFailure({ type: ErrorType.VerificationFailed, host, message: `kubeadm init succeeded but its output is unexpected: ${(err as Error).message}`, retryable: true, hint: 'the next attempt finds the cluster and renews the credentials', details: { outputTail: outputTail(result, secrets, 5) } });
+  }
+  if ((await readCaCertHash(run, host)) !== caHash) {
+    throw hostFailure({ type: ErrorType.VerificationFailed, host, message: `the CA hash kubeadm init printed does not match ${REMOTE.caCert}`, retryable: false, hint: 'the host\'s PKI changed during init; inspect /etc/kubernetes/pki before retrying' });
+  }
+  const kubeconfigSecret = await storeKubeconfig(run, host, input.clusterName);
+  if ((await nodeState(run, host, host.name)) !== 'found') {
+    throw hostFailure({ type: ErrorType.VerificationFailed, host, message: `kubeadm init finished but Node ${host.name} is not in the cluster`, retryable: true, hint: 'the next attempt checks again and renews the credentials' });
+  }
+  const join = await storeJoinCredentials(run, input.clusterName, caHash, { value: token, expiresAt: tokenExpiryFrom(startedAt) }, { value: certificateKey, expiresAt: new Date(startedAt.getTime() + UPLOADED_CERTS_TTL_MS) });
+  return { alreadyInitialized: false, join, kubeconfigSecret };
+}

@@ -1,0 +1,10 @@
+/**
+ * kubeha's SSH transport: what host activities import.
+ */
+export type { CommandResult, RemoteCommand, RemoteShell, RunOptions } from './types';
+export { createSshShell, commandLabel, type SshShellDeps } from './shell';
+export { activityRunOptions, type ActivityRunSettings, type CommandHeartbeat } from './activityRunOptions';
+export { FileKnownHostsStore, defaultKnownHostsPath, knownHostsEndpoint, type KnownHost, type KnownHostsStore } from './knownHosts';
+export { sshFingerprint } from './fingerprint';
+export { shellQuote } from './quote';
+export type { ShellLogger } from './connections';

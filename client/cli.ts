@@ -1,0 +1,102 @@
+/**
+ * The `kubeha` command line (bin/kubeha.js calls {@link main}).
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { bootstrapCommand } from './commands/bootstrap';
+import { devCommand, startCommand, workerCommand, type DevOptions } from './commands/dev';
+import { statusCommand } from './commands/status';
+import { CliError } from './connection';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('must be a port number from 1 to 65535');
+  return n;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
+  return n;
+}
+
+/** Adds the options `dev` and `start` share. */
+function withLocalStackOptions(command: Command): Command {
+  return command
+    .option('--data-dir <dir>', 'where the dev server keeps its SQLite file and log (default: KUBEHA_DATA_DIR or .kubeha)')
+    .option('--port <port>', 'Temporal frontend (gRPC) port', port, 7233)
+    .option('--ui-port <port>', 'Temporal Web UI port', port, 8233)
+    .option('--no-worker', 'do not run the kubeha worker in this process');
+}
+
+/** Builds the command tree. */
+export function buildProgram(): Command {
+  const program = new Command('kubeha')
+    .description('Durable Temporal workflows for highly available Kubernetes clusters.')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('worker')
+    .description('run the kubeha worker against TEMPORAL_ADDRESS until SIGINT/SIGTERM')
+    .action(() => workerCommand());
+
+  withLocalStackOptions(program.command('dev'))
+    .description('run a local Temporal dev server (with Web UI) and the worker; Ctrl-C stops both')
+    .action((options: DevOptions) => devCommand(options));
+
+  withLocalStackOptions(program.command('start'))
+    .description('what `npm start` runs: everything of `dev`, and how to start a workflow')
+    .action((options: DevOptions) => startCommand(options));
+
+  program
+    .command('bootstrap')
+    .description('validate an input file, start BootstrapStackedEtcd and follow its progress')
+    .requiredOption('-f, --file <input.json>', 'the workflow input (see examples/bootstrap-stacked-etcd.json)')
+    .option('--id <workflowId>', 'workflow id (default: bootstrap-<clusterName>, one open run per cluster)')
+    .option('--no-follow', 'print the links and return once the workflow is started')
+    .action((options: { file: string; id?: string; follow: boolean }) => bootstrapCommand(options));
+
+  program
+    .command('status')
+    .description("show a workflow's state and its progress")
+    .argument('<workflowId>')
+    .option('--json', 'print JSON', false)
+    .option('--query-timeout <seconds>', 'how long to wait for a worker to answer the progress query', seconds, 5)
+    .action((workflowId: string, options: { json: boolean; queryTimeout: number }) =>
+      statusCommand(workflowId, { json: options.json, queryTimeoutSeconds: options.queryTimeout }),
+    );
+
+  return program;
+}
+
+/**
+ * Runs the command line `argv` (as `process.argv`: node, script, arguments). Command-line and
+ * {@link CliError} failures are printed and set `process.exitCode` (2 for bad input or usage, 1 for a
+ * failed operation); other errors propagate.
+ */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander has printed the message (or the help) already.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    throw err;
+  }
+}
+
+// The compiled module also runs directly (`node dist/client/cli.js ...`), the way bin/kubeha.js runs it:
+// that lets a build in another output directory be exercised as a whole command.
+if (require.main === module) {
+  main(process.argv).catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}

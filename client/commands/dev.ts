@@ -1,0 +1,68 @@
+/**
+ * `kubeha dev`, `kubeha start` and `kubeha worker`: run Temporal and the worker on this machine.
+ */
+import path from 'node:path';
+import { temporalSettings } from '../../lib/config';
+import { dataDir } from '../../lib/paths';
+import { connectClient } from '../connection';
+import { devServerService, noticeService, runLocalStack, workerService, type LocalService, type StackContext } from '../localStack';
+import { BOOTSTRAP_WORKFLOW } from './bootstrap';
+
+/** Options of `kubeha dev` and `kubeha start`. */
+export interface DevOptions {
+  /** Default: kubeha's data directory (KUBEHA_DATA_DIR). */
+  dataDir?: string;
+  port: number;
+  uiPort: number;
+  /** Run the worker in this process (default true). */
+  worker: boolean;
+}
+
+function stackContext(): StackContext {
+  return { settings: temporalSettings(), say: (line) => process.stdout.write(`${line}\n`) };
+}
+
+/** The services of `kubeha dev`: the dev server, then the worker. */
+export function devServices(options: DevOptions): LocalService[] {
+  const services = [
+    devServerService({ dataDir: path.resolve(options.dataDir ?? dataDir()), port: options.port, uiPort: options.uiPort }),
+  ];
+  if (options.worker) services.push(workerService());
+  return services;
+}
+
+/** Runs `kubeha dev` until Ctrl-C. */
+export async function devCommand(options: DevOptions): Promise<void> {
+  await runLocalStack(devServices(options), stackContext());
+}
+
+/**
+ * The services of `kubeha start` (`npm start`): everything of `dev`, then how to start a workflow.
+ * The local lab joins this list as one more service.
+ */
+export function startServices(options: DevOptions): LocalService[] {
+  return [
+    ...devServices(options),
+    noticeService('how-to', ({ settings }) => [
+      '',
+      'kubeha is running. Start a bootstrap:',
+      '  kubeha bootstrap -f examples/bootstrap-stacked-etcd.json',
+      `or in the Web UI (${settings.uiUrl}/namespaces/${settings.namespace}/workflows): "Start Workflow" with`,
+      `  workflow type ${BOOTSTRAP_WORKFLOW}, task queue ${settings.taskQueue}, and the input JSON as the only argument.`,
+      'Ctrl-C stops everything.',
+    ]),
+  ];
+}
+
+/** Runs `kubeha start` until Ctrl-C. */
+export async function startCommand(options: DevOptions): Promise<void> {
+  await runLocalStack(startServices(options), stackContext());
+}
+
+/** Runs `kubeha worker` until SIGINT/SIGTERM, against the Temporal named by the environment. */
+export async function workerCommand(): Promise<void> {
+  const settings = temporalSettings();
+  // Check first, so an absent Temporal gives the same clear message as every other command.
+  await (await connectClient(settings)).close();
+  await runLocalStack([workerService()], { settings, say: (line) => process.stdout.write(`${line}\n`) });
+}

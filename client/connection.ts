@@ -1,0 +1,60 @@
+/**
+ * The Temporal client the commands share, built from the environment ({@link temporalSettings}), and the
+ * error type the commands use to end with a message and an exit code.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { temporalSettings, type TemporalSettings } from '../lib/config';
+
+/** An error a command ends with: the message is printed as is (no stack), the process exits with `exitCode`. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    /** 1: the operation failed; 2: the input or the command line is wrong. */
+    readonly exitCode: number = 1,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** A connected client and what it was built from. Close it when done, or the process stays alive. */
+export interface KubehaClient {
+  client: Client;
+  settings: TemporalSettings;
+  close(): Promise<void>;
+}
+
+/** How long a command waits for Temporal to answer before it says it cannot reach it. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * Connects to Temporal. Throws a {@link CliError} that names the address and how to fix it when nothing
+ * answers there.
+ */
+export async function connectClient(settings: TemporalSettings = temporalSettings()): Promise<KubehaClient> {
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address: settings.address, connectTimeout: CONNECT_TIMEOUT_MS });
+  } catch (err) {
+    throw unreachable(settings, err);
+  }
+  const client = new Client({ connection, namespace: settings.namespace });
+  return { client, settings, close: () => connection.close() };
+}
+
+/** The error for a Temporal that does not answer. */
+export function unreachable(settings: TemporalSettings, cause?: unknown): CliError {
+  const detail = cause instanceof Error ? ` (${rootMessage(cause)})` : '';
+  return new CliError(`cannot reach Temporal at ${settings.address}${detail}: start it with \`kubeha dev\` or set TEMPORAL_ADDRESS`);
+}
+
+function rootMessage(err: Error): string {
+  let current: Error = err;
+  while (current.cause instanceof Error) current = current.cause;
+  return current.message;
+}
+
+/** The Web UI's page of one workflow. */
+export function workflowUrl(settings: TemporalSettings, workflowId: string): string {
+  return `${settings.uiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(settings.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}

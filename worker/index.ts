@@ -1,0 +1,45 @@
+/**
+ * kubeha's worker: runs the workflows and activities on the `kubeha` task queue.
+ */
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { temporalSettings, type TemporalSettings } from '../lib/config';
+
+/** What a worker is built from; everything has a default from the environment. */
+export interface KubehaWorkerOptions {
+  settings?: TemporalSettings;
+  /** Activity implementations; defaults to the real ones (`createActivities()`). */
+  activities?: object;
+  connection?: NativeConnection;
+  /** Stops the worker gracefully when aborted. */
+  shutdownSignal?: AbortSignal;
+  /** Extra Worker options (tests: a prebuilt workflow bundle, shorter shutdown grace time). */
+  overrides?: Partial<WorkerOptions>;
+}
+
+/** Builds a worker connected to Temporal. */
+export async function createWorker(options: KubehaWorkerOptions = {}): Promise<Worker> {
+  const settings = options.settings ?? temporalSettings();
+  const connection = options.connection ?? (await NativeConnection.connect({ address: settings.address }));
+  const workflowSource = options.overrides?.workflowBundle ? {} : { workflowsPath: require.resolve('../workflows') };
+  return Worker.create({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: settings.taskQueue,
+    ...workflowSource,
+    activities: options.activities ?? createActivities(),
+    shutdownGraceTime: '10 seconds',
+    ...options.overrides,
+  });
+}
+
+/** Runs a worker until the shutdown signal is aborted (or SIGINT/SIGTERM, which the SDK handles). */
+export async function runWorker(options: KubehaWorkerOptions = {}): Promise<void> {
+  const worker = await createWorker(options);
+  const { shutdownSignal } = options;
+  if (shutdownSignal) {
+    if (shutdownSignal.aborted) worker.shutdown();
+    else shutdownSignal.addEventListener('abort', () => worker.shutdown(), { once: true });
+  }
+  await worker.run();
+}

@@ -1,0 +1,450 @@
+/**
+ * BootstrapStackedEtcd: the seed's "single cloud with stacked etcd" procedure as a durable workflow.
+ * An internal NLB fronts the API; the primary control plane is initialised with kubeadm; further
+ * control planes join one at a time; spares join etcd but stay out of the load balancer; workers join;
+ * everything is verified. Every step asks the world first, so a resumed or repeated run acts only
+ * where something is missing.
+ */
+import { defineQuery, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import type { JoinCredentials, KubeadmInitResult, LoadBalancerInfo, TargetRef } from '../activities/types';
+import { ErrorType, failureInfo, failureType, kubehaFailure } from '../common/errors';
+import { BOOTSTRAP_STEPS, bootstrapStackedEtcdInputSchema, DEFAULT_CNI_URL, type BootstrapStackedEtcdConfig } from '../common/inputs/bootstrapStackedEtcd';
+import type { HostSpec } from '../common/inputs/shared';
+import { PROGRESS_QUERY, type Progress } from '../common/progress';
+import { SEARCH_ATTRIBUTES } from '../common/searchAttributes';
+import { parseInput } from '../common/validation';
+import { aws, hosts, kube, waits } from './engine/activities';
+import { ProgressTracker } from './engine/progress';
+import { mapBounded, runStepTable, type Step } from './engine/steps';
+
+/** Query: the run's conditions per step and per host. */
+export const progressQuery = defineQuery<Progress>(PROGRESS_QUERY);
+
+/** What BootstrapStackedEtcd returns: the cluster as verified. No secrets, only their names. */
+export interface BootstrapResult {
+  clusterName: string;
+  controlPlaneEndpoint: string;
+  loadBalancerArn: string;
+  targetGroupArn: string;
+  /** Control-plane nodes in the load balancer (the primary first). */
+  controlPlanes: string[];
+  /** Spare control-plane nodes: etcd voters kept out of the load balancer. */
+  spares: string[];
+  workers: string[];
+  /** etcd voting members, their quorum, and how many losses they tolerate. */
+  etcd: { members: number; quorum: number; toleratesFailures: number };
+  /** Name of the admin kubeconfig in the worker's secret store. */
+  kubeconfigSecret?: string;
+  dryRun: boolean;
+}
+
+/** Refresh the uploaded certificates when they expire within this margin (a join takes minutes). */
+const CERTIFICATE_KEY_MARGIN_MS = 20 * 60 * 1000;
+/** Refresh the bootstrap token when it expires within this margin. */
+const TOKEN_MARGIN_MS = 60 * 60 * 1000;
+/** How often a join may meet expired credentials and refresh them before the step fails. */
+const MAX_CREDENTIAL_REFRESHES = 3;
+
+/** What the steps share while the run goes on; rebuilt identically on replay. */
+interface BootstrapContext {
+  config: BootstrapStackedEtcdConfig;
+  tracker: ProgressTracker;
+  primary: HostSpec;
+  /** Control planes after the primary, in input order. */
+  secondaries: HostSpec[];
+  spares: HostSpec[];
+  workers: HostSpec[];
+  lb?: LoadBalancerInfo;
+  init?: KubeadmInitResult;
+  join?: JoinCredentials;
+}
+
+/** Starts, or resumes, the bootstrap of one cluster. Takes ONE object (the Web UI form's one value). */
+export async function BootstrapStackedEtcd(rawInput: unknown): Promise<BootstrapResult> {
+  const tracker = new ProgressTracker('BootstrapStackedEtcd', subjectOf(rawInput), BOOTSTRAP_STEPS);
+  setHandler(progressQuery, () => tracker.progress);
+  // Validation comes before any activity: a bad input fails the run here, with every bad field named.
+  const config = parseInput('BootstrapStackedEtcd', bootstrapStackedEtcdInputSchema, rawInput);
+  upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.cluster, value: config.clusterName }]);
+
+  const controlPlanes = config.hosts.filter((h) => h.role === 'control-plane');
+  const context: BootstrapContext = {
+    config,
+    tracker,
+    primary: controlPlanes[0],
+    secondaries: controlPlanes.slice(1),
+    spares: config.hosts.filter((h) => h.role === 'spare-control-plane'),
+    workers: config.hosts.filter((h) => h.role === 'worker'),
+  };
+  tracker.setFact('primary', context.primary.name);
+  if (context.spares.length) tracker.setFact('spares (kept out of the load balancer)', context.spares.map((h) => h.name).join(', '));
+
+  try {
+    await runStepTable(BOOTSTRAP_STEP_TABLE, context, tracker, config, {
+      onFailure: config.onFailure,
+      operatorTimeout: `${config.operatorTimeoutMinutes} minutes`,
+    });
+  } catch (err) {
+    tracker.setPhase('failed');
+    throw err;
+  }
+  tracker.setPhase('succeeded');
+  return resultOf(context);
+}
+
+function subjectOf(raw: unknown): string {
+  const name = (raw as { clusterName?: unknown } | null)?.clusterName;
+  return typeof name === 'string' ? `cluster ${name.slice(0, 63)}` : 'cluster (unnamed)';
+}
+
+function etcdQuorum(voters: number): BootstrapResult['etcd'] {
+  const quorum = Math.floor(voters / 2) + 1;
+  return { members: voters, quorum, toleratesFailures: voters - quorum };
+}
+
+function resultOf(ctx: BootstrapContext): BootstrapResult {
+  return {
+    clusterName: ctx.config.clusterName,
+    controlPlaneEndpoint: ctx.lb ? `${ctx.lb.dnsName}:6443` : '',
+    loadBalancerArn: ctx.lb?.loadBalancerArn ?? '',
+    targetGroupArn: ctx.lb?.targetGroupArn ?? '',
+    controlPlanes: [ctx.primary, ...ctx.secondaries].map((h) => h.name),
+    spares: ctx.spares.map((h) => h.name),
+    workers: ctx.workers.map((h) => h.name),
+    etcd: etcdQuorum(1 + ctx.secondaries.length + ctx.spares.length),
+    kubeconfigSecret: ctx.init?.kubeconfigSecret,
+    dryRun: ctx.config.dryRun,
+  };
+}
+
+// ------------------------------------------------------------------ shared pieces of the steps
+
+/** The load balancer, found (or created) by the idempotent ensure activity when an earlier step was skipped. */
+async function loadBalancer(ctx: BootstrapContext): Promise<LoadBalancerInfo> {
+  if (!ctx.lb) {
+    ctx.lb = await aws.ensureLoadBalancer.executeWithOptions({ summary: `find or create load balancer ${ctx.config.loadBalancer.name}` }, [
+      { clusterName: ctx.config.clusterName, aws: ctx.config.aws, loadBalancer: ctx.config.loadBalancer, dryRun: ctx.config.dryRun },
+    ]);
+    ctx.tracker.setFact('load balancer', ctx.lb.dnsName);
+  }
+  return ctx.lb;
+}
+
+function endpointOf(lb: LoadBalancerInfo): string {
+  return `${lb.dnsName}:6443`;
+}
+
+function targetOf(ctx: BootstrapContext, lb: LoadBalancerInfo, host: HostSpec): TargetRef {
+  return { aws: ctx.config.aws, targetGroupArn: lb.targetGroupArn, ip: host.address, port: 6443 };
+}
+
+/** The initialised cluster: kubeadm init is idempotent (it asks the cluster first), so this is safe to call again. */
+async function initialized(ctx: BootstrapContext): Promise<KubeadmInitResult> {
+  if (!ctx.init) {
+    const lb = await loadBalancer(ctx);
+    ctx.init = await hosts.kubeadmInit.executeWithOptions({ summary: `kubeadm init on ${ctx.primary.name}` }, [
+      {
+        clusterName: ctx.config.clusterName,
+        host: ctx.primary,
+        controlPlaneEndpoint: endpointOf(lb),
+        kubernetesVersion: ctx.config.kubernetesVersion,
+        podCidr: ctx.config.podCidr,
+        serviceCidr: ctx.config.serviceCidr,
+      },
+    ]);
+    ctx.join = ctx.init.join;
+  }
+  return ctx.init;
+}
+
+/** Join credentials with enough life left for a join; refreshed on the primary when not. */
+async function freshCredentials(ctx: BootstrapContext, needCertificateKey: boolean): Promise<JoinCredentials> {
+  await initialized(ctx);
+  const current = ctx.join as JoinCredentials;
+  const now = Date.now();
+  const refreshToken = Date.parse(current.tokenExpiresAt) - now < TOKEN_MARGIN_MS;
+  const refreshCertificateKey = needCertificateKey && Date.parse(current.certificateKeyExpiresAt) - now < CERTIFICATE_KEY_MARGIN_MS;
+  if (refreshToken || refreshCertificateKey) ctx.join = await refresh(ctx, current, refreshToken, refreshCertificateKey);
+  return ctx.join as JoinCredentials;
+}
+
+async function refresh(ctx: BootstrapContext, current: JoinCredentials, refreshToken: boolean, refreshCertificateKey: boolean): Promise<JoinCredentials> {
+  const what = [refreshToken && 'token', refreshCertificateKey && 'certificate key'].filter(Boolean).join(' and ');
+  return hosts.refreshJoinCredentials.executeWithOptions({ summary: `refresh ${what} on ${ctx.primary.name}` }, [
+    { clusterName: ctx.config.clusterName, host: ctx.primary, current, refreshToken, refreshCertificateKey },
+  ]);
+}
+
+/**
+ * Joins one host, refreshing the token or the uploaded certificates when kubeadm reports them expired
+ * or rejected, instead of failing the step.
+ */
+async function joinHost(ctx: BootstrapContext, step: string, host: HostSpec, controlPlane: boolean): Promise<void> {
+  const lb = await loadBalancer(ctx);
+  const init = await initialized(ctx);
+  for (let refreshes = 0; ; refreshes++) {
+    const join = await freshCredentials(ctx, controlPlane);
+    ctx.tracker.setHost(step, host.name, 'running', 'Joining', `kubeadm join${controlPlane ? ' --control-plane' : ''}`);
+    try {
+      const result = await hosts.kubeadmJoin.executeWithOptions({ summary: `join ${host.name}${controlPlane ? ' (control plane)' : ''}` }, [
+        { clusterName: ctx.config.clusterName, host, controlPlane, controlPlaneEndpoint: endpointOf(lb), join, kubeconfigSecret: init.kubeconfigSecret, repairVia: ctx.primary },
+      ]);
+      const how = result.alreadyJoined ? 'already in the cluster' : result.repaired ? 'joined after repairing a half-done join' : 'joined';
+      ctx.tracker.setHost(step, host.name, 'running', result.alreadyJoined ? 'AlreadyJoined' : 'Joined', how);
+      return;
+    } catch (err) {
+      if (failureType(err) !== ErrorType.CredentialExpired || refreshes >= MAX_CREDENTIAL_REFRESHES) throw err;
+      const which = failureInfo(err)?.refresh;
+      ctx.tracker.setHost(step, host.name, 'waiting', 'RefreshingCredentials', `kubeadm rejected the ${which ?? 'credentials'}; refreshing`);
+      ctx.join = await refresh(ctx, ctx.join as JoinCredentials, which !== 'certificate-key', which !== 'token');
+    }
+  }
+}
+
+async function waitHealthy(ctx: BootstrapContext, step: string, host: HostSpec): Promise<void> {
+  const lb = await loadBalancer(ctx);
+  ctx.tracker.setHost(step, host.name, 'waiting', 'WaitingTargetHealthy', `target ${host.address}:6443 not healthy yet`);
+  const { state, waitedSeconds } = await waits.waitTargetHealthy.executeWithOptions({ summary: `wait until ${host.name} is healthy in the target group` }, [
+    { ...targetOf(ctx, lb, host), deadlineSeconds: ctx.config.loadBalancer.targetGroup.healthyDeadlineSeconds },
+  ]);
+  ctx.tracker.setHost(step, host.name, 'running', 'TargetHealthy', `target ${state} after ${waitedSeconds} s`);
+}
+
+async function waitNodeReady(ctx: BootstrapContext, step: string, host: HostSpec): Promise<void> {
+  const init = await initialized(ctx);
+  ctx.tracker.setHost(step, host.name, 'waiting', 'WaitingNodeReady', 'Node not Ready yet');
+  await waits.waitNodeReady.executeWithOptions({ summary: `wait until node ${host.name} is Ready` }, [
+    { kubeconfigSecret: init.kubeconfigSecret, nodeName: host.name, timeoutSeconds: 600 },
+  ]);
+}
+
+/** Verifies the host is a started, healthy, voting etcd member; waits a little for a learner's promotion. */
+async function waitEtcdMember(ctx: BootstrapContext, step: string, host: HostSpec): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const members = await hosts.etcdMembers.executeWithOptions({ summary: `etcd members via ${ctx.primary.name}` }, [{ host: ctx.primary }]);
+    const member = members.find((m) => m.name === host.name);
+    const unhealthy = members.filter((m) => !m.healthy).length;
+    const problem = !member
+      ? 'is not an etcd member'
+      : member.isLearner
+        ? 'is still an etcd learner (not yet promoted)'
+        : !member.healthy
+          ? 'is an unhealthy etcd member'
+          : unhealthy > 0
+            ? `joined, but etcd has ${unhealthy} unhealthy member(s)`
+            : undefined;
+    if (!problem) return;
+    if (attempt >= 12) {
+      throw kubehaFailure({
+        type: ErrorType.VerificationFailed,
+        message: `${host.name} ${problem}`,
+        retryable: false,
+        hint: `look at etcd on ${host.name} (journal of the etcd static pod) and at the member list; a stale member needs "etcdctl member remove" and "kubeadm reset -f" (retry the step: kubeha repairs it)`,
+        details: { host: host.name },
+      });
+    }
+    ctx.tracker.setHost(step, host.name, 'waiting', 'WaitingEtcdMember', `${host.name} ${problem}`);
+    await sleep('5 seconds');
+  }
+}
+
+/** Makes sure a spare is NOT in the target group: spares are voters held back for failover. */
+async function assertNotRegistered(ctx: BootstrapContext, host: HostSpec): Promise<void> {
+  const lb = await loadBalancer(ctx);
+  const health = await aws.describeTargetHealth({ aws: ctx.config.aws, targetGroupArn: lb.targetGroupArn });
+  if (health.some((t) => t.ip === host.address)) {
+    throw kubehaFailure({
+      type: ErrorType.Conflict,
+      message: `spare ${host.name} (${host.address}) is registered in the target group`,
+      retryable: false,
+      hint: 'a spare is kept out of the load balancer; deregister it by hand if it was added by mistake, or give it role "control-plane"',
+      details: { host: host.name },
+    });
+  }
+}
+
+// ------------------------------------------------------------------ the step table
+
+const describeDryRun = (what: string) => (ctx: BootstrapContext) => (ctx.config.dryRun ? `dry run: would ${what}` : undefined);
+
+/** The steps of BootstrapStackedEtcd, in order (names in BOOTSTRAP_STEPS). */
+export const BOOTSTRAP_STEP_TABLE: readonly Step<BootstrapContext>[] = [
+  {
+    name: 'ensure-load-balancer',
+    description: 'Create or adopt the internal NLB, its TCP 6443 ip target group and listener; record the DNS name.',
+    async run(ctx) {
+      const lb = await loadBalancer(ctx);
+      const created = Object.entries(lb.created).filter(([, v]) => v).map(([k]) => k);
+      ctx.tracker.setStep('ensure-load-balancer', 'running', created.length ? 'Created' : 'AlreadyPresent', created.length ? `created ${created.join(', ')}` : `found ${lb.dnsName}`);
+    },
+  },
+  {
+    name: 'prepare-hosts',
+    description: 'Kernel modules and sysctls, containerd with SystemdCgroup, kubelet/kubeadm/kubectl pinned and held; all hosts in parallel.',
+    async run(ctx) {
+      const step = 'prepare-hosts';
+      ctx.config.hosts.forEach((h) => ctx.tracker.setHost(step, h.name, 'pending'));
+      await mapBounded(ctx.config.hosts, ctx.config.parallelism, async (host) => {
+        ctx.tracker.setHost(step, host.name, 'running', 'Preparing');
+        try {
+          const result = await hosts.prepareHost.executeWithOptions({ summary: `prepare ${host.name}` }, [
+            { host, kubernetesVersion: ctx.config.kubernetesVersion, dryRun: ctx.config.dryRun },
+          ]);
+          const message = result.changed.length ? `${ctx.config.dryRun ? 'would change' : 'changed'}: ${result.changed.join(', ')}` : 'already prepared';
+          ctx.tracker.setHost(step, host.name, 'done', result.changed.length ? 'Prepared' : 'AlreadyPrepared', message);
+        } catch (err) {
+          ctx.tracker.setHost(step, host.name, 'failed', failureType(err) ?? 'Error', (err as Error).message);
+          throw err;
+        }
+      });
+    },
+  },
+  {
+    name: 'init-primary',
+    description: 'Register the primary in the target group first, then kubeadm init with the NLB as control-plane endpoint and uploaded certificates.',
+    skipReason: describeDryRun('register the primary and run kubeadm init on it'),
+    async run(ctx) {
+      const lb = await loadBalancer(ctx);
+      const step = 'init-primary';
+      // kubeadm >= 1.34.2 checks the endpoint during init (kubeadm issue 3294): the target goes in first.
+      const { registered } = await aws.registerTarget.executeWithOptions({ summary: `register ${ctx.primary.name} in the target group` }, [targetOf(ctx, lb, ctx.primary)]);
+      ctx.tracker.setHost(step, ctx.primary.name, 'running', registered ? 'TargetRegistered' : 'TargetAlreadyRegistered');
+      const init = await initialized(ctx);
+      ctx.tracker.setHost(step, ctx.primary.name, 'done', init.alreadyInitialized ? 'AlreadyInitialized' : 'Initialized', `control-plane endpoint ${endpointOf(lb)}`);
+    },
+  },
+  {
+    name: 'wait-target-healthy',
+    description: 'Poll DescribeTargetHealth until the primary is healthy: "initial" keeps waiting, "unhealthy" past the deadline fails with a hint.',
+    skipReason: describeDryRun('wait for the primary to be healthy in the target group'),
+    async run(ctx) {
+      await waitHealthy(ctx, 'wait-target-healthy', ctx.primary);
+      ctx.tracker.setHost('wait-target-healthy', ctx.primary.name, 'done', 'TargetHealthy');
+    },
+  },
+  {
+    name: 'install-cni',
+    description: 'Server-side apply of the CNI manifest (default Calico) through the API, then wait for its rollout.',
+    skipReason: describeDryRun('apply the CNI manifest and wait for its rollout'),
+    async run(ctx) {
+      const init = await initialized(ctx);
+      const cni = ctx.config.cni;
+      const source = cni.file ? { file: cni.file } : { url: cni.url ?? DEFAULT_CNI_URL };
+      const applied = await kube.applyManifest.executeWithOptions({ summary: 'apply the CNI manifest' }, [{ kubeconfigSecret: init.kubeconfigSecret, source }]);
+      ctx.tracker.setStep('install-cni', 'waiting', 'WaitingRollout', `${applied.applied} objects applied; waiting for ${applied.workloads.map((w) => `${w.kind}/${w.name}`).join(', ') || 'nothing'}`);
+      if (applied.workloads.length) {
+        await waits.waitRollout.executeWithOptions({ summary: 'wait for the CNI rollout' }, [
+          { kubeconfigSecret: init.kubeconfigSecret, workloads: applied.workloads, timeoutSeconds: cni.rolloutTimeoutSeconds },
+        ]);
+      }
+      ctx.tracker.setStep('install-cni', 'running', 'RolledOut', `${applied.applied} objects applied and rolled out`);
+    },
+  },
+  {
+    name: 'join-control-plane',
+    description: 'Strictly one at a time: register the target, kubeadm join --control-plane, wait target healthy, Node Ready and etcd member healthy.',
+    skipReason: (ctx) => (ctx.secondaries.length === 0 ? 'no further control-plane hosts' : describeDryRun(`join ${ctx.secondaries.map((h) => h.name).join(', ')} one at a time`)(ctx)),
+    async run(ctx) {
+      const step = 'join-control-plane';
+      const lb = await loadBalancer(ctx);
+      ctx.secondaries.forEach((h) => ctx.tracker.setHost(step, h.name, 'pending', 'Queued', 'control-plane joins run one at a time (each adds an etcd member)'));
+      // Serial on purpose: every control-plane join adds an etcd member, and etcd takes one learner at a time.
+      for (const host of ctx.secondaries) {
+        await aws.registerTarget.executeWithOptions({ summary: `register ${host.name} in the target group` }, [targetOf(ctx, lb, host)]);
+        await joinHost(ctx, step, host, true);
+        await waitHealthy(ctx, step, host);
+        await waitNodeReady(ctx, step, host);
+        await waitEtcdMember(ctx, step, host);
+        ctx.tracker.setHost(step, host.name, 'done', 'Joined', 'target healthy, Node Ready, etcd member healthy');
+      }
+    },
+  },
+  {
+    name: 'join-spare',
+    description: 'Spare control planes join etcd as voters but are never registered in the target group.',
+    skipReason: (ctx) => (ctx.spares.length === 0 ? 'no spare control-plane hosts' : describeDryRun(`join spares ${ctx.spares.map((h) => h.name).join(', ')} without registering them`)(ctx)),
+    async run(ctx) {
+      const step = 'join-spare';
+      for (const host of ctx.spares) {
+        await assertNotRegistered(ctx, host);
+        await joinHost(ctx, step, host, true);
+        await waitNodeReady(ctx, step, host);
+        await waitEtcdMember(ctx, step, host);
+        ctx.tracker.setHost(step, host.name, 'done', 'JoinedAsSpare', 'etcd voter, not in the load balancer');
+      }
+      const quorum = etcdQuorum(1 + ctx.secondaries.length + ctx.spares.length);
+      ctx.tracker.setFact('etcd quorum', `${quorum.quorum} of ${quorum.members} voters (spares included); tolerates ${quorum.toleratesFailures} loss(es)`);
+    },
+  },
+  {
+    name: 'join-workers',
+    description: 'Workers join in parallel (bounded), with token refresh.',
+    skipReason: (ctx) => (ctx.workers.length === 0 ? 'no worker hosts' : describeDryRun(`join workers ${ctx.workers.map((h) => h.name).join(', ')}`)(ctx)),
+    async run(ctx) {
+      const step = 'join-workers';
+      // Refresh once up front so parallel joins do not each race to refresh the token.
+      await freshCredentials(ctx, false);
+      ctx.workers.forEach((h) => ctx.tracker.setHost(step, h.name, 'pending'));
+      await mapBounded(ctx.workers, ctx.config.parallelism, async (host) => {
+        await joinHost(ctx, step, host, false);
+        await waitNodeReady(ctx, step, host);
+        ctx.tracker.setHost(step, host.name, 'done', 'Joined', 'Node Ready');
+      });
+    },
+  },
+  {
+    name: 'verify',
+    description: 'Every node Ready; etcd members == control planes and spares, all healthy voters; healthy targets == registered control planes; the API answers through the load balancer.',
+    skipReason: describeDryRun('verify nodes, etcd, targets and the API'),
+    async run(ctx) {
+      const problems = await verifyCluster(ctx);
+      if (problems.length) {
+        throw kubehaFailure({
+          type: ErrorType.VerificationFailed,
+          message: problems.join('; '),
+          retryable: false,
+          hint: 'each problem names the host or member; fix it (or let a transient one settle) and retry the step',
+        });
+      }
+      ctx.tracker.setStep('verify', 'running', 'Verified', 'nodes Ready, etcd healthy, targets healthy, API answers through the load balancer');
+    },
+  },
+];
+
+/** Collects every way the cluster differs from the input, as sentences. */
+async function verifyCluster(ctx: BootstrapContext): Promise<string[]> {
+  const lb = await loadBalancer(ctx);
+  const init = await initialized(ctx);
+  const problems: string[] = [];
+
+  const nodes = await kube.listNodes({ kubeconfigSecret: init.kubeconfigSecret });
+  for (const host of ctx.config.hosts) {
+    const node = nodes.find((n) => n.name === host.name);
+    if (!node) problems.push(`node ${host.name} is missing`);
+    else if (!node.ready) problems.push(`node ${host.name} is not Ready (${node.reason ?? 'no reason given'})`);
+  }
+
+  const etcdHosts = [ctx.primary, ...ctx.secondaries, ...ctx.spares].map((h) => h.name);
+  const members = await hosts.etcdMembers({ host: ctx.primary });
+  for (const name of etcdHosts) if (!members.some((m) => m.name === name)) problems.push(`etcd has no member ${name}`);
+  for (const m of members) {
+    if (!etcdHosts.includes(m.name)) problems.push(`etcd member ${m.name || m.id} is not a control-plane host (stale member?)`);
+    if (m.isLearner) problems.push(`etcd member ${m.name} is still a learner`);
+    if (!m.healthy) problems.push(`etcd member ${m.name} is unhealthy`);
+  }
+
+  const targets = await aws.describeTargetHealth({ aws: ctx.config.aws, targetGroupArn: lb.targetGroupArn });
+  const expected = [ctx.primary, ...ctx.secondaries];
+  for (const host of expected) {
+    const target = targets.find((t) => t.ip === host.address);
+    if (!target) problems.push(`target ${host.name} (${host.address}) is not registered`);
+    else if (target.state !== 'healthy') problems.push(`target ${host.name} is ${target.state}${target.reason ? ` (${target.reason})` : ''}`);
+  }
+  for (const spare of ctx.spares) if (targets.some((t) => t.ip === spare.address)) problems.push(`spare ${spare.name} is registered in the target group`);
+  for (const t of targets) if (![...expected, ...ctx.spares].some((h) => h.address === t.ip)) problems.push(`target ${t.ip} is not a control-plane host`);
+
+  const api = await kube.apiReady({ kubeconfigSecret: init.kubeconfigSecret });
+  if (!api.ok) problems.push(`the API does not answer through the load balancer (HTTP ${api.status})`);
+  ctx.tracker.setFact('verified', `${nodes.length} nodes, ${members.length} etcd members, ${targets.filter((t) => t.state === 'healthy').length} healthy targets`);
+  return problems;
+}

@@ -1,0 +1,47 @@
+/**
+ * Activity proxies with the timeouts and retry policies each kind of work needs. Workflows import
+ * activity TYPES only; the worker registers the implementations.
+ *
+ * Heartbeat timeouts bound how long a crashed worker's activity stays "running" before Temporal
+ * retries it elsewhere: that is what makes a resume after a worker crash quick.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/common';
+import type { AwsActivities, HostActivities, KubernetesActivities } from '../../activities/types';
+import { ErrorType, NON_RETRYABLE_TYPES } from '../../common/errors';
+
+const retry: RetryPolicy = {
+  initialInterval: '2 seconds',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  maximumAttempts: 8,
+  nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
+};
+
+/** Quick AWS API calls. */
+export const aws = proxyActivities<AwsActivities>({
+  startToCloseTimeout: '3 minutes',
+  heartbeatTimeout: '1 minute',
+  retry,
+});
+
+/** Commands on hosts over SSH. A join whose credentials kubeadm rejects is not retried as is: the workflow refreshes them first. */
+export const hosts = proxyActivities<HostActivities>({
+  startToCloseTimeout: '20 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { ...retry, maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES, ErrorType.CredentialExpired] },
+});
+
+/** Kubernetes API calls. */
+export const kube = proxyActivities<KubernetesActivities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
+  retry,
+});
+
+/** Long waits that poll and heartbeat (target health, rollouts, Node Ready); their own deadlines end them. */
+export const waits = proxyActivities<AwsActivities & KubernetesActivities>({
+  startToCloseTimeout: '65 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry,
+});

@@ -1,0 +1,115 @@
+/**
+ * Keeps a run's {@link Progress} and shows it where operators look: the `progress` query, the Web UI's
+ * current details (markdown) and the typed search attributes (current step, phase).
+ */
+import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { HostCondition, Progress, StepCondition, StepState } from '../../common/progress';
+import { SEARCH_ATTRIBUTES } from '../../common/searchAttributes';
+
+const SYMBOL: Record<StepState, string> = {
+  pending: '…',
+  running: '▶',
+  waiting: '⏸',
+  done: '✓',
+  failed: '✗',
+  skipped: '–',
+};
+
+/** Builds and publishes the progress of one workflow run. Workflow-side only. */
+export class ProgressTracker {
+  readonly progress: Progress;
+
+  constructor(workflow: string, subject: string, stepNames: readonly string[]) {
+    this.progress = {
+      workflow,
+      subject,
+      phase: 'validating',
+      steps: stepNames.map((step) => ({ step, state: 'pending', attempts: 0, hosts: [] })),
+      facts: {},
+      updatedAt: now(),
+    };
+  }
+
+  /** The condition of a step by name. */
+  step(name: string): StepCondition {
+    const found = this.progress.steps.find((s) => s.step === name);
+    if (!found) throw new Error(`unknown step ${name}`);
+    return found;
+  }
+
+  /** Sets the run's phase, and why it waits when it does. */
+  setPhase(phase: Progress['phase'], waitingFor?: string): void {
+    this.progress.phase = phase;
+    this.progress.waitingFor = waitingFor;
+    this.publish();
+  }
+
+  /** Updates one step's condition. */
+  setStep(name: string, state: StepState, reason?: string, message?: string): void {
+    const step = this.step(name);
+    // An attempt starts when a step goes from idle or failed to running, not on every message update.
+    const starting = state === 'running' && step.state !== 'running' && step.state !== 'waiting';
+    step.state = state;
+    step.reason = reason;
+    step.message = message;
+    if (starting) {
+      step.attempts += 1;
+      step.startedAt ??= now();
+      step.finishedAt = undefined;
+      this.progress.currentStep = name;
+    }
+    if (state === 'done' || state === 'failed' || state === 'skipped') step.finishedAt = now();
+    this.publish();
+  }
+
+  /** Updates one host's condition within a step (e.g. "join of cp-2 waits: target initial"). */
+  setHost(stepName: string, host: string, state: StepState, reason?: string, message?: string): void {
+    const step = this.step(stepName);
+    const condition: HostCondition = { host, state, reason, message, updatedAt: now() };
+    const index = step.hosts.findIndex((h) => h.host === host);
+    if (index >= 0) step.hosts[index] = condition;
+    else step.hosts.push(condition);
+    this.publish();
+  }
+
+  /** Records a fact worth showing (load balancer DNS name, spare hosts, quorum). Never a secret. */
+  setFact(key: string, value: string): void {
+    this.progress.facts[key] = value;
+    this.publish();
+  }
+
+  private publish(): void {
+    this.progress.updatedAt = now();
+    setCurrentDetails(renderMarkdown(this.progress));
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.step, value: this.progress.currentStep ?? 'none' },
+      { key: SEARCH_ATTRIBUTES.phase, value: this.progress.phase },
+    ]);
+  }
+}
+
+function now(): string {
+  // Workflow time is deterministic (the time of the current workflow task), so this is replay-safe.
+  return new Date().toISOString();
+}
+
+/** Renders progress as the markdown the Web UI shows under "Current details". */
+export function renderMarkdown(progress: Progress): string {
+  const lines = [`**${progress.workflow}** · ${progress.subject} · ${progress.phase}`];
+  if (progress.waitingFor) lines.push('', `⏸ waiting for: ${progress.waitingFor}`);
+  lines.push('');
+  for (const step of progress.steps) {
+    const why = [step.reason, step.message].filter(Boolean).join(': ');
+    lines.push(`- ${SYMBOL[step.state]} **${step.step}** ${step.state}${why ? ` (${why})` : ''}`);
+    for (const host of step.hosts) {
+      const hostWhy = [host.reason, host.message].filter(Boolean).join(': ');
+      lines.push(`  - ${SYMBOL[host.state]} ${host.host}${hostWhy ? ` (${hostWhy})` : ''}`);
+    }
+  }
+  const facts = Object.entries(progress.facts);
+  if (facts.length) {
+    lines.push('', ...facts.map(([k, v]) => `- ${k}: \`${v}\``));
+  }
+  lines.push('', `run ${workflowInfo().runId}`);
+  return lines.join('\n');
+}
