@@ -32,10 +32,12 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * answers there.
  */
 export async function connectClient(settings: TemporalSettings = temporalSettings()): Promise<KubehaClient> {
-  let connection: Connection;
+  // Lazy, then connected: a failed `Connection.connect` would leave its channel open and the process alive.
+  const connection = Connection.lazy({ address: settings.address, connectTimeout: CONNECT_TIMEOUT_MS });
   try {
-    connection = await Connection.connect({ address: settings.address, connectTimeout: CONNECT_TIMEOUT_MS });
+    await connection.ensureConnected();
   } catch (err) {
+    await connection.close();
     throw unreachable(settings, err);
   }
   const client = new Client({ connection, namespace: settings.namespace });

@@ -193,16 +193,17 @@ async function waitUntilReady(address: string, exited: Promise<number | string>,
   let lastError = 'no answer yet';
   while (Date.now() < deadline) {
     if (gone !== undefined) throw new Error(`it exited (${gone}) before answering`);
-    let connection: Connection | undefined;
+    // Lazy, then connected: a failed `Connection.connect` would leave its channel open behind it.
+    const connection = Connection.lazy({ address, connectTimeout: 2_000 });
     try {
-      connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      await connection.ensureConnected();
       // The frontend answers before the namespace is registered; workers and clients need the namespace.
-      await connection.withDeadline(Date.now() + 2_000, () => connection!.workflowService.describeNamespace({ namespace: 'default' }));
+      await connection.withDeadline(Date.now() + 2_000, () => connection.workflowService.describeNamespace({ namespace: 'default' }));
       return;
     } catch (err) {
       lastError = err instanceof Error ? err.message : String(err);
     } finally {
-      await connection?.close();
+      await connection.close();
     }
     await Promise.race([delay(250), exited]);
   }
