@@ -4,8 +4,14 @@
  */
 import path from 'node:path';
 import { createAwsActivities, defaultAwsClients } from './aws';
+import { createFailoverActivities } from './failover';
+import type { FailoverActivities } from './failover/types';
 import { createHostActivities } from './hosts';
 import { createKubernetesActivities } from './kubernetes';
+import { createMeshActivities } from './mesh';
+import type { MeshActivities } from './mesh/types';
+import { createRotationActivities, lazyTemporalClient } from './rotation';
+import type { RotationActivities } from './rotation/types';
 import { FileSecretStore, type SecretStore } from './secrets/store';
 import { activityRunOptions, createSshShell } from './ssh';
 import type { RemoteShell } from './ssh/types';
@@ -13,7 +19,7 @@ import type { AwsActivities, HostActivities, KubernetesActivities } from './type
 import { dataDir } from '../lib/paths';
 
 /** Every activity kubeha's workflows call. */
-export type KubehaActivities = AwsActivities & HostActivities & KubernetesActivities;
+export type KubehaActivities = AwsActivities & HostActivities & KubernetesActivities & MeshActivities & FailoverActivities & RotationActivities;
 
 /** The clients activities use; each can be replaced (tests, other secret stores). */
 export interface ActivityDependencies {
@@ -29,11 +35,31 @@ export function defaultDependencies(env: NodeJS.ProcessEnv = process.env): Activ
   };
 }
 
+/**
+ * Merges activity groups into one registry. Temporal knows activities by name only, so two groups
+ * defining the same name would silently replace one another: refuse that at start instead.
+ */
+export function mergeActivityGroups<T extends object>(groups: Record<string, object>): T {
+  const merged: Record<string, unknown> = {};
+  const owner: Record<string, string> = {};
+  for (const [group, activities] of Object.entries(groups)) {
+    for (const [name, fn] of Object.entries(activities)) {
+      if (name in merged) throw new Error(`activity "${name}" is defined by both ${owner[name]} and ${group}`);
+      merged[name] = fn;
+      owner[name] = group;
+    }
+  }
+  return merged as T;
+}
+
 /** Builds every activity from its factory. */
 export function createActivities(deps: ActivityDependencies = defaultDependencies()): KubehaActivities {
-  return {
-    ...createAwsActivities({ clientsFor: defaultAwsClients }),
-    ...createHostActivities({ shell: deps.shell, secrets: deps.secrets, runOptions: activityRunOptions }),
-    ...createKubernetesActivities({ secrets: deps.secrets }),
-  };
+  return mergeActivityGroups<KubehaActivities>({
+    aws: createAwsActivities({ clientsFor: defaultAwsClients }),
+    hosts: createHostActivities({ shell: deps.shell, secrets: deps.secrets, runOptions: activityRunOptions }),
+    kubernetes: createKubernetesActivities({ secrets: deps.secrets }),
+    mesh: createMeshActivities({ secrets: deps.secrets }),
+    failover: createFailoverActivities({ secrets: deps.secrets }),
+    rotation: createRotationActivities({ shell: deps.shell, secrets: deps.secrets, runOptions: activityRunOptions, temporal: lazyTemporalClient() }),
+  });
 }

@@ -4,8 +4,13 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { bootstrapCommand } from './commands/bootstrap';
 import { devCommand, startCommand, workerCommand, type DevOptions } from './commands/dev';
+import { signalCommand } from './commands/signal';
 import { statusCommand } from './commands/status';
+import { registerCheckMeshCommand } from './checkMesh';
+import { registerCodecServerCommand } from './codecServer';
 import { CliError } from './connection';
+import { registerScheduleCommands } from './schedule';
+import { registerWebhookCommand } from './webhook/command';
 
 function port(value: string): number {
   const n = Number(value);
@@ -25,7 +30,9 @@ function withLocalStackOptions(command: Command): Command {
     .option('--data-dir <dir>', 'where the dev server keeps its SQLite file and log (default: KUBEHA_DATA_DIR or .kubeha)')
     .option('--port <port>', 'Temporal frontend (gRPC) port', port, 7233)
     .option('--ui-port <port>', 'Temporal Web UI port', port, 8233)
-    .option('--no-worker', 'do not run the kubeha worker in this process');
+    .option('--no-worker', 'do not run the kubeha worker in this process')
+    .option('--codec-port <port>', 'port of the codec server the Web UI decodes payloads through', port, 8888)
+    .option('--no-codec', 'run no codec server (the Web UI then shows encrypted payloads)');
 }
 
 /** Builds the command tree. */
@@ -66,6 +73,23 @@ export function buildProgram(): Command {
       statusCommand(workflowId, { json: options.json, queryTimeoutSeconds: options.queryTimeout }),
     );
 
+  program
+    .command('retry')
+    .description('run the failed step of a held workflow again (after fixing its cause)')
+    .argument('<workflowId>')
+    .action((workflowId: string) => signalCommand(workflowId, 'retry'));
+
+  program
+    .command('abort')
+    .description('stop a held workflow instead of retrying its failed step')
+    .argument('<workflowId>')
+    .argument('[reason]', 'recorded in the run\'s failure', 'aborted by operator')
+    .action((workflowId: string, reason: string) => signalCommand(workflowId, 'abort', reason));
+
+  registerScheduleCommands(program);
+  registerCodecServerCommand(program);
+  registerWebhookCommand(program);
+  registerCheckMeshCommand(program);
   return program;
 }
 

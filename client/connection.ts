@@ -2,6 +2,7 @@
  * The Temporal client the commands share, built from the environment ({@link temporalSettings}), and the
  * error type the commands use to end with a message and an exit code.
  */
+import { kubehaDataConverter } from '../lib/codec/dataConverter';
 import { Client, Connection } from '@temporalio/client';
 import { temporalSettings, type TemporalSettings } from '../lib/config';
 
@@ -40,7 +41,7 @@ export async function connectClient(settings: TemporalSettings = temporalSetting
     await connection.close();
     throw unreachable(settings, err);
   }
-  const client = new Client({ connection, namespace: settings.namespace });
+  const client = new Client({ connection, namespace: settings.namespace, dataConverter: kubehaDataConverter().dataConverter });
   return { client, settings, close: () => connection.close() };
 }
 

@@ -27,6 +27,8 @@ export interface DevServerOptions {
   readyTimeoutMs?: number;
   /** The Temporal CLI; default {@link temporalCliPath}. */
   cliPath?: string;
+  /** The codec server the Web UI decodes payloads through (`--ui-codec-endpoint`). */
+  uiCodecEndpoint?: string;
 }
 
 /** A running dev server. */
@@ -100,6 +102,7 @@ export function devServerArgs(options: DevServerOptions, cliPath: string): strin
   ];
   // The newsfeed is fetched from the internet; kubeha's machines may have none.
   if (devServerSupportsFlag(cliPath, '--ui-disable-news-fetch')) args.push('--ui-disable-news-fetch');
+  if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   for (const attribute of searchAttributeArgs()) args.push('--search-attribute', attribute);
   return args;
 }

@@ -4,7 +4,7 @@
  * so a log keeps every change once.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import type { WorkflowHandle } from '@temporalio/client';
+import { isGrpcDeadlineError, type WorkflowHandle } from '@temporalio/client';
 import { PROGRESS_QUERY, type Progress } from '../common/progress';
 import { changedLines, eraseLines, renderProgress } from './renderProgress';
 
@@ -37,10 +37,16 @@ export function createProgressView(out: ViewOutput, options: { color?: boolean }
     let drawnRows = 0;
     let frame: string[] = [];
     let note = '';
+    let drawn = '';
     const draw = (): void => {
       const lines = note ? [...frame, note] : frame;
-      const columns = out.columns ?? 80;
-      out.write(eraseLines(drawnRows) + lines.map((l) => `${l}\n`).join(''));
+      const text = lines.map((l) => `${l}\n`).join('');
+      // An unchanged frame is not redrawn: no flicker once a second.
+      if (text === drawn) return;
+      // A pseudo-terminal may report 0 columns.
+      const columns = out.columns || 80;
+      out.write(eraseLines(drawnRows) + text);
+      drawn = text;
       drawnRows = lines.reduce((sum, l) => sum + rows(l, columns), 0);
     };
     return {
@@ -131,7 +137,15 @@ async function refresh(handle: WorkflowHandle, view: ProgressView, timeoutMs: nu
 
 /** Why a progress query got no answer, in words. */
 export function queryProblem(err: unknown, timeoutMs: number): string {
-  const message = err instanceof Error ? err.message : String(err);
-  if (/deadline|timed? ?out/i.test(message)) return `no worker answered within ${Math.round(timeoutMs / 1000)} s; is one running? start it with \`kubeha worker\``;
-  return message;
+  // The client wraps the gRPC error ("Failed to query Workflow"): the reason is further down the chain.
+  let current: unknown = err;
+  let innermost = err instanceof Error ? err.message : String(err);
+  for (let depth = 0; current && depth < 8; depth++) {
+    if (isGrpcDeadlineError(current) || /deadline exceeded/i.test((current as Error).message ?? '')) {
+      return `no worker answered within ${Math.round(timeoutMs / 1000)} s; is one running? start it with \`kubeha worker\``;
+    }
+    if (current instanceof Error && current.message) innermost = current.message;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return innermost;
 }

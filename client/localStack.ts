@@ -44,21 +44,29 @@ export function devServerService(options: DevServerOptions): LocalService {
   };
 }
 
-/** kubeha's worker, in this process. */
+/** kubeha's worker, in this process. Resolves its start once the workflow bundle is built and the worker polls. */
 export function workerService(): LocalService {
   return {
     name: 'worker',
     async start(context) {
       // Loaded on demand: the worker pulls in every activity's client library, which other commands do not need.
-      const { runWorker } = await import('../worker/index.js');
-      const controller = new AbortController();
-      const running = runWorker({ settings: context.settings, shutdownSignal: controller.signal });
+      const [{ createWorker }, { NativeConnection }] = await Promise.all([import('../worker/index.js'), import('@temporalio/worker')]);
+      const connection = await NativeConnection.connect({ address: context.settings.address });
+      let worker;
+      try {
+        worker = await createWorker({ settings: context.settings, connection });
+      } catch (err) {
+        await connection.close();
+        throw err;
+      }
+      const running = worker.run().finally(() => connection.close());
       running.catch(() => undefined); // observed by runLocalStack; this only keeps it from counting as unhandled meanwhile
       context.say(`worker polling task queue "${context.settings.taskQueue}" in namespace "${context.settings.namespace}"`);
       return {
         ended: running,
         stop: async () => {
-          controller.abort();
+          // The SDK also stops workers on SIGINT/SIGTERM by itself; a second shutdown() would throw.
+          if (worker.getState() === 'RUNNING') worker.shutdown();
           await running.catch(() => undefined);
         },
       };

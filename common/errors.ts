@@ -28,9 +28,9 @@ export const ErrorType = {
   NotReady: 'NotReady',
   /** A deadline for waiting passed and the state is wrong (target unhealthy). Not retryable. */
   DeadlineExceeded: 'DeadlineExceeded',
-  /** The cloud API refused the request (permissions, quota, validation). Not retryable. */
+  /** The cloud or Kubernetes API refused the request (permissions, quota, validation). Not retryable. */
   CloudRejected: 'CloudRejected',
-  /** The cloud API throttled or failed transiently. Retryable. */
+  /** The cloud or Kubernetes API throttled or failed transiently (429, 5xx). Retryable. */
   CloudTransient: 'CloudTransient',
   /** The world is in a state kubeha will not touch without a human (adopted LB of the wrong type...). */
   Conflict: 'Conflict',

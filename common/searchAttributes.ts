@@ -8,4 +8,5 @@ export const SEARCH_ATTRIBUTES = {
   cluster: defineSearchAttributeKey('KubehaCluster', SearchAttributeType.KEYWORD),
   step: defineSearchAttributeKey('KubehaStep', SearchAttributeType.KEYWORD),
   phase: defineSearchAttributeKey('KubehaPhase', SearchAttributeType.KEYWORD),
+  failoverState: defineSearchAttributeKey('KubehaFailoverState', SearchAttributeType.KEYWORD),
 } as const;

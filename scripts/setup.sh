@@ -22,7 +22,7 @@ if ! .venv/bin/temporal --version >/dev/null 2>&1 || [ ! -x .venv/bin/moto_serve
 fi
 
 # Debian packages the tests and the lab run as real peers.
-debian=(openssh-server openssh-client etcd-server etcd-client sudo procps)
+debian=(openssh-server openssh-client etcd-server etcd-client sudo procps prometheus-alertmanager)
 missing=()
 for pkg in "${debian[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -40,3 +40,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   rm -f /usr/sbin/policy-rc.d
 fi
 mkdir -p /run/sshd 2>/dev/null || true
+
+# Real Kubernetes binaries (kube-apiserver, kubeadm) for the tests and the lab, built once from the
+# Go module proxy into ~/.cache/kubeha (a cold build takes 5 to 8 minutes on 2 cores).
+if ! command -v go >/dev/null 2>&1; then
+  log "Go is not installed: the lab and the Kubernetes tests need it to build kube-apiserver"
+  exit 1
+fi
+bash lab/build/build-kube.sh >&2

@@ -3,6 +3,7 @@
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { kubehaDataConverter } from '../lib/codec/dataConverter';
 import { temporalSettings, type TemporalSettings } from '../lib/config';
 
 /** What a worker is built from; everything has a default from the environment. */
@@ -28,6 +29,8 @@ export async function createWorker(options: KubehaWorkerOptions = {}): Promise<W
     taskQueue: settings.taskQueue,
     ...workflowSource,
     activities: options.activities ?? createActivities(),
+    // Every payload and failure message is encrypted before it reaches Temporal's history.
+    dataConverter: kubehaDataConverter().dataConverter,
     shutdownGraceTime: '10 seconds',
     ...options.overrides,
   });
@@ -38,8 +41,9 @@ export async function runWorker(options: KubehaWorkerOptions = {}): Promise<void
   const worker = await createWorker(options);
   const { shutdownSignal } = options;
   if (shutdownSignal) {
-    if (shutdownSignal.aborted) worker.shutdown();
-    else shutdownSignal.addEventListener('abort', () => worker.shutdown(), { once: true });
+    if (shutdownSignal.aborted) return;
+    // The SDK also stops the worker on SIGINT/SIGTERM by itself: shut down only what still runs.
+    else shutdownSignal.addEventListener('abort', () => worker.getState() === 'RUNNING' && worker.shutdown(), { once: true });
   }
   await worker.run();
 }

@@ -5,7 +5,7 @@
  * everything is verified. Every step asks the world first, so a resumed or repeated run acts only
  * where something is missing.
  */
-import { defineQuery, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { defineQuery, log, patched, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { JoinCredentials, KubeadmInitResult, LoadBalancerInfo, TargetRef } from '../activities/types';
 import { ErrorType, failureInfo, failureType, kubehaFailure } from '../common/errors';
 import { BOOTSTRAP_STEPS, bootstrapStackedEtcdInputSchema, DEFAULT_CNI_URL, type BootstrapStackedEtcdConfig } from '../common/inputs/bootstrapStackedEtcd';
@@ -14,6 +14,8 @@ import { PROGRESS_QUERY, type Progress } from '../common/progress';
 import { SEARCH_ATTRIBUTES } from '../common/searchAttributes';
 import { parseInput } from '../common/validation';
 import { aws, hosts, kube, waits } from './engine/activities';
+import { withClusterLock } from './engine/clusterLock';
+import { schedules } from './engine/rotationActivities';
 import { ProgressTracker } from './engine/progress';
 import { mapBounded, runStepTable, type Step } from './engine/steps';
 
@@ -35,6 +37,8 @@ export interface BootstrapResult {
   etcd: { members: number; quorum: number; toleratesFailures: number };
   /** Name of the admin kubeconfig in the worker's secret store. */
   kubeconfigSecret?: string;
+  /** The certificate-key rotation schedule, when the input asked for one. */
+  rotationSchedule?: { scheduleId: string; created: boolean } | { error: string };
   dryRun: boolean;
 }
 
@@ -88,8 +92,46 @@ export async function BootstrapStackedEtcd(rawInput: unknown): Promise<Bootstrap
     tracker.setPhase('failed');
     throw err;
   }
+  const result = resultOf(context);
+  if (config.rotationSchedule && !config.dryRun) result.rotationSchedule = await ensureRotationSchedule(context);
   tracker.setPhase('succeeded');
-  return resultOf(context);
+  return result;
+}
+
+/**
+ * Creates the rotation schedule the input asked for. The cluster is up by now: a failure here is
+ * reported in the result and progress, not a failed bootstrap (`kubeha schedule rotate` can redo it).
+ */
+async function ensureRotationSchedule(ctx: BootstrapContext): Promise<BootstrapResult['rotationSchedule']> {
+  const { config } = ctx;
+  try {
+    const info = await schedules.ensureRotationSchedule.executeWithOptions({ summary: `rotation schedule of ${config.clusterName}` }, [
+      {
+        clusterName: config.clusterName,
+        schedule: config.rotationSchedule ?? {},
+        workflowInput: { clusterName: config.clusterName, hosts: config.hosts.filter((h) => h.role !== 'worker'), kubeconfigSecret: ctx.init?.kubeconfigSecret },
+      },
+    ]);
+    ctx.tracker.setFact('rotation schedule', `${info.scheduleId} (${info.created ? 'created' : 'updated'}, every ${config.rotationSchedule?.every})`);
+    return info;
+  } catch (err) {
+    const message = (err as Error).message;
+    log.warn('rotation schedule not created', { message });
+    ctx.tracker.setFact('rotation schedule', `not created: ${message}`);
+    return { error: message };
+  }
+}
+
+/**
+ * Runs a section that uploads a certificate key or joins a control plane while holding the cluster's
+ * lock, so a scheduled key rotation never swaps the key under a running join. Runs recorded before
+ * the lock existed replay without it.
+ */
+function keySensitive<T>(ctx: BootstrapContext, purpose: string, fn: () => Promise<T>, step?: string, host?: string): Promise<T> {
+  if (ctx.config.dryRun || !patched('kubeha-cluster-lock')) return fn();
+  return withClusterLock(ctx.config.clusterName, purpose, fn, {
+    onWaiting: () => step && host && ctx.tracker.setHost(step, host, 'waiting', 'WaitingForClusterLock', 'a certificate-key rotation of this cluster runs; waiting for it to finish'),
+  });
 }
 
 function subjectOf(raw: unknown): string {
@@ -170,9 +212,12 @@ async function freshCredentials(ctx: BootstrapContext, needCertificateKey: boole
 
 async function refresh(ctx: BootstrapContext, current: JoinCredentials, refreshToken: boolean, refreshCertificateKey: boolean): Promise<JoinCredentials> {
   const what = [refreshToken && 'token', refreshCertificateKey && 'certificate key'].filter(Boolean).join(' and ');
-  return hosts.refreshJoinCredentials.executeWithOptions({ summary: `refresh ${what} on ${ctx.primary.name}` }, [
-    { clusterName: ctx.config.clusterName, host: ctx.primary, current, refreshToken, refreshCertificateKey },
-  ]);
+  const call = () =>
+    hosts.refreshJoinCredentials.executeWithOptions({ summary: `refresh ${what} on ${ctx.primary.name}` }, [
+      { clusterName: ctx.config.clusterName, host: ctx.primary, current, refreshToken, refreshCertificateKey },
+    ]);
+  // A new certificate key is an upload: it must not run beside a join or a rotation.
+  return refreshCertificateKey ? keySensitive(ctx, `upload certificates (refresh ${what})`, call) : call();
 }
 
 /**
@@ -182,6 +227,12 @@ async function refresh(ctx: BootstrapContext, current: JoinCredentials, refreshT
 async function joinHost(ctx: BootstrapContext, step: string, host: HostSpec, controlPlane: boolean): Promise<void> {
   const lb = await loadBalancer(ctx);
   const init = await initialized(ctx);
+  // A control-plane join reads the certificate key from start to end: hold the cluster lock throughout.
+  if (controlPlane) return keySensitive(ctx, `join ${host.name} as control plane`, () => joinWithRefresh(ctx, step, host, controlPlane, lb, init), step, host.name);
+  return joinWithRefresh(ctx, step, host, controlPlane, lb, init);
+}
+
+async function joinWithRefresh(ctx: BootstrapContext, step: string, host: HostSpec, controlPlane: boolean, lb: LoadBalancerInfo, init: KubeadmInitResult): Promise<void> {
   for (let refreshes = 0; ; refreshes++) {
     const join = await freshCredentials(ctx, controlPlane);
     ctx.tracker.setHost(step, host.name, 'running', 'Joining', `kubeadm join${controlPlane ? ' --control-plane' : ''}`);

@@ -6,7 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType, kubehaFailure } from '../../common/errors';
-import { abortReason, cancellationSignal } from './activityContext';
+import { abortReason, cancellationSignal } from '../activityContext';
 
 /** What kubeha reads from an error the SDK threw. */
 export interface AwsErrorFacts {

@@ -2,7 +2,7 @@
  * What the AWS activities are built from: a client factory, a clock, and polling settings.
  */
 import type { AwsClientFactory } from './clients';
-import { sleepUnlessCancelled } from './activityContext';
+import { sleepUnlessCancelled } from '../activityContext';
 
 /** Time as the activities see it; tests pass a clock that jumps instead of waiting. */
 export interface Clock {

@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ErrorType, kubehaFailure } from '../../common/errors';
 import type { EnsureLoadBalancerInput, LoadBalancerInfo } from '../types';
-import { cancellationSignal, heartbeat } from './activityContext';
+import { cancellationSignal, heartbeat } from '../activityContext';
 import { awsCall } from './awsErrors';
 import { API_PORT, checkApiListener, checkLoadBalancer, checkTargetGroup, conflict, healthCheckDrift, type HealthCheckDrift } from './checks';
 import type { AwsClients } from './clients';

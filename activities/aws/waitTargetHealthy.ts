@@ -6,7 +6,7 @@
  */
 import { ErrorType, kubehaFailure } from '../../common/errors';
 import type { TargetHealth, TargetState, WaitTargetHealthyInput } from '../types';
-import { cancellationSignal, heartbeat, lastHeartbeatDetails, throwIfCancelled } from './activityContext';
+import { cancellationSignal, heartbeat, lastHeartbeatDetails, throwIfCancelled } from '../activityContext';
 import { targetGroupNameOf } from './checks';
 import type { ResolvedAwsDependencies } from './dependencies';
 import { healthOfTarget, portOf } from './targets';

@@ -86,7 +86,8 @@ check_swap() {
 }
 
 check_br_netfilter() {
-  loaded=0; grep -q '^br_netfilter ' /proc/modules 2>/dev/null && loaded=1
+  # /sys/module lists built-in modules too; /proc/modules only loadable ones (and is absent on kernels without modules).
+  loaded=0; { [ -d /sys/module/br_netfilter ] || grep -q '^br_netfilter ' /proc/modules 2>/dev/null; } && loaded=1
   persisted=0; [ "$(cat "$MODULES_FILE" 2>/dev/null)" = br_netfilter ] && persisted=1
   if [ "$loaded" = 1 ] && [ "$persisted" = 1 ]; then report ok br_netfilter; return; fi
   will_change br_netfilter || return 0

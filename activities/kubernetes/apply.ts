@@ -4,7 +4,7 @@
  */
 import { ErrorType, kubehaFailure } from '../../common/errors';
 import type { ApplyManifestResult, WorkloadRef } from '../types';
-import { heartbeat, pause } from './activityContext';
+import { heartbeat, sleepUnlessCancelled } from '../activityContext';
 import type { KubeClient, KubeObject } from './client';
 import type { ManifestObject } from './manifest';
 
@@ -87,7 +87,7 @@ async function waitCrdsEstablished(client: KubeClient, names: string[], settings
         hint: 'the API server is slow to serve new CRDs; a retry re-applies (idempotent) and waits again',
       });
     }
-    await pause(settings.pollIntervalMs, settings.signal);
+    await sleepUnlessCancelled(settings.pollIntervalMs, settings.signal);
   }
 }
 
@@ -106,7 +106,7 @@ async function waitServed(client: KubeClient, object: KubeObject, settings: Appl
         hint: 'the API server is slow to publish the new kind; a retry re-applies (idempotent) and waits again',
       });
     }
-    await pause(settings.pollIntervalMs, settings.signal);
+    await sleepUnlessCancelled(settings.pollIntervalMs, settings.signal);
   }
 }
 

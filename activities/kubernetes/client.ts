@@ -1,10 +1,12 @@
 /**
  * The small API client of kubeha's Kubernetes activities: JSON over HTTPS with the kubeconfig's
- * credentials, discovery to find each kind's resource path, and server-side apply. Every request has a
- * timeout and follows the activity's cancellation. Objects travel exactly as the manifest wrote them.
+ * credentials (from @kubernetes/client-node, see kubeconfig.ts), discovery to find each kind's resource
+ * path, and server-side apply. Every request has a timeout and follows the activity's cancellation.
  *
- * (@kubernetes/client-node 2.x cannot load on Node 20, see kubeconfig.ts; its 1.x line could replace
- * this file once the dependency is pinned there.)
+ * Objects travel exactly as the manifest wrote them, as raw JSON: client-node's KubernetesObjectApi
+ * serializes known kinds through its generated models, which keep only the fields they know under the
+ * names they know (a CRD's `x-kubernetes-preserve-unknown-fields` and `x-kubernetes-validations` are
+ * dropped, and so is any field newer than the library).
  */
 import https from 'node:https';
 import { KubeApiError, kubeFailure } from './errors';
@@ -75,15 +77,19 @@ export class KubeClient {
     return kubeFailure(err, what, this.server, this.options.signal);
   }
 
-  /** One request, whatever the status; network trouble, timeouts and cancellation throw. */
-  request(method: string, apiPath: string, body?: string, contentType?: string): Promise<KubeResponse> {
+  /**
+   * One request, whatever the status; network trouble, timeouts and cancellation throw, and so do
+   * credentials that cannot be had (kubeha failures, see {@link KubeTarget.credentials}).
+   */
+  async request(method: string, apiPath: string, body?: string, contentType?: string): Promise<KubeResponse> {
     const timeout = AbortSignal.timeout(this.options.requestTimeoutMs);
     const signal = this.options.signal ? AbortSignal.any([timeout, this.options.signal]) : timeout;
-    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'kubeha' };
-    if (this.target.authorization) headers.Authorization = this.target.authorization;
+    // Inside the request's time: a credential plugin may run here.
+    const credentials = await this.target.credentials(signal);
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'kubeha', ...credentials.headers };
     if (body !== undefined) headers['Content-Type'] = contentType ?? 'application/json';
     return new Promise((resolve, reject) => {
-      const req = https.request(`${this.target.server}${apiPath}`, { method, headers, agent: this.target.agent, signal }, (res) => {
+      const req = https.request(`${this.target.server}${apiPath}`, { method, headers, agent: credentials.agent, signal }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', reject);

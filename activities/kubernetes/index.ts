@@ -5,7 +5,7 @@
 import { ErrorType, kubehaFailure } from '../../common/errors';
 import type { SecretStore } from '../secrets/store';
 import type { KubernetesActivities, NodeStatus, SecretName, WorkloadRef } from '../types';
-import { cancellationSignal } from './activityContext';
+import { cancellationSignal } from '../activityContext';
 import { applyObjects } from './apply';
 import { KubeClient } from './client';
 import { KubeconfigCache } from './kubeconfig';

@@ -3,7 +3,7 @@
  * or the deadline. The deadline belongs to the wait the workflow asked for; errors of a check end the
  * wait at once (the activity's retry policy decides what happens next).
  */
-import { heartbeat, pause } from './activityContext';
+import { heartbeat, sleepUnlessCancelled } from '../activityContext';
 
 /** The answer of one check. */
 export type PollResult<T, P> = { done: true; value: T } | { done: false; progress: P };
@@ -27,6 +27,6 @@ export async function pollUntil<T, P>(options: PollOptions<T, P>): Promise<T> {
     const waitedMs = Date.now() - started;
     heartbeat({ waitedSeconds: Math.round(waitedMs / 1000), progress: result.progress });
     if (waitedMs >= options.timeoutMs) throw options.onDeadline(result.progress, waitedMs);
-    await pause(Math.min(options.intervalMs, Math.max(options.timeoutMs - waitedMs, 1)), options.signal);
+    await sleepUnlessCancelled(Math.min(options.intervalMs, Math.max(options.timeoutMs - waitedMs, 1)), options.signal);
   }
 }

@@ -78,10 +78,19 @@ function cancellation(signal: AbortSignal, what: string): Error {
   return signal.reason instanceof Error ? signal.reason : new CancelledFailure(`${what} was cancelled`);
 }
 
+/** The exit status a channel reported, recorded from the moment it opened. */
+const exitStatus = new WeakMap<ClientChannel, { code: number | null; signalName?: string }>();
+
 function openExec(client: Client, command: string): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     try {
-      client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel)));
+      client.exec(command, (err, channel) => {
+        if (err) return reject(err);
+        // Listen at once: a command that ends immediately can report its exit status in the same
+        // read as the channel's opening, before the caller's listeners exist.
+        channel.on('exit', (code: number | null, signalName?: string) => exitStatus.set(channel, { code, signalName }));
+        resolve(channel);
+      });
     } catch (err) {
       reject(err as Error);
     }
@@ -251,10 +260,9 @@ export function createSshShell(deps: SshShellDeps = {}): RemoteShell {
       client.on('close', onConnectionLost);
       channel.on('data', (chunk: Buffer) => take('stdout', chunk));
       channel.stderr.on('data', takeStderr);
-      channel.on('exit', (code: number | null, signalName?: string) => {
-        exitCode = code ?? exitCodeOfSignal(signalName);
-      });
       channel.on('close', () => {
+        const status = exitStatus.get(channel);
+        if (status) exitCode = status.code ?? exitCodeOfSignal(status.signalName);
         if (markerPending !== undefined && markerPending.length > 0) take('stderr', markerPending);
         markerPending = undefined;
         pgidKnown();

@@ -1,6 +1,7 @@
 /**
  * `kubeha dev`, `kubeha start` and `kubeha worker`: run Temporal and the worker on this machine.
  */
+import { codecServerService } from '../codecServer';
 import path from 'node:path';
 import { temporalSettings } from '../../lib/config';
 import { dataDir } from '../../lib/paths';
@@ -16,6 +17,10 @@ export interface DevOptions {
   uiPort: number;
   /** Run the worker in this process (default true). */
   worker: boolean;
+  /** Port of the codec server the Web UI decodes through. */
+  codecPort: number;
+  /** Run the codec server (default true). */
+  codec: boolean;
 }
 
 function stackContext(): StackContext {
@@ -24,8 +29,13 @@ function stackContext(): StackContext {
 
 /** The services of `kubeha dev`: the dev server, then the worker. */
 export function devServices(options: DevOptions): LocalService[] {
-  const services = [
-    devServerService({ dataDir: path.resolve(options.dataDir ?? dataDir()), port: options.port, uiPort: options.uiPort }),
+  const codec =
+    options.codec === false
+      ? undefined
+      : codecServerService({ host: '127.0.0.1', port: options.codecPort ?? 8888, allowOrigin: [`http://127.0.0.1:${options.uiPort}`, `http://localhost:${options.uiPort}`] });
+  const services: LocalService[] = [
+    ...(codec ? [codec] : []),
+    devServerService({ dataDir: path.resolve(options.dataDir ?? dataDir()), port: options.port, uiPort: options.uiPort, uiCodecEndpoint: codec?.url }),
   ];
   if (options.worker) services.push(workerService());
   return services;

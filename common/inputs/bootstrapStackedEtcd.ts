@@ -3,6 +3,7 @@
  * Validated inside the workflow before any activity runs, and by the CLI before it starts anything.
  */
 import { z } from 'zod';
+import { rotationScheduleSchema } from './rotateCertificateKey';
 import { awsSettingsSchema, dnsLabel, hostSchema, stepSelectionSchema } from './shared';
 
 /** The steps of BootstrapStackedEtcd, in order. `onlySteps` and `skipSteps` take these names. */
@@ -93,6 +94,8 @@ export const bootstrapStackedEtcdInputSchema = z
     cni: cniSchema.default({ rolloutTimeoutSeconds: 600 }),
     /** How many hosts are prepared or joined at once (workers; control-plane joins are always serial). */
     parallelism: z.number().int().min(1).max(50).default(5),
+    /** When given, a successful bootstrap creates (or updates) the cluster's certificate-key rotation schedule. */
+    rotationSchedule: rotationScheduleSchema.optional(),
     ...stepSelectionSchema(BOOTSTRAP_STEPS),
   })
   .superRefine((input, ctx) => {

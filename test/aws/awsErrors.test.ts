@@ -57,8 +57,10 @@ describe('AWS error mapping', () => {
   describe('real responses', () => {
     test('a ValidationError from moto is a non-retryable CloudRejected with the AWS code, and nothing is left behind', async () => {
       const aws = createAwsActivities({ clientsFor: moto.clientsFor });
-      // The input schema allows a timeout above the interval; AWS (and moto) refuse it.
-      const input = lbInput(moto.settingsFor(network), { targetGroup: { healthCheck: { intervalSeconds: 5, timeoutSeconds: 10 } } });
+      // The input schema refuses a timeout above the interval, as AWS does; an input that never went
+      // through it (an activity called directly) meets AWS's own refusal.
+      const input = lbInput(moto.settingsFor(network));
+      input.loadBalancer.targetGroup.healthCheck = { ...input.loadBalancer.targetGroup.healthCheck, intervalSeconds: 5, timeoutSeconds: 10 };
       const { err, info } = await rejectsWithFailure(aws.ensureLoadBalancer(input), 'CloudRejected', false);
       assert.equal(info.awsCode, 'ValidationError');
       assert.equal(info.awsOperation, 'CreateTargetGroup');

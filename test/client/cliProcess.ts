@@ -53,31 +53,52 @@ export function collect(child: ChildProcess, timeoutMs = 60_000): Promise<CliRun
   });
 }
 
-/** Resolves with the first output line of `child` matching `pattern` (rejects when it exits first or after `timeoutMs`). */
-export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => finish(new Error(`no line matching ${pattern} within ${timeoutMs} ms; output so far:\n${seen}`)), timeoutMs);
+/**
+ * Watches a running child's output from the start: `waitFor` finds a line whether it was printed before
+ * or after the call.
+ */
+export class OutputWatch {
+  private seen = '';
+  private readonly waiters = new Set<() => void>();
+  private exited = false;
+
+  constructor(private readonly child: ChildProcess) {
     const onData = (chunk: Buffer): void => {
-      seen += chunk.toString('utf8');
-      for (const line of seen.split('\n')) {
-        const match = line.match(pattern);
-        if (match) return finish(undefined, match);
-      }
+      this.seen += chunk.toString('utf8');
+      for (const wake of this.waiters) wake();
     };
-    const onExit = (code: number | null): void => finish(new Error(`exited (${code}) before printing ${pattern}; output:\n${seen}`));
-    function finish(err?: Error, match?: RegExpMatchArray): void {
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-      child.stderr?.off('data', onData);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(match!);
-    }
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', onExit);
-  });
+    child.once('exit', () => {
+      this.exited = true;
+      for (const wake of this.waiters) wake();
+    });
+  }
+
+  /** Everything printed so far, stdout and stderr interleaved. */
+  get text(): string {
+    return this.seen;
+  }
+
+  /** Resolves with the first line matching `pattern`; rejects when the child exits first or after `timeoutMs`. */
+  waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const match = this.seen.split('\n').map((line) => line.match(pattern)).find(Boolean);
+        if (match) finish(undefined, match);
+        else if (this.exited) finish(new Error(`exited (${this.child.exitCode ?? this.child.signalCode}) before printing ${pattern}; output:\n${this.seen}`));
+      };
+      const timer = setTimeout(() => finish(new Error(`no line matching ${pattern} within ${timeoutMs} ms; output so far:\n${this.seen}`)), timeoutMs);
+      const finish = (err?: Error, match?: RegExpMatchArray): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        if (err) reject(err);
+        else resolve(match!);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
 }
 
 /** A TCP port free on 127.0.0.1 right now. */

@@ -6,14 +6,17 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { devServerArgs, devServerSupportsFlag, searchAttributeArgs, startDevServer, type DevServer } from '../../client/devServer';
 import { SEARCH_ATTRIBUTES } from '../../common/searchAttributes';
 import { temporalCliPath } from '../../lib/paths';
-import { collect, freePort, isAlive, spawnCli, waitForLine } from './cliProcess';
+import { collect, freePort, isAlive, OutputWatch, spawnCli } from './cliProcess';
+
+/** temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW (the proto package is not a direct dependency). */
+const TASK_QUEUE_TYPE_WORKFLOW = 1;
 
 async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -41,12 +44,14 @@ describe('kubeha dev', () => {
   test('starts a dev server on the given ports, the Web UI answers, and Ctrl-C leaves no process behind', async () => {
     const port = await freePort();
     const uiPort = await freePort();
+    const codecPort = await freePort();
     const started = Date.now();
-    cli = spawnCli(['dev', '--port', String(port), '--ui-port', String(uiPort), '--data-dir', dir, '--no-worker']);
+    cli = spawnCli(['dev', '--port', String(port), '--ui-port', String(uiPort), '--codec-port', String(codecPort), '--data-dir', dir, '--no-worker']);
     const ended = collect(cli, 90_000);
-    const [, pid, address] = await waitForLine(cli, /Temporal dev server \(pid (\d+)\) at (\S+),/, 60_000);
+    const output = new OutputWatch(cli);
+    const [, pid, address] = await output.waitFor(/Temporal dev server \(pid (\d+)\) at (\S+),/, 60_000);
     serverPid = Number(pid);
-    const [, uiUrl] = await waitForLine(cli, /Temporal Web UI: (\S+)/, 10_000);
+    const [, uiUrl] = await output.waitFor(/Temporal Web UI: (\S+)/, 10_000);
     const readyMs = Date.now() - started;
     assert.equal(address, `127.0.0.1:${port}`);
     assert.equal(uiUrl, `http://127.0.0.1:${uiPort}`);
@@ -62,6 +67,10 @@ describe('kubeha dev', () => {
       await connection.close();
     }
     assert.ok(existsSync(path.join(dir, 'temporal.sqlite')), 'the state lives in the data dir');
+    // The Web UI decodes payloads through kubeha's codec server, which answers before the UI asks.
+    assert.match(readFileSync(`/proc/${serverPid}/cmdline`, 'utf8').split('\0').join(' '), new RegExp(`--ui-codec-endpoint http://127\\.0\\.0\\.1:${codecPort}`));
+    const health = await fetch(`http://127.0.0.1:${codecPort}/health`);
+    assert.equal(health.status, 200);
 
     const stopAt = Date.now();
     cli.kill('SIGINT');
@@ -70,6 +79,68 @@ describe('kubeha dev', () => {
     assert.match(run.stdout, /SIGINT: stopping/);
     assert.ok(await waitGone(serverPid, 5_000), `dev server pid ${serverPid} is gone`);
     process.stdout.write(`# kubeha dev: ready in ${readyMs} ms, stopped in ${Date.now() - stopAt} ms\n`);
+  });
+
+  test('runs the worker in the same process: it polls the task queue, and Ctrl-C stops worker and server', async () => {
+    const port = await freePort();
+    const taskQueue = 'kubeha-dev-test';
+    const started = Date.now();
+    cli = spawnCli(['dev', '--port', String(port), '--ui-port', String(await freePort()), '--codec-port', String(await freePort()), '--data-dir', dir], { KUBEHA_TASK_QUEUE: taskQueue });
+    const ended = collect(cli, 120_000);
+    const output = new OutputWatch(cli);
+    const [, pid] = await output.waitFor(/Temporal dev server \(pid (\d+)\)/, 60_000);
+    serverPid = Number(pid);
+    await output.waitFor(new RegExp(`worker polling task queue "${taskQueue}"`), 90_000);
+    const readyMs = Date.now() - started;
+    const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+    try {
+      // The first poll reaches the server a moment after the worker starts running.
+      let pollers = 0;
+      for (const deadline = Date.now() + 15_000; pollers === 0 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+        const described = await connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: TASK_QUEUE_TYPE_WORKFLOW });
+        pollers = described.pollers?.length ?? 0;
+      }
+      assert.ok(pollers > 0, 'the worker polls for workflow tasks');
+    } finally {
+      await connection.close();
+    }
+    const stopAt = Date.now();
+    cli.kill('SIGINT');
+    const run = await ended;
+    assert.equal(run.code, 0, run.stderr);
+    assert.doesNotMatch(run.stderr, /IllegalStateError|Error:/);
+    assert.ok(await waitGone(serverPid, 5_000), `dev server pid ${serverPid} is gone`);
+    process.stdout.write(`# kubeha dev with worker: polling after ${readyMs} ms, stopped in ${Date.now() - stopAt} ms\n`);
+  });
+
+  test('when the dev server dies, kubeha dev says so and exits 1', async () => {
+    cli = spawnCli(['dev', '--port', String(await freePort()), '--ui-port', String(await freePort()), '--no-codec', '--data-dir', dir, '--no-worker']);
+    const ended = collect(cli, 60_000);
+    const [, pid] = await new OutputWatch(cli).waitFor(/Temporal dev server \(pid (\d+)\)/, 60_000);
+    serverPid = Number(pid);
+    process.kill(serverPid, 'SIGKILL');
+    const run = await ended;
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /the Temporal dev server exited \(SIGKILL\); see .*temporal-dev\.log/);
+  });
+
+  test('kubeha start (npm start) prints how to start a workflow, keeps running, and stops on SIGTERM', async () => {
+    const uiPort = await freePort();
+    cli = spawnCli(['start', '--port', String(await freePort()), '--ui-port', String(uiPort), '--codec-port', String(await freePort()), '--data-dir', dir, '--no-worker']);
+    const ended = collect(cli, 90_000);
+    const output = new OutputWatch(cli);
+    const [, pid] = await output.waitFor(/Temporal dev server \(pid (\d+)\)/, 60_000);
+    serverPid = Number(pid);
+    await output.waitFor(/Ctrl-C stops everything/, 10_000);
+    assert.match(output.text, /^ {2}kubeha bootstrap -f examples\/bootstrap-stacked-etcd\.json$/m);
+    assert.ok(output.text.includes(`Web UI (http://127.0.0.1:${uiPort}/namespaces/default/workflows): "Start Workflow"`), output.text);
+    assert.match(output.text, /workflow type BootstrapStackedEtcd, task queue kubeha,/);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(cli.exitCode, null, 'still running');
+    cli.kill('SIGTERM');
+    const run = await ended;
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(await waitGone(serverPid, 5_000));
   });
 });
 
@@ -136,7 +207,8 @@ describe('startDevServer', () => {
   });
 
   test('a port already taken fails with the server output, and no process is left', async () => {
-    blocker = createServer();
+    // Connections a probe makes to the taken port are dropped, so none keeps this process alive.
+    blocker = createServer((socket) => socket.destroy());
     const port = await new Promise<number>((resolve) => blocker!.listen(0, '127.0.0.1', () => resolve((blocker!.address() as { port: number }).port)));
     await assert.rejects(
       startDevServer({ dataDir: dir, port, uiPort: await freePort(), readyTimeoutMs: 30_000 }),

@@ -128,6 +128,16 @@ describe('createProgressView', () => {
     view.update(joining());
     assert.ok(writes[2].startsWith(`\x1b[${rows + 1}A\x1b[0J`), 'the notice line is erased too');
     assert.ok(!writes[2].includes('(no progress yet)'), 'a new frame drops the notice');
+    view.update(joining());
+    assert.equal(writes.length, 3, 'an unchanged frame is not redrawn');
+  });
+
+  test('on a terminal that reports 0 columns it counts 80', () => {
+    const writes: string[] = [];
+    const view = createProgressView({ write: (t) => writes.push(t), isTTY: true, columns: 0 });
+    view.update(joining());
+    view.notice('x');
+    assert.ok(writes[1].startsWith(`\x1b[${renderProgress(joining()).length}A`), JSON.stringify(writes[1].slice(0, 8)));
   });
 
   test('elsewhere it prints each changed line once, and a notice once', () => {

@@ -10,7 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createKubernetesActivities } from '../../activities/kubernetes';
 import { FileSecretStore } from '../../activities/secrets/store';
 import type { KubernetesActivities } from '../../activities/types';
-import { startTestApiServer, type TestApiServer } from '../support/apiserver';
+import { startTestApiServer, type TestApiServer, type TestApiServerOptions } from '../support/apiserver';
 
 /** The secret name tests store the admin kubeconfig under. */
 export const ADMIN_SECRET = 'clusters/test/admin-kubeconfig';
@@ -23,13 +23,13 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-/** Starts the API server and builds the activities. Call `stop()` in `after`. */
-export async function startHarness(): Promise<Harness> {
+/** Starts the API server (with `options`) and builds the activities. Call `stop()` in `after`. */
+export async function startHarness(options: TestApiServerOptions = {}): Promise<Harness> {
   const secretsDir = await mkdtemp(path.join(os.tmpdir(), 'kubeha-k8s-secrets-'));
   const secrets = new FileSecretStore(secretsDir);
   let api: TestApiServer | undefined;
   try {
-    api = await startTestApiServer();
+    api = await startTestApiServer(options);
     await secrets.put(ADMIN_SECRET, api.kubeconfig);
   } catch (err) {
     await rm(secretsDir, { recursive: true, force: true });

@@ -7,7 +7,7 @@
  * {@link registerNode} and {@link setNodeReady} play their part through the API.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import net from 'node:net';
@@ -29,6 +29,16 @@ export interface TestApiServerOptions {
   etcdBinary?: string;
   /** How long to wait for /readyz. Default 120 s (the first start on a busy 2-core machine is slow). */
   readyTimeoutMs?: number;
+  /** Bearer tokens the API server accepts (its `--token-auth-file`). Default: none. */
+  staticTokens?: StaticToken[];
+}
+
+/** A bearer token of the API server's static token file, and who it authenticates. */
+export interface StaticToken {
+  token: string;
+  user: string;
+  /** E.g. `system:masters` for an admin. */
+  groups?: string[];
 }
 
 /** A running etcd + kube-apiserver pair. */
@@ -43,6 +53,10 @@ export interface TestApiServer {
   dir: string;
   /** A kubeconfig for another user, with a client certificate signed by the test CA (RBAC applies to it). */
   kubeconfigFor(user: string, groups?: string[]): Promise<string>;
+  /** A kubeconfig for this server and CA whose user entry is `user` as given (token, tokenFile, exec...). */
+  kubeconfigWithUser(user: Record<string, unknown>): string;
+  /** A client certificate and key (PEM) signed by the test CA, e.g. for an exec plugin to hand out. */
+  clientCertificate(user: string, groups?: string[]): Promise<{ cert: string; key: string }>;
   /** A raw admin request: JSON in, parsed JSON (or text) out, whatever the status. */
   request<T = unknown>(method: string, apiPath: string, body?: unknown, contentType?: string): Promise<{ status: number; body: T }>;
   /** Stops the API server and etcd and removes the temp directory. Safe to call twice. */
@@ -133,16 +147,26 @@ function clientCertFor(dir: string, user: string, groups: string[]): Promise<{ c
   return issueCert(dir, fileName, subject, ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth']);
 }
 
-function kubeconfigYaml(server: string, caPem: string, user: string, client: { cert: string; key: string }): string {
-  const b64 = (pem: string) => Buffer.from(pem).toString('base64');
+const b64 = (pem: string) => Buffer.from(pem).toString('base64');
+
+function kubeconfigWithUserEntry(server: string, caPem: string, user: string, entry: Record<string, unknown>): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: 'kubeha-test', cluster: { server, 'certificate-authority-data': b64(caPem) } }],
-    users: [{ name: user, user: { 'client-certificate-data': b64(client.cert), 'client-key-data': b64(client.key) } }],
+    users: [{ name: user, user: entry }],
     contexts: [{ name: `${user}@kubeha-test`, context: { cluster: 'kubeha-test', user } }],
     'current-context': `${user}@kubeha-test`,
   });
+}
+
+function kubeconfigYaml(server: string, caPem: string, user: string, client: { cert: string; key: string }): string {
+  return kubeconfigWithUserEntry(server, caPem, user, { 'client-certificate-data': b64(client.cert), 'client-key-data': b64(client.key) });
+}
+
+/** The `--token-auth-file` format: `token,user,uid,"group1,group2"`. */
+function tokenFileCsv(tokens: StaticToken[]): string {
+  return tokens.map((t) => `${t.token},${t.user},${t.user},"${(t.groups ?? []).join(',')}"\n`).join('');
 }
 
 // ------------------------------------------------------------------------------------------ processes
@@ -234,8 +258,11 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
   const tmpRoot = existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
   const dir = await mkdtemp(path.join(tmpRoot, 'kubeha-apiserver-'));
   const peers: Peer[] = [];
-  // If the test process dies without calling stop(), do not leave the peers behind.
-  const killOnExit = () => peers.forEach((peer) => running(peer) && peer.child.kill('SIGKILL'));
+  // If the test process exits without calling stop(), leave neither the peers nor their files behind.
+  const killOnExit = () => {
+    peers.forEach((peer) => running(peer) && peer.child.kill('SIGKILL'));
+    rmSync(dir, { recursive: true, force: true });
+  };
   process.once('exit', killOnExit);
 
   let stopped = false;
@@ -262,6 +289,11 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
     peers.push(etcd);
 
     const at = (file: string) => path.join(dir, file);
+    const tokenArgs: string[] = [];
+    if (options.staticTokens?.length) {
+      await writeFile(at('tokens.csv'), tokenFileCsv(options.staticTokens), { mode: 0o600 });
+      tokenArgs.push(`--token-auth-file=${at('tokens.csv')}`);
+    }
     const apiServer = startPeer('kube-apiserver', apiServerBinary, [
       '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${securePort}`,
       // The kubernetes Service endpoint reconciler refuses loopback addresses; nothing here needs it.
@@ -277,6 +309,7 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
       // Real manifests (CNI DaemonSets) carry privileged containers; kubeadm allows them too.
       '--allow-privileged=true',
       '--profiling=false', '--v=0',
+      ...tokenArgs,
     ], at('apiserver.log'));
     peers.push(apiServer);
 
@@ -312,6 +345,8 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
       kubeconfigPath,
       dir,
       kubeconfigFor: async (user, groups = []) => kubeconfigYaml(url, caPem, user, await clientCertFor(dir, user, groups)),
+      kubeconfigWithUser: (user) => kubeconfigWithUserEntry(url, caPem, 'kubeha-test-user', user),
+      clientCertificate: (user, groups = []) => clientCertFor(dir, user, groups),
       request: async <T>(method: string, apiPath: string, body?: unknown, contentType?: string) => {
         const res = await httpsRequest(new URL(apiPath, url), tls, method, body === undefined ? undefined : JSON.stringify(body), contentType);
         let parsed: unknown = res.text;

@@ -3,6 +3,7 @@
  * test file, one worker and task queue per test.
  */
 import { randomUUID } from 'node:crypto';
+import type { PayloadCodec } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 
@@ -17,9 +18,15 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 const noop = () => undefined;
 const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
 
-/** A worker on a fresh task queue with the given activities. */
-export async function stubWorker(env: TestWorkflowEnvironment, activities: object, taskQueue = `test-${randomUUID()}`): Promise<{ worker: Worker; taskQueue: string }> {
+/** A worker on a fresh task queue with the given activities (and payload codecs, to read what kubeha's clients encrypt). */
+export async function stubWorker(
+  env: TestWorkflowEnvironment,
+  activities: object,
+  taskQueue = `test-${randomUUID()}`,
+  dataConverter?: { payloadCodecs: PayloadCodec[] },
+): Promise<{ worker: Worker; taskQueue: string }> {
   const worker = await Worker.create({
+    dataConverter,
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,

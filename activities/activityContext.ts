@@ -1,7 +1,7 @@
 /**
- * The bits of Temporal's activity context the AWS activities use (heartbeats, the details of the
- * last heartbeat, cancellation), guarded so the same code runs outside an activity (plain tests,
- * the CLI) where `Context.current()` throws.
+ * The bits of Temporal's activity context the activities use (heartbeats, the details of the last
+ * heartbeat, cancellation, pauses that end when cancelled), guarded so the same code runs outside an
+ * activity (plain tests, the CLI) where `Context.current()` throws.
  */
 import { Context } from '@temporalio/activity';
 import { setTimeout as delay } from 'node:timers/promises';

@@ -1,0 +1,130 @@
+/**
+ * Certificate expiry and renewal on a control-plane host: `kubeadm certs check-expiration -o json`,
+ * `kubeadm certs renew all`, then a restart of the static pods so they load the renewed certificates
+ * (kubeadm's documented way: the manifests leave /etc/kubernetes/manifests long enough for the kubelet
+ * to stop the pods, then come back), and a wait until the host's API server answers again.
+ */
+import { ErrorType } from '../../common/errors';
+import type { HostSpec } from '../../common/inputs/shared';
+import { hostFailure, type HostRunner, REMOTE, secretNames } from '../hosts/context';
+import { KubeadmOutputError, parseCertificateExpiration } from '../hosts/kubeadmOutput';
+import { localReadyzCommand } from './probe';
+import type { HostCertificates, RenewCertificatesInput, RenewCertificatesResult } from './types';
+
+/** The static pods restarted after a renewal, in the order they come back. */
+export const STATIC_PODS = ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml'];
+/** Where manifests wait while their pods stop (outside the directory the kubelet watches). */
+export const PARKED_MANIFESTS = `${REMOTE.configDir}/parked-manifests`;
+
+/** The certificates of one host, with the kubeadm-managed leaf that expires first. */
+export async function certificateExpiration(run: HostRunner, host: HostSpec): Promise<HostCertificates> {
+  const result = await run.check(
+    host,
+    { command: 'kubeadm certs check-expiration -o json', label: 'kubeadm certs check-expiration' },
+    'kubeadm must be installed and /etc/kubernetes/pki present on this control-plane host',
+    ErrorType.CommandTransient,
+  );
+  let info;
+  try {
+    info = parseCertificateExpiration(result.stdout);
+  } catch (err) {
+    throw hostFailure({
+      type: ErrorType.CommandFailed,
+      host,
+      message: `kubeadm certs check-expiration: ${(err as Error).message}`,
+      retryable: false,
+      hint: 'kubeadm printed something kubeha does not understand; check the kubeadm version on the host',
+      cause: err instanceof KubeadmOutputError ? err : undefined,
+    });
+  }
+  let soonest: HostCertificates['soonest'];
+  for (const cert of info.certificates) {
+    if (cert.missing || cert.externallyManaged || !cert.expiresAt || cert.residualSeconds === undefined) continue;
+    if (!soonest || Date.parse(cert.expiresAt) < Date.parse(soonest.expiresAt)) soonest = { name: cert.name, expiresAt: cert.expiresAt, residualSeconds: cert.residualSeconds };
+  }
+  return { host: host.name, certificates: info.certificates, certificateAuthorities: info.certificateAuthorities, soonest };
+}
+
+/** Puts back manifests a previous attempt left parked (it stopped between moving them out and back). */
+async function unpark(run: HostRunner, host: HostSpec): Promise<string[]> {
+  const result = await run.check(
+    host,
+    {
+      command: `if [ -d ${PARKED_MANIFESTS} ]; then for f in ${PARKED_MANIFESTS}/*.yaml; do if [ -e "$f" ]; then mv "$f" ${REMOTE.manifests}/ && basename "$f"; fi; done; fi`,
+      label: 'restore static pod manifests',
+    },
+    `move the files of ${PARKED_MANIFESTS} back to ${REMOTE.manifests} by hand`,
+    ErrorType.CommandTransient,
+  );
+  return result.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
+/** Moves the static pod manifests out, waits for the kubelet to stop them, and moves them back. */
+async function restartStaticPods(run: HostRunner, host: HostSpec, waitSeconds: number): Promise<string[]> {
+  const list = STATIC_PODS.join(' ');
+  const parked = await run.check(
+    host,
+    {
+      command: `mkdir -p ${PARKED_MANIFESTS} && chmod 0700 ${PARKED_MANIFESTS} && for f in ${list}; do if [ -f ${REMOTE.manifests}/$f ]; then mv ${REMOTE.manifests}/$f ${PARKED_MANIFESTS}/$f && echo $f; fi; done`,
+      label: 'park static pod manifests',
+    },
+    'kubeha needs root (or sudo) on the host',
+    ErrorType.CommandTransient,
+  );
+  // The kubelet looks at the manifests directory every 20 s (fileCheckFrequency): give it that long to stop them.
+  await run.check(host, { command: `sleep ${Math.round(waitSeconds)}`, label: 'wait for the kubelet', timeoutMs: (waitSeconds + 60) * 1000 }, 'the host stopped answering');
+  await unpark(run, host);
+  return parked.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
+/** Waits until the host's own API server answers /readyz (one remote loop, heartbeating through the shell). */
+async function waitLocalApi(run: HostRunner, host: HostSpec, timeoutSeconds: number): Promise<void> {
+  const tries = Math.max(1, Math.ceil(timeoutSeconds / 3));
+  const result = await run.run(host, {
+    command: `for i in $(seq ${tries}); do if ${localReadyzCommand(host)} >/dev/null 2>&1; then exit 0; fi; sleep 3; done; exit 1`,
+    label: 'wait for the API server',
+    timeoutMs: (timeoutSeconds + 60) * 1000,
+  });
+  if (result.exitCode !== 0) {
+    throw hostFailure({
+      type: ErrorType.NotReady,
+      host,
+      message: `its API server does not answer on https://${host.address}:6443/readyz ${timeoutSeconds} s after the restart`,
+      retryable: true,
+      hint: 'look at the kube-apiserver static pod (crictl ps -a, kubelet journal); the renewed certificates are in /etc/kubernetes/pki',
+      result,
+    });
+  }
+}
+
+/** Renews when needed, restarts the static pods, waits for the API server, verifies the new expiry. */
+export async function renewCertificates(run: HostRunner, input: RenewCertificatesInput): Promise<RenewCertificatesResult> {
+  const { host } = input;
+  const limit = Date.parse(input.renewIfExpiresBefore);
+  // An earlier attempt may have stopped with the manifests parked: the control plane comes back first.
+  const restored = await unpark(run, host);
+  const before = await certificateExpiration(run, host);
+  const due = before.soonest !== undefined && Date.parse(before.soonest.expiresAt) < limit;
+  if (!due) {
+    if (restored.length) await waitLocalApi(run, host, input.apiTimeoutSeconds);
+    return { host: host.name, renewed: false, restarted: restored, soonestExpiresAt: before.soonest?.expiresAt, kubeconfigStored: false };
+  }
+  await run.check(host, { command: 'kubeadm certs renew all', label: 'kubeadm certs renew all' }, 'renewal needs the CA keys under /etc/kubernetes/pki on this host', ErrorType.CommandTransient);
+  const restarted = await restartStaticPods(run, host, input.restartWaitSeconds);
+  await waitLocalApi(run, host, input.apiTimeoutSeconds);
+
+  const after = await certificateExpiration(run, host);
+  if (after.soonest && Date.parse(after.soonest.expiresAt) < limit) {
+    throw hostFailure({
+      type: ErrorType.VerificationFailed,
+      host,
+      message: `${after.soonest.name} still expires at ${after.soonest.expiresAt} after kubeadm certs renew all`,
+      retryable: false,
+      hint: 'an externally managed or CA certificate cannot be renewed by kubeadm; renew it by hand',
+    });
+  }
+  // admin.conf's client certificate was renewed too: keep the fresh kubeconfig (its server stays the load balancer).
+  const kubeconfig = await run.readFile(host, REMOTE.adminConf);
+  if (kubeconfig) await run.secrets.put(secretNames(input.clusterName).kubeconfig, kubeconfig);
+  return { host: host.name, renewed: true, restarted, soonestExpiresAt: after.soonest?.expiresAt, kubeconfigStored: kubeconfig !== undefined };
+}

@@ -1,0 +1,104 @@
+/**
+ * Who may use the codec server. Decoding shows secrets in clear, so it needs the server's access token:
+ * as `Authorization: Bearer <token>` (scripts, the CLI, a UI behind an identity proxy that passes the
+ * user's token), or as the session cookie `/login` sets after the token was typed into a form (a browser
+ * on the dev server's Web UI, which has no tokens of its own).
+ */
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import path from 'node:path';
+import { dataDir } from '../../lib/paths';
+
+/** Environment variables the codec server's access token comes from. */
+export const CODEC_TOKEN_ENV = {
+  token: 'KUBEHA_CODEC_TOKEN',
+  tokenFile: 'KUBEHA_CODEC_TOKEN_FILE',
+} as const;
+
+/** The session cookie a browser gets from `/login`. */
+export const SESSION_COOKIE = 'kubeha_codec_session';
+
+/** Where the access token came from (never the token). */
+export type TokenSource = { kind: 'env' } | { kind: 'file'; file: string } | { kind: 'generated'; file: string; created: boolean };
+
+function readTokenFile(file: string): string {
+  const token = readFileSync(file, 'utf8').trim();
+  if ((statSync(file).mode & 0o077) !== 0) throw new Error(`codec token file ${file} is readable by group or others; chmod 600 it`);
+  if (token.length < 16) throw new Error(`codec token in ${file} is shorter than 16 characters`);
+  return token;
+}
+
+/**
+ * The access token: `KUBEHA_CODEC_TOKEN`, else the file `KUBEHA_CODEC_TOKEN_FILE`, else
+ * `<dataDir>/codec/token`, generated (0600) on first use.
+ */
+export function loadAccessToken(env: NodeJS.ProcessEnv = process.env): { token: string; source: TokenSource } {
+  const inline = env[CODEC_TOKEN_ENV.token]?.trim();
+  if (inline) {
+    if (inline.length < 16) throw new Error(`${CODEC_TOKEN_ENV.token} is shorter than 16 characters`);
+    return { token: inline, source: { kind: 'env' } };
+  }
+  const file = env[CODEC_TOKEN_ENV.tokenFile]?.trim();
+  if (file) return { token: readTokenFile(path.resolve(file)), source: { kind: 'file', file: path.resolve(file) } };
+  const generated = path.join(dataDir(env), 'codec', 'token');
+  let created = false;
+  try {
+    statSync(generated);
+  } catch {
+    mkdirSync(path.dirname(generated), { recursive: true, mode: 0o700 });
+    try {
+      writeFileSync(generated, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+      created = true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    chmodSync(generated, 0o600);
+  }
+  return { token: readTokenFile(generated), source: { kind: 'generated', file: generated, created } };
+}
+
+function sameSecret(a: string, b: string): boolean {
+  // Digests first: equal lengths for timingSafeEqual, and no early exit on length.
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+/** Checks requests against one access token. */
+export class AccessCheck {
+  private readonly session: string;
+
+  constructor(private readonly token: string) {
+    // The cookie is derived from the token: changing the token logs every browser out.
+    this.session = createHmac('sha256', token).update('kubeha codec session v1').digest('base64url');
+  }
+
+  /** The cookie value a browser receives after a correct login. */
+  sessionValue(): string {
+    return this.session;
+  }
+
+  /** Whether a typed token is the access token. */
+  tokenMatches(candidate: string): boolean {
+    return sameSecret(candidate.trim(), this.token);
+  }
+
+  /** Whether a request carries the token (bearer) or the session cookie. */
+  allows(request: IncomingMessage): boolean {
+    const header = request.headers.authorization;
+    if (header) {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      if (match && sameSecret(match[1], this.token)) return true;
+    }
+    const cookie = cookieValue(request.headers.cookie, SESSION_COOKIE);
+    return cookie !== undefined && sameSecret(cookie, this.session);
+  }
+}
+
+/** One cookie's value from a Cookie header. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}

@@ -1,0 +1,262 @@
+/**
+ * The input of FailoverToEast, as one JSON object (the Web UI's Start Workflow form takes one value),
+ * and the messages the running workflow takes: alert notifications from kubeha's webhook, the
+ * operator's approval, a forced failback, and the `status` query's answer.
+ *
+ * Shared by the workflow, the webhook (which validates its routing file with the same schema at start)
+ * and the CLI. Pure zod: no Node built-ins.
+ */
+import { z } from 'zod';
+import { awsSettingsSchema, dnsLabel, hostSchema, stepSelectionSchema } from './shared';
+
+/** The steps of FailoverToEast, in order. `onlySteps` and `skipSteps` take these names. */
+export const FAILOVER_STEPS = ['precheck', 'approve', 'control-plane', 'shift-traffic', 'hold', 'failback'] as const;
+/** One of {@link FAILOVER_STEPS}. */
+export type FailoverStepName = (typeof FAILOVER_STEPS)[number];
+
+const secretName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/, 'must be a secret name in the worker\'s store, like "clusters/west/admin-kubeconfig"');
+
+/** A cluster of the pair: its name and where the worker finds its kubeconfig. */
+const clusterSchema = z.strictObject({
+  name: dnsLabel,
+  /** The kubeconfig's name in the worker's secret store (history holds the name, never the file). */
+  kubeconfigSecret: secretName,
+});
+
+/** East's multicluster gateway, which mirrored services on west point at. */
+const gatewaySchema = z.strictObject({
+  namespace: dnsLabel.default('linkerd-multicluster'),
+  service: dnsLabel.default('linkerd-gateway'),
+});
+
+/** The object the mesh splits traffic with, in west. */
+const splitSchema = z.strictObject({
+  /** SMI TrafficSplit (the seed; needs linkerd-smi) or an HTTPRoute with weighted backendRefs (Linkerd 2.13+). */
+  kind: z.enum(['TrafficSplit', 'HTTPRoute']).default('TrafficSplit'),
+  /** For HTTPRoute: `policy.linkerd.io/v1beta2` (Linkerd 2.13+) or `gateway.networking.k8s.io/v1` (2.18+). */
+  apiVersion: z.enum(['split.smi-spec.io/v1alpha1', 'split.smi-spec.io/v1alpha2', 'policy.linkerd.io/v1beta2', 'policy.linkerd.io/v1beta3', 'gateway.networking.k8s.io/v1']).optional(),
+  /** The split object's name; defaults to the service's name. */
+  name: dnsLabel.optional(),
+});
+
+/** One service moved between the clusters. */
+const serviceSchema = z.strictObject({
+  namespace: dnsLabel,
+  /** The service clients call on west (the TrafficSplit's root service, the HTTPRoute's parent). */
+  name: dnsLabel,
+  /** West's own backend; defaults to `name`. */
+  westBackend: dnsLabel.optional(),
+  /** The mirrored service on west pointing at east; defaults to `<name>-<east cluster>` as Linkerd names it. */
+  eastBackend: dnsLabel.optional(),
+  /** The service's name in east; defaults to `name`. */
+  eastService: dnsLabel.optional(),
+  split: splitSchema.default({ kind: 'TrafficSplit' }),
+});
+/** A service as the user writes it. */
+export type FailoverServiceInput = z.input<typeof serviceSchema>;
+
+/** Traffic steps: percentages to east, increasing, ending at 100. */
+const failoverStepsSchema = z
+  .array(z.number().int().min(1).max(100))
+  .min(1)
+  .max(10)
+  .refine((s) => s.every((v, i) => i === 0 || v > s[i - 1]), 'must increase step by step')
+  .refine((s) => s[s.length - 1] === 100, 'must end at 100 (all traffic to east)');
+
+/** Failback steps: percentages to east, decreasing, ending at 0. */
+const failbackStepsSchema = z
+  .array(z.number().int().min(0).max(99))
+  .min(1)
+  .max(10)
+  .refine((s) => s.every((v, i) => i === 0 || v < s[i - 1]), 'must decrease step by step')
+  .refine((s) => s[s.length - 1] === 0, 'must end at 0 (all traffic back to west)');
+
+/** The operator's approval before anything changes. */
+const approvalSchema = z.strictObject({
+  required: z.boolean().default(false),
+  /** How long to wait for an `approve` or `reject` signal (or update). */
+  timeoutMinutes: z.number().min(0.01).max(1440).default(15),
+  /** What happens when nobody answers in time. */
+  onTimeout: z.enum(['approve', 'reject']).default('reject'),
+});
+
+/** The spare control plane brought into the load balancer when the registered ones are unhealthy. */
+const controlPlaneSchema = z
+  .strictObject({
+    aws: awsSettingsSchema,
+    targetGroupArn: z.string().regex(/^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/.+/, 'must be a target group ARN'),
+    /** West's control planes (the registered targets); etcd is asked through them when the spares cannot answer. */
+    controlPlanes: z.array(hostSchema).min(1).max(7),
+    /** Spares to register: etcd voters kept out of the load balancer (BootstrapStackedEtcd's spare-control-plane hosts). */
+    spares: z.array(hostSchema).min(1).max(7),
+    /** Act when fewer registered control-plane targets than this are healthy. */
+    minHealthyTargets: z.number().int().min(1).max(7).default(1),
+    /** How long a newly registered spare may take to become healthy. */
+    healthyDeadlineSeconds: z.number().int().min(10).max(3600).default(300),
+  })
+  .superRefine((cp, ctx) => {
+    const cps = new Set(cp.controlPlanes.map((h) => h.address));
+    cp.spares.forEach((s, i) => {
+      if (cps.has(s.address)) ctx.addIssue({ code: 'custom', path: ['spares', i, 'address'], message: `is also a control plane's address; a spare is a different host` });
+    });
+  });
+
+/** When and how traffic moves back to west. */
+const failbackSchema = z.strictObject({
+  /** West must be healthy this long, after the alert resolved, before traffic moves back (no flapping). */
+  hysteresisSeconds: z.number().int().min(1).max(86_400).default(600),
+  /** How often west's health is checked during the window. */
+  checkIntervalSeconds: z.number().int().min(1).max(3600).default(15),
+  /** Percentages to east, decreasing, ending at 0; default: the failover steps backwards. */
+  steps: failbackStepsSchema.optional(),
+  /** Go back automatically once resolved and healthy (else only a `failback` signal does). */
+  automatic: z.boolean().default(true),
+});
+
+/** The input of FailoverToEast. */
+export const failoverToEastInputSchema = z
+  .strictObject({
+    west: clusterSchema,
+    east: clusterSchema.extend({ gateway: gatewaySchema.default({ namespace: 'linkerd-multicluster', service: 'linkerd-gateway' }) }),
+    services: z.array(serviceSchema).min(1, 'needs at least one service').max(50),
+    /** Percentages of traffic to east, step by step (each verified before the next). */
+    steps: failoverStepsSchema.default([50, 100]),
+    approval: approvalSchema.default({ required: false, timeoutMinutes: 15, onTimeout: 'reject' }),
+    controlPlane: controlPlaneSchema.optional(),
+    failback: failbackSchema.default({ hysteresisSeconds: 600, checkIntervalSeconds: 15, automatic: true }),
+    /** Pause between two traffic steps, for the mesh to settle and metrics to show a problem. */
+    stepPauseSeconds: z.number().int().min(0).max(3600).default(10),
+    ...stepSelectionSchema(FAILOVER_STEPS),
+  })
+  .superRefine((input, ctx) => {
+    if (input.west.name === input.east.name) ctx.addIssue({ code: 'custom', path: ['east', 'name'], message: 'must differ from west.name' });
+    const seen = new Map<string, number>();
+    input.services.forEach((s, i) => {
+      const key = `${s.namespace}/${s.split.name ?? s.name}`;
+      const at = seen.get(key);
+      if (at !== undefined) ctx.addIssue({ code: 'custom', path: ['services', i], message: `uses the same split object ${key} as services[${at}]` });
+      else seen.set(key, i);
+    });
+    if (input.onlySteps && input.skipSteps.some((s) => input.onlySteps?.includes(s))) {
+      ctx.addIssue({ code: 'custom', path: ['skipSteps'], message: 'names a step also listed in onlySteps; choose one' });
+    }
+  });
+
+/** The input as the user writes it (defaults may be left out). */
+export type FailoverToEastInput = z.input<typeof failoverToEastInputSchema>;
+/** The input after validation, with every default filled in. */
+export type FailoverToEastConfig = z.output<typeof failoverToEastInputSchema>;
+
+/** A service with every default resolved. */
+export interface ResolvedService {
+  namespace: string;
+  name: string;
+  westBackend: string;
+  eastBackend: string;
+  eastService: string;
+  split: { kind: 'TrafficSplit' | 'HTTPRoute'; apiVersion: string; name: string };
+}
+
+/** Fills in a service's defaults (backend names after Linkerd's mirror naming, the split's apiVersion). */
+export function resolveService(service: FailoverToEastConfig['services'][number], eastCluster: string): ResolvedService {
+  const kind = service.split.kind;
+  return {
+    namespace: service.namespace,
+    name: service.name,
+    westBackend: service.westBackend ?? service.name,
+    eastBackend: service.eastBackend ?? `${service.name}-${eastCluster}`,
+    eastService: service.eastService ?? service.name,
+    split: {
+      kind,
+      apiVersion: service.split.apiVersion ?? (kind === 'TrafficSplit' ? 'split.smi-spec.io/v1alpha1' : 'policy.linkerd.io/v1beta2'),
+      name: service.split.name ?? service.name,
+    },
+  };
+}
+
+/** The failback steps: the input's, else the failover steps backwards (e.g. 50, 100 gives 50, 0). */
+export function failbackSteps(config: FailoverToEastConfig): number[] {
+  return config.failback.steps ?? [...config.steps.slice(0, -1).reverse(), 0];
+}
+
+/** The workflow id of the one failover a west/east pair may have at a time. */
+export function failoverWorkflowId(west: string, east: string): string {
+  return `failover-${west}-to-${east}`;
+}
+
+// ---------------------------------------------------------------- messages of the running workflow
+
+/** Signal name: an Alertmanager notification relayed by the webhook (firing, repeat, duplicate or resolved). */
+export const ALERT_SIGNAL = 'alert';
+/** Signal name: the operator approves the failover. */
+export const APPROVE_SIGNAL = 'approve';
+/** Signal name: the operator rejects the failover. */
+export const REJECT_SIGNAL = 'reject';
+/** Update name: approve or reject, answered with the decision taken (the Web UI and CLI can send it). */
+export const APPROVAL_UPDATE = 'approval';
+/** Signal name: move traffic back now, without waiting for the hysteresis window. */
+export const FAILBACK_SIGNAL = 'failback';
+/** Query name: where the failover stands. */
+export const STATUS_QUERY = 'status';
+
+/** One alert of a notification, as much as the workflow needs (labels bounded by the webhook). */
+export interface RelayedAlert {
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  startsAt: string;
+  endsAt?: string;
+  labels: Record<string, string>;
+}
+
+/** What the webhook relays to the workflow for one notification and route. */
+export interface AlertNotification {
+  status: 'firing' | 'resolved';
+  /** Alertmanager's group key: the same group repeats with the same key. */
+  groupKey: string;
+  receiver: string;
+  /** The webhook's routing rule that matched. */
+  route: string;
+  alerts: RelayedAlert[];
+  /** When the webhook received it (ISO). */
+  receivedAt: string;
+}
+
+/** The approval's answer, from a signal or the update. */
+export interface ApprovalDecision {
+  /** Who decided (a user name, "web-ui"); recorded in history and progress. */
+  by?: string;
+  comment?: string;
+}
+
+/** The update's argument. */
+export interface ApprovalUpdate extends ApprovalDecision {
+  decision: 'approve' | 'reject';
+}
+
+/** What the failover decided and why, in order: the `status` query lists them. */
+export interface FailoverDecision {
+  at: string;
+  /** One CamelCase word: Shifted, Waited, Approved, Refused, WindowRestarted... */
+  what: string;
+  why: string;
+}
+
+/** Where the failover stands: the `status` query's answer. */
+export interface FailoverStatus {
+  pair: { west: string; east: string };
+  /** idle → checking → awaiting-approval → failing-over → failed-over → failback-window → failing-back → failed-back; or refused / rejected. */
+  state: 'checking' | 'awaiting-approval' | 'refused' | 'rejected' | 'failing-over' | 'failed-over' | 'failback-window' | 'failing-back' | 'failed-back';
+  /** Percent of traffic to east, per split object (`namespace/name`). */
+  eastPercent: Record<string, number>;
+  /** Fingerprints of alerts firing now, as the last notifications said. */
+  firing: string[];
+  notifications: { total: number; firing: number; resolved: number; duplicates: number };
+  approvedBy?: string;
+  /** When west's healthy window started, during the failback window. */
+  westHealthySince?: string;
+  /** Spares registered by this failover (never deregistered by it). */
+  sparesRegistered: string[];
+  decisions: FailoverDecision[];
+}

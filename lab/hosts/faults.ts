@@ -1,0 +1,118 @@
+/**
+ * Faults a test or `kubeha lab fault` can inject into a lab host:
+ * - {@link dropSsh} / {@link restoreSsh}: sshd stops accepting (connection refused); the host's
+ *   other processes and open sessions keep running.
+ * - {@link delaySsh}: SSH traffic gets latency, through a proxy that takes over the published port.
+ * - {@link isolate} / {@link rejoin}: nobody reaches the host's address any more. Done with a
+ *   `prohibit` route for the address in the local routing table (iproute2), because iptables is
+ *   not installed on these machines. The host's own outgoing connections are not cut: on the
+ *   loopback interface they leave from 127.0.0.1 whichever host makes them, so only their
+ *   destination tells hosts apart.
+ * Stopping and starting a host is {@link stopLabHost} / {@link startLabHost}.
+ */
+import { spawn } from 'node:child_process';
+import { openSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { isAlive, processRef, signal, waitGoneSync } from '../tools/processes';
+import { addIsolationRoute, removeIsolationRoute } from './isolationRoute';
+import { type LabHost, readLabHostRecord, writeLabHostRecord } from './labHost';
+import { startSshd, writeSshdFiles } from './sshd';
+
+function current(host: LabHost) {
+  const record = readLabHostRecord(host.paths);
+  if (!record?.holder || !isAlive(record.holder)) throw new Error(`lab host ${host.name} is not running`);
+  return record;
+}
+
+/** sshd stops listening: new connections are refused; open sessions and the host's daemons go on. */
+export async function dropSsh(host: LabHost): Promise<void> {
+  const record = current(host);
+  signal(record.sshd, 'SIGTERM');
+  if (!waitGoneSync(record.sshd, 5000)) signal(record.sshd, 'SIGKILL');
+  delete record.sshd;
+  writeLabHostRecord(host.paths, record);
+}
+
+/** sshd listens again (same host key, same port). */
+export async function restoreSsh(host: LabHost): Promise<void> {
+  const record = current(host);
+  if (isAlive(record.sshd)) return;
+  record.sshd = await startSshd(host.paths, record.holder!);
+  writeLabHostRecord(host.paths, record);
+}
+
+/** A port nobody listens on right now at `address`. */
+function freePort(address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, address, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitListening(address: string, port: number, timeoutMs = 5000): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, address);
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() - started > timeoutMs) throw new Error(`nothing listens on ${address}:${port}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Adds `ms` of latency to each chunk of SSH traffic, both ways (0 removes it). The first call moves
+ * sshd to a private port and puts the delay proxy on the published one, which it keeps until the
+ * host stops; open sessions are not cut.
+ */
+export async function delaySsh(host: LabHost, ms: number): Promise<void> {
+  const record = current(host);
+  const delayFile = path.join(host.paths.hostLabDir, 'ssh-delay-ms');
+  writeFileSync(delayFile, `${Math.max(0, Math.round(ms))}\n`);
+  if (isAlive(record.proxy)) {
+    // The proxy reads the file every 100 ms: return once the new delay applies.
+    await new Promise((r) => setTimeout(r, 250));
+    return;
+  }
+  const sshdPort = await freePort(record.address);
+  writeSshdFiles(host.paths, { address: record.address, port: sshdPort, hostName: record.name, toolsBin: record.toolsBin, toolsJsDir: record.toolsJsDir, extraBin: record.extraBin });
+  signal(record.sshd, 'SIGTERM');
+  if (!waitGoneSync(record.sshd, 5000)) signal(record.sshd, 'SIGKILL');
+  record.sshd = await startSshd(host.paths, record.holder!);
+  record.sshdPort = sshdPort;
+  const log = openSync(path.join(host.paths.hostLabDir, 'delay-proxy.log'), 'a');
+  const child = spawn(process.execPath, [path.join(__dirname, 'delayProxy.js'), record.address, String(record.port), record.address, String(sshdPort), delayFile], { detached: true, stdio: ['ignore', log, log] });
+  child.unref();
+  record.proxy = child.pid !== undefined ? processRef(child.pid) : undefined;
+  writeLabHostRecord(host.paths, record);
+  await waitListening(record.address, record.port);
+}
+
+/** Cuts the host off: connections to its address fail ("Permission denied"), established ones stall. */
+export async function isolate(host: LabHost): Promise<void> {
+  const record = current(host);
+  if (record.isolated) return;
+  await addIsolationRoute(record.address);
+  record.isolated = true;
+  writeLabHostRecord(host.paths, record);
+}
+
+/** Ends {@link isolate}. */
+export async function rejoin(host: LabHost): Promise<void> {
+  const record = readLabHostRecord(host.paths);
+  if (!record?.isolated) return;
+  await removeIsolationRoute(record.address);
+  delete record.isolated;
+  writeLabHostRecord(host.paths, record);
+}

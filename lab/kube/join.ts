@@ -1,0 +1,288 @@
+/**
+ * `kubeadm join`: discovery with the bootstrap token, then for a control plane the download of the
+ * uploaded certificates, this host's certificates, kubeconfigs and manifests, a new etcd learner
+ * that is promoted once in sync; for a worker the kubelet's TLS bootstrap. Output and failures
+ * follow kubeadm's.
+ *
+ * Lab differences: a joining control plane signs its own kubelet.conf with the downloaded CA
+ * (kubeadm lets the kubelet bootstrap it; the result is the same credential), and a worker's TLS
+ * bootstrap CSR is made by kubeadm rather than by the kubelet, then approved and signed by the lab
+ * controller (see kubelet/controllers.ts).
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse } from 'yaml';
+import { flag, flagList, flagSet, type ParsedArgs, rejectMixedWithConfig, UsageError } from './args';
+import { ApiError, KubeClient, type KubeObject } from './client';
+import { ensureCAs, ensureLeaves, ensureServiceAccountKey, writeKubeconfigs } from './clusterPki';
+import { clusterConfig, type JoinConfig, joinConfigFromDocs, readConfigDocuments } from './config';
+import { discover } from './discovery';
+import { hostAddress, type HostEnv, KUBE } from './env';
+import { KubeadmError, phase } from './errors';
+import { addLearner, endpointsHealthy, type EtcdAccess, initialCluster, listMembers, type Member, promote } from './etcd';
+import { readKubeconfig, renderKubeconfig } from './kubeconfig';
+import { apiServerManifest, etcdManifest, manifestPath, renderManifest } from './manifests';
+import { markControlPlane, type Out, startKubelet, waitForApiServer, writeKubeletFiles } from './phases';
+import { newKey, newRequest } from './pki';
+import { dirAvailable, fileAvailable, portAvailable, privilegedUser, reportPreflight } from './preflight';
+import { downloadCerts } from './uploadCerts';
+
+/** The flags `kubeadm join` accepts. */
+export const JOIN_FLAGS = {
+  booleans: ['control-plane', 'discovery-token-unsafe-skip-ca-verification', 'dry-run'],
+  values: ['config', 'apiserver-advertise-address', 'apiserver-bind-port', 'certificate-key', 'cri-socket', 'discovery-file', 'discovery-token', 'discovery-token-ca-cert-hash', 'ignore-preflight-errors', 'node-name', 'patches', 'skip-phases', 'tls-bootstrap-token', 'token'],
+};
+
+/** The join configuration from `--config` or the flags. */
+export function joinConfiguration(args: ParsedArgs, host: HostEnv): JoinConfig {
+  rejectMixedWithConfig(args, ['ignore-preflight-errors', 'skip-phases', 'dry-run', 'cri-socket']);
+  const file = flag(args, 'config');
+  if (file) return joinConfigFromDocs(readConfigDocuments(file), host.hostName);
+  const endpoint = args.positional[0];
+  const token = flag(args, 'discovery-token') ?? flag(args, 'token');
+  if (!endpoint || !token) throw new UsageError('discovery.bootstrapToken: Invalid value: "": bootstrapToken or file must be set');
+  const controlPlane = flagSet(args, 'control-plane');
+  return {
+    nodeName: flag(args, 'node-name') ?? host.hostName,
+    apiServerEndpoint: endpoint,
+    token,
+    caCertHashes: flagList(args, 'discovery-token-ca-cert-hash'),
+    unsafeSkipCAVerification: flagSet(args, 'discovery-token-unsafe-skip-ca-verification'),
+    discoveryTimeoutMs: 5 * 60_000,
+    controlPlane: controlPlane ? { certificateKey: flag(args, 'certificate-key'), advertiseAddress: flag(args, 'apiserver-advertise-address'), bindPort: Number(flag(args, 'apiserver-bind-port') ?? 6443) } : undefined,
+  };
+}
+
+/** etcd client URLs of the other control planes, from their Nodes' addresses. */
+async function etcdEndpoints(admin: KubeClient, self: string): Promise<string[]> {
+  const nodes = await admin.get<{ items: KubeObject[] }>('/api/v1/nodes?labelSelector=node-role.kubernetes.io%2Fcontrol-plane');
+  return nodes.items
+    .filter((n) => n.metadata?.name !== self)
+    .flatMap((n) => ((n.status as { addresses?: { type: string; address: string }[] } | undefined)?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => `https://${a.address}:2379`));
+}
+
+/** Adds this host's etcd member (learner) unless an unstarted one with its peer URL is there already. */
+async function addMember(access: EtcdAccess, nodeName: string, peerUrl: string, warn: Out): Promise<{ id: string; members: Member[]; learner: boolean }> {
+  const members = await listMembers(access);
+  const existing = members.find((m) => m.peerUrls.includes(peerUrl));
+  if (existing && existing.name !== '') {
+    throw new KubeadmError(
+      `error creating local etcd static pod manifest file: etcdserver: Peer URLs already exists: member already exists with peer URL ${peerUrl} (member ${existing.id} "${existing.name}" has run before and cannot start again from an empty data directory; remove it with "etcdctl member remove ${existing.id}" and run "kubeadm reset -f" before joining)`,
+    );
+  }
+  if (existing) {
+    warn(`W${new Date().toISOString()} The peer URL "${peerUrl}" for the added etcd member already exists. Skipping etcd member addition`);
+    return { id: existing.id, members, learner: existing.isLearner };
+  }
+  try {
+    const added = await addLearner(access, nodeName, peerUrl);
+    return { ...added, learner: true };
+  } catch (err) {
+    throw new KubeadmError(`error creating local etcd static pod manifest file: ${(err as Error).message}`);
+  }
+}
+
+/** Promotes the learner once etcd lets it (in sync with the leader), within kubeadm's etcd API timeout. */
+async function promoteWhenInSync(access: EtcdAccess, id: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      await promote(access, id);
+      return;
+    } catch (err) {
+      last = (err as Error).message;
+      if (/not a learner/.test(last)) return;
+    }
+    await sleep(1000);
+  }
+  throw new KubeadmError(`error creating local etcd static pod manifest file: ${last}`);
+}
+
+/** A worker's kubelet client certificate through a CSR the lab controller signs. */
+async function tlsBootstrap(tokenClient: KubeClient, nodeName: string, timeoutMs: number): Promise<{ certPem: string; keyPem: string }> {
+  const key = await newKey('ECDSA-P256');
+  const request = await newRequest(key, `system:node:${nodeName}`, ['system:nodes']);
+  const csr = await tokenClient.create<KubeObject>('/apis/certificates.k8s.io/v1/certificatesigningrequests', {
+    apiVersion: 'certificates.k8s.io/v1',
+    kind: 'CertificateSigningRequest',
+    metadata: { generateName: 'node-csr-' },
+    spec: { request: Buffer.from(request).toString('base64'), signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'] },
+  });
+  const name = csr.metadata?.name as string;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const current = await tokenClient.get(`/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}`);
+    const status = (current.status ?? {}) as { certificate?: string; conditions?: { type: string; message?: string }[] };
+    if (status.certificate) return { certPem: Buffer.from(status.certificate, 'base64').toString('utf8'), keyPem: key.privatePem };
+    const denied = status.conditions?.find((c) => c.type === 'Denied' || c.type === 'Failed');
+    if (denied) throw new KubeadmError(`certificate request was denied: ${denied.message ?? denied.type}`);
+    await sleep(500);
+  }
+  throw new KubeadmError('error waiting for the kubelet to perform the TLS Bootstrap: timed out waiting for the condition');
+}
+
+/** Runs `kubeadm join`. */
+export async function runJoin(args: ParsedArgs, host: HostEnv, out: Out, warn: Out): Promise<void> {
+  const cfg = joinConfiguration(args, host);
+  const controlPlane = cfg.controlPlane;
+  const address = controlPlane?.advertiseAddress ?? hostAddress(host);
+  if (controlPlane && !address) throw new UsageError('unable to select an IP from default routes.');
+  const ignore = flagList(args, 'ignore-preflight-errors');
+  const timeoutMs = host.settings.discoveryTimeoutSeconds !== undefined ? host.settings.discoveryTimeoutSeconds * 1000 : cfg.discoveryTimeoutMs;
+
+  const prepared = await phase('preflight', async () => {
+    out('[preflight] Running pre-flight checks');
+    reportPreflight([privilegedUser(), fileAvailable(KUBE.kubeletConf), fileAvailable(KUBE.bootstrapKubeletConf), fileAvailable(path.join(KUBE.pki, 'ca.crt'))], ignore, warn);
+    let cluster;
+    try {
+      cluster = await discover({ endpoint: cfg.apiServerEndpoint, token: cfg.token, caCertHashes: cfg.caCertHashes, unsafeSkipCAVerification: cfg.unsafeSkipCAVerification, timeoutMs, log: () => undefined });
+    } catch (err) {
+      throw new KubeadmError(`couldn't validate the identity of the API Server: ${(err as Error).message}`);
+    }
+    const tokenClient = new KubeClient({ server: cluster.server, caPem: cluster.caPem, user: { token: cfg.token }, clusterName: cluster.clusterName, userName: 'tls-bootstrap-token-user' });
+    out('[preflight] Reading configuration from the "kubeadm-config" ConfigMap in namespace "kube-system"...');
+    out("[preflight] Use 'kubeadm init phase upload-config kubeadm --config your-config-file' to re-upload it.");
+    let clusterDoc: Record<string, unknown>;
+    try {
+      const cm = await tokenClient.get('/api/v1/namespaces/kube-system/configmaps/kubeadm-config');
+      clusterDoc = parse((cm.data as Record<string, string>).ClusterConfiguration ?? '') as Record<string, unknown>;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) throw new KubeadmError('unable to fetch the kubeadm-config ConfigMap: Unauthorized');
+      throw new KubeadmError(`unable to fetch the kubeadm-config ConfigMap: ${(err as Error).message}`);
+    }
+    const clusterCfg = clusterConfig(clusterDoc);
+    if (controlPlane) {
+      if (!clusterCfg.controlPlaneEndpoint) {
+        throw new KubeadmError("unable to add a new control plane instance to a cluster that doesn't have a stable controlPlaneEndpoint address");
+      }
+      out('[preflight] Running pre-flight checks before initializing the new control plane instance');
+      reportPreflight(
+        [
+          await portAvailable(address!, controlPlane.bindPort),
+          ...['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'].map((c) => fileAvailable(path.join(KUBE.manifests, `${c}.yaml`))),
+          await portAvailable(address!, 2379),
+          await portAvailable(address!, 2380),
+          dirAvailable(clusterCfg.etcdDataDir),
+        ],
+        ignore,
+        warn,
+      );
+      out('[preflight] Pulling images required for setting up a Kubernetes cluster');
+      out('[preflight] This might take a minute or two, depending on the speed of your internet connection');
+      out("[preflight] You can also perform this action beforehand using 'kubeadm config images pull'");
+    }
+    return { cluster, tokenClient, clusterCfg };
+  });
+  const { cluster, tokenClient, clusterCfg } = prepared;
+
+  if (!controlPlane) {
+    await phase('kubelet-start', async () => {
+      out('[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap');
+      const credential = await tlsBootstrap(tokenClient, cfg.nodeName, 4 * 60_000);
+      mkdirSync(KUBE.pki, { recursive: true });
+      writeFileSync(path.join(KUBE.pki, 'ca.crt'), cluster.caPem, { mode: 0o644 });
+      writeFileSync(KUBE.kubeletConf, renderKubeconfig({ clusterName: cluster.clusterName, server: cluster.server, caPem: cluster.caPem, userName: 'default-auth', user: { clientCertificatePem: credential.certPem, clientKeyPem: credential.keyPem } }), { mode: 0o600 });
+      rmSync(KUBE.bootstrapKubeletConf, { force: true });
+      writeKubeletFiles(cfg.nodeName, address ?? '', out);
+      await startKubelet(host, out);
+    });
+    out(`
+This node has joined the cluster:
+* Certificate signing request was sent to apiserver and a response was received.
+* The Kubelet was informed of the new secure connection details.
+
+Run 'kubectl get nodes' on the control-plane to see this node join the cluster.
+`);
+    return;
+  }
+
+  const localUrl = `https://${address}:${controlPlane.bindPort}`;
+  const selfHost = { nodeName: cfg.nodeName, address: address! };
+  const cas = await phase('control-plane-prepare/download-certs', async () => {
+    mkdirSync(clusterCfg.certificatesDir, { recursive: true });
+    if (controlPlane.certificateKey) await downloadCerts({ client: tokenClient, certificatesDir: clusterCfg.certificatesDir, key: controlPlane.certificateKey, log: out });
+    else out('[download-certs] Skipping certs download');
+    return undefined;
+  }).then(() =>
+    phase('control-plane-prepare/certs', async () => {
+      out(`[certs] Using certificateDir folder "${clusterCfg.certificatesDir}"`);
+      const made = await ensureCAs(clusterCfg, out);
+      await ensureLeaves(clusterCfg, selfHost, made, out);
+      out(`[certs] Valid certificates and keys now exist in "${clusterCfg.certificatesDir}"`);
+      await ensureServiceAccountKey(clusterCfg, out);
+      return made;
+    }),
+  );
+
+  await phase('control-plane-prepare/kubeconfig', async () => {
+    out('[kubeconfig] Generating kubeconfig files');
+    await writeKubeconfigs({ cluster: clusterCfg, ca: cas.ca, nodeName: cfg.nodeName, files: ['admin.conf', 'controller-manager.conf', 'scheduler.conf'], serverFor: (f) => (f === 'admin.conf' ? `https://${clusterCfg.controlPlaneEndpoint}` : localUrl), log: out });
+  });
+
+  await phase('control-plane-prepare/control-plane', async () => {
+    mkdirSync(KUBE.manifests, { recursive: true });
+    out(`[control-plane] Using manifest folder "${KUBE.manifests}"`);
+    out('[control-plane] Creating static Pod manifest for "kube-apiserver"');
+    writeFileSync(manifestPath('kube-apiserver'), renderManifest(apiServerManifest({ cluster: clusterCfg, address: address!, bindPort: controlPlane.bindPort })), { mode: 0o600 });
+  });
+
+  const admin = new KubeClient(readKubeconfig(KUBE.adminConf));
+  const access: EtcdAccess = await phase('check-etcd', async () => {
+    out('[check-etcd] Checking that the etcd cluster is healthy');
+    const endpoints = await etcdEndpoints(admin, cfg.nodeName);
+    if (endpoints.length === 0) throw new KubeadmError('etcd cluster is not healthy: no etcd endpoints found among the control-plane Nodes');
+    const etcd = { endpoints, certificatesDir: clusterCfg.certificatesDir };
+    if (!(await endpointsHealthy(etcd))) throw new KubeadmError(`etcd cluster is not healthy: failed to dial endpoint ${endpoints.join(',')}`);
+    return etcd;
+  });
+
+  await phase('kubelet-start', async () => {
+    // Lab: the control plane's kubelet.conf is signed here with the downloaded CA and points at the local API server.
+    await writeKubeconfigs({ cluster: clusterCfg, ca: cas.ca, nodeName: cfg.nodeName, files: ['kubelet.conf'], serverFor: () => localUrl, log: () => undefined });
+    writeKubeletFiles(cfg.nodeName, address!, out);
+    await startKubelet(host, out);
+    out('[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap');
+  });
+
+  await phase('control-plane-join/etcd', async () => {
+    const peerUrl = `https://${address}:2380`;
+    const member = await addMember(access, cfg.nodeName, peerUrl, warn);
+    out('[etcd] Announced new etcd member joining to the existing etcd cluster');
+    out('[etcd] Creating static Pod manifest for "etcd"');
+    writeFileSync(manifestPath('etcd'), renderManifest(etcdManifest({ cluster: clusterCfg, nodeName: cfg.nodeName, address: address!, initialCluster: initialCluster(member.members, cfg.nodeName, peerUrl), existing: true })), { mode: 0o600 });
+    out('[etcd] Waiting for the new etcd member to join the cluster. This can take up to 40s');
+    if (member.learner) await promoteWhenInSync(access, member.id, 2 * 60_000);
+    const local = { endpoints: [`https://${address}:2379`], certificatesDir: clusterCfg.certificatesDir };
+    const deadline = Date.now() + 40_000;
+    while (!(await endpointsHealthy(local))) {
+      if (Date.now() > deadline) throw new KubeadmError('error creating local etcd static pod manifest file: timeout waiting for etcd cluster to be available');
+      await sleep(1000);
+    }
+  });
+
+  await phase('control-plane-join/mark-control-plane', async () => {
+    const local = admin.withServer(localUrl);
+    await waitForApiServer(local, localUrl, out);
+    await markControlPlane(local, cfg.nodeName, undefined, out);
+  });
+
+  out(`
+This node has joined the cluster and a new control plane instance was created:
+
+* Certificate signing request was sent to apiserver and approval was received.
+* The Kubelet was informed of the new secure connection details.
+* Control plane label and taint were applied to the new node.
+* The Kubernetes control plane instances scaled up.
+* A new etcd member was added to the local/stacked etcd cluster.
+
+To start administering your cluster from this node, you need to run the following as a regular user:
+
+	mkdir -p $HOME/.kube
+	sudo cp -i ${KUBE.adminConf} $HOME/.kube/config
+	sudo chown $(id -u):$(id -g) $HOME/.kube/config
+
+Run 'kubectl get nodes' to see this node join the cluster.
+`);
+}

@@ -1,0 +1,6 @@
+/** The lab as a whole: `kubeha lab up|down|status|fault` (see lab/README.md). */
+export { labUp, labDown, type LabUpOptions, type LabUpResult, type LabDownOptions, type LabDownResult } from './lifecycle';
+export { labPaths, readLabState, type LabPaths, type LabState, type LabStateHost } from './state';
+export { loadTopology, parseTopology, defaultTopologyInput, labTopologySchema, type LabTopology, type LabTopologyInput } from './topology';
+export { applyLabAwsEnvironment, labAwsExports, LAB_AWS_ENVIRONMENT } from './awsEnvironment';
+export { LAB_KUBERNETES_VERSION } from './inputs';

@@ -1,0 +1,195 @@
+/**
+ * Lab `sysctl` (procps-ng 4 behaviour): `sysctl [-n] [-e] [-q] key...`, `sysctl [-w] key=value...`,
+ * `sysctl -p [file...]`, `sysctl --system`. Values set on a lab host are the host's own
+ * (`sysctl.json`); unset keys read the machine's /proc/sys, except those a fresh host has
+ * differently: forwarding is off, and the bridge netfilter keys exist only with br_netfilter loaded.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { readState, updateState } from './labState';
+import { loadedModules } from './modules';
+
+/** What `sysctl.json` holds: values set on this host. */
+interface SysctlState {
+  values: Record<string, string>;
+}
+
+const EMPTY: SysctlState = { values: {} };
+
+/** Keys whose fresh-host value differs from the machine's, or that depend on a module. */
+const FRESH_HOST: Record<string, { value: string; module?: string }> = {
+  'net.ipv4.ip_forward': { value: '0' },
+  'net.ipv6.conf.all.forwarding': { value: '0' },
+  'net.bridge.bridge-nf-call-iptables': { value: '1', module: 'br_netfilter' },
+  'net.bridge.bridge-nf-call-ip6tables': { value: '1', module: 'br_netfilter' },
+  'net.bridge.bridge-nf-call-arptables': { value: '1', module: 'br_netfilter' },
+};
+
+class NoSuchKey extends Error {}
+
+/** `net/ipv4/ip_forward` and `net.ipv4.ip_forward` name the same key. */
+function normalize(key: string): string {
+  return key.includes('/') ? key.replace(/\//g, '.') : key;
+}
+
+function procPath(key: string): string {
+  return `/proc/sys/${key.replace(/\./g, '/')}`;
+}
+
+function exists(key: string, modules: string[]): boolean {
+  const fresh = FRESH_HOST[key];
+  if (fresh) return !fresh.module || modules.includes(fresh.module);
+  return existsSync(procPath(key));
+}
+
+function read(key: string, state: SysctlState, modules: string[]): string {
+  if (!exists(key, modules)) throw new NoSuchKey(key);
+  if (key in state.values) return state.values[key];
+  const fresh = FRESH_HOST[key];
+  if (fresh) return fresh.value;
+  try {
+    return readFileSync(procPath(key), 'utf8').trim().replace(/\s+/g, '\t');
+  } catch {
+    throw new NoSuchKey(key);
+  }
+}
+
+interface Flags {
+  valuesOnly: boolean;
+  ignoreUnknown: boolean;
+  quiet: boolean;
+}
+
+function statError(key: string): string {
+  return `sysctl: cannot stat ${procPath(key)}: No such file or directory`;
+}
+
+/** Sets `key = value`; returns false (after printing the error) when the key does not exist. */
+function write(key: string, value: string, flags: Flags, ignoreThisError = false): boolean {
+  const modules = loadedModules();
+  if (!exists(key, modules)) {
+    if (!flags.ignoreUnknown && !ignoreThisError) process.stderr.write(`${statError(key)}\n`);
+    return flags.ignoreUnknown || ignoreThisError;
+  }
+  const clean = value.trim().replace(/\s+/g, ' ');
+  updateState<SysctlState>('sysctl', EMPTY, (state) => {
+    state.values[key] = clean;
+  });
+  if (!flags.quiet) process.stdout.write(flags.valuesOnly ? `${clean}\n` : `${key} = ${clean}\n`);
+  return true;
+}
+
+/** Applies one settings file; false when a setting failed. */
+function applyFile(file: string, flags: Flags): boolean {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    process.stderr.write(`sysctl: cannot open "${file}": No such file or directory\n`);
+    return false;
+  }
+  let ok = true;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const eq = line.indexOf('=');
+    if (eq < 0) {
+      process.stderr.write(`sysctl: ${file}: line has no "=": ${line}\n`);
+      ok = false;
+      continue;
+    }
+    // A leading "-" means: ignore the error if the key does not exist.
+    const optional = line.startsWith('-');
+    const key = normalize(line.slice(optional ? 1 : 0, eq).trim());
+    ok = write(key, line.slice(eq + 1), flags, optional) && ok;
+  }
+  return ok;
+}
+
+const SYSTEM_DIRS = ['/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sysctl.d', '/usr/lib/sysctl.d', '/lib/sysctl.d'];
+
+/** `--system`: every *.conf by file name (the first directory wins a name), then /etc/sysctl.conf. */
+function applySystem(flags: Flags): boolean {
+  const byName = new Map<string, string>();
+  for (const dir of SYSTEM_DIRS) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir).filter((name) => name.endsWith('.conf'));
+    } catch {
+      continue;
+    }
+    for (const name of names) if (!byName.has(name)) byName.set(name, path.join(dir, name));
+  }
+  const files = [...byName.keys()].sort().map((name) => byName.get(name) as string);
+  if (existsSync('/etc/sysctl.conf')) files.push('/etc/sysctl.conf');
+  let ok = true;
+  for (const file of files) {
+    if (!flags.quiet) process.stdout.write(`* Applying ${file} ...\n`);
+    ok = applyFile(file, flags) && ok;
+  }
+  return ok;
+}
+
+function main(argv: string[]): number {
+  const flags: Flags = { valuesOnly: false, ignoreUnknown: false, quiet: false };
+  let writeMode = false;
+  let loadFiles: string[] | undefined;
+  let system = false;
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-n' || arg === '--values') flags.valuesOnly = true;
+    else if (arg === '-e' || arg === '--ignore') flags.ignoreUnknown = true;
+    else if (arg === '-q' || arg === '--quiet') flags.quiet = true;
+    else if (arg === '-w' || arg === '--write') writeMode = true;
+    else if (arg === '--system') system = true;
+    else if (arg === '-p' || arg === '--load') loadFiles = [];
+    else if (arg.startsWith('--load=')) loadFiles = [arg.slice('--load='.length)];
+    else if (/^-[neqwp]+$/.test(arg)) {
+      for (const letter of arg.slice(1)) argv.splice(i + 1, 0, `-${letter}`);
+    } else if (arg.startsWith('-')) {
+      process.stderr.write(`sysctl: invalid option -- '${arg.replace(/^-+/, '')}'\n`);
+      return 1;
+    } else if (loadFiles !== undefined && args.length === 0 && !arg.includes('=')) loadFiles.push(arg);
+    else args.push(arg);
+  }
+  if (system) return applySystem(flags) ? 0 : 1;
+  if (loadFiles !== undefined) {
+    let ok = true;
+    for (const file of loadFiles.length ? loadFiles : ['/etc/sysctl.conf']) ok = applyFile(file, flags) && ok;
+    return ok ? 0 : 1;
+  }
+  if (args.length === 0) {
+    process.stderr.write('sysctl: no variables specified\nTry `sysctl --help\' for more information.\n');
+    return 1;
+  }
+  let ok = true;
+  const state = readState<SysctlState>('sysctl', EMPTY);
+  const modules = loadedModules();
+  for (const arg of args) {
+    const eq = arg.indexOf('=');
+    if (eq >= 0) {
+      ok = write(normalize(arg.slice(0, eq).trim()), arg.slice(eq + 1), flags) && ok;
+      continue;
+    }
+    if (writeMode) {
+      process.stderr.write(`sysctl: "${arg}" must be of the form name=value\n`);
+      ok = false;
+      continue;
+    }
+    const key = normalize(arg);
+    try {
+      const value = read(key, state, modules);
+      process.stdout.write(flags.valuesOnly ? `${value}\n` : `${key} = ${value}\n`);
+    } catch (err) {
+      if (!(err instanceof NoSuchKey)) throw err;
+      if (!flags.ignoreUnknown) {
+        process.stderr.write(`${statError(key)}\n`);
+        ok = false;
+      }
+    }
+  }
+  return ok ? 0 : 1;
+}
+
+process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,374 @@
+/**
+ * FailoverToEast's decisions, on a real Temporal dev server with stub activities (FakeFailoverWorld).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { failureType } from '../../common/errors';
+import type { FailoverStatus, FailoverToEastInput } from '../../common/inputs/failoverToEast';
+import type { Progress } from '../../common/progress';
+import type { FailoverResult } from '../../workflows/FailoverToEast';
+import { startTestTemporal } from '../support/temporal';
+import { eventually } from '../support/workflowHarness';
+import { EAST, failoverInput, failoverWorker, FakeFailoverWorld, notification, verificationFailure, WEST } from './fakeFailoverWorld';
+
+let env: TestWorkflowEnvironment;
+before(async () => {
+  env = await startTestTemporal();
+});
+after(async () => {
+  await env?.teardown();
+});
+
+const newId = (what: string) => `failover-${what}-${Math.random().toString(36).slice(2)}`;
+
+/** Starts the run as the webhook does: signal-with-start with the firing alert. */
+function startFiring(input: FailoverToEastInput, taskQueue: string, workflowId = newId('t')): Promise<WorkflowHandle> {
+  return env.client.workflow.signalWithStart('FailoverToEast', { args: [input], taskQueue, workflowId, signal: 'alert', signalArgs: [notification('firing')] });
+}
+
+function status(handle: WorkflowHandle): Promise<FailoverStatus> {
+  return handle.query<FailoverStatus>('status');
+}
+
+function untilState(handle: WorkflowHandle, state: FailoverStatus['state'], timeoutMs = 20_000): Promise<FailoverStatus> {
+  return eventually(async () => {
+    const s = await status(handle);
+    return s.state === state ? s : undefined;
+  }, timeoutMs, `state ${state}`);
+}
+
+/** A west control plane of the input, the spare, and the target group. */
+function controlPlaneInput() {
+  const ssh = { user: 'root', port: 22, privateKey: { file: '/etc/kubeha/ssh/id_ed25519' }, trustOnFirstUse: true };
+  return {
+    aws: { region: 'us-east-1', subnetIds: ['subnet-0a1b2c3d'] },
+    targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/kube-api-west/1',
+    controlPlanes: [
+      { name: 'cp-1', address: '10.0.1.11', role: 'control-plane' as const, ssh },
+      { name: 'cp-2', address: '10.0.1.12', role: 'control-plane' as const, ssh },
+      { name: 'cp-3', address: '10.0.1.13', role: 'control-plane' as const, ssh },
+    ],
+    spares: [{ name: 'spare-1', address: '10.0.2.11', role: 'spare-control-plane' as const, ssh }],
+  };
+}
+
+/** West's etcd: 3 control planes and the spare, `healthy` of them healthy (the spare first). */
+function seedEtcd(world: FakeFailoverWorld, healthy: number): void {
+  const names = ['spare-1', 'cp-1', 'cp-2', 'cp-3'];
+  names.forEach((name, i) => world.etcd.set(name, { id: String(i + 1), name, peerUrls: [], clientUrls: [], isLearner: false, healthy: i < healthy }));
+}
+
+describe('FailoverToEast', { timeout: 180_000 }, () => {
+  test('invalid input fails before any activity, naming every bad field', async () => {
+    const world = new FakeFailoverWorld();
+    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
+    const bad = { ...failoverInput(), steps: [100, 50], services: [], west: { name: 'West', kubeconfigSecret: WEST } };
+    const err = await worker.runUntil(env.client.workflow.execute('FailoverToEast', { args: [bad], taskQueue, workflowId: newId('bad') }).then(() => undefined, (e: unknown) => e));
+    assert.ok(err instanceof WorkflowFailedError);
+    assert.equal(failureType(err), 'InvalidInput');
+    const message = (err.cause as Error).message;
+    for (const field of ['steps', 'services', 'west.name']) assert.match(message, new RegExp(field.replace('.', '\\.')));
+    assert.equal(world.calls.length + world.shiftRequests.length, 0);
+  });
+
+  test('precheck refuses a dead east: nothing changes, the reasons are reported', async () => {
+    const world = new FakeFailoverWorld();
+    world.setReady(EAST, 'test', 'podinfo', 0);
+    world.setReady(EAST, 'linkerd-multicluster', 'linkerd-gateway', -1);
+    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
+    const result = await worker.runUntil(async () => (await startFiring(failoverInput(), taskQueue)).result() as Promise<FailoverResult>);
+    assert.equal(result.outcome, 'refused');
+    assert.equal(result.reasons.length, 2, JSON.stringify(result.reasons));
+    assert.match(result.reasons.join('\n'), /east gateway linkerd-multicluster\/linkerd-gateway: service .* does not exist/);
+    assert.match(result.reasons.join('\n'), /east service test\/podinfo: 0 ready/);
+    assert.deepEqual(world.shiftRequests, []);
+  });
+
+  test('precheck refuses when west has no ready mirror of the east service', async () => {
+    const world = new FakeFailoverWorld();
+    world.setReady(WEST, 'test', 'podinfo-east', 0);
+    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
+    const result = await worker.runUntil(async () => (await startFiring(failoverInput(), taskQueue)).result() as Promise<FailoverResult>);
+    assert.equal(result.outcome, 'refused');
+    assert.match(result.reasons[0], /west mirror test\/podinfo-east/);
+    assert.deepEqual(world.shiftRequests, []);
+  });
+
+  test('fires, shifts 50 then 100 with an Event each, holds, and fails back after the window once resolved', async () => {
+    const world = new FakeFailoverWorld();
+    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
+    await worker.runUntil(async () => {
+      const handle = await startFiring(failoverInput(), taskQueue);
+      const held = await untilState(handle, 'failed-over');
+      assert.deepEqual(held.eastPercent, { 'test/podinfo': 100 });
+      assert.deepEqual(world.shiftRequests, [50, 100]);
+      const progress = await handle.query<Progress>('progress');
+      assert.equal(progress.phase, 'waiting');
+      assert.match(progress.waitingFor ?? '', /alert to resolve/);
+      assert.deepEqual(progress.steps.filter((s) => s.state === 'done').map((s) => s.step), ['precheck', 'shift-traffic']);
+      const resolvedAt = Date.now();
+      await handle.signal('alert', notification('resolved'));
+      const result = (await handle.result()) as FailoverResult;
+      assert.ok(Date.now() - resolvedAt >= 2000, 'failed back before the 2 s window');
+      assert.equal(result.outcome, 'failed-back');
+      assert.deepEqual(result.eastPercent, { 'test/podinfo': 0 });
+      assert.deepEqual(world.shiftRequests, [50, 100, 50, 0]);
+      const final = await status(handle);
+      const whats = final.decisions.map((d) => d.what);
+      for (const w of ['AlertFiring', 'PrecheckPassed', 'Shifted', 'AlertResolved', 'WindowStarted', 'FailingBack']) assert.ok(whats.includes(w), `${w} in ${whats.join(',')}`);
+      assert.match(final.decisions.find((d) => d.what === 'Shifted')?.why ?? '', /east 50% \(was 0%\).*1 alert\(s\) firing/);
+    });
+    assert.deepEqual(world.repeated(), []);
+    assert.equal(world.events.size, 4, 'one Event per change');
+  });
+
+  test('repeats and duplicate deliveries are counted as signals, not new executions', async () => {
+    const world = new FakeFailoverWorld();
+    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
+    const workflowId = newId('dup');
+    await worker.runUntil(async () => {
+      const handle = await startFiring(failoverInput(), taskQueue, workflowId);
+      const again = await startFiring(failoverInput(), taskQueue, workflowId);
+      await startFiring(failoverInput(), taskQueue, workflowId);
+      assert.equal(again.workflowId, workflowId);
+      const s = await untilState(handle, 'failed-over');
+      assert.equal(s.notifications.total, 3);
+      assert.equal(s.notifications.duplicates, 2);
+      assert.deepEqual(s.firing, ['fp-west-down']);
+      await handle.signal('failback', { by: 'test' });
+      await handle.result();
+    });
+    const runs = [];
+    for await (const r of env.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(r);
+    assert.equal(runs.length, 1);
+    assert.deepEqual(world.shiftRequests, [50, 100, 50, 0]);
+  });
+
+  test('approval: a timeout with default reject changes nothing', async () => {
+    const world = new FakeFailoverWorld();
+    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
+    const input = failoverInput({ approval: { required: true, timeoutMinutes: 0.02, onTimeout: 'reject' } });
+    const result = await worker.runUntil(async () => (await startFiring(input, taskQueue)).result() as Promise<FailoverResult>);
+    assert.equal(result.outcome, 'rejected');
+    assert.match(result.reasons[0], /timeout/);
+    assert.deepEqual(world.shiftRequests, []);
+  });
+
+  test('approval: a timeout with default approve goes ahead and says so', async () => {
+    const world = new FakeFailoverWorld();
+    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
+    const input = failoverInput({ approval: { required: true, timeoutMinutes: 0.02, onTimeout: 'approve' } });
+    await worker.runUntil(async () => {
+      const handle = await startFiring(input, taskQueue);
+      const s = await untilState(handle, 'failed-over');
+      assert.match(s.approvedBy ?? '', /^timeout/);
+      await handle.signal('failback');
+      await handle.result();
+    });
+    assert.deepEqual(world.shiftRequests, [50, 100, 50, 0]);
+  });
+
+  test('approval: the update records who approved; a second answer is refused', async () => {
+    const world = new FakeFailoverWorld();
+    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
+    const input = failoverInput({ approval: { required: true, timeoutMinutes: 10, onTimeout: 'reject' } });
+    await worker.runUntil(async () => {
+      const handle = await startFiring(input, taskQueue);
+      await untilState(handle, 'awaiting-approval');
+      assert.deepEqual(world.shiftRequests, []);
+      const answer = await handle.executeUpdate('approval', { args: [{ decision: 'approve', by: 'alice', comment: 'west is gone' }] });
+      assert.deepEqual(answer, { decision: 'approve', by: 'alice' });
+      await assert.rejects(handle.executeUpdate('approval', { args: [{ decision: 'reject', by: 'bob' }] }), (err: Error) => /already decided: approve by alice/.test(String((err.cause as Error)?.message)));
+      const s = await untilState(handle, 'failed-over');
+      assert.equal(s.approvedBy, 'alice');
+      assert.ok(s.decisions.some((d) => d.what === 'Approved' && /alice: west is gone/.test(d.why)));
+      await handle.signal('failback');
+      await handle.result();
+    });
+  });
+
+  test('approval: a "reject" signal stops the failover', async () => {
+    const world = new FakeFailoverWorld();
+    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
+    const input = failoverInput({ approval: { required: true, timeoutMinutes: 10, onTimeout: 'approve' } });
+    const result = await worker.runUntil(async () => {
+      const handle = await startFiring(input, taskQueue);
+      await untilState(handle, 'awaiting-approval');
+      await handle.signal('reject', { by: 'bob', comment: 'planned maintenance' });
+      return (await handle.result()) as FailoverResult;
+    });
+    assert.equal(result.outcome, 'rejected');
+    assert.match(result.reasons[0], /rejected by bob: planned maintenance/);
+    assert.deepEqual(world.shiftRequests, []);
+  });
+
+  test('a verification failure mid-way stops at 50%, reports it, and "retry" resumes without repeating', async () => {
+    const world = new FakeFailoverWorld();
+    world.splitInjections.push({ eastPercent: 100, times: 1, error: verificationFailure() });
+    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
+    await worker.runUntil(async () => {
+      const handle = await startFiring(failoverInput({ onFailure: 'wait' }), taskQueue);
+      const held = await eventually(async () => {
+        const p = await handle.query<Progress>('progress');
+        return p.phase === 'waiting' && p.steps.find((s) => s.step === 'shift-traffic')?.state === 'failed' ? p : undefined;
+      }, 20_000, 'the shift to hold');
+      const shift = held.steps.find((s) => s.step === 'shift-traffic');
+      assert.equal(shift?.reason, 'VerificationFailed');
+      assert.match(shift?.message ?? '', /reads back east 50%/);
+      assert.match(held.waitingFor ?? '', /retry/);
+      assert.deepEqual((await status(handle)).eastPercent, { 'test/podinfo': 50 });
+      assert.deepEqual(world.splits.get('test/podinfo'), { west: 50, east: 50 });
+      await handle.signal('retry');
+      await untilState(handle, 'failed-over');
+      await handle.signal('failback');
+      await handle.result();
+    });
+    assert.deepEqual(world.shiftRequests, [50, 100, 100, 50, 0]);
+    assert.deepEqual(world.repeated(), []);
+  });
+
+  test('control plane: with every registered target unhealthy and etcd quorum, the spare is registered and waited for', async () => {
+    const world = new FakeFailoverWorld();
+    for (const ip of ['10.0.1.11', '10.0.1.12', '10.0.1.13']) world.targets.set(ip, 'unhealthy');
+    seedEtcd(world, 3);
+    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
+    await worker.runUntil(async () => {
+      const handle = await startFiring(failoverInput({ controlPlane: controlPlaneInput() }), taskQueue);
+      const s = await untilState(handle, 'failed-over');
+      assert.deepEqual(s.sparesRegistered, ['spare-1']);
+      assert.match(s.decisions.find((d) => d.what === 'SpareRegistered')?.why ?? '', /0 of 3 registered control-plane targets healthy.*3 of 4 voters healthy, quorum 3/);
+      await handle.signal('alert', notification('resolved'));
+      const result = (await handle.result()) as FailoverResult;
+      assert.deepEqual(result.sparesRegistered, ['spare-1']);
+    });
+    assert.equal(world.count('register:10.0.2.11'), 1);
+    assert.equal(world.targets.get('10.0.2.11'), 'healthy');
+    assert.equal(world.calls.filter((c) => c.name === 'deregisterTarget').length, 0, 'failover never deregisters');
+    const register = world.calls.find((c) => c.name === 'registerTarget');
+    assert.ok(register, 'registered');
+  });
+
+  test('control plane: without etcd quorum the spare is not registered, and traffic still moves', async () => {
+    const world = new FakeFailoverWorld();
+    for (const ip of ['10.0.1.11', '10.0.1.12', '10.0.1.13']) world.targets.set(ip, 'unhealthy');
+    seedEtcd(world, 2);
+    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
+    await worker.runUntil(async () => {
+      const handle = await startFiring(failoverInput({ controlPlane: controlPlaneInput() }), taskQueue);
+      const s = await untilState(handle, 'failed-over');
+      assert.deepEqual(s.sparesRegistered, []);
+      assert.match(s.decisions.find((d) => d.what === 'SpareNotRegistered')?.why ?? '', /2 of 4 voters healthy, quorum 3/);
+      assert.deepEqual(s.eastPercent, { 'test/podinfo': 100 });
+      await handle.signal('failback');
+      await handle.result();
+    });
+    assert.equal(world.calls.filter((c) => c.name === 'registerTarget').length, 0);
+  });
+
+  test('control plane: healthy registered targets leave the spare out', async () => {
+    const world = new FakeFailoverWorld();
+    world.targets.set('10.0.1.11', 'healthy');
+    world.targets.set('10.0.1.12', 'unhealthy');
+    seedEtcd(world, 4);
+    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
+    await worker.runUntil(async () => {
+      const handle = await startFiring(failoverInput({ controlPlane: controlPlaneInput() }), taskQueue);
+      const s = await untilState(handle, 'failed-over');
+      assert.ok(s.decisions.some((d) => d.what === 'ControlPlaneHealthy'));
+      await handle.signal('failback');
+      await handle.result();
+    });
+    assert.equal(world.calls.filter((c) => c.name === 'registerTarget' || c.name === 'etcdMembers').length, 0);
+  });
+
+  test('flapping alerts within the window do not fail back; the last resolution does, after a full window', async () => {
+    const world = new FakeFailoverWorld();
+    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
+    await worker.runUntil(async () => {
+      const handle = await startFiring(failoverInput({ failback: { hysteresisSeconds: 3, checkIntervalSeconds: 1, automatic: true } }), taskQueue);
+      await untilState(handle, 'failed-over');
+      // Each flap is a new incident of the same alert: Alertmanager resolves it with its own startsAt.
+      let startsAt = '2025-01-01T00:00:00Z';
+      for (let flap = 0; flap < 3; flap++) {
+        await handle.signal('alert', notification('resolved', 'fp-west-down', startsAt));
+        await untilState(handle, 'failback-window');
+        await new Promise((r) => setTimeout(r, 1500));
+        startsAt = `2025-01-01T00:0${flap + 1}:00Z`;
+        await handle.signal('alert', notification('firing', 'fp-west-down', startsAt));
+        await untilState(handle, 'failed-over');
+      }
+      assert.deepEqual(world.shiftRequests, [50, 100], 'failed back while flapping');
+      const lastResolution = Date.now();
+      await handle.signal('alert', notification('resolved', 'fp-west-down', startsAt));
+      await handle.result();
+      assert.ok(Date.now() - lastResolution >= 3000, 'failback came before a full window');
+      const s = await status(handle);
+      assert.ok(s.decisions.filter((d) => d.what === 'WindowRestarted').length >= 3);
+    });
+    assert.deepEqual(world.shiftRequests, [50, 100, 50, 0]);
+  });
+
+  test('an unhealthy west keeps the window from starting; failback waits for health', async () => {
+    const world = new FakeFailoverWorld();
+    world.setReady(WEST, 'test', 'podinfo', 0);
+    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
+    await worker.runUntil(async () => {
+      const handle = await startFiring(failoverInput(), taskQueue);
+      await untilState(handle, 'failed-over');
+      await handle.signal('alert', notification('resolved'));
+      await untilState(handle, 'failback-window');
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.deepEqual(world.shiftRequests, [50, 100]);
+      assert.ok((await status(handle)).decisions.some((d) => d.what === 'WaitingForWest'));
+      world.setReady(WEST, 'test', 'podinfo', 2);
+      await handle.result();
+    });
+    assert.deepEqual(world.shiftRequests, [50, 100, 50, 0]);
+  });
+
+  test('a late resolution of an earlier incident does not end the hold', async () => {
+    const world = new FakeFailoverWorld();
+    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.signalWithStart('FailoverToEast', {
+        args: [failoverInput()], taskQueue, workflowId: newId('stale'), signal: 'alert', signalArgs: [notification('firing', 'fp-west-down', '2025-01-02T00:00:00Z')],
+      });
+      await untilState(handle, 'failed-over');
+      await handle.signal('alert', notification('resolved', 'fp-west-down', '2025-01-01T00:00:00Z'));
+      const s = await eventually(async () => {
+        const st = await status(handle);
+        return st.decisions.some((d) => d.what === 'StaleResolutionIgnored') ? st : undefined;
+      }, 10_000, 'the stale resolution');
+      assert.equal(s.state, 'failed-over');
+      assert.deepEqual(s.firing, ['fp-west-down']);
+      await handle.signal('alert', notification('resolved', 'fp-west-down', '2025-01-02T00:00:00Z'));
+      await handle.result();
+    });
+    assert.deepEqual(world.shiftRequests, [50, 100, 50, 0]);
+  });
+
+  test('a worker crash while failed over resumes in the same state', async () => {
+    const world = new FakeFailoverWorld();
+    const taskQueue = `failover-crash-${Date.now()}`;
+    const workflowId = newId('crash');
+    const first = await failoverWorker(env, world.allActivities(), taskQueue);
+    const running = first.worker.run();
+    const handle = await startFiring(failoverInput(), taskQueue, workflowId);
+    await untilState(handle, 'failed-over');
+    first.worker.shutdown();
+    await running;
+
+    const second = await failoverWorker(env, world.allActivities(), taskQueue);
+    await second.worker.runUntil(async () => {
+      const s = await status(handle);
+      assert.equal(s.state, 'failed-over');
+      assert.deepEqual(s.eastPercent, { 'test/podinfo': 100 });
+      await handle.signal('alert', notification('resolved'));
+      await handle.result();
+    });
+    assert.deepEqual(world.shiftRequests, [50, 100, 50, 0]);
+    assert.deepEqual(world.repeated(), []);
+  });
+});

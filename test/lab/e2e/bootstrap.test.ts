@@ -1,0 +1,189 @@
+/**
+ * The lab end to end: `lab up` (west), a real Temporal dev server and kubeha's REAL worker and
+ * activities run BootstrapStackedEtcd with the input the lab wrote, and the result is checked from
+ * the lab's own records: etcd's member list (real etcdctl), the load balancer's data plane, the API
+ * through the NLB's DNS name, every Node Ready, exactly one `kubeadm init`. A second run changes
+ * nothing. `lab down` then leaves no process, no /etc/hosts block and no state behind.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createActivities } from '../../../activities';
+import { FileSecretStore } from '../../../activities/secrets/store';
+import { createSshShell, FileKnownHostsStore } from '../../../activities/ssh';
+import type { RemoteShell } from '../../../activities/ssh/types';
+import type { BootstrapStackedEtcdInput } from '../../../common/inputs/bootstrapStackedEtcd';
+import type { Progress } from '../../../common/progress';
+import { HOSTS_BLOCK_BEGIN, type LabAwsStatus } from '../../../lab/aws';
+import { KubeClient } from '../../../lab/kube/client';
+import { parseKubeconfig } from '../../../lab/kube/kubeconfig';
+import { applyLabAwsEnvironment, defaultTopologyInput, labDown, labUp, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
+import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
+import { isAlive } from '../../../lab/tools/processes';
+import { createWorker } from '../../../worker';
+import { startTestTemporal } from '../../support/temporal';
+import { etcdMembers, kubeadmRuns, processesMentioning } from './support';
+
+const TASK_QUEUE = 'kubeha-lab-e2e';
+
+/** West only, on addresses of its own so a developer's lab (127.0.10.1-6) can run beside it. */
+function e2eTopology() {
+  const west = defaultTopologyInput().clusters[0];
+  return parseTopology({
+    clusters: [{ ...west, hosts: west.hosts.map((h, i) => ({ ...h, address: `127.0.10.${101 + i}` })) }],
+    loadBalancerAddressPrefix: '127.0.97',
+    hostsBlockLabel: `e2e-${process.pid}`,
+  });
+}
+
+async function labStatus(endpoint: string): Promise<LabAwsStatus> {
+  const response = await fetch(`${endpoint}/kubeha-lab/status`);
+  assert.equal(response.status, 200);
+  return (await response.json()) as LabAwsStatus;
+}
+
+describe('BootstrapStackedEtcd on the lab, end to end', { timeout: 30 * 60_000 }, () => {
+  let dataDir: string;
+  let lab: LabUpResult;
+  let env: TestWorkflowEnvironment;
+  /** A client with the worker's data converter (payloads are encrypted). */
+  let client: Client;
+  let worker: Worker;
+  let running: Promise<void>;
+  let shell: RemoteShell;
+  let input: BootstrapStackedEtcdInput;
+  const timings: Record<string, number> = {};
+  let kubeconfigSecret: string | undefined;
+  const previousDataDir = process.env.KUBEHA_DATA_DIR;
+
+  before(async () => {
+    dataDir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'kubeha-e2e-'));
+    process.env.KUBEHA_DATA_DIR = dataDir;
+    applyLabAwsEnvironment();
+    const upStarted = Date.now();
+    lab = await labUp({ dataDir, topology: e2eTopology() });
+    timings.labUpMs = Date.now() - upStarted;
+    input = { ...(JSON.parse(readFileSync(lab.state.inputs.west, 'utf8')) as BootstrapStackedEtcdInput), onFailure: 'fail' };
+    env = await startTestTemporal();
+    shell = createSshShell({ knownHosts: new FileKnownHostsStore(path.join(dataDir, 'known_hosts.json')) });
+    worker = await createWorker({
+      connection: env.nativeConnection,
+      settings: { address: '', namespace: env.namespace ?? 'default', taskQueue: TASK_QUEUE, uiUrl: '' },
+      activities: createActivities({ secrets: new FileSecretStore(path.join(dataDir, 'secrets')), shell }),
+      overrides: { shutdownGraceTime: '1 second' },
+    });
+    running = worker.run();
+    client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter: kubehaDataConverter().dataConverter });
+  });
+
+  after(async () => {
+    if (worker?.getState() === 'RUNNING') worker.shutdown();
+    await running?.catch(() => undefined);
+    await shell?.close();
+    await env?.teardown();
+    if (dataDir) {
+      await labDown({ dataDir });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    if (previousDataDir === undefined) delete process.env.KUBEHA_DATA_DIR;
+    else process.env.KUBEHA_DATA_DIR = previousDataDir;
+    process.stdout.write(`# lab e2e timings: ${JSON.stringify(timings)}\n`);
+  });
+
+  async function bootstrap(workflowId: string): Promise<{ progress: Progress; result: { etcd: { members: number }; kubeconfigSecret?: string; controlPlaneEndpoint: string } }> {
+    const handle = await client.workflow.start('BootstrapStackedEtcd', { taskQueue: TASK_QUEUE, workflowId, args: [input] });
+    const result = await handle.result().catch((err: unknown) => {
+      // The failure chain names the step and the host: show it whole.
+      if (err instanceof WorkflowFailedError) throw new Error(`${err.message}: ${JSON.stringify(err.cause, null, 1)}`);
+      throw err;
+    });
+    const progress = await handle.query<Progress>('progress');
+    return { progress, result };
+  }
+
+  const cps = () => lab.state.hosts.filter((h) => h.role === 'control-plane');
+  const spare = () => lab.state.hosts.find((h) => h.role === 'spare-control-plane')!;
+
+  test('the first run bootstraps the west cluster', async () => {
+    const started = Date.now();
+    const { progress, result } = await bootstrap('e2e-bootstrap-1');
+    timings.bootstrapMs = Date.now() - started;
+    assert.equal(progress.phase, 'succeeded');
+    assert.equal(result.etcd.members, 4);
+    kubeconfigSecret = result.kubeconfigSecret;
+    for (const s of progress.steps) timings[`step:${s.step}`] = s.startedAt && s.finishedAt ? Date.parse(s.finishedAt) - Date.parse(s.startedAt) : -1;
+  });
+
+  test('etcd has 4 voting members: 3 control planes and the spare (real etcdctl against a host address)', async () => {
+    const members = await etcdMembers(lab.paths.labDir, cps()[1]);
+    assert.deepEqual(members.map((m) => m.name).sort(), [...cps(), spare()].map((h) => h.name).sort());
+    assert.ok(members.every((m) => !m.isLearner), `learners left: ${JSON.stringify(members)}`);
+  });
+
+  test('the load balancer has exactly the 3 control planes as healthy targets, never the spare', async () => {
+    const status = await labStatus(lab.state.aws!.endpoint);
+    assert.equal(status.loadBalancers.length, 1);
+    const targets = status.loadBalancers[0].targets;
+    assert.deepEqual(targets.map((t) => `${t.id}:${t.state}`).sort(), cps().map((h) => `${h.address}:healthy`).sort());
+    assert.ok(!targets.some((t) => t.id === spare().address));
+  });
+
+  test("the API answers /readyz through the NLB's DNS name, and every host's Node is Ready", async () => {
+    const status = await labStatus(lab.state.aws!.endpoint);
+    const dnsName = status.loadBalancers[0].dnsName;
+    assert.match(readFileSync('/etc/hosts', 'utf8'), new RegExp(`${status.loadBalancers[0].address.replace(/\./g, '\\.')}\\s+${dnsName}`));
+    const store = new FileSecretStore(path.join(dataDir, 'secrets'));
+    assert.ok(kubeconfigSecret, 'the run named the admin kubeconfig secret');
+    const kubeconfig = parseKubeconfig(await store.get(kubeconfigSecret));
+    assert.equal(new URL(kubeconfig.server).hostname, dnsName);
+    const client = new KubeClient(kubeconfig);
+    const ready = await client.request('GET', '/readyz');
+    assert.equal(ready.status, 200);
+    const nodes = await client.request('GET', '/api/v1/nodes');
+    const items = (nodes.body as { items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[] }).items;
+    for (const host of lab.state.hosts) {
+      const node = items.find((n) => n.metadata.name === host.name);
+      assert.ok(node, `node ${host.name} exists`);
+      assert.equal(node.status.conditions.find((c) => c.type === 'Ready')?.status, 'True', `node ${host.name} is Ready`);
+    }
+  });
+
+  test('kubeadm init ran exactly once, on the primary; every other host joined once', () => {
+    const [primary] = cps();
+    assert.equal(kubeadmRuns(lab.paths.labDir, primary.name, 'init'), 1);
+    for (const host of lab.state.hosts.filter((h) => h !== primary)) {
+      assert.equal(kubeadmRuns(lab.paths.labDir, host.name, 'init'), 0, `${host.name} never ran kubeadm init`);
+      assert.equal(kubeadmRuns(lab.paths.labDir, host.name, 'join'), 1, `${host.name} joined once`);
+    }
+  });
+
+  test('a second run is a no-op: no new kubeadm init or join on any host', async () => {
+    const before = lab.state.hosts.map((h) => kubeadmRuns(lab.paths.labDir, h.name, 'init') + kubeadmRuns(lab.paths.labDir, h.name, 'join'));
+    const started = Date.now();
+    const { progress } = await bootstrap('e2e-bootstrap-2');
+    timings.secondRunMs = Date.now() - started;
+    assert.equal(progress.phase, 'succeeded');
+    const after = lab.state.hosts.map((h) => kubeadmRuns(lab.paths.labDir, h.name, 'init') + kubeadmRuns(lab.paths.labDir, h.name, 'join'));
+    assert.deepEqual(after, before);
+    assert.equal(progress.steps.find((s) => s.step === 'init-primary')?.hosts[0]?.reason, 'AlreadyInitialized');
+  });
+
+  test('lab down leaves nothing: no sshd, etcd, kube-apiserver, kubelet or moto of the lab, no /etc/hosts block', async () => {
+    const { aws, hosts } = lab.state;
+    const report = await labDown({ dataDir });
+    assert.deepEqual(report.stoppedHosts.sort(), hosts.map((h) => h.name).sort());
+    assert.equal(report.stoppedAws, true);
+    assert.equal(isAlive(aws!.supervisor), false, 'the supervisor has exited');
+    assert.equal(aws!.motoPid !== undefined && existsSync(`/proc/${aws!.motoPid}`) && readFileSync(`/proc/${aws!.motoPid}/cmdline`, 'utf8').includes('moto'), false, 'moto has exited');
+    assert.deepEqual(processesMentioning(dataDir), [], 'no process refers to the lab folder (sshd, kubelet)');
+    for (const host of hosts) assert.deepEqual(processesMentioning(`${host.address}:`), [], `nothing of ${host.name} runs (etcd, kube-apiserver)`);
+    assert.ok(!readFileSync('/etc/hosts', 'utf8').includes(`${HOSTS_BLOCK_BEGIN} e2e-${process.pid}`), 'the hosts block is gone');
+    assert.equal(existsSync(lab.paths.stateFile), false);
+    await assert.rejects(fetch(`${aws!.endpoint}/kubeha-lab/status`));
+  });
+});

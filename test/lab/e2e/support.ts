@@ -1,0 +1,64 @@
+/**
+ * What the lab end-to-end test reads from the lab's own records (never from kubeha): etcd's member
+ * list through the real etcdctl, the commands each host received, the processes left on the machine.
+ */
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { readCommandLog } from '../../../lab/hosts';
+import { labHostPaths } from '../../../lab/hosts/layout';
+
+const run = promisify(execFile);
+
+/** One member as `etcdctl member list -w json` prints it. */
+export interface EtcdMember {
+  name: string;
+  isLearner: boolean;
+  peerURLs: string[];
+}
+
+/**
+ * The real etcdctl on this machine against a host's etcd client URL, with the host's own
+ * healthcheck-client certificate (read from the host's folder, not through kubeha).
+ */
+export async function etcdMembers(labDir: string, host: { name: string; address: string }): Promise<EtcdMember[]> {
+  const pki = path.join(labHostPaths(labDir, host.name).rootDir, 'etc', 'kubernetes', 'pki', 'etcd');
+  const { stdout } = await run('/usr/bin/etcdctl', [
+    `--endpoints=https://${host.address}:2379`,
+    `--cacert=${path.join(pki, 'ca.crt')}`,
+    `--cert=${path.join(pki, 'healthcheck-client.crt')}`,
+    `--key=${path.join(pki, 'healthcheck-client.key')}`,
+    'member',
+    'list',
+    '-w',
+    'json',
+  ], { env: { ...process.env, ETCDCTL_API: '3' } });
+  const parsed = JSON.parse(stdout) as { members?: { name?: string; isLearner?: boolean; peerURLs?: string[] }[] };
+  return (parsed.members ?? []).map((m) => ({ name: m.name ?? '', isLearner: m.isLearner === true, peerURLs: m.peerURLs ?? [] }));
+}
+
+/** How many command lines a host received that start with `kubeadm <verb>` (also inside `sh -c` scripts). */
+export function kubeadmRuns(labDir: string, hostName: string, verb: 'init' | 'join'): number {
+  const log = readCommandLog(labHostPaths(labDir, hostName).commandsLog);
+  // `kubeadm init phase upload-certs` (a credential refresh) is not an init.
+  const pattern = new RegExp(`(^|[\\s;&|(])kubeadm ${verb}(?!\\s+phase)(\\s|$)`, 'm');
+  return log.filter((entry) => pattern.test(entry.command)).length;
+}
+
+/** Live processes whose command line mentions `needle` (zombies excluded). */
+export function processesMentioning(needle: string): { pid: number; command: string }[] {
+  const found: { pid: number; command: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      if (command.includes(needle)) found.push({ pid: Number(entry), command });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}

@@ -1,0 +1,7 @@
+/**
+ * The workflows the rotation tests bundle: rotation, the cluster lock, and the bootstrap whose joins
+ * must exclude a rotation (a private bundle, independent of workflows/index.ts).
+ */
+export { BootstrapStackedEtcd } from '../../workflows/BootstrapStackedEtcd';
+export { ClusterLock } from '../../workflows/ClusterLock';
+export { RotateCertificateKey } from '../../workflows/RotateCertificateKey';

@@ -1,0 +1,35 @@
+/**
+ * Activity proxies of the rotation (types only; the worker registers `createRotationActivities`).
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/common';
+import type { RotationActivities } from '../../activities/rotation/types';
+import { NON_RETRYABLE_TYPES } from '../../common/errors';
+
+const retry: RetryPolicy = {
+  initialInterval: '2 seconds',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
+};
+
+/** Probing a host is quick and answers "unhealthy" instead of failing: no retries needed beyond a couple. */
+export const probes = proxyActivities<Pick<RotationActivities, 'probeControlPlane' | 'certificateExpiration'>>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { ...retry, maximumAttempts: 2 },
+});
+
+/** Uploads and renewals run commands on a host; a renewal waits for the API server to come back. */
+export const rotation = proxyActivities<Pick<RotationActivities, 'uploadCertificateKey' | 'renewCertificates'>>({
+  startToCloseTimeout: '40 minutes',
+  heartbeatTimeout: '1 minute',
+  retry,
+});
+
+/** Temporal API calls (the schedule). */
+export const schedules = proxyActivities<Pick<RotationActivities, 'ensureRotationSchedule'>>({
+  startToCloseTimeout: '1 minute',
+  retry,
+});
