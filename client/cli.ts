@@ -7,6 +7,7 @@ import { devCommand, startCommand, workerCommand, type DevOptions } from './comm
 import { signalCommand } from './commands/signal';
 import { statusCommand } from './commands/status';
 import { registerCheckMeshCommand } from './checkMesh';
+import { registerLabCommands } from './commands/lab';
 import { registerCodecServerCommand } from './codecServer';
 import { CliError } from './connection';
 import { registerScheduleCommands } from './schedule';
@@ -52,7 +53,9 @@ export function buildProgram(): Command {
     .action((options: DevOptions) => devCommand(options));
 
   withLocalStackOptions(program.command('start'))
-    .description('what `npm start` runs: everything of `dev`, and how to start a workflow')
+    .description('what `npm start` runs: everything of `dev`, the local lab, and BootstrapStackedEtcd on the lab\'s west cluster')
+    .option('--no-lab', 'run no lab (only the dev server, codec server and worker)')
+    .option('--topology <file>', 'the lab topology (default: west 3+1 spare+2 workers, east 1+1)')
     .action((options: DevOptions) => startCommand(options));
 
   program
@@ -90,6 +93,7 @@ export function buildProgram(): Command {
   registerCodecServerCommand(program);
   registerWebhookCommand(program);
   registerCheckMeshCommand(program);
+  registerLabCommands(program);
   return program;
 }
 

@@ -19,6 +19,7 @@ if (files.length === 0) {
   console.error(`no test files under ${root}${filter ? ` matching ${filter}` : ''}`);
   process.exit(1);
 }
-const concurrency = process.env.KUBEHA_TEST_CONCURRENCY || '2';
+// One file at a time: the lab tests bring up whole clusters, and two at once on 2 cores make each other slow.
+const concurrency = process.env.KUBEHA_TEST_CONCURRENCY || '1';
 const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -8,6 +8,7 @@ import { dataDir } from '../../lib/paths';
 import { connectClient } from '../connection';
 import { devServerService, noticeService, runLocalStack, workerService, type LocalService, type StackContext } from '../localStack';
 import { BOOTSTRAP_WORKFLOW } from './bootstrap';
+import { labBootstrapService, labService } from '../labServices';
 
 /** Options of `kubeha dev` and `kubeha start`. */
 export interface DevOptions {
@@ -21,6 +22,10 @@ export interface DevOptions {
   codecPort: number;
   /** Run the codec server (default true). */
   codec: boolean;
+  /** `kubeha start` only: bring up the local lab and bootstrap its west cluster (default true). */
+  lab?: boolean;
+  /** `kubeha start` only: the lab's topology file. */
+  topology?: string;
 }
 
 function stackContext(): StackContext {
@@ -51,12 +56,17 @@ export async function devCommand(options: DevOptions): Promise<void> {
  * The local lab joins this list as one more service.
  */
 export function startServices(options: DevOptions): LocalService[] {
+  const inputs: Record<string, string> = {};
+  const withLab = options.lab !== false;
   return [
+    // The lab first: it sets the AWS environment the worker's SDK reads.
+    ...(withLab ? [labService(inputs, { topologyFile: options.topology })] : []),
     ...devServices(options),
+    ...(withLab ? [labBootstrapService(inputs, 'west')] : []),
     noticeService('how-to', ({ settings }) => [
       '',
-      'kubeha is running. Start a bootstrap:',
-      '  kubeha bootstrap -f examples/bootstrap-stacked-etcd.json',
+      withLab ? 'kubeha is running with the lab. Start more workflows:' : 'kubeha is running. Start a bootstrap:',
+      withLab ? `  kubeha bootstrap -f ${inputs.east ?? '<lab dir>/inputs/bootstrap-east.json'}` : '  kubeha bootstrap -f examples/bootstrap-stacked-etcd.json',
       `or in the Web UI (${settings.uiUrl}/namespaces/${settings.namespace}/workflows): "Start Workflow" with`,
       `  workflow type ${BOOTSTRAP_WORKFLOW}, task queue ${settings.taskQueue}, and the input JSON as the only argument.`,
       'Ctrl-C stops everything.',

@@ -4,3 +4,6 @@ export { labPaths, readLabState, type LabPaths, type LabState, type LabStateHost
 export { loadTopology, parseTopology, defaultTopologyInput, labTopologySchema, type LabTopology, type LabTopologyInput } from './topology';
 export { applyLabAwsEnvironment, labAwsExports, LAB_AWS_ENVIRONMENT } from './awsEnvironment';
 export { LAB_KUBERNETES_VERSION } from './inputs';
+export { labStatus, formatLabStatus, type LabStatus, type LabHostStatus } from './status';
+export { labFault, LAB_FAULTS, type LabFaultName } from './faults';
+export { labProcessIds, labRssBytes, rssBytes } from './memory';

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../../client/devServer';
+import { kubehaDataConverter } from '../../lib/codec/dataConverter';
 import type { StatusReport } from '../../client/commands/status';
 import { SEARCH_ATTRIBUTES } from '../../common/searchAttributes';
 import { projectRoot } from '../../lib/paths';
@@ -128,6 +129,8 @@ describe('kubeha bootstrap and status against Temporal', () => {
         connection: workerConnection,
         taskQueue,
         workflowsPath: require.resolve('./fixtures/fakeBootstrapWorkflow'),
+        // The CLI encrypts what it sends; a worker reads it with the same keys, as kubeha's worker does.
+        dataConverter: kubehaDataConverter().dataConverter,
         shutdownGraceTime: '1 s',
       });
       running = worker.run();

@@ -126,7 +126,7 @@ describe('kubeha dev', () => {
 
   test('kubeha start (npm start) prints how to start a workflow, keeps running, and stops on SIGTERM', async () => {
     const uiPort = await freePort();
-    cli = spawnCli(['start', '--port', String(await freePort()), '--ui-port', String(uiPort), '--codec-port', String(await freePort()), '--data-dir', dir, '--no-worker']);
+    cli = spawnCli(['start', '--port', String(await freePort()), '--ui-port', String(uiPort), '--codec-port', String(await freePort()), '--data-dir', dir, '--no-worker', '--no-lab']);
     const ended = collect(cli, 90_000);
     const output = new OutputWatch(cli);
     const [, pid] = await output.waitFor(/Temporal dev server \(pid (\d+)\)/, 60_000);
@@ -167,7 +167,7 @@ describe('startDevServer', () => {
     assert.equal(value('--ui-port'), '2345');
     assert.equal(value('--db-filename'), '/data/temporal.sqlite');
     assert.equal(value('--log-level'), 'warn');
-    assert.deepEqual(searchAttributeArgs(), ['KubehaCluster=Keyword', 'KubehaStep=Keyword', 'KubehaPhase=Keyword']);
+    assert.deepEqual(searchAttributeArgs(), ['KubehaCluster=Keyword', 'KubehaStep=Keyword', 'KubehaPhase=Keyword', 'KubehaFailoverState=Keyword']);
     assert.deepEqual(args.filter((_, i) => args[i - 1] === '--search-attribute'), searchAttributeArgs());
     // This CLI (1.x) has the flag; the check reads its help rather than assuming.
     assert.equal(devServerSupportsFlag(cli, '--ui-disable-news-fetch'), true);

@@ -22,7 +22,7 @@ import type { Progress } from '../../../common/progress';
 import { HOSTS_BLOCK_BEGIN, type LabAwsStatus } from '../../../lab/aws';
 import { KubeClient } from '../../../lab/kube/client';
 import { parseKubeconfig } from '../../../lab/kube/kubeconfig';
-import { applyLabAwsEnvironment, defaultTopologyInput, labDown, labUp, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
+import { applyLabAwsEnvironment, defaultTopologyInput, labDown, labFault, labStatus as readLabStatus, labUp, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
 import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
 import { isAlive } from '../../../lab/tools/processes';
 import { createWorker } from '../../../worker';
@@ -160,6 +160,41 @@ describe('BootstrapStackedEtcd on the lab, end to end', { timeout: 30 * 60_000 }
       assert.equal(kubeadmRuns(lab.paths.labDir, host.name, 'init'), 0, `${host.name} never ran kubeadm init`);
       assert.equal(kubeadmRuns(lab.paths.labDir, host.name, 'join'), 1, `${host.name} joined once`);
     }
+  });
+
+  test('lab status reports the running cluster, and lab faults act on it (the kubelet restarts a killed etcd)', async () => {
+    const status = await readLabStatus(dataDir);
+    assert.equal(status.up, true);
+    for (const h of status.hosts) {
+      const member = h.role !== 'worker';
+      assert.equal(h.etcd, member ? 'ok' : '-', `${h.name} etcd`);
+      assert.equal(h.apiserver, member ? 'ok' : 'ECONNREFUSED', `${h.name} apiserver`);
+      assert.ok(h.processes.kubelet >= 1, `${h.name} runs a kubelet`);
+      if (member) assert.equal(h.processes.etcd, 1, `${h.name} runs etcd`);
+    }
+    const aws = status.aws as LabAwsStatus;
+    assert.equal(aws.loadBalancers[0].targets.filter((t) => t.state === 'healthy').length, 3);
+
+    const victim = cps()[2];
+    assert.match(await labFault('kill-etcd', [victim.name], dataDir), /killed etcd/);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const again = (await readLabStatus(dataDir)).hosts.find((h) => h.name === victim.name)!;
+      if (again.etcd === 'ok' && again.processes.etcd === 1) break;
+      assert.ok(Date.now() < deadline, `etcd on ${victim.name} did not come back: ${JSON.stringify(again)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+
+    await labFault('aws-throttle', ['2'], dataDir);
+    assert.deepEqual(((await readLabStatus(dataDir)).aws as LabAwsStatus).faults, [{ kind: 'throttle', remaining: 2 }]);
+    await labFault('aws-clear', [], dataDir);
+    assert.deepEqual(((await readLabStatus(dataDir)).aws as LabAwsStatus).faults, []);
+
+    const worker1 = lab.state.hosts.find((h) => h.role === 'worker')!;
+    await labFault('ssh-drop', [worker1.name], dataDir);
+    assert.equal((await readLabStatus(dataDir)).hosts.find((h) => h.name === worker1.name)!.sshd, false);
+    await labFault('ssh-restore', [worker1.name], dataDir);
+    assert.equal((await readLabStatus(dataDir)).hosts.find((h) => h.name === worker1.name)!.sshd, true);
   });
 
   test('a second run is a no-op: no new kubeadm init or join on any host', async () => {

@@ -38,11 +38,11 @@ export async function etcdMembers(labDir: string, host: { name: string; address:
   return (parsed.members ?? []).map((m) => ({ name: m.name ?? '', isLearner: m.isLearner === true, peerURLs: m.peerURLs ?? [] }));
 }
 
-/** How many command lines a host received that start with `kubeadm <verb>` (also inside `sh -c` scripts). */
+/** How many command lines a host received that run `kubeadm <verb>` (also inside kubeha's `exec sh -c '...'` wrapper). */
 export function kubeadmRuns(labDir: string, hostName: string, verb: 'init' | 'join'): number {
   const log = readCommandLog(labHostPaths(labDir, hostName).commandsLog);
   // `kubeadm init phase upload-certs` (a credential refresh) is not an init.
-  const pattern = new RegExp(`(^|[\\s;&|(])kubeadm ${verb}(?!\\s+phase)(\\s|$)`, 'm');
+  const pattern = new RegExp(`(^|[\\s;&|('"])kubeadm ${verb}(?!\\s+phase)(\\s|$)`, 'm');
   return log.filter((entry) => pattern.test(entry.command)).length;
 }
 
@@ -61,4 +61,20 @@ export function processesMentioning(needle: string): { pid: number; command: str
     }
   }
   return found;
+}
+
+/** One target transition as the lab AWS front's event log records it. */
+export interface TargetTransition {
+  at: number;
+  id: string;
+  from: string;
+  to: string;
+}
+
+/** The target transitions the lab AWS front recorded at or after `since` (ms), oldest first. */
+export async function targetTransitions(awsEndpoint: string, since: number): Promise<TargetTransition[]> {
+  const response = await fetch(`${awsEndpoint}/kubeha-lab/events?since=${since}`);
+  if (!response.ok) throw new Error(`the lab AWS events answered HTTP ${response.status}`);
+  const events = (await response.json()) as { kind: string; at: number; id?: string; from?: string; to?: string }[];
+  return events.filter((e) => e.kind === 'target').map((e) => ({ at: e.at, id: e.id ?? '', from: e.from ?? '', to: e.to ?? '' }));
 }

@@ -1,0 +1,114 @@
+/**
+ * `kubeha lab up|down|status|fault|env`: the local lab (lab/README.md). `registerLabCommands`
+ * adds them to the program; it also gives `kubeha start`, `dev` and `worker` the lab's dummy AWS
+ * credentials when a lab is up, so their worker can call the lab's AWS front.
+ */
+import type { Command } from 'commander';
+import { dataDir } from '../../lib/paths';
+import { CliError } from '../connection';
+
+/** Loaded on demand: the lab pulls in the AWS SDK, which most commands never need. */
+const lab = () => import('../../lab/orchestrator/index.js');
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function failing<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError((err as Error).message, 1);
+  }
+}
+
+/** The commands that run a worker in this process and must reach the lab's AWS. */
+const WORKER_COMMANDS = new Set(['start', 'dev', 'worker']);
+
+/**
+ * When a lab is up (its state.json names a running AWS supervisor), sets the lab's dummy AWS
+ * credentials where the environment has none. Returns the names it set.
+ */
+export async function applyLabEnvironmentIfUp(env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const { readLabState, labPaths, applyLabAwsEnvironment } = await lab();
+  const { isAlive } = await import('../../lab/tools/processes.js');
+  const state = readLabState(labPaths(dataDir(env)));
+  if (!state?.aws || !isAlive(state.aws.supervisor)) return [];
+  return applyLabAwsEnvironment(env);
+}
+
+/** Adds `kubeha lab ...` to `program`. */
+export function registerLabCommands(program: Command): void {
+  const labCommand = program.command('lab').description('a local lab of hosts (sshd in mount namespaces), AWS (moto + NLB data plane) and Kubernetes to run kubeha against');
+
+  labCommand
+    .command('up')
+    .description('start the lab (or complete a half-started one) and write workflow inputs into <data-dir>/lab/inputs')
+    .option('--topology <file>', 'a topology JSON file (default: west 3 control planes + 1 spare + 2 workers, east 1 + 1)')
+    .action((options: { topology?: string }) =>
+      failing(async () => {
+        const { labUp, labAwsExports } = await lab();
+        const result = await labUp({ topologyFile: options.topology, say });
+        say(`lab ${result.started ? 'up' : 'already up'} in ${(result.ms / 1000).toFixed(1)} s: ${result.paths.labDir}`);
+        say(`AWS front (aws.endpoint): ${result.state.aws?.endpoint}`);
+        for (const [cluster, file] of Object.entries(result.state.inputs)) say(`input for ${cluster}: ${file}   (kubeha bootstrap -f ${file})`);
+        say('');
+        say('`kubeha start` sets these itself while the lab is up; for a worker started otherwise:');
+        for (const line of labAwsExports()) say(`  ${line}`);
+      }),
+    );
+
+  labCommand
+    .command('down')
+    .description('stop everything of the lab: AWS supervisor and moto, every host and its processes, the /etc/hosts block')
+    .option('--keep-files', "keep the hosts' files (etc/kubernetes, var/lib/etcd, logs)", false)
+    .action((options: { keepFiles: boolean }) =>
+      failing(async () => {
+        const { labDown } = await lab();
+        const report = await labDown({ keepFiles: options.keepFiles });
+        say(`lab down: ${report.stoppedHosts.length} host(s) stopped${report.stoppedAws ? ', AWS stopped' : ''}${report.removedMountPoints.length ? `, removed ${report.removedMountPoints.join(' ')}` : ''}`);
+      }),
+    );
+
+  labCommand
+    .command('status')
+    .description('hosts, what runs on them, etcd and API health, load balancers and target states')
+    .option('--json', 'print JSON', false)
+    .action((options: { json: boolean }) =>
+      failing(async () => {
+        const { labStatus, formatLabStatus } = await lab();
+        const status = await labStatus();
+        if (options.json) say(JSON.stringify({ ...status, state: undefined }, null, 2));
+        else for (const line of formatLabStatus(status)) say(line);
+      }),
+    );
+
+  labCommand
+    .command('fault')
+    .description('inject a fault: host-stop|host-start|ssh-drop|ssh-restore|isolate|rejoin|kill-apiserver|kill-etcd <host>, ssh-delay <host> <ms>, aws-throttle|aws-error <n> [action], aws-clear')
+    .argument('<fault>')
+    .argument('[args...]')
+    .action((fault: string, args: string[]) =>
+      failing(async () => {
+        const { labFault } = await lab();
+        say(await labFault(fault, args));
+      }),
+    );
+
+  labCommand
+    .command('env')
+    .description('print the environment a worker needs to use the lab (dummy AWS credentials)')
+    .action(() =>
+      failing(async () => {
+        const { labAwsExports } = await lab();
+        for (const line of labAwsExports()) say(line);
+      }),
+    );
+
+  program.hook('preAction', async (_program, actionCommand) => {
+    if (!WORKER_COMMANDS.has(actionCommand.name()) || actionCommand.parent !== program) return;
+    const set = await applyLabEnvironmentIfUp();
+    if (set.length) say(`lab is up: using its dummy AWS credentials (${set.join(', ')})`);
+  });
+}

@@ -1,0 +1,117 @@
+/**
+ * `kubeha lab fault ...`: the parts' own faults on a running lab. Host faults come from lab/hosts,
+ * AWS faults go to the front's control API (the lab AWS runs in the supervisor process).
+ */
+import path from 'node:path';
+import { createSshShell, FileKnownHostsStore } from '../../activities/ssh';
+import { delaySsh, dropSsh, isolate, labHostSpec, rejoin, restoreSsh, startLabHost, stopLabHost } from '../hosts';
+import { awsRunning } from './awsSupervisor';
+import { findHost, hostProcesses, hostRecord, labHostOf } from './hostAccess';
+import { labPaths, readLabState, type LabPaths, type LabState } from './state';
+
+/** The faults, with the argument each takes. */
+export const LAB_FAULTS = {
+  'host-stop': 'host',
+  'host-start': 'host',
+  'ssh-drop': 'host',
+  'ssh-restore': 'host',
+  'ssh-delay': 'host+ms',
+  isolate: 'host',
+  rejoin: 'host',
+  'kill-apiserver': 'host',
+  'kill-etcd': 'host',
+  'aws-throttle': 'count',
+  'aws-error': 'count',
+  'aws-clear': 'none',
+} as const;
+/** One fault's name. */
+export type LabFaultName = keyof typeof LAB_FAULTS;
+
+function running(dataDir?: string): { paths: LabPaths; state: LabState } {
+  const paths = labPaths(dataDir);
+  const state = readLabState(paths);
+  if (!state) throw new Error('the lab is down: `kubeha lab up` first');
+  return { paths, state };
+}
+
+/** Kills the host's processes running `program`; the lab kubelet restarts them, as a real kubelet does. */
+function killProgram(paths: LabPaths, host: string, program: string): string {
+  const pids = hostProcesses(hostRecord(paths, host)).filter((p) => p.program === program).map((p) => p.pid);
+  if (pids.length === 0) throw new Error(`no ${program} runs on ${host}`);
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  return `killed ${program} on ${host} (pid ${pids.join(', ')}); its kubelet starts it again`;
+}
+
+/** A host that starts again boots like a machine: the kubelet starts when its unit is enabled. */
+async function boot(paths: LabPaths, name: string): Promise<void> {
+  const shell = createSshShell({ knownHosts: new FileKnownHostsStore(path.join(paths.labDir, 'known_hosts.json')) });
+  try {
+    await shell.run(labHostSpec(labHostOf(paths, name)), { command: 'if systemctl is-enabled kubelet >/dev/null 2>&1; then systemctl start kubelet; fi', timeoutMs: 30_000 });
+  } finally {
+    await shell.close();
+  }
+}
+
+async function awsFault(state: LabState, body: unknown, method = 'POST'): Promise<void> {
+  if (!state.aws || !awsRunning(state.aws)) throw new Error('the lab AWS is not running');
+  const response = await fetch(`${state.aws.endpoint}/kubeha-lab/faults`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: method === 'POST' ? JSON.stringify(body) : undefined,
+  });
+  if (!response.ok) throw new Error(`the lab AWS refused the fault: HTTP ${response.status} ${await response.text()}`);
+}
+
+function count(value: string | undefined, what: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${what} must be a whole number, got ${value ?? '(nothing)'}`);
+  return n;
+}
+
+/** Injects `fault` with its arguments; returns a sentence saying what was done. */
+export async function labFault(fault: string, args: string[], dataDir?: string): Promise<string> {
+  if (!(fault in LAB_FAULTS)) throw new Error(`unknown fault "${fault}"; faults: ${Object.keys(LAB_FAULTS).join(', ')}`);
+  const { paths, state } = running(dataDir);
+  const name = fault as LabFaultName;
+  if (name === 'aws-throttle' || name === 'aws-error') {
+    const n = count(args[0], 'the number of calls');
+    await awsFault(state, { kind: name === 'aws-throttle' ? 'throttle' : 'server-error', count: n, ...(args[1] ? { action: args[1] } : {}) });
+    return `the next ${n} AWS call(s)${args[1] ? ` of ${args[1]}` : ''} answer ${name === 'aws-throttle' ? 'Throttling' : 'InternalFailure'}`;
+  }
+  if (name === 'aws-clear') {
+    await awsFault(state, undefined, 'DELETE');
+    return 'pending AWS faults cleared';
+  }
+  const host = findHost(state, args[0] ?? '');
+  switch (name) {
+    case 'host-stop':
+      await stopLabHost({ labDir: paths.labDir, name: host.name });
+      return `${host.name} stopped (every process of it killed; its files kept)`;
+    case 'host-start':
+      await startLabHost({ labDir: paths.labDir, name: host.name, address: host.address, port: host.port });
+      await boot(paths, host.name);
+      return `${host.name} started (sshd, and the kubelet when enabled)`;
+    case 'ssh-drop':
+      await dropSsh(labHostOf(paths, host.name));
+      return `sshd on ${host.name} stopped (connections refused; the host's processes run on)`;
+    case 'ssh-restore':
+      await restoreSsh(labHostOf(paths, host.name));
+      return `sshd on ${host.name} listens again`;
+    case 'ssh-delay': {
+      const ms = count(args[1], 'the delay in milliseconds');
+      await delaySsh(labHostOf(paths, host.name), ms);
+      return `SSH to ${host.name} delayed by ${ms} ms each way`;
+    }
+    case 'isolate':
+      await isolate(labHostOf(paths, host.name));
+      return `${host.address} (${host.name}) unreachable`;
+    case 'rejoin':
+      await rejoin(labHostOf(paths, host.name));
+      return `${host.address} (${host.name}) reachable again`;
+    case 'kill-apiserver':
+      return killProgram(paths, host.name, 'kube-apiserver');
+    case 'kill-etcd':
+      return killProgram(paths, host.name, 'etcd');
+  }
+  throw new Error(`unhandled fault ${name}`);
+}

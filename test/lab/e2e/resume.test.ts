@@ -1,0 +1,352 @@
+/**
+ * The lab end to end, when things die. A worker process is killed (SIGKILL) while
+ * BootstrapStackedEtcd joins the control planes; a second worker resumes the run, which converges to
+ * the same cluster a clean run builds (checked from the lab's own records). Then an API server is
+ * killed: the load balancer marks its target unhealthy, the kubelet brings it back, the target turns
+ * healthy again, and the API keeps answering through the NLB's DNS name meanwhile.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createActivities } from '../../../activities';
+import { FileSecretStore } from '../../../activities/secrets/store';
+import { createSshShell, FileKnownHostsStore } from '../../../activities/ssh';
+import type { RemoteShell } from '../../../activities/ssh/types';
+import type { BootstrapStackedEtcdInput } from '../../../common/inputs/bootstrapStackedEtcd';
+import type { Progress } from '../../../common/progress';
+import { HOSTS_BLOCK_BEGIN, type LabAwsStatus } from '../../../lab/aws';
+import { probeTcp } from '../../../lab/aws/healthCheck';
+import { KubeClient } from '../../../lab/kube/client';
+import { parseKubeconfig } from '../../../lab/kube/kubeconfig';
+import { applyLabAwsEnvironment, defaultTopologyInput, labDown, labFault, labUp, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
+import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
+import { isAlive } from '../../../lab/tools/processes';
+import { createWorker } from '../../../worker';
+import { startTestTemporal } from '../../support/temporal';
+import { etcdMembers, kubeadmRuns, processesMentioning, targetTransitions } from './support';
+import { WORKER_RUNNING } from './workerProcess';
+
+const TASK_QUEUE = 'kubeha-lab-e2e-resume';
+const HOSTS_LABEL = `resume-${process.pid}`;
+const LOAD_BALANCER_NAME = 'kubeha-west-resume-api';
+/** Activities proxied as `waits` (workflows/engine/activities.ts) have a 30 s heartbeat timeout; the others 1 minute. */
+const WAIT_ACTIVITIES = new Set(['waitTargetHealthy', 'waitNodeReady', 'waitRollout']);
+/** PendingActivityState.STARTED in Temporal's API. */
+const PENDING_ACTIVITY_STARTED = 2;
+
+/** West only, on addresses of its own so the other lab tests and a developer's lab can run beside it. */
+function resumeTopology() {
+  const west = defaultTopologyInput().clusters[0];
+  return parseTopology({
+    clusters: [{ ...west, hosts: west.hosts.map((h, i) => ({ ...h, address: `127.0.10.${201 + i}` })) }],
+    loadBalancerAddressPrefix: '127.0.95',
+    hostsBlockLabel: HOSTS_LABEL,
+  });
+}
+
+async function frontStatus(endpoint: string): Promise<LabAwsStatus> {
+  const response = await fetch(`${endpoint}/kubeha-lab/status`);
+  assert.equal(response.status, 200);
+  return (await response.json()) as LabAwsStatus;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What Temporal says the run is doing right now: its status and its started activities. */
+async function pendingActivities(handle: WorkflowHandle): Promise<{ status: string; started: { id: string; type: string; attempt: number; worker: string }[] }> {
+  const description = await handle.describe();
+  const started = (description.raw.pendingActivities ?? [])
+    .filter((a) => Number(a.state) === PENDING_ACTIVITY_STARTED)
+    .map((a) => ({ id: a.activityId ?? '', type: a.activityType?.name ?? '', attempt: a.attempt ?? 0, worker: a.lastWorkerIdentity ?? '' }));
+  return { status: description.status.name, started };
+}
+
+/** Starts test/lab/e2e/workerProcess.js and resolves once its worker polls. */
+async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'workerProcess.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  const deadline = Date.now() + 120_000;
+  while (!text.includes(WORKER_RUNNING)) {
+    assert.equal(child.exitCode, null, `the worker process exited: ${text.slice(-2000)}`);
+    assert.ok(Date.now() < deadline, `the worker process did not start: ${text.slice(-2000)}`);
+    await sleep(100);
+  }
+  return { child, output: () => text };
+}
+
+describe('BootstrapStackedEtcd on the lab survives a killed worker; the load balancer follows a dying API server', { timeout: 30 * 60_000 }, () => {
+  let dataDir: string;
+  let lab: LabUpResult;
+  let env: TestWorkflowEnvironment;
+  /** A client with the worker's data converter (payloads are encrypted). */
+  let client: Client;
+  let child: ChildProcess | undefined;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  let shell: RemoteShell;
+  let input: BootstrapStackedEtcdInput;
+  let kubeconfigSecret: string | undefined;
+  const figures: Record<string, number | string> = {};
+  const previousDataDir = process.env.KUBEHA_DATA_DIR;
+
+  before(async () => {
+    dataDir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'kubeha-resume-'));
+    process.env.KUBEHA_DATA_DIR = dataDir;
+    applyLabAwsEnvironment();
+    lab = await labUp({ dataDir, topology: resumeTopology() });
+    const labInput = JSON.parse(readFileSync(lab.state.inputs.west, 'utf8')) as BootstrapStackedEtcdInput;
+    // moto names the NLB `<name>-1.<region>.elb.amazonaws.com`: another lab's west cluster would own the same
+    // DNS name in /etc/hosts (first block wins), so this lab's load balancer gets a name of its own.
+    input = { ...labInput, loadBalancer: { ...labInput.loadBalancer, name: LOAD_BALANCER_NAME }, onFailure: 'fail' };
+    env = await startTestTemporal();
+    // Builds (and on first use writes) the codec keys under dataDir before the worker process reads them.
+    client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter: kubehaDataConverter().dataConverter });
+    shell = createSshShell({ knownHosts: new FileKnownHostsStore(path.join(dataDir, 'known_hosts.json')) });
+  });
+
+  after(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (worker?.getState() === 'RUNNING') worker.shutdown();
+    await running?.catch(() => undefined);
+    await shell?.close();
+    await env?.teardown();
+    if (dataDir) {
+      await labDown({ dataDir });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    if (previousDataDir === undefined) delete process.env.KUBEHA_DATA_DIR;
+    else process.env.KUBEHA_DATA_DIR = previousDataDir;
+    process.stdout.write(`# lab resume e2e figures: ${JSON.stringify(figures)}\n`);
+  });
+
+  const cps = () => lab.state.hosts.filter((h) => h.role === 'control-plane');
+  const spare = () => lab.state.hosts.find((h) => h.role === 'spare-control-plane')!;
+
+  test('a run killed halfway (SIGKILL of its worker during join-control-plane) and resumed by another worker completes', async () => {
+    const started = await startWorkerProcess({
+      ...process.env,
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+      KUBEHA_TASK_QUEUE: TASK_QUEUE,
+      KUBEHA_DATA_DIR: dataDir,
+      KUBEHA_WORKER_IDENTITY: 'resume-killed-worker',
+    });
+    child = started.child;
+    const handle = await client.workflow.start('BootstrapStackedEtcd', { taskQueue: TASK_QUEUE, workflowId: 'resume-bootstrap', args: [input] });
+    const runStarted = Date.now();
+
+    // Kill only after the join itself: a host waits (target health, Node Ready), and an activity runs.
+    // (A kill during `kubeadm join` may leave a half-done join that the next attempt repairs and joins again.)
+    let interrupted: { id: string; type: string; attempt: number; worker: string } | undefined;
+    const deadline = Date.now() + 15 * 60_000;
+    while (!interrupted) {
+      assert.ok(Date.now() < deadline, 'join-control-plane never reached a waiting host');
+      assert.equal(child.exitCode, null, `the worker process died by itself: ${started.output().slice(-2000)}`);
+      const progress = await handle.query<Progress>('progress');
+      if (!['validating', 'running', 'waiting'].includes(progress.phase)) {
+        const failed = progress.steps.filter((s) => s.state === 'failed');
+        assert.fail(`the run ended (${progress.phase}) before it could be interrupted, at step ${progress.currentStep}: ${JSON.stringify(failed, null, 1)}`);
+      }
+      const step = progress.steps.find((s) => s.step === 'join-control-plane');
+      assert.ok(!step || !['done', 'failed', 'skipped'].includes(step.state), `join-control-plane ended (${step?.state}) before a waiting host was seen`);
+      const waiting = progress.currentStep === 'join-control-plane' ? step?.hosts.find((h) => h.state === 'waiting') : undefined;
+      if (waiting) {
+        // Never a join in flight (the run may have moved on since the query answered).
+        const activities = (await pendingActivities(handle)).started.filter((a) => a.type !== 'kubeadmJoin');
+        if (activities.length > 0) {
+          child.kill('SIGKILL');
+          interrupted = activities[0];
+          figures.killedDuring = `${waiting.host} ${waiting.state} ${waiting.reason ?? ''}: activity ${interrupted.type} attempt ${interrupted.attempt}`;
+          break;
+        }
+      }
+      await sleep(200);
+    }
+    const killedAt = Date.now();
+    figures.killedAfterMs = killedAt - runStarted;
+    const exit = await new Promise<string | null>((resolve) => (child!.exitCode !== null || child!.signalCode !== null ? resolve(child!.signalCode) : child!.once('exit', (_code, signal) => resolve(signal))));
+    assert.equal(exit, 'SIGKILL');
+    assert.equal(interrupted.worker, 'resume-killed-worker');
+    const heartbeatTimeoutMs = WAIT_ACTIVITIES.has(interrupted.type) ? 30_000 : 60_000;
+    figures.heartbeatTimeoutMs = heartbeatTimeoutMs;
+
+    worker = await createWorker({
+      connection: env.nativeConnection,
+      settings: { address: '', namespace: env.namespace ?? 'default', taskQueue: TASK_QUEUE, uiUrl: '' },
+      activities: createActivities({ secrets: new FileSecretStore(path.join(dataDir, 'secrets')), shell }),
+      overrides: { shutdownGraceTime: '1 second', identity: 'resume-second-worker' },
+    });
+    running = worker.run();
+    figures.secondWorkerReadyMs = Date.now() - killedAt;
+
+    // The interrupted activity runs again once Temporal sees its heartbeat stop: a new attempt on the second worker, or done.
+    for (;;) {
+      const now = await pendingActivities(handle);
+      const again = now.started.find((a) => a.id === interrupted!.id);
+      if (now.status !== 'RUNNING' || !again || again.attempt > interrupted.attempt) {
+        if (again) assert.equal(again.worker, 'resume-second-worker');
+        break;
+      }
+      assert.ok(Date.now() - killedAt < heartbeatTimeoutMs + 60_000, `activity ${interrupted.type} was not retried ${heartbeatTimeoutMs + 60_000} ms after the kill`);
+      await sleep(250);
+    }
+    figures.activityResumedAfterKillMs = Date.now() - killedAt;
+    // Bounded by the heartbeat timeout, the retry's first back-off (2 s) and polling.
+    assert.ok(figures.activityResumedAfterKillMs <= heartbeatTimeoutMs + 15_000, `resumed after ${figures.activityResumedAfterKillMs} ms`);
+
+    const result = (await handle.result().catch((err: unknown) => {
+      if (err instanceof WorkflowFailedError) throw new Error(`${err.message}: ${JSON.stringify(err.cause, null, 1)}`);
+      throw err;
+    })) as { etcd: { members: number }; kubeconfigSecret?: string };
+    figures.completedAfterKillMs = Date.now() - killedAt;
+    figures.wholeRunMs = Date.now() - runStarted;
+    const progress = await handle.query<Progress>('progress');
+    assert.equal(progress.phase, 'succeeded');
+    assert.equal(result.etcd.members, 4);
+    kubeconfigSecret = result.kubeconfigSecret;
+  });
+
+  test('the resumed run converged: 4 voting etcd members, one kubeadm init, one join per host, exactly the 3 control planes healthy', async () => {
+    const members = await etcdMembers(lab.paths.labDir, cps()[1]);
+    assert.deepEqual(members.map((m) => m.name).sort(), [...cps(), spare()].map((h) => h.name).sort());
+    assert.ok(members.every((m) => !m.isLearner), `learners left: ${JSON.stringify(members)}`);
+
+    const [primary] = cps();
+    assert.equal(kubeadmRuns(lab.paths.labDir, primary.name, 'init'), 1, 'kubeadm init ran once on the primary');
+    assert.equal(kubeadmRuns(lab.paths.labDir, primary.name, 'join'), 0, 'the primary never joined');
+    for (const host of lab.state.hosts.filter((h) => h !== primary)) {
+      assert.equal(kubeadmRuns(lab.paths.labDir, host.name, 'init'), 0, `${host.name} never ran kubeadm init`);
+      assert.equal(kubeadmRuns(lab.paths.labDir, host.name, 'join'), 1, `${host.name} joined exactly once`);
+    }
+
+    const status = await frontStatus(lab.state.aws!.endpoint);
+    assert.equal(status.loadBalancers.length, 1);
+    const targets = status.loadBalancers[0].targets;
+    assert.deepEqual(targets.map((t) => `${t.id}:${t.state}`).sort(), cps().map((h) => `${h.address}:healthy`).sort());
+    assert.ok(!targets.some((t) => t.id === spare().address), 'the spare is not a target');
+  });
+
+  test('a killed API server: its target turns unhealthy, then healthy once the kubelet restarts it; /readyz through the NLB answers 200 meanwhile', async () => {
+    const endpoint = lab.state.aws!.endpoint;
+    const victim = cps()[1];
+    const before = await frontStatus(endpoint);
+    const dnsName = before.loadBalancers[0].dnsName;
+    assert.ok(dnsName.startsWith(`${LOAD_BALANCER_NAME}-`), dnsName);
+    assert.equal(before.loadBalancers[0].targets.find((t) => t.id === victim.address)?.state, 'healthy');
+    assert.ok(kubeconfigSecret, 'the run named the admin kubeconfig secret');
+    const kubeconfig = parseKubeconfig(await new FileSecretStore(path.join(dataDir, 'secrets')).get(kubeconfigSecret));
+    assert.equal(new URL(kubeconfig.server).hostname, dnsName);
+    const api = new KubeClient(kubeconfig);
+
+    // /readyz through the NLB's DNS name, one request after another (each on a new connection), for the whole fault.
+    const samples: { startedAt: number; endedAt: number; outcome: string }[] = [];
+    let probing = true;
+    const probe = (async () => {
+      while (probing) {
+        const startedAt = Date.now();
+        const outcome = await api.request('GET', '/readyz').then((r) => String(r.status), (err: Error) => err.message);
+        samples.push({ startedAt, endedAt: Date.now(), outcome });
+        await sleep(100);
+      }
+    })();
+
+    // One kill may not be enough: the kubelet restarts the API server after a 1 s back-off, which can be
+    // shorter than the two failed checks (1 s apart) that make a target unhealthy. An API server that
+    // came back and stayed up without the load balancer noticing is killed again, as a crash loop does;
+    // the kubelet's back-off doubles each time, so the target goes unhealthy within a few kills.
+    const since = Date.now();
+    let kills = 0;
+    let lastKillAt = 0;
+    const kill = async () => {
+      try {
+        assert.match(await labFault('kill-apiserver', [victim.name], dataDir), /killed kube-apiserver/);
+        kills++;
+        lastKillAt = Date.now();
+      } catch (err) {
+        // Gone again between the port check and the kill: the crash loop goes on without us.
+        if (!/no kube-apiserver runs/.test((err as Error).message)) throw err;
+      }
+    };
+    await kill();
+    const killedAt = lastKillAt;
+    let unhealthyAt: number | undefined;
+    let healthyAt: number | undefined;
+    let firstBackAt: number | undefined;
+    let backSince: number | undefined;
+    let sawOthersHealthyMeanwhile = false;
+    const deadline = killedAt + 180_000;
+    try {
+      while (healthyAt === undefined) {
+        assert.ok(Date.now() < deadline, `target ${victim.address} went ${unhealthyAt ? 'unhealthy but never healthy again' : 'never unhealthy'} (${kills} kill(s))`);
+        const transitions = (await targetTransitions(endpoint, since)).filter((t) => t.id === victim.address);
+        unhealthyAt ??= transitions.find((t) => t.to === 'unhealthy')?.at;
+        if (unhealthyAt === undefined) {
+          // Back, and up long enough (2.5 check intervals) that the data plane would have said unhealthy by now.
+          if (await probeTcp(victim.address, 6443, 300)) {
+            backSince ??= Date.now();
+            firstBackAt ??= backSince;
+            if (Date.now() - backSince >= 2500) {
+              assert.ok(kills < 6, `target ${victim.address} never went unhealthy after ${kills} kills of its API server`);
+              await kill();
+              backSince = undefined;
+            }
+          } else backSince = undefined;
+        } else {
+          healthyAt = transitions.find((t) => t.at >= unhealthyAt! && t.to === 'healthy')?.at;
+          if (healthyAt === undefined) {
+            const targets = (await frontStatus(endpoint)).loadBalancers[0].targets;
+            if (targets.find((t) => t.id === victim.address)?.state === 'unhealthy') {
+              sawOthersHealthyMeanwhile = targets.filter((t) => t.id !== victim.address).every((t) => t.state === 'healthy');
+            }
+          }
+        }
+        await sleep(100);
+      }
+      await sleep(1000);
+    } finally {
+      probing = false;
+      await probe;
+    }
+
+    figures.apiserverKills = kills;
+    if (firstBackAt) figures.firstKillApiserverBackAfterMs = firstBackAt - killedAt;
+    figures.unhealthyAfterFirstKillMs = unhealthyAt! - killedAt;
+    figures.unhealthyAfterLastKillMs = unhealthyAt! - lastKillAt;
+    figures.healthyAgainAfterLastKillMs = healthyAt - lastKillAt;
+    figures.unhealthyForMs = healthyAt - unhealthyAt!;
+    const whileDown = samples.filter((s) => s.startedAt >= unhealthyAt! && s.endedAt <= healthyAt!);
+    const beforeMarked = samples.filter((s) => s.startedAt >= killedAt && s.startedAt < unhealthyAt!);
+    figures.readyzWhileUnhealthy = `${whileDown.filter((s) => s.outcome === '200').length}/${whileDown.length} answered 200`;
+    figures.readyzBetweenKillAndUnhealthy = `${beforeMarked.filter((s) => s.outcome === '200').length}/${beforeMarked.length} answered 200`;
+    assert.ok(sawOthersHealthyMeanwhile, 'while the victim was unhealthy, the other control planes stayed healthy');
+    assert.ok(whileDown.length > 0, `no /readyz request fell between unhealthy and healthy (${figures.unhealthyForMs} ms)`);
+    assert.deepEqual(
+      whileDown.filter((s) => s.outcome !== '200'),
+      [],
+      'every /readyz through the NLB answered 200 while the victim was unhealthy',
+    );
+  });
+
+  test('lab down leaves nothing: no process of the lab, no /etc/hosts block, no state', async () => {
+    const { aws, hosts } = lab.state;
+    const report = await labDown({ dataDir });
+    assert.deepEqual(report.stoppedHosts.sort(), hosts.map((h) => h.name).sort());
+    assert.equal(report.stoppedAws, true);
+    assert.equal(isAlive(aws!.supervisor), false, 'the supervisor has exited');
+    assert.equal(aws!.motoPid !== undefined && existsSync(`/proc/${aws!.motoPid}`) && readFileSync(`/proc/${aws!.motoPid}/cmdline`, 'utf8').includes('moto'), false, 'moto has exited');
+    assert.deepEqual(processesMentioning(dataDir), [], 'no process refers to the lab folder (sshd, kubelet)');
+    for (const host of hosts) assert.deepEqual(processesMentioning(`${host.address}:`), [], `nothing of ${host.name} runs (etcd, kube-apiserver)`);
+    assert.ok(!readFileSync('/etc/hosts', 'utf8').includes(`${HOSTS_BLOCK_BEGIN} ${HOSTS_LABEL}`), 'the hosts block is gone');
+    assert.equal(existsSync(lab.paths.stateFile), false);
+    await assert.rejects(fetch(`${aws!.endpoint}/kubeha-lab/status`));
+    assert.ok(child && child.exitCode === null && child.signalCode === 'SIGKILL', 'the killed worker process is gone');
+  });
+});
