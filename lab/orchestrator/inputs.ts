@@ -18,6 +18,18 @@ export interface LabInputSource {
   awsEndpoint: string;
   clientKey: string;
   cniManifest: string;
+  /** The lab's own label (topology hostsBlockLabel), when several labs share the machine. */
+  labLabel?: string;
+}
+
+/**
+ * The load balancer's name. moto derives the DNS name from it, and the lab maps DNS names in
+ * /etc/hosts, so two labs on one machine need different names.
+ */
+function loadBalancerName(cluster: string, labLabel?: string): string {
+  if (!labLabel) return `kubeha-${cluster}-api`;
+  const label = labLabel.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
+  return `kh-${cluster}-${label}`.slice(0, 32).replace(/-+$/, '');
 }
 
 /** The BootstrapStackedEtcd input of one lab cluster (validated before it is returned). */
@@ -27,7 +39,7 @@ export function bootstrapInput(source: LabInputSource): BootstrapStackedEtcdInpu
     kubernetesVersion: LAB_KUBERNETES_VERSION,
     aws: { region: source.network.region, endpoint: source.awsEndpoint, subnetIds: source.network.subnetIds, vpcId: source.network.vpcId },
     loadBalancer: {
-      name: `kubeha-${source.cluster}-api`,
+      name: loadBalancerName(source.cluster, source.labLabel),
       targetGroup: {
         // The lab's data plane runs health checks faster than configured (topology healthCheckIntervalScale).
         healthCheck: { intervalSeconds: 5, timeoutSeconds: 2, healthyThreshold: 2, unhealthyThreshold: 2 },

@@ -56,6 +56,7 @@ function writeInputs(paths: LabPaths, state: Omit<LabState, 'inputs'>): Record<s
       awsEndpoint: state.aws.endpoint,
       clientKey: state.clientKey,
       cniManifest: paths.cniManifest,
+      labLabel: state.topology.hostsBlockLabel,
     });
     const file = path.join(paths.inputsDir, `bootstrap-${cluster.name}.json`);
     writeFileSync(file, `${JSON.stringify(input, null, 2)}\n`);
