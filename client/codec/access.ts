@@ -5,9 +5,10 @@
  * on the dev server's Web UI, which has no tokens of its own).
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
+import { ensureGeneratedSecretFile } from '../../lib/generatedSecretFile';
 import { dataDir } from '../../lib/paths';
 
 /** Environment variables the codec server's access token comes from. */
@@ -42,19 +43,7 @@ export function loadAccessToken(env: NodeJS.ProcessEnv = process.env): { token: 
   const file = env[CODEC_TOKEN_ENV.tokenFile]?.trim();
   if (file) return { token: readTokenFile(path.resolve(file)), source: { kind: 'file', file: path.resolve(file) } };
   const generated = path.join(dataDir(env), 'codec', 'token');
-  let created = false;
-  try {
-    statSync(generated);
-  } catch {
-    mkdirSync(path.dirname(generated), { recursive: true, mode: 0o700 });
-    try {
-      writeFileSync(generated, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
-      created = true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    chmodSync(generated, 0o600);
-  }
+  const created = ensureGeneratedSecretFile(generated, () => `${randomBytes(24).toString('base64url')}\n`);
   return { token: readTokenFile(generated), source: { kind: 'generated', file: generated, created } };
 }
 

@@ -4,8 +4,9 @@
  * a {@link KeySource}: the environment, a file, or (for a laptop) a file kubeha generates once.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { ensureGeneratedSecretFile } from '../generatedSecretFile';
 import { dataDir } from '../paths';
 
 /** One AES-256 key and the id written next to every payload it encrypts. */
@@ -130,20 +131,7 @@ export function loadKeyring(env: NodeJS.ProcessEnv = process.env): { keyring: Ke
     return { keyring: keyringOf(readKeyFile(resolved)), source: { kind: 'file', file: resolved } };
   }
   const generated = defaultKeyFile(env);
-  let created = false;
-  try {
-    statSync(generated);
-  } catch {
-    mkdirSync(path.dirname(generated), { recursive: true, mode: 0o700 });
-    // `wx`: when two processes start at once, the second one reads the first one's key instead of replacing it.
-    try {
-      writeFileSync(generated, formatKeyList([generateKey()]), { mode: 0o600, flag: 'wx' });
-      created = true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    chmodSync(generated, 0o600);
-  }
+  const created = ensureGeneratedSecretFile(generated, () => formatKeyList([generateKey()]));
   return { keyring: keyringOf(readKeyFile(generated)), source: { kind: 'generated', file: generated, created } };
 }
 
