@@ -26,7 +26,7 @@ if ! .venv/bin/temporal --version >/dev/null 2>&1 || [ ! -x .venv/bin/moto_serve
 fi
 
 # Debian packages the tests and the lab run as real peers.
-debian=(openssh-server openssh-client etcd-server etcd-client sudo procps prometheus-alertmanager)
+debian=(openssh-server openssh-client etcd-server etcd-client sudo procps prometheus-alertmanager chromium iptables)
 missing=()
 for pkg in "${debian[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -130,7 +130,9 @@ async function ensureRotationSchedule(ctx: BootstrapContext): Promise<BootstrapR
 function keySensitive<T>(ctx: BootstrapContext, purpose: string, fn: () => Promise<T>, step?: string, host?: string): Promise<T> {
   if (ctx.config.dryRun || !patched('kubeha-cluster-lock')) return fn();
   return withClusterLock(ctx.config.clusterName, purpose, fn, {
-    onWaiting: () => step && host && ctx.tracker.setHost(step, host, 'waiting', 'WaitingForClusterLock', 'a certificate-key rotation of this cluster runs; waiting for it to finish'),
+    // The lock is granted at once when free; the condition then lasts one signal round trip.
+    onWaiting: (lockId) =>
+      step && host && ctx.tracker.setHost(step, host, 'waiting', 'WaitingForClusterLock', `waiting for the cluster lock (a key upload or another control-plane join may hold it: query lockState of ${lockId})`),
   });
 }
 

@@ -132,8 +132,11 @@ async function release(lockId: string, leaseId: string): Promise<void> {
 export interface ClusterLockOptions {
   /** How long to wait for the lock before failing. Default 90 minutes. */
   timeout?: Duration;
-  /** Called once the request is queued, before waiting (progress: "waiting for the cluster lock"). */
-  onWaiting?: () => void;
+  /**
+   * Called once the request is queued, before waiting (progress: "waiting for the cluster lock"), with
+   * the lock workflow's id, whose `lockState` query names the holder.
+   */
+  onWaiting?: (lockId: string) => void;
   /** Called once the lock is held. */
   onAcquired?: () => void;
 }
@@ -150,7 +153,7 @@ export async function withClusterLock<T>(clusterName: string, purpose: string, f
   const leaseId = uuid4();
   const req: LockRequest = { leaseId, workflowId: info.workflowId, runId: info.runId, purpose, requestedAt: new Date().toISOString() };
   await request(lockId, clusterName, req);
-  options.onWaiting?.();
+  options.onWaiting?.(lockId);
   let got: boolean;
   try {
     got = await condition(() => granted.has(leaseId), options.timeout ?? '90 minutes');
