@@ -92,7 +92,15 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       res.setHeader('Access-Control-Allow-Credentials', 'true');
     }
     res.setHeader('Vary', 'Origin');
-    const url = new URL(req.url ?? '/', 'http://codec.local');
+    // The request target is whatever the client sent (`//[` included): one WHATWG URL cannot parse is
+    // the client's mistake, answered 400, not an internal error.
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://codec.local');
+    } catch {
+      req.resume();
+      return send(res, 400, errorBody('malformed request target'));
+    }
 
     if (req.method === 'OPTIONS') {
       if (!origin || !origins.has(origin)) return send(res, 403, errorBody(`origin ${origin ?? '(none)'} is not allowed; add it with --allow-origin`));
@@ -106,7 +114,14 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     if (url.pathname === '/login') {
       if (req.method === 'GET') return send(res, 200, loginPage(), 'text/html; charset=utf-8');
       if (req.method === 'POST') {
-        const token = new URLSearchParams(await readBody(req)).get('token') ?? '';
+        let form: string;
+        try {
+          form = await readBody(req);
+        } catch (err) {
+          if (err instanceof PayloadJsonError) return send(res, 400, errorBody(err.message));
+          throw err;
+        }
+        const token = new URLSearchParams(form).get('token') ?? '';
         if (!access.tokenMatches(token)) return send(res, 401, loginPage('Wrong token.'), 'text/html; charset=utf-8');
         res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${access.sessionValue()}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_SECONDS}`);
         return send(res, 200, '<!doctype html><p>This browser may now decode kubeha payloads (12 hours).</p>', 'text/html; charset=utf-8');

@@ -31,7 +31,7 @@ export function payloadsFromJson(body: string): Payload[] {
   const list = (doc as { payloads?: unknown } | null)?.payloads;
   if (!Array.isArray(list)) throw new PayloadJsonError('body must be {"payloads": [...]}');
   return list.map((raw, i) => {
-    if (!raw || typeof raw !== 'object') throw new PayloadJsonError(`payloads[${i}] must be an object`);
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new PayloadJsonError(`payloads[${i}] must be an object`);
     const { metadata, data } = raw as { metadata?: unknown; data?: unknown };
     const out: Payload = { metadata: {} };
     if (metadata !== undefined && metadata !== null) {

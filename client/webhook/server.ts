@@ -162,10 +162,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
   server.maxHeadersCount = 100;
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
+  // Malformed requests are left to node's own 'clientError' handling: 400 (431 for oversized headers)
+  // and close, or just close when this connection's answer already went out. A handler that always
+  // wrote a 400 garbled that answer when the parser failed on bytes after it (a chunked body on a
+  // GET the server had already refused with 405).
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { rotationScheduleSchema } from './rotateCertificateKey';
-import { awsSettingsSchema, dnsLabel, hostSchema, stepSelectionSchema } from './shared';
+import { absolutePath, awsSettingsSchema, dnsLabel, hostSchema, stepSelectionSchema, urlWithoutCredentials } from './shared';
 
 /** The steps of BootstrapStackedEtcd, in order. `onlySteps` and `skipSteps` take these names. */
 export const BOOTSTRAP_STEPS = [
@@ -31,6 +31,23 @@ const cidr = z
     const [ip, bits] = v.split('/');
     return ip.split('.').every((o) => Number(o) <= 255) && Number(bits) >= 8 && Number(bits) <= 28;
   }, 'must have octets up to 255 and a prefix length from /8 to /28');
+
+/** The first and last address of an IPv4 CIDR as numbers, or undefined when it is not one. */
+function cidrRange(text: string): { first: number; last: number } | undefined {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
+  if (!match) return undefined;
+  const octets = match.slice(1, 5).map(Number);
+  const bits = Number(match[5]);
+  if (octets.some((o) => o > 255) || bits > 32) return undefined;
+  const address = octets.reduce((n, o) => n * 256 + o, 0);
+  const size = 2 ** (32 - bits);
+  const first = address - (address % size);
+  return { first, last: first + size - 1 };
+}
+
+function addressNumber(address: string): number {
+  return address.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}
 
 /** Health-check settings of the target group. Cluster API uses 5 s / 2; AWS defaults are 30 s / 5. */
 export const healthCheckSchema = z
@@ -75,8 +92,8 @@ export type LoadBalancerSettings = z.infer<typeof loadBalancerSchema>;
 /** Where the CNI manifest comes from: a URL, or a file the worker can read. */
 export const cniSchema = z
   .strictObject({
-    url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
-    file: z.string().startsWith('/', 'must be an absolute path the worker can read').optional(),
+    url: urlWithoutCredentials(/^https?$/, 'must be an http(s) URL').optional(),
+    file: absolutePath('must be an absolute path the worker can read').optional(),
     rolloutTimeoutSeconds: z.number().int().min(10).max(3600).default(600),
   })
   .refine((c) => !(c.url && c.file), { message: 'give either url or file, not both', path: ['file'] });
@@ -108,6 +125,21 @@ export const bootstrapStackedEtcdInputSchema = z
       const addrAt = seenAddresses.get(host.address);
       if (addrAt !== undefined) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'address'], message: `duplicates hosts[${addrAt}].address ${host.address}: addresses must be unique` });
       else seenAddresses.set(host.address, i);
+    });
+    // Pods, services and nodes need separate address ranges: an overlap makes kube-proxy and the CNI
+    // route a node's or a pod's traffic to the wrong place, and kubeadm does not refuse it.
+    const pods = cidrRange(input.podCidr);
+    const services = cidrRange(input.serviceCidr);
+    if (pods && services && pods.first <= services.last && services.first <= pods.last) {
+      ctx.addIssue({ code: 'custom', path: ['serviceCidr'], message: `overlaps podCidr ${input.podCidr}: pods and services need separate ranges` });
+    }
+    input.hosts.forEach((host, i) => {
+      const n = addressNumber(host.address);
+      for (const [field, range] of [['podCidr', pods], ['serviceCidr', services]] as const) {
+        if (range && n >= range.first && n <= range.last) {
+          ctx.addIssue({ code: 'custom', path: ['hosts', i, 'address'], message: `lies inside ${field} ${input[field]}: node addresses must be outside the pod and service ranges` });
+        }
+      }
     });
     const controlPlanes = input.hosts.filter((h) => h.role === 'control-plane');
     if (controlPlanes.length === 0) {

@@ -4,7 +4,7 @@
  * exports to west, and the traffic split kind. Pure zod: workflows import it.
  */
 import { z } from 'zod';
-import { dnsLabel, secretRefSchema, stepSelectionSchema } from './shared';
+import { absolutePath, dnsLabel, secretRefSchema, stepSelectionSchema, urlWithoutCredentials } from './shared';
 
 /** The steps of LinkMeshClusters, in order. `onlySteps` and `skipSteps` take these names. */
 export const MESH_STEPS = [
@@ -57,7 +57,7 @@ export const meshClusterSchema = z.strictObject({
 export type MeshCluster = z.output<typeof meshClusterSchema>;
 
 /** A PEM certificate file on the worker (certificates are not secret, but they are never inline). */
-const certificateFile = z.strictObject({ file: z.string().min(1).startsWith('/', 'must be an absolute path') });
+const certificateFile = z.strictObject({ file: absolutePath() });
 
 /** An issuer the user provides: its certificate and its private key (a secret reference). */
 const providedIssuerSchema = z.strictObject({ certificate: certificateFile, key: secretRefSchema });
@@ -124,7 +124,7 @@ export const linkMeshClustersInputSchema = z
     /** `link` (deprecated) or `link-gen` (edge-25.3 on); `auto` picks by the CLI's version. */
     linkCommand: z.enum(['auto', 'link', 'link-gen']).default('auto'),
     /** The API server address west's service mirror uses to reach east; default east's kubeconfig server. */
-    eastApiServerAddress: z.url({ protocol: /^https$/, message: 'must be an https URL' }).optional(),
+    eastApiServerAddress: urlWithoutCredentials(/^https$/, 'must be an https URL').optional(),
     services: z.array(exportedServiceSchema).max(200).default([]),
     trafficSplit: trafficSplitSchema.optional(),
     timeouts: meshTimeoutsSchema.default({ checkSeconds: 600, checkIntervalSeconds: 15, rolloutSeconds: 600, mirrorSeconds: 300 }),
@@ -133,6 +133,10 @@ export const linkMeshClustersInputSchema = z
   .superRefine((input, ctx) => {
     if (input.west.name === input.east.name) {
       ctx.addIssue({ code: 'custom', path: ['east', 'name'], message: `must differ from west.name "${input.west.name}": it names the Link and the mirrors` });
+    }
+    // Two names for one kubeconfig context would link a cluster to itself.
+    if (JSON.stringify(input.west.kubeconfig) === JSON.stringify(input.east.kubeconfig) && input.west.context === input.east.context) {
+      ctx.addIssue({ code: 'custom', path: ['east', 'kubeconfig'], message: `is west's kubeconfig with the same context${input.east.context ? ` "${input.east.context}"` : ''}: east must reach another cluster` });
     }
     const seen = new Map<string, number>();
     input.services.forEach((s, i) => {

@@ -50,10 +50,15 @@ export const rotateCertificateKeyInputSchema = z
   })
   .superRefine((input, ctx) => {
     const seen = new Map<string, number>();
+    const seenAddresses = new Map<string, number>();
     input.hosts.forEach((host, i) => {
       const at = seen.get(host.name);
       if (at !== undefined) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'name'], message: `duplicates hosts[${at}].name "${host.name}": host names must be unique` });
       else seen.set(host.name, i);
+      // Two names for one address would upload from, and renew, the same machine twice.
+      const addrAt = seenAddresses.get(host.address);
+      if (addrAt !== undefined) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'address'], message: `duplicates hosts[${addrAt}].address ${host.address}: addresses must be unique` });
+      else seenAddresses.set(host.address, i);
     });
     if (!input.hosts.some((h) => h.role !== 'worker')) {
       ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'needs at least one host with role "control-plane" or "spare-control-plane"' });

@@ -14,12 +14,54 @@ export const dnsLabel = z
 const ipv4 = z.ipv4({ message: 'must be an IPv4 address' });
 
 /**
+ * A host's own IPv4 address. 0.0.0.0/8 means "this host" or "any", 224/4 is multicast and 240/4
+ * (255.255.255.255 included) is reserved: none can be dialled over SSH or registered as a target.
+ * Loopback stays allowed: the lab's hosts live on 127.0.0.x.
+ */
+export const hostAddress = ipv4.refine((address) => {
+  const first = Number(address.split('.')[0]);
+  return first !== 0 && first < 224;
+}, 'must be a unicast host address (not 0.x.x.x, multicast 224-239 or reserved 240-255)');
+
+/**
+ * An absolute path on the worker. Control characters are refused: no real file name needs a NUL or a
+ * newline, Node refuses a NUL when the file is finally opened (after earlier steps already acted),
+ * and a newline in a path breaks every log line and command that quotes it.
+ */
+export function absolutePath(rule = 'must be an absolute path') {
+  return z
+    .string()
+    .min(1)
+    .startsWith('/', rule)
+    .refine((path) => !hasControlCharacter(path), 'must not contain control characters (NUL, newline, tab, ...)');
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+/**
+ * An http(s) URL without a user name or password in it: inputs are stored in Temporal's history, so a
+ * credential there would outlive any rotation. (A regular expression, not `new URL`: workflows parse
+ * inputs too.)
+ */
+export function urlWithoutCredentials(protocol: RegExp, rule: string) {
+  return z
+    .url({ protocol, message: rule })
+    .refine((url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url), 'must not contain a user name or password: keep credentials out of inputs (history stores them)');
+}
+
+/**
  * Where a secret lives. kubeha never takes key material in an input: inputs are stored in
  * Temporal's history, so they carry only a reference the worker resolves.
  */
 export const secretRefSchema = z.union(
   [
-    z.strictObject({ file: z.string().min(1).startsWith('/', 'must be an absolute path') }),
+    z.strictObject({ file: absolutePath() }),
     z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }),
   ],
   { message: 'must be a reference: {"file": "/absolute/path"} or {"env": "VAR_NAME"}, never the secret itself' },
@@ -59,7 +101,7 @@ export type HostRole = z.infer<typeof hostRoleSchema>;
 /** One Linux host. */
 export const hostSchema = z.strictObject({
   name: dnsLabel,
-  address: ipv4,
+  address: hostAddress,
   role: hostRoleSchema,
   ssh: sshSettingsSchema,
 });
@@ -69,8 +111,16 @@ export type HostSpec = z.infer<typeof hostSchema>;
 /** AWS settings: region, optional endpoint (private endpoints or moto), and the network. */
 export const awsSettingsSchema = z.strictObject({
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region like "us-east-1"'),
-  endpoint: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
-  subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'must be a subnet id like "subnet-0abc"')).min(1, 'needs at least one subnet'),
+  endpoint: urlWithoutCredentials(/^https?$/, 'must be an http(s) URL').optional(),
+  subnetIds: z
+    .array(z.string().regex(/^subnet-[0-9a-f]+$/, 'must be a subnet id like "subnet-0abc"'))
+    .min(1, 'needs at least one subnet')
+    .superRefine((ids, ctx) => {
+      ids.forEach((id, i) => {
+        const first = ids.indexOf(id);
+        if (first !== i) ctx.addIssue({ code: 'custom', path: [i], message: `duplicates subnetIds[${first}] "${id}"` });
+      });
+    }),
   vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, 'must be a VPC id like "vpc-0abc"').optional(),
 });
 /** Where kubeha's AWS calls go. Credentials come from the SDK's default chain, never from the input. */
