@@ -5,7 +5,6 @@
  * still reads their results. The same runs without the codec show the values, proving the search.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Client, type WorkflowFailedError } from '@temporalio/client';
@@ -14,8 +13,8 @@ import { Worker } from '@temporalio/worker';
 import { ErrorType, kubehaFailure } from '../../common/errors';
 import { dataConverterFor } from '../../lib/codec/dataConverter';
 import { generateKey, keyringOf } from '../../lib/codec/keyring';
-import { temporalCliPath } from '../../lib/paths';
 import type { RotationResult } from '../../workflows/RotateCertificateKey';
+import { workflowHistories } from '../support/secretScan';
 import { startTestTemporal } from '../support/temporal';
 import { rotationBundle, rotationInput, RotationWorld } from '../rotate/harness';
 
@@ -27,25 +26,9 @@ after(async () => {
   await env?.teardown();
 });
 
-/** Every string in a JSON document, and the text of those that are base64. */
-function texts(doc: unknown, out: string[] = []): string[] {
-  if (typeof doc === 'string') {
-    out.push(doc);
-    if (doc.length >= 8 && /^[A-Za-z0-9+/]+={0,2}$/.test(doc)) out.push(Buffer.from(doc, 'base64').toString('latin1'));
-  } else if (Array.isArray(doc)) doc.forEach((d) => texts(d, out));
-  else if (doc && typeof doc === 'object') Object.values(doc).forEach((d) => texts(d, out));
-  return out;
-}
-
 /** The history of every run on a task queue, as `temporal workflow show --output json` prints it. */
 function histories(taskQueue: string): { workflowId: string; text: string[] }[] {
-  const cli = temporalCliPath();
-  const address = ['--address', env.address, '--namespace', env.namespace ?? 'default'];
-  const list = JSON.parse(execFileSync(cli, ['workflow', 'list', '--query', `TaskQueue="${taskQueue}"`, '--output', 'json', ...address], { encoding: 'utf8' }) || '[]') as { execution: { workflowId: string } }[];
-  return list.map(({ execution }) => ({
-    workflowId: execution.workflowId,
-    text: texts(JSON.parse(execFileSync(cli, ['workflow', 'show', '--workflow-id', execution.workflowId, '--output', 'json', ...address], { encoding: 'utf8' }))),
-  }));
+  return workflowHistories({ address: env.address, namespace: env.namespace }, `TaskQueue="${taskQueue}"`).map((h) => ({ workflowId: h.workflowId, text: h.texts }));
 }
 
 /** Runs a rotation (input and result carrying markers) and a failing one (message carrying a marker). */

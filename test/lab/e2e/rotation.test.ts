@@ -1,0 +1,395 @@
+/**
+ * RotateCertificateKey on the lab, end to end, with kubeha's real worker (a process of its own):
+ * - after a bootstrap of west with the spare held back, a rotation uploads the certificates under a
+ *   new key: Secret kube-system/kubeadm-certs changes (read through the API and opened here with
+ *   AES-GCM), the key record in the worker's store carries the new key, upload time and expiry, and
+ *   the lab's kubeadm rejects the old key in a control-plane join of the spare run by hand;
+ * - the spare's control-plane join by kubeha afterwards uses the rotated key and succeeds, with no
+ *   new upload;
+ * - with the first control plane stopped, a rotation passes it over with its reason and uploads on
+ *   the next one;
+ * - after all that, no certificate key, bootstrap token, private key or kubeconfig credential is in
+ *   any run's history (`temporal workflow show`), in the worker's output or in any host's
+ *   commands.log, raw or base64; values known to be there are found by the same scan.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { REMOTE } from '../../../activities/hosts/context';
+import { rotationSecretNames, type CertificateKeyRecord } from '../../../activities/rotation/upload';
+import { FileSecretStore } from '../../../activities/secrets/store';
+import { createSshShell, FileKnownHostsStore } from '../../../activities/ssh';
+import type { RemoteShell } from '../../../activities/ssh/types';
+import type { BootstrapStackedEtcdInput } from '../../../common/inputs/bootstrapStackedEtcd';
+import type { RotateCertificateKeyInput } from '../../../common/inputs/rotateCertificateKey';
+import type { Progress } from '../../../common/progress';
+import { hostSchema, type HostSpec } from '../../../common/inputs/shared';
+import { readCommandLog } from '../../../lab/hosts';
+import { labHostPaths } from '../../../lab/hosts/layout';
+import { KubeClient } from '../../../lab/kube/client';
+import { parseKubeconfig } from '../../../lab/kube/kubeconfig';
+import { applyLabAwsEnvironment, defaultTopologyInput, labDown, labFault, labUp, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
+import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
+import type { RotationResult } from '../../../workflows/RotateCertificateKey';
+import { findSecrets, type SecretValue, workflowHistories } from '../../support/secretScan';
+import { startTestTemporal } from '../../support/temporal';
+import {
+  caCertHash,
+  clusterBootstrapTokens,
+  controlPlaneJoinConfig,
+  joinWithConfig,
+  kubeadmCertsSecret,
+  type KubeadmCertsSecret,
+  labKeyMaterial,
+  openUploadedEntry,
+  startRotationWorker,
+  tokenSecrets,
+  type WorkerProcess,
+} from './rotationSupport';
+import { etcdMembers, kubeadmRuns } from './support';
+
+const TASK_QUEUE = 'kubeha-lab-e2e-rotation';
+const HOSTS_LABEL = `rotation-e2e-${process.pid}`;
+/** moto derives the NLB's DNS name from its name, and the lab maps it in /etc/hosts: a name of this lab's own. */
+const LOAD_BALANCER_NAME = `kh-west-rotation-${process.pid}`.slice(0, 32);
+const UPLOAD_CERTS = /kubeadm init phase upload-certs/;
+
+/** West with 2 control planes and the spare (no workers: they add nothing here), on this test's addresses. */
+function rotationTopology() {
+  const west = defaultTopologyInput().clusters[0];
+  const hosts = [...west.hosts.filter((h) => h.role === 'control-plane').slice(0, 2), west.hosts.find((h) => h.role === 'spare-control-plane')!];
+  return parseTopology({
+    clusters: [{ ...west, hosts: hosts.map((h, i) => ({ ...h, address: `127.0.12.${101 + i}` })) }],
+    loadBalancerAddressPrefix: '127.0.82',
+    hostsBlockLabel: HOSTS_LABEL,
+  });
+}
+
+/** Shows a failed run's whole failure chain (it names the step and the host). */
+function explained(err: unknown): never {
+  if (err instanceof WorkflowFailedError) throw new Error(`${err.message}: ${JSON.stringify(err.cause, null, 1)}`);
+  throw err;
+}
+
+describe('RotateCertificateKey on the lab; no secret in history, worker output or command lines', { timeout: 25 * 60_000 }, () => {
+  let dataDir: string;
+  let lab: LabUpResult;
+  let env: TestWorkflowEnvironment;
+  /** A client with the worker's data converter (payloads are encrypted). */
+  let client: Client;
+  let worker: WorkerProcess | undefined;
+  let workerLog: string;
+  let shell: RemoteShell;
+  let store: FileSecretStore;
+  let input: BootstrapStackedEtcdInput;
+  let kube: KubeClient;
+  let kubeconfigSecret: string;
+  /** Every certificate key and bootstrap token seen during the run, for the scan. */
+  const certificateKeys = new Map<string, string>();
+  const tokens = new Map<string, string>();
+  /** kubeadm-certs and the key right after the first rotation. */
+  let rotated: { secret: KubeadmCertsSecret; key: string; finishedAt: number; uploads: number } | undefined;
+  const figures: Record<string, number | string> = {};
+  const previousDataDir = process.env.KUBEHA_DATA_DIR;
+  const suiteStarted = Date.now();
+
+  const cps = () => input.hosts.filter((h) => h.role === 'control-plane');
+  const spare = () => input.hosts.find((h) => h.role === 'spare-control-plane')!;
+  /** A host of the input with its defaults filled in, for the test's own SSH commands. */
+  const spec = (host: BootstrapStackedEtcdInput['hosts'][number]): HostSpec => hostSchema.parse(host);
+  const names = () => rotationSecretNames(input.clusterName);
+  const hostCa = (host: string) => readFileSync(path.join(labHostPaths(lab.paths.labDir, host).rootDir, 'etc', 'kubernetes', 'pki', 'ca.crt'), 'utf8');
+  const uploadsSoFar = () => input.hosts.reduce((n, h) => n + readCommandLog(labHostPaths(lab.paths.labDir, h.name).commandsLog).filter((e) => UPLOAD_CERTS.test(e.command)).length, 0);
+
+  async function remember(when: string): Promise<void> {
+    if (await store.has(names().certificateKey)) certificateKeys.set((await store.get(names().certificateKey)).trim(), when);
+    const token = `clusters/${input.clusterName}/bootstrap-token`;
+    if (await store.has(token)) tokens.set((await store.get(token)).trim(), `secret store, ${when}`);
+    for (const t of await clusterBootstrapTokens(kube).catch(() => [])) tokens.set(t, `cluster, ${when}`);
+  }
+
+  before(async () => {
+    dataDir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'kubeha-rotation-'));
+    workerLog = path.join(dataDir, 'worker-output.log');
+    process.env.KUBEHA_DATA_DIR = dataDir;
+    applyLabAwsEnvironment();
+    const upStarted = Date.now();
+    lab = await labUp({ dataDir, topology: rotationTopology() });
+    figures.labUpMs = Date.now() - upStarted;
+    const labInput = JSON.parse(readFileSync(lab.state.inputs.west, 'utf8')) as BootstrapStackedEtcdInput;
+    input = { ...labInput, loadBalancer: { ...labInput.loadBalancer, name: LOAD_BALANCER_NAME }, onFailure: 'fail' };
+    env = await startTestTemporal();
+    // Builds (and on first use writes) the codec keys under dataDir before the worker process reads them.
+    client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter: kubehaDataConverter().dataConverter });
+    shell = createSshShell({ knownHosts: new FileKnownHostsStore(path.join(dataDir, 'known_hosts.json')) });
+    store = new FileSecretStore(path.join(dataDir, 'secrets'));
+    worker = await startRotationWorker(
+      { ...process.env, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', KUBEHA_TASK_QUEUE: TASK_QUEUE, KUBEHA_DATA_DIR: dataDir },
+      workerLog,
+    );
+  });
+
+  after(async () => {
+    await worker?.stop();
+    await shell?.close();
+    await env?.teardown();
+    if (dataDir) {
+      await labDown({ dataDir });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    if (previousDataDir === undefined) delete process.env.KUBEHA_DATA_DIR;
+    else process.env.KUBEHA_DATA_DIR = previousDataDir;
+    figures.wholeFileMs = Date.now() - suiteStarted;
+    process.stdout.write(`# lab rotation e2e figures: ${JSON.stringify(figures)}\n`);
+  });
+
+  async function bootstrap(workflowId: string, steps: Pick<BootstrapStackedEtcdInput, 'onlySteps' | 'skipSteps'>) {
+    const handle = await client.workflow.start('BootstrapStackedEtcd', { taskQueue: TASK_QUEUE, workflowId, args: [{ ...input, ...steps }] });
+    const result = (await handle.result().catch(explained)) as { kubeconfigSecret?: string; etcd: { members: number } };
+    return { result, progress: await handle.query<Progress>('progress') };
+  }
+
+  async function rotate(workflowId: string, extra: Partial<RotateCertificateKeyInput> = {}) {
+    const rotation: RotateCertificateKeyInput = {
+      clusterName: input.clusterName,
+      // What BootstrapStackedEtcd hands its rotation schedule: every host but the workers.
+      hosts: input.hosts.filter((h) => h.role !== 'worker'),
+      kubeconfigSecret,
+      onFailure: 'fail',
+      ...extra,
+    };
+    const handle = await client.workflow.start('RotateCertificateKey', { taskQueue: TASK_QUEUE, workflowId, args: [rotation] });
+    const result = (await handle.result().catch(explained)) as RotationResult;
+    return { result, progress: await handle.query<Progress>('progress') };
+  }
+
+  test('the scan finds a secret in every shape it looks for: raw, inside base64 at any offset, PEM lines escaped into JSON, a kubeconfig field', () => {
+    const key = randomBytes(32).toString('hex');
+    const pem = `-----BEGIN PRIVATE KEY-----\n${randomBytes(96).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END PRIVATE KEY-----\n`;
+    const planted: Record<string, string> = {
+      raw: `upload-certs printed ${key} here`,
+      'base64, offset 0': Buffer.from(key).toString('base64'),
+      'base64, offset 1': Buffer.from(`x${key}y`).toString('base64'),
+      'base64, offset 2': Buffer.from(`xy${key}`).toString('base64'),
+      'JSON-escaped PEM': JSON.stringify({ message: `failed: ${pem}` }),
+      'kubeconfig field decoded': pem.split('\n')[2],
+    };
+    for (const [shape, text] of Object.entries(planted)) {
+      const secret = shape.startsWith('kubeconfig') || shape.startsWith('JSON') ? Buffer.from(pem).toString('base64') : key;
+      assert.equal(findSecrets([{ source: shape, texts: ['nothing', text] }], [{ label: 'planted', value: secret }]).length, 1, `found ${shape}`);
+    }
+    assert.deepEqual(findSecrets([{ source: 'clean', texts: [key.slice(0, 10), Buffer.from(key.slice(8)).toString('hex')] }], [{ label: 'planted', value: key }]), []);
+  });
+
+  test('bootstrap of west with the spare held back: 2 control planes, the spare not yet a member', async () => {
+    const started = Date.now();
+    const { result, progress } = await bootstrap('rotation-bootstrap-held-back', { skipSteps: ['join-spare', 'verify'] });
+    figures.bootstrapMs = Date.now() - started;
+    assert.equal(progress.phase, 'succeeded');
+    assert.ok(result.kubeconfigSecret, 'the run named the admin kubeconfig secret');
+    kubeconfigSecret = result.kubeconfigSecret;
+    kube = new KubeClient(parseKubeconfig(await store.get(kubeconfigSecret)));
+    const members = await etcdMembers(lab.paths.labDir, cps()[0]);
+    assert.deepEqual(members.map((m) => m.name).sort(), cps().map((h) => h.name).sort());
+    assert.equal(progress.steps.find((s) => s.step === 'join-spare')?.state, 'skipped');
+    await remember('after the bootstrap');
+    assert.equal(certificateKeys.size, 1, 'the bootstrap stored a certificate key');
+  });
+
+  test('RotateCertificateKey uploads under a new key: kubeadm-certs changes, the key record is updated, only the new key opens it', async () => {
+    const oldKey = (await store.get(names().certificateKey)).trim();
+    const before = await kubeadmCertsSecret(kube);
+    assert.ok(before, 'the bootstrap uploaded the certificates');
+    assert.doesNotThrow(() => openUploadedEntry(before, 'ca.crt', oldKey), 'the bootstrap key opens the first upload');
+
+    const started = Date.now();
+    const { result, progress } = await rotate('rotation-1');
+    const finishedAt = Date.now();
+    figures.rotationMs = finishedAt - started;
+    assert.equal(progress.phase, 'succeeded');
+    assert.equal(result.host, cps()[0].name, 'the first control plane answers, so it uploads');
+    assert.deepEqual(result.skippedHosts, []);
+    assert.equal(result.key?.rotated, true);
+    assert.equal(result.key?.previousKeyRejected, true, 'the workflow verified the previous key rejected');
+    const step = progress.steps.find((s) => s.step === 'rotate-key');
+    assert.equal(step?.state, 'done');
+    assert.match(step?.message ?? '', /^new key uploaded at .*; previous key verified rejected$/);
+    assert.deepEqual(result.renewedHosts, [], 'the lab certificates live a year: nothing to renew');
+
+    // The Secret, read through the API: replaced, and sealed under the new key only.
+    const after = await kubeadmCertsSecret(kube);
+    assert.ok(after, 'kubeadm-certs exists after the rotation');
+    assert.notEqual(after.resourceVersion, before.resourceVersion, 'kubeadm-certs was written again');
+    assert.notEqual(after.data['ca.crt'], before.data['ca.crt'], 'its encrypted content changed');
+    const newKey = (await store.get(names().certificateKey)).trim();
+    // Keys are compared with assert.ok: a failed equal would print them.
+    assert.ok(/^[0-9a-f]{64}$/.test(newKey), 'the stored key is 32 bytes of hex');
+    assert.ok(newKey !== oldKey, 'the stored key changed');
+    assert.equal(openUploadedEntry(after, 'ca.crt', newKey).toString('utf8'), hostCa(cps()[0].name), 'the new key opens the uploaded CA certificate');
+    assert.throws(() => openUploadedEntry(after, 'ca.crt', oldKey), /unable to authenticate|auth/i, 'the old key no longer opens it');
+
+    // The record other workflows read: the new key, when it was uploaded and when the upload lapses.
+    const record = JSON.parse(await store.get(names().record)) as CertificateKeyRecord;
+    assert.ok(record.certificateKey === newKey, 'the record holds the new key');
+    assert.equal(record.host, cps()[0].name);
+    const uploadedAt = Date.parse(record.uploadedAt);
+    assert.ok(uploadedAt >= started - 1000 && uploadedAt <= finishedAt, `uploadedAt ${record.uploadedAt} lies within the run`);
+    const lifetime = Date.parse(record.expiresAt) - uploadedAt;
+    assert.ok(Math.abs(lifetime - 2 * 3600_000) < 60_000, `the upload lives 2 h (record: ${record.uploadedAt} to ${record.expiresAt})`);
+    assert.equal(result.key?.uploadedAt, record.uploadedAt);
+    assert.equal(result.key?.expiresAt, record.expiresAt);
+    const labExpiry = after.annotations['lab.kubeha.io/expires-at'];
+    if (labExpiry) assert.ok(Math.abs(Date.parse(labExpiry) - Date.parse(record.expiresAt)) < 60_000, `the record's expiry ${record.expiresAt} matches the cluster's ${labExpiry}`);
+
+    certificateKeys.set(newKey, 'first rotation');
+    await remember('after the first rotation');
+    rotated = { secret: after, key: newKey, finishedAt, uploads: uploadsSoFar() };
+  });
+
+  test("the lab's kubeadm rejects the old key: a control-plane join of the spare with it fails with cipher: message authentication failed", async () => {
+    assert.ok(rotated, 'the rotation ran');
+    const oldKey = [...certificateKeys.keys()][0];
+    assert.ok(oldKey !== rotated.key, 'the bootstrap key is not the rotated one');
+    const status = await (await fetch(`${lab.state.aws!.endpoint}/kubeha-lab/status`)).json() as { loadBalancers: { dnsName: string }[] };
+    const config = controlPlaneJoinConfig({
+      host: spec(spare()),
+      endpoint: `${status.loadBalancers[0].dnsName}:6443`,
+      token: (await store.get(`clusters/${input.clusterName}/bootstrap-token`)).trim(),
+      caCertHash: caCertHash(hostCa(cps()[0].name)),
+      certificateKey: oldKey,
+    });
+    const { exitCode, output } = await joinWithConfig(shell, spec(spare()), config);
+    assert.match(output, /config mode 600/, 'the key travelled in a 0600 file');
+    assert.notEqual(exitCode, 0, `the join with the old key succeeded: ${output.slice(-1500)}`);
+    assert.match(output, /cipher: message authentication failed/);
+    assert.match(output, /\[preflight\]/, 'discovery with the token and the CA pin worked: only the key was refused');
+    // Nothing of the spare joined.
+    const members = await etcdMembers(lab.paths.labDir, cps()[0]);
+    assert.ok(!members.some((m) => m.name === spare().name), 'the spare is no etcd member');
+  });
+
+  test('a control-plane join after the rotation uses the rotated key and succeeds, with no new upload', async () => {
+    assert.ok(rotated, 'the rotation ran');
+    const started = Date.now();
+    const { result, progress } = await bootstrap('rotation-bootstrap-spare', { onlySteps: ['join-spare', 'verify'] });
+    figures.spareJoinMs = Date.now() - started;
+    assert.equal(progress.phase, 'succeeded');
+    assert.equal(result.etcd.members, 3);
+    const host = progress.steps.find((s) => s.step === 'join-spare')?.hosts.find((h) => h.host === spare().name);
+    assert.equal(host?.state, 'done');
+    assert.equal(progress.steps.find((s) => s.step === 'verify')?.state, 'done');
+
+    const members = await etcdMembers(lab.paths.labDir, cps()[0]);
+    assert.deepEqual(members.map((m) => m.name).sort(), [...cps(), spare()].map((h) => h.name).sort());
+    assert.ok(members.every((m) => !m.isLearner), `learners left: ${JSON.stringify(members)}`);
+
+    // The join read the rotated key: it still opens kubeadm-certs, which nobody uploaded again, and
+    // kubeha ran exactly one kubeadm join on the spare (a rejected key would have meant a refresh and a second join).
+    assert.ok((await store.get(names().certificateKey)).trim() === rotated.key, 'the stored key is still the rotated one');
+    const now = await kubeadmCertsSecret(kube);
+    assert.equal(now?.resourceVersion, rotated.secret.resourceVersion, 'kubeadm-certs was not uploaded again');
+    assert.equal(uploadsSoFar(), rotated.uploads, 'no upload-certs ran after the rotation');
+    assert.equal(kubeadmRuns(lab.paths.labDir, spare().name, 'join'), 2, 'the join by hand and exactly one join by kubeha');
+    await remember('after the spare joined');
+  });
+
+  test('with the first control plane stopped, the rotation passes it over with its reason and uploads on the next', async () => {
+    assert.ok(rotated, 'the first rotation ran');
+    const [first, second] = cps();
+    await labFault('host-stop', [first.name], dataDir);
+    try {
+      const started = Date.now();
+      // 0: rotate although a key was uploaded minutes ago.
+      const { result, progress } = await rotate('rotation-2-first-down', { keepKeyUploadedWithinMinutes: 0 });
+      figures.rotationFirstDownMs = Date.now() - started;
+      assert.equal(progress.phase, 'succeeded');
+      assert.equal(result.host, second.name);
+      assert.equal(result.skippedHosts.length, 1, JSON.stringify(result.skippedHosts));
+      assert.equal(result.skippedHosts[0].host, first.name);
+      assert.match(result.skippedHosts[0].reason, /unreachable/i);
+      figures.skipReason = result.skippedHosts[0].reason;
+      const select = progress.steps.find((s) => s.step === 'select-host');
+      const skipped = select?.hosts.find((h) => h.host === first.name);
+      assert.equal(skipped?.state, 'skipped');
+      assert.equal(skipped?.reason, 'Unhealthy');
+      assert.equal(skipped?.message, result.skippedHosts[0].reason);
+      assert.equal(select?.hosts.find((h) => h.host === second.name)?.state, 'done');
+      assert.equal(progress.steps.find((s) => s.step === 'check-expiration')?.hosts.find((h) => h.host === first.name)?.state, 'skipped');
+
+      assert.equal(result.key?.rotated, true);
+      assert.equal(result.key?.host, second.name);
+      const key = (await store.get(names().certificateKey)).trim();
+      assert.ok(key !== rotated.key, 'the stored key changed');
+      const record = JSON.parse(await store.get(names().record)) as CertificateKeyRecord;
+      assert.ok(record.certificateKey === key, 'the record holds the new key');
+      assert.equal(record.host, second.name);
+      const secret = await kubeadmCertsSecret(kube);
+      assert.ok(secret);
+      assert.equal(openUploadedEntry(secret, 'ca.crt', key).toString('utf8'), hostCa(second.name), 'the new key opens the upload');
+      assert.throws(() => openUploadedEntry(secret, 'ca.crt', rotated!.key), /unable to authenticate|auth/i, 'the previous key does not');
+      certificateKeys.set(key, 'second rotation');
+      await remember('after the second rotation');
+    } finally {
+      await labFault('host-start', [first.name], dataDir);
+    }
+  });
+
+  test('no certificate key, bootstrap token, private key or kubeconfig credential in any history, the worker output or any command log', async () => {
+    const started = Date.now();
+    await remember('at the scan');
+    const hostNames = input.hosts.map((h) => h.name);
+    const secrets: SecretValue[] = [
+      ...[...certificateKeys].map(([value, when]) => ({ label: `certificate key (${when})`, value })),
+      ...[...tokens].flatMap(([value, where]) => tokenSecrets(value, where)),
+      ...labKeyMaterial(lab.paths.labDir, hostNames),
+    ];
+    const kubeconfig = await store.get(kubeconfigSecret);
+    for (const m of kubeconfig.matchAll(/(client-key-data|client-certificate-data):\s*(\S+)/g)) secrets.push({ label: `admin kubeconfig in the secret store: ${m[1]}`, value: m[2] });
+
+    // The scan would be empty-handed with nothing to look for: it has every kind of secret.
+    assert.equal(certificateKeys.size, 3, 'the bootstrap key and two rotated keys');
+    assert.ok(tokens.size >= 1, 'at least the join token');
+    const labels = secrets.map((s) => s.label);
+    assert.ok(labels.includes('lab ssh id_ed25519'), `the SSH client key is searched: ${labels.join(', ')}`);
+    for (const cp of cps()) {
+      for (const key of ['pki/ca.key', 'pki/etcd/ca.key', 'pki/sa.key', 'pki/front-proxy-ca.key']) assert.ok(labels.includes(`${cp.name}:/etc/kubernetes/${key}`), `${cp.name}'s ${key} is searched`);
+      assert.ok(labels.includes(`${cp.name}:/etc/kubernetes/admin.conf client-key-data`), `${cp.name}'s admin.conf client key is searched`);
+    }
+    assert.ok(labels.some((l) => l.startsWith('admin kubeconfig in the secret store: client-key-data')));
+
+    // Every run, as the CLI shows it to an operator.
+    const histories = workflowHistories({ address: env.address, namespace: env.namespace });
+    const types = new Set(histories.map((h) => h.workflowType));
+    for (const type of ['BootstrapStackedEtcd', 'RotateCertificateKey', 'ClusterLock']) assert.ok(types.has(type), `the list holds ${type} runs: ${[...types].join(', ')}`);
+    assert.ok(histories.length >= 5, `every run is listed: ${histories.map((h) => h.workflowId).join(', ')}`);
+    for (const h of histories) assert.ok(h.events > 0, `${h.workflowId} has a history`);
+    const output = worker!.output();
+    assert.equal(readFileSync(workerLog, 'utf8'), output, 'the worker output kept on disk is all of it');
+    assert.ok(output.split('\n').length > 100, 'the worker logged its work');
+    const commandLogs = hostNames.map((name) => {
+      const entries = readCommandLog(labHostPaths(lab.paths.labDir, name).commandsLog);
+      assert.ok(entries.length > 0, `${name} received commands`);
+      return { source: `${name} commands.log`, texts: entries.map((e) => e.command) };
+    });
+    const sources = [...histories.map((h) => ({ source: `history of ${h.workflowId} (${h.runId})`, texts: h.texts })), { source: 'worker output', texts: [output] }, ...commandLogs];
+
+    // The scan finds what IS there, in each kind of source.
+    const historiesOnly = sources.filter((s) => s.source.startsWith('history of'));
+    assert.ok(findSecrets(historiesOnly, [{ label: 'cluster name', value: input.clusterName, minLength: 1 }]).length > 0, 'the cluster name (a search attribute) is found in the histories');
+    assert.ok(findSecrets([{ source: 'worker output', texts: [output] }], [{ label: 'workflow id', value: 'rotation-2-first-down' }]).length > 0, 'a workflow id is found in the worker output');
+    assert.ok(findSecrets(commandLogs, [{ label: 'upload config path', value: REMOTE.uploadCertsConfig }]).length > 0, "kubeha's upload-certs config path is found in the command logs");
+
+    const findings = findSecrets(sources, secrets);
+    figures.secretsSearched = secrets.length;
+    figures.runsScanned = histories.length;
+    figures.workerOutputLines = output.split('\n').length;
+    figures.commandsScanned = commandLogs.reduce((n, l) => n + l.texts.length, 0);
+    figures.scanMs = Date.now() - started;
+    assert.deepEqual(findings, [], `secret values found:\n${findings.map((f) => `${f.label} (${f.form}) in ${f.source}`).join('\n')}`);
+  });
+});
