@@ -3,11 +3,10 @@
  * - {@link dropSsh} / {@link restoreSsh}: sshd stops accepting (connection refused); the host's
  *   other processes and open sessions keep running.
  * - {@link delaySsh}: SSH traffic gets latency, through a proxy that takes over the published port.
- * - {@link isolate} / {@link rejoin}: nobody reaches the host's address any more. Done with a
- *   `prohibit` route for the address in the local routing table (iproute2), because iptables is
- *   not installed on these machines. The host's own outgoing connections are not cut: on the
- *   loopback interface they leave from 127.0.0.1 whichever host makes them, so only their
- *   destination tells hosts apart.
+ * - {@link isolate} / {@link rejoin}: the host is cut off from every other host and from the
+ *   machine, both ways: nobody reaches it, it reaches nobody, established connections stall; its
+ *   processes still talk to each other. Done with netfilter rules on the host's address and cgroup
+ *   (hostFirewall.ts).
  * Stopping and starting a host is {@link stopLabHost} / {@link startLabHost}.
  */
 import { spawn } from 'node:child_process';
@@ -15,7 +14,7 @@ import { openSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { isAlive, processRef, signal, waitGoneSync } from '../tools/processes';
-import { addIsolationRoute, removeIsolationRoute } from './isolationRoute';
+import { addHostRules, firewallSupport, removeRules } from './hostFirewall';
 import { type LabHost, readLabHostRecord, writeLabHostRecord } from './labHost';
 import { startSshd, writeSshdFiles } from './sshd';
 
@@ -38,7 +37,7 @@ export async function dropSsh(host: LabHost): Promise<void> {
 export async function restoreSsh(host: LabHost): Promise<void> {
   const record = current(host);
   if (isAlive(record.sshd)) return;
-  record.sshd = await startSshd(host.paths, record.holder!);
+  record.sshd = await startSshd(host.paths, record.holder!, record.cgroup);
   writeLabHostRecord(host.paths, record);
 }
 
@@ -89,7 +88,7 @@ export async function delaySsh(host: LabHost, ms: number): Promise<void> {
   writeSshdFiles(host.paths, { address: record.address, port: sshdPort, hostName: record.name, toolsBin: record.toolsBin, toolsJsDir: record.toolsJsDir, extraBin: record.extraBin });
   signal(record.sshd, 'SIGTERM');
   if (!waitGoneSync(record.sshd, 5000)) signal(record.sshd, 'SIGKILL');
-  record.sshd = await startSshd(host.paths, record.holder!);
+  record.sshd = await startSshd(host.paths, record.holder!, record.cgroup);
   record.sshdPort = sshdPort;
   const log = openSync(path.join(host.paths.hostLabDir, 'delay-proxy.log'), 'a');
   const child = spawn(process.execPath, [path.join(__dirname, 'delayProxy.js'), record.address, String(record.port), record.address, String(sshdPort), delayFile], { detached: true, stdio: ['ignore', log, log] });
@@ -99,20 +98,28 @@ export async function delaySsh(host: LabHost, ms: number): Promise<void> {
   await waitListening(record.address, record.port);
 }
 
-/** Cuts the host off: connections to its address fail ("Permission denied"), established ones stall. */
+/**
+ * Cuts the host off from the others, both ways: new connections between it and any other host or
+ * the machine fail ("No route to host"), established ones stall. Its own processes keep talking to
+ * each other (its kube-apiserver to its etcd).
+ */
 export async function isolate(host: LabHost): Promise<void> {
   const record = current(host);
   if (record.isolated) return;
-  await addIsolationRoute(record.address);
+  if (!record.label || !record.cgroup) {
+    const support = firewallSupport();
+    throw new Error(`${host.name} cannot be isolated: ${support.ok ? 'it was started without its own cgroup (cgroup v2 is not mounted); start it again' : support.reason}`);
+  }
+  await addHostRules('isolate', record.label, record.name, record.address);
   record.isolated = true;
   writeLabHostRecord(host.paths, record);
 }
 
-/** Ends {@link isolate}. */
+/** Ends {@link isolate}: the host's rules that cut it off are removed; stalled connections resume. */
 export async function rejoin(host: LabHost): Promise<void> {
   const record = readLabHostRecord(host.paths);
   if (!record?.isolated) return;
-  await removeIsolationRoute(record.address);
+  if (record.label) await removeRules(record.label, record.name, 'isolate');
   delete record.isolated;
   writeLabHostRecord(host.paths, record);
 }

@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { HostRole, HostSpec } from '../../common/inputs/shared';
 import { isAlive, type ProcessRef, signal, waitGoneSync } from '../tools/processes';
 import { HOST_BIND_FILES, HOST_BIND_PATHS, hostSide, labHostPaths, type LabHostPaths } from './layout';
-import { removeIsolationRoute } from './isolationRoute';
+import { createHostCgroup, hostCgroup, killCgroup, removeHostCgroup, type HostCgroup } from './hostCgroup';
+import { addHostRules, firewallSupport, labNetworkLabel, removeRules } from './hostFirewall';
 import { acquireMountPoints, releaseMountPoints, setMountPointOwner } from './mountPoints';
 import { killNamespace, startNamespace } from './namespace';
 import { ensureKey, fingerprintOf, startSshd, writeSshdFiles } from './sshd';
@@ -34,6 +35,11 @@ export interface LabHostOptions {
    * (its etcdctl points kubeha's `--endpoints=https://127.0.0.1:2379` at the host's own etcd).
    */
   extraBin?: string[];
+  /**
+   * The label of the lab's netfilter rules and cgroups (see hostFirewall.ts): the topology's
+   * hostsBlockLabel. Default: the label the host had before, else one derived from `labDir`.
+   */
+  labLabel?: string;
 }
 
 /** What the lab records about a host while it runs (`hosts/<name>/lab/host.json`). */
@@ -53,7 +59,15 @@ export interface LabHostRecord {
   holder?: ProcessRef;
   sshd?: ProcessRef;
   proxy?: ProcessRef;
-  /** The route that cuts the host off (see faults.ts), while it is isolated. */
+  /** The label on the host's netfilter rules and cgroup (hostFirewall.ts). */
+  label?: string;
+  /**
+   * The host's cgroup, which all its processes run in, while it runs. Absent when the machine
+   * lacks cgroup v2 or iptables: the host's connections then leave from 127.0.0.1 and it cannot be
+   * isolated.
+   */
+  cgroup?: HostCgroup;
+  /** Whether the host is cut off from the others (faults.ts {@link isolate}). */
   isolated?: boolean;
 }
 
@@ -132,6 +146,7 @@ export async function startLabHost(options: LabHostOptions): Promise<LabHost> {
   const hostKeyFingerprint = await fingerprintOf(`${paths.hostKey}.pub`);
 
   const port = options.port ?? 22;
+  const label = options.labLabel ?? existing?.label ?? labNetworkLabel(paths.labDir);
   const toolsBin = path.resolve(options.toolsBin ?? defaultToolsBin());
   const record: LabHostRecord = {
     name: options.name,
@@ -142,19 +157,27 @@ export async function startLabHost(options: LabHostOptions): Promise<LabHost> {
     toolsJsDir: path.resolve(options.toolsJsDir ?? DEFAULT_TOOLS_JS_DIR),
     extraBin: (options.extraBin ?? defaultExtraBin(toolsBin)).map((dir) => path.resolve(dir)),
     hostKeyFingerprint,
+    label,
+    cgroup: firewallSupport().ok ? hostCgroup(label, options.name) : undefined,
   };
   writeSshdFiles(paths, { address: record.address, port, hostName: record.name, toolsBin: record.toolsBin, toolsJsDir: record.toolsJsDir, extraBin: record.extraBin });
 
   const realPaths = HOST_BIND_PATHS.filter((p) => !p.startsWith('/sys/'));
   acquireMountPoints(paths.hostDir, realPaths);
   try {
+    if (record.cgroup) {
+      // Before any process of the host runs: its connections leave from its address from the first one on.
+      createHostCgroup(record.cgroup);
+      await addHostRules('source', label, record.name, record.address, record.cgroup);
+    }
+    writeLabHostRecord(paths, record);
     const binds = [...HOST_BIND_PATHS, ...files].map((target) => ({ source: hostSide(paths.rootDir, target), target }));
-    const { holder, namespace } = await startNamespace(binds, path.join(paths.hostLabDir, 'namespace.ready'), path.join(paths.hostLabDir, 'namespace.log'));
+    const { holder, namespace } = await startNamespace(binds, path.join(paths.hostLabDir, 'namespace.ready'), path.join(paths.hostLabDir, 'namespace.log'), record.cgroup);
     record.holder = holder;
     record.namespace = namespace;
     setMountPointOwner(paths.hostDir, holder);
     writeLabHostRecord(paths, record);
-    record.sshd = await startSshd(paths, holder);
+    record.sshd = await startSshd(paths, holder, record.cgroup);
     writeLabHostRecord(paths, record);
   } catch (err) {
     await stopLabHost(toLabHost(paths, record)).catch(() => undefined);
@@ -172,9 +195,9 @@ export interface StopReport {
 }
 
 /**
- * Stops a host: the delay proxy, the isolation route, then every process in its namespace. The
- * namespace goes with its last process, and its bind mounts with it; nothing is unmounted on the
- * machine. The host's files and keys stay for the next start.
+ * Stops a host: the delay proxy, its netfilter rules, then every process in its namespace and its
+ * cgroup. The namespace goes with its last process, and its bind mounts with it; nothing is
+ * unmounted on the machine. The host's files and keys stay for the next start.
  */
 export async function stopLabHost(host: Pick<LabHost, 'paths'> | { labDir: string; name: string }): Promise<StopReport> {
   const paths = 'paths' in host ? host.paths : labHostPaths(path.resolve(host.labDir), host.name);
@@ -184,15 +207,17 @@ export async function stopLabHost(host: Pick<LabHost, 'paths'> | { labDir: strin
     signal(record.proxy, 'SIGKILL');
     waitGoneSync(record.proxy, 5000);
   }
-  if (record.isolated) {
-    await removeIsolationRoute(record.address);
-  }
+  if (record.label) await removeRules(record.label, record.name);
   let killed = false;
   if (record.namespace && isAlive(record.holder)) {
     await killNamespace(record.namespace);
     killed = true;
   } else if (record.sshd) {
     signal(record.sshd, 'SIGKILL');
+  }
+  if (record.cgroup) {
+    await killCgroup(record.cgroup);
+    await removeHostCgroup(record.cgroup);
   }
   const removedMountPoints = releaseMountPoints(paths.hostDir);
   const stopped: LabHostRecord = { ...(readLabHostRecord(paths) ?? record), port: record.port, sshdPort: record.port };
@@ -201,6 +226,7 @@ export async function stopLabHost(host: Pick<LabHost, 'paths'> | { labDir: strin
   delete stopped.proxy;
   delete stopped.namespace;
   delete stopped.isolated;
+  delete stopped.cgroup;
   writeLabHostRecord(paths, stopped);
   rmSync(path.join(paths.hostLabDir, 'sshd.pid'), { force: true });
   return { killed, removedMountPoints };

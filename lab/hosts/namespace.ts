@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { processRef, type ProcessRef } from '../tools/processes';
+import { inCgroup, type HostCgroup } from './hostCgroup';
 
 /** One bind mount: the host's directory over a real path. */
 export interface BindMount {
@@ -37,11 +38,15 @@ export function mountNamespaceOf(pid: number): string | undefined {
   }
 }
 
-/** Starts the holder of a new namespace with `binds`; resolves once the mounts are in place. */
-export async function startNamespace(binds: BindMount[], readyFile: string, logFile: string, timeoutMs = 10_000): Promise<{ holder: ProcessRef; namespace: string }> {
+/**
+ * Starts the holder of a new namespace with `binds` (in the host's `cgroup`, when given); resolves
+ * once the mounts are in place.
+ */
+export async function startNamespace(binds: BindMount[], readyFile: string, logFile: string, cgroup?: HostCgroup, timeoutMs = 10_000): Promise<{ holder: ProcessRef; namespace: string }> {
   rmSync(readyFile, { force: true });
   const log = openSync(logFile, 'a');
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', holderScript(binds, readyFile)], { detached: true, stdio: ['ignore', log, log] });
+  const [program, ...args] = inCgroup(cgroup, ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', holderScript(binds, readyFile)]);
+  const child = spawn(program, args, { detached: true, stdio: ['ignore', log, log] });
   child.unref();
   const started = Date.now();
   while (!existsSync(readyFile)) {
@@ -88,10 +93,14 @@ export async function killNamespace(namespace: string, timeoutMs = 10_000): Prom
   }
 }
 
-/** Runs a program inside the namespace of `holder` (nsenter), detached, with output to `logFile`. */
-export function spawnInNamespace(holder: ProcessRef, argv: string[], logFile: string): ProcessRef {
+/**
+ * Runs a program inside the namespace of `holder` (nsenter) and in the host's `cgroup` when given,
+ * detached, with output to `logFile`.
+ */
+export function spawnInNamespace(holder: ProcessRef, argv: string[], logFile: string, cgroup?: HostCgroup): ProcessRef {
   const log = openSync(logFile, 'a');
-  const child = spawn('nsenter', [`--mount=/proc/${holder.pid}/ns/mnt`, '--', ...argv], { detached: true, stdio: ['ignore', log, log] });
+  const [program, ...args] = inCgroup(cgroup, ['nsenter', `--mount=/proc/${holder.pid}/ns/mnt`, '--', ...argv]);
+  const child = spawn(program, args, { detached: true, stdio: ['ignore', log, log] });
   child.unref();
   const ref = child.pid !== undefined ? processRef(child.pid) : undefined;
   if (!ref) throw new Error(`${argv[0]} did not start in the host's namespace`);

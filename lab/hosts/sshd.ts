@@ -8,6 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { ProcessRef } from '../tools/processes';
 import { isAlive } from '../tools/processes';
+import type { HostCgroup } from './hostCgroup';
 import type { LabHostPaths } from './layout';
 import { spawnInNamespace } from './namespace';
 
@@ -118,11 +119,11 @@ export function writeSshdFiles(paths: LabHostPaths, settings: SshdSettings): voi
   writeFileSync(paths.authorizedKeys, readFileSync(`${paths.clientKey}.pub`, 'utf8'), { mode: 0o644 });
 }
 
-/** Starts sshd in the host's namespace and waits until it listens. */
-export async function startSshd(paths: LabHostPaths, holder: ProcessRef, timeoutMs = 10_000): Promise<ProcessRef> {
+/** Starts sshd in the host's namespace (and cgroup, when it has one) and waits until it listens. */
+export async function startSshd(paths: LabHostPaths, holder: ProcessRef, cgroup?: HostCgroup, timeoutMs = 10_000): Promise<ProcessRef> {
   mkdirSync('/run/sshd', { recursive: true });
   const offset = existsSync(paths.sshdLog) ? statSync(paths.sshdLog).size : 0;
-  const sshd = spawnInNamespace(holder, [SSHD, '-D', '-e', '-f', paths.sshdConfig], paths.sshdLog);
+  const sshd = spawnInNamespace(holder, [SSHD, '-D', '-e', '-f', paths.sshdConfig], paths.sshdLog, cgroup);
   const started = Date.now();
   for (;;) {
     const log = readFileSync(paths.sshdLog, 'utf8').slice(offset);

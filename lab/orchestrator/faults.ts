@@ -88,7 +88,7 @@ export async function labFault(fault: string, args: string[], dataDir?: string):
       await stopLabHost({ labDir: paths.labDir, name: host.name });
       return `${host.name} stopped (every process of it killed; its files kept)`;
     case 'host-start':
-      await startLabHost({ labDir: paths.labDir, name: host.name, address: host.address, port: host.port });
+      await startLabHost({ labDir: paths.labDir, name: host.name, address: host.address, port: host.port, labLabel: state.topology.hostsBlockLabel });
       await boot(paths, host.name);
       return `${host.name} started (sshd, and the kubelet when enabled)`;
     case 'ssh-drop':
@@ -104,10 +104,10 @@ export async function labFault(fault: string, args: string[], dataDir?: string):
     }
     case 'isolate':
       await isolate(labHostOf(paths, host.name));
-      return `${host.address} (${host.name}) unreachable`;
+      return `${host.name} (${host.address}) cut off from the other hosts and the machine, both ways`;
     case 'rejoin':
       await rejoin(labHostOf(paths, host.name));
-      return `${host.address} (${host.name}) reachable again`;
+      return `${host.name} (${host.address}) connected again`;
     case 'kill-apiserver':
       return killProgram(paths, host.name, 'kube-apiserver');
     case 'kill-etcd':

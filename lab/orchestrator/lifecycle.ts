@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync
 import path from 'node:path';
 import { projectRoot } from '../../lib/paths';
 import { loopbackRange } from '../aws';
-import { readLabHostRecord, startLabHost, stopLabHost } from '../hosts';
+import { labNetworkLabel, readLabHostRecord, removeLabCgroups, removeLabRules, startLabHost, stopLabHost } from '../hosts';
 import { labHostPaths } from '../hosts/layout';
 import { awsRunning, startAwsSupervisor, stopAwsSupervisor } from './awsSupervisor';
 import { bootstrapInput } from './inputs';
@@ -115,7 +115,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
     const hosts: LabStateHost[] = [];
     for (const cluster of topology.clusters) {
       for (const spec of cluster.hosts) {
-        const host = await startLabHost({ labDir: paths.labDir, name: spec.name, address: spec.address, port: topology.sshPort });
+        const host = await startLabHost({ labDir: paths.labDir, name: spec.name, address: spec.address, port: topology.sshPort, labLabel: topology.hostsBlockLabel });
         hosts.push({ name: spec.name, cluster: cluster.name, role: spec.role, address: host.address, port: host.port, hostKeyFingerprint: host.hostKeyFingerprint });
         say(`host ${spec.name} (${spec.role}) ssh root@${host.address} -p ${host.port}`);
       }
@@ -147,6 +147,8 @@ export interface LabDownResult {
   stoppedHosts: string[];
   stoppedAws: boolean;
   removedMountPoints: string[];
+  /** netfilter rules of the lab removed after its hosts stopped (left by a crash; normally 0). */
+  removedRules: number;
 }
 
 /** Host names with a folder in the lab (a host may be up without being in state.json after a crash). */
@@ -157,8 +159,9 @@ function hostFolders(paths: LabPaths): string[] {
 
 /**
  * Stops everything of the lab: the AWS supervisor (moto, proxies, the /etc/hosts block), every host
- * and every process in its namespace (etcd, kube-apiserver, kubelet), the isolation routes, the mount
- * points the lab created. The SSH keys stay, so host keys do not change across labs.
+ * and every process in its namespace and cgroup (etcd, kube-apiserver, kubelet), the lab's
+ * netfilter rules (hosts' source addresses, isolation), the mount points the lab created. The SSH
+ * keys stay, so host keys do not change across labs.
  */
 export async function labDown(options: LabDownOptions = {}): Promise<LabDownResult> {
   const paths = labPaths(options.dataDir);
@@ -168,16 +171,25 @@ export async function labDown(options: LabDownOptions = {}): Promise<LabDownResu
   const stoppedHosts: string[] = [];
   const removedMountPoints: string[] = [];
   const names = new Set([...(state?.hosts.map((h) => h.name) ?? []), ...hostFolders(paths)]);
+  const labels = new Set([labNetworkLabel(paths.labDir, state?.topology.hostsBlockLabel)]);
   for (const name of names) {
     const hostPaths = labHostPaths(paths.labDir, name);
-    if (!readLabHostRecord(hostPaths)) continue;
+    const record = readLabHostRecord(hostPaths);
+    if (!record) continue;
+    if (record.label) labels.add(record.label);
     const report = await stopLabHost({ labDir: paths.labDir, name });
     if (report.killed) stoppedHosts.push(name);
     removedMountPoints.push(...report.removedMountPoints);
     if (!options.keepFiles) rmSync(hostPaths.hostDir, { recursive: true, force: true });
   }
+  // Rules and cgroups of hosts whose records were lost (a crash between adding and recording them).
+  let removedRules = 0;
+  for (const label of labels) {
+    removedRules += await removeLabRules(label);
+    await removeLabCgroups(label);
+  }
   rmSync(paths.stateFile, { force: true });
   rmSync(paths.inputsDir, { recursive: true, force: true });
   rmSync(paths.awsReadyFile, { force: true });
-  return { stoppedHosts, stoppedAws, removedMountPoints };
+  return { stoppedHosts, stoppedAws, removedMountPoints, removedRules };
 }
