@@ -6,25 +6,21 @@
  * - `stub` (default): everything in this process (Temporal dev server, webhook, FailoverToEast on a
  *   worker with stub activities); the first change is the stub's first setSplitWeights call. It
  *   measures kubeha's own path: HTTP, validation, signal-with-start, workflow tasks, precheck.
- * - `lab`: a running kubeha (webhook + worker) in front of the lab's clusters; the first change is
- *   observed on west's split object through the API (polled every 50 ms). Configured by environment:
- *   KUBEHA_BENCH_WEBHOOK_URL (…/v1/alertmanager), KUBEHA_BENCH_TOKEN_FILE (the Bearer token),
- *   KUBEHA_BENCH_WEST_KUBECONFIG (secret name in KUBEHA_DATA_DIR's store), KUBEHA_BENCH_SPLIT
- *   (`namespace/name` of the TrafficSplit, backends `<name>` and `<name>-east` unless
- *   KUBEHA_BENCH_EAST_BACKEND is set), KUBEHA_BENCH_ALERT (the alertname the webhook routes,
- *   default WestDown). Each cycle then posts the resolution and waits for the failback (the route's
- *   hysteresis window should be short for a benchmark).
+ * - `lab`: the lab's west/east pair (run as root, under `labslot`): lab up on the failover e2e
+ *   addresses (west 127.0.11.101-106, east 127.0.21.101-102), both clusters bootstrapped by kubeha's
+ *   real worker, the pair's files and mesh stand-ins, `kubeha webhook`'s server in this process. The
+ *   first change is the first modification of west's TrafficSplit as a Kubernetes watch on west's API
+ *   delivers it; the path adds the real precheck reads (east gateway, east service, west mirror),
+ *   the control-plane step's target health read and the patch, read-back and Event. Each cycle is a
+ *   new incident (a new alert), followed by a forced failback (signal `failback`) and the run's end.
  *
- * Usage: node .out/<dir>/bench/webhookToShift.js [stub|lab] [cycles=20]
+ * Usage: node .out/<dir>/bench/webhookToShift.js [stub|lab] [cycles=20 (stub), 10 (lab)]
  */
 import http from 'node:http';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createFailoverActivities } from '../activities/failover';
-import type { SplitRef } from '../activities/failover/types';
-import { FileSecretStore } from '../activities/secrets/store';
-import { dataDir } from '../lib/paths';
+import { failoverWorkflowId } from '../common/inputs/failoverToEast';
+import { LAB_FAILOVER_ALERT } from '../lab/orchestrator/inputs';
+import { contextClient, preparePair, readSplit, startFailoverLab, startLabWebhook, watchSplit } from '../test/lab/e2e/failoverLab';
 import { alert, notificationBody } from '../test/webhook/helpers';
 import { post, quantile, startBenchStack } from './webhookStack';
 
@@ -71,59 +67,62 @@ export async function stubShiftLatency(cycles: number): Promise<ShiftLatencyRepo
   return report('stub', samples);
 }
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set (see the header of bench/webhookToShift.ts)`);
-  return value;
+/** What the lab mode adds: how long the pair took to come up. */
+export interface LabShiftLatencyReport extends ShiftLatencyReport {
+  setupMs: { labUp: number; bootstrapBoth: number; pairFilesAndStandIns: number };
 }
 
-/** Against a running kubeha and the lab's west cluster. */
-export async function labShiftLatency(cycles: number): Promise<ShiftLatencyReport> {
-  const url = required('KUBEHA_BENCH_WEBHOOK_URL');
-  const token = (await readFile(required('KUBEHA_BENCH_TOKEN_FILE'), 'utf8')).trim();
-  const [namespace, name] = required('KUBEHA_BENCH_SPLIT').split('/');
-  const split: SplitRef = {
-    kubeconfigSecret: required('KUBEHA_BENCH_WEST_KUBECONFIG'),
-    kind: 'TrafficSplit',
-    apiVersion: 'split.smi-spec.io/v1alpha1',
-    namespace,
-    name,
-    westBackend: name,
-    eastBackend: process.env.KUBEHA_BENCH_EAST_BACKEND ?? `${name}-east`,
-  };
-  const activities = createFailoverActivities({ secrets: new FileSecretStore(path.join(dataDir(), 'secrets')) });
-  const alertname = process.env.KUBEHA_BENCH_ALERT ?? 'WestDown';
+/** On the lab's west/east pair (see the header). */
+export async function labShiftLatency(cycles: number): Promise<LabShiftLatencyReport> {
+  let t = Date.now();
+  const lab = await startFailoverLab({ label: `failover-bench-${process.pid}`, taskQueue: 'kubeha-lab-bench-shift' });
+  const setupMs = { labUp: Date.now() - t, bootstrapBoth: 0, pairFilesAndStandIns: 0 };
   const agent = new http.Agent({ keepAlive: true });
+  let stopWatch: (() => void) | undefined;
+  let webhook: Awaited<ReturnType<typeof startLabWebhook>> | undefined;
   const samples: number[] = [];
-  const until = async (done: (percent: number) => boolean, timeoutMs: number, what: string) => {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      if (done((await activities.readSplit(split)).eastPercent)) return performance.now();
-      if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(50);
-    }
-  };
   try {
+    t = Date.now();
+    await Promise.all([lab.bootstrap('west'), lab.bootstrap('east')]);
+    setupMs.bootstrapBoth = Date.now() - t;
+    t = Date.now();
+    const files = await preparePair(lab, 5);
+    setupMs.pairFilesAndStandIns = Date.now() - t;
+    webhook = await startLabWebhook(lab, files);
+    const changes: Array<{ east: number; at: number }> = [];
+    stopWatch = await watchSplit(files, (east, at) => changes.push({ east, at }));
+    const west = contextClient(files, 'west');
+    const handle = lab.client.workflow.getHandle(failoverWorkflowId('west', 'east'));
     for (let i = 0; i < cycles; i++) {
-      await until((p) => p === 0, 60_000, 'the split to start at west');
-      const { a, body } = firing(Date.now() + i, alertname);
+      if ((await readSplit(west)).east !== 0) throw new Error(`cycle ${i}: the split does not start at west`);
+      const seen = changes.length;
+      const { body } = firing(Date.now() + i, LAB_FAILOVER_ALERT.alertname);
       const sent = performance.now();
-      const { status } = await post(url, body, token, agent);
+      const { status } = await post(webhook.url, body, webhook.token, agent);
       if (status !== 202) throw new Error(`webhook answered ${status}`);
-      samples.push((await until((p) => p > 0, 120_000, 'the first shift')) - sent);
-      const resolved = { ...a, status: 'resolved' as const, endsAt: new Date().toISOString() };
-      await post(url, JSON.stringify(notificationBody('resolved', [resolved])), token, agent);
-      await until((p) => p === 0, 15 * 60_000, 'the failback');
+      const deadline = Date.now() + 120_000;
+      while (!changes.slice(seen).some((c) => c.east > 0)) {
+        if (Date.now() > deadline) throw new Error(`cycle ${i}: no traffic change on west's split within 120 s`);
+        await sleep(5);
+      }
+      samples.push(changes.slice(seen).find((c) => c.east > 0)!.at - sent);
+      // Force the way back at once (the run moves through its steps, then fails back) and wait for its end.
+      await handle.signal('failback', { by: 'benchmark' });
+      await handle.result();
+      if ((await readSplit(west)).east !== 0) throw new Error(`cycle ${i}: the forced failback left traffic on east`);
     }
   } finally {
+    stopWatch?.();
     agent.destroy();
+    await webhook?.close();
+    await lab.stop();
   }
-  return report('lab', samples);
+  return { ...report('lab', samples), setupMs };
 }
 
 if (require.main === module) {
   const mode = process.argv[2] === 'lab' ? 'lab' : 'stub';
-  const cycles = Number(process.argv[3]) || 20;
+  const cycles = Number(process.argv[3]) || (mode === 'lab' ? 10 : 20);
   (mode === 'lab' ? labShiftLatency(cycles) : stubShiftLatency(cycles)).then(
     (r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`),
     (err: unknown) => {

@@ -1,5 +1,5 @@
 /**
- * `kubeha lab up|down|status|fault|env`: the local lab (lab/README.md). `registerLabCommands`
+ * `kubeha lab up|down|status|fault|kubeconfig|env`: the local lab (lab/README.md). `registerLabCommands`
  * adds them to the program; it also gives `kubeha start`, `dev` and `worker` the lab's dummy AWS
  * credentials when a lab is up, so their worker can call the lab's AWS front.
  */
@@ -86,13 +86,30 @@ export function registerLabCommands(program: Command): void {
 
   labCommand
     .command('fault')
-    .description('inject a fault: host-stop|host-start|ssh-drop|ssh-restore|isolate|rejoin|kill-apiserver|kill-etcd <host>, ssh-delay <host> <ms>, aws-throttle|aws-error <n> [action], aws-clear')
+    .description('inject a fault: host-stop|host-start|ssh-drop|ssh-restore|isolate|rejoin|kill-apiserver|kill-etcd|apiserver-stop|apiserver-start <host>, ssh-delay <host> <ms>, aws-throttle|aws-error <n> [action], aws-clear')
     .argument('<fault>')
     .argument('[args...]')
     .action((fault: string, args: string[]) =>
       failing(async () => {
         const { labFault } = await lab();
         say(await labFault(fault, args));
+      }),
+    );
+
+  labCommand
+    .command('kubeconfig')
+    .description("once west and east are bootstrapped: write <data-dir>/lab/inputs/kubeconfig (contexts west and east), FailoverToEast's input and the webhook's routing file")
+    .option('--hysteresis <seconds>', "the failover input's failback window in seconds", '30')
+    .option('--stand-ins', "also apply the lab's stand-ins for Linkerd multicluster (gateway, exported service, mirror, TrafficSplit)", false)
+    .action((options: { hysteresis: string; standIns: boolean }) =>
+      failing(async () => {
+        const hysteresisSeconds = Number(options.hysteresis);
+        if (!Number.isInteger(hysteresisSeconds) || hysteresisSeconds < 0) throw new CliError(`--hysteresis must be a whole number of seconds, got ${options.hysteresis}`, 2);
+        const { writeLabPairFiles, applyLabMeshStandIns } = await import('../../lab/orchestrator/pair.js');
+        const files = await writeLabPairFiles({ hysteresisSeconds });
+        say(`kubeconfig (contexts west, east): ${files.kubeconfig}\n  west ${files.servers.west}\n  east ${files.servers.east}`);
+        say(`FailoverToEast input: ${files.failoverInput}\nwebhook: kubeha webhook --config ${files.webhookConfig}   (Bearer token in ${files.webhookToken})`);
+        if (options.standIns) say(`mesh stand-ins applied: ${(await applyLabMeshStandIns()).applied.length} objects`);
       }),
     );
 

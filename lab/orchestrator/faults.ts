@@ -8,6 +8,7 @@ import { delaySsh, dropSsh, isolate, labHostSpec, rejoin, restoreSsh, startLabHo
 import { awsRunning } from './awsSupervisor';
 import { findHost, hostProcesses, hostRecord, labHostOf } from './hostAccess';
 import { labPaths, readLabState, type LabPaths, type LabState } from './state';
+import { startStaticPod, stopStaticPod } from './staticPodFaults';
 
 /** The faults, with the argument each takes. */
 export const LAB_FAULTS = {
@@ -20,6 +21,8 @@ export const LAB_FAULTS = {
   rejoin: 'host',
   'kill-apiserver': 'host',
   'kill-etcd': 'host',
+  'apiserver-stop': 'host',
+  'apiserver-start': 'host',
   'aws-throttle': 'count',
   'aws-error': 'count',
   'aws-clear': 'none',
@@ -112,6 +115,10 @@ export async function labFault(fault: string, args: string[], dataDir?: string):
       return killProgram(paths, host.name, 'kube-apiserver');
     case 'kill-etcd':
       return killProgram(paths, host.name, 'etcd');
+    case 'apiserver-stop':
+      return stopStaticPod(host.name, 'kube-apiserver', dataDir);
+    case 'apiserver-start':
+      return startStaticPod(host.name, 'kube-apiserver', dataDir);
   }
   throw new Error(`unhandled fault ${name}`);
 }

@@ -1,10 +1,17 @@
 /**
- * The workflow inputs `kubeha lab up` writes for each cluster (`inputs/bootstrap-<cluster>.json`):
+ * The workflow inputs the lab writes: per cluster at `kubeha lab up` (`inputs/bootstrap-<cluster>.json`),
  * BootstrapStackedEtcd pointed at the lab's hosts (pinned host keys, the lab's client key), the lab's
- * AWS front, the cluster's moto subnets and the lab's CNI manifest, with timings that suit the lab.
+ * AWS front, the cluster's moto subnets and the lab's CNI manifest, with timings that suit the lab;
+ * and, once west and east are bootstrapped (lab/orchestrator/pair.ts), FailoverToEast for the pair and
+ * the webhook's routing file that starts it. Each is validated with kubeha's own schema before it is
+ * written: the lab never hands kubeha an input it would refuse.
  */
+import { webhookConfigSchema, type WebhookConfigFile } from '../../client/webhook/config';
 import type { BootstrapStackedEtcdInput } from '../../common/inputs/bootstrapStackedEtcd';
 import { bootstrapStackedEtcdInputSchema } from '../../common/inputs/bootstrapStackedEtcd';
+import { failoverToEastInputSchema, type FailoverToEastInput } from '../../common/inputs/failoverToEast';
+import { defaultKubeconfigSecret } from '../../common/inputs/rotateCertificateKey';
+import type { HostSpec } from '../../common/inputs/shared';
 import type { LabNetwork, LabStateHost } from './state';
 
 /** The version the lab's apt emulation offers (1.37.0 to 1.37.<aptLatestPatch>) and the lab kubeadm builds. */
@@ -26,7 +33,7 @@ export interface LabInputSource {
  * The load balancer's name. moto derives the DNS name from it, and the lab maps DNS names in
  * /etc/hosts, so two labs on one machine need different names.
  */
-function loadBalancerName(cluster: string, labLabel?: string): string {
+export function loadBalancerName(cluster: string, labLabel?: string): string {
   if (!labLabel) return `kubeha-${cluster}-api`;
   const label = labLabel.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
   return `kh-${cluster}-${label}`.slice(0, 32).replace(/-+$/, '');
@@ -57,4 +64,79 @@ export function bootstrapInput(source: LabInputSource): BootstrapStackedEtcdInpu
   // The lab must never hand kubeha an input it would refuse.
   bootstrapStackedEtcdInputSchema.parse(input);
   return input;
+}
+
+/** What the pair's FailoverToEast input is made from. */
+export interface LabFailoverSource {
+  west: string;
+  east: string;
+  /** West's BootstrapStackedEtcd input: its AWS settings and hosts (SSH settings included). */
+  westBootstrap: BootstrapStackedEtcdInput;
+  /** The target group of west's API load balancer. */
+  targetGroupArn: string;
+  /** The services east exports and west splits. */
+  services: ReadonlyArray<{ namespace: string; name: string }>;
+  /** The split objects' apiVersion (the lab's TrafficSplit stand-in serves v1alpha1 and v1alpha2). */
+  splitApiVersion: 'split.smi-spec.io/v1alpha1' | 'split.smi-spec.io/v1alpha2';
+  /** West must be healthy this long after the alert resolved before traffic moves back. Default 30. */
+  hysteresisSeconds?: number;
+  /** Default `wait` (hold a failed step for an operator), as for any input a person starts. */
+  onFailure?: 'wait' | 'fail';
+}
+
+const byRole = <H extends { role: HostSpec['role'] }>(hosts: H[], role: HostSpec['role']) => hosts.filter((h) => h.role === role);
+
+/**
+ * FailoverToEast for the lab's pair: the kubeconfigs the bootstrap stored (`clusters/<cluster>/admin-kubeconfig`),
+ * traffic in three verified steps, west's spare registered when its control planes are unhealthy, and a
+ * short hysteresis window (validated before it is returned).
+ */
+export function failoverInput(source: LabFailoverSource): FailoverToEastInput {
+  const { westBootstrap: w } = source;
+  const input: FailoverToEastInput = {
+    west: { name: source.west, kubeconfigSecret: defaultKubeconfigSecret(source.west) },
+    east: { name: source.east, kubeconfigSecret: defaultKubeconfigSecret(source.east), gateway: { namespace: 'linkerd-multicluster', service: 'linkerd-gateway' } },
+    services: source.services.map((s) => ({ namespace: s.namespace, name: s.name, split: { kind: 'TrafficSplit', apiVersion: source.splitApiVersion } })),
+    steps: [25, 50, 100],
+    stepPauseSeconds: 2,
+    controlPlane: {
+      aws: w.aws,
+      targetGroupArn: source.targetGroupArn,
+      controlPlanes: byRole(w.hosts, 'control-plane'),
+      spares: byRole(w.hosts, 'spare-control-plane'),
+      minHealthyTargets: 1,
+      healthyDeadlineSeconds: 120,
+    },
+    failback: { hysteresisSeconds: source.hysteresisSeconds ?? 30, checkIntervalSeconds: 2, automatic: true },
+    onFailure: source.onFailure ?? 'wait',
+  };
+  failoverToEastInputSchema.parse(input);
+  return input;
+}
+
+/** The alert that starts the lab pair's failover (labels the webhook route matches). */
+export const LAB_FAILOVER_ALERT = { alertname: 'WestDown', severity: 'critical' } as const;
+
+/**
+ * `kubeha webhook --config` for the lab's pair: Bearer auth from a token file, a route from the lab's
+ * alert on west to the pair's failover, and Alertmanager's Watchdog ignored (validated before it is returned).
+ */
+export function webhookRoutes(source: { failover: FailoverToEastInput; tokenFile: string; port?: number }): WebhookConfigFile {
+  const west = source.failover.west.name;
+  const config: WebhookConfigFile = {
+    listen: { host: '127.0.0.1', port: source.port ?? 9095 },
+    auth: { bearerToken: { file: source.tokenFile } },
+    dedupeSeconds: 10,
+    routes: [
+      {
+        name: `${west}-down`,
+        matchers: [`alertname="${LAB_FAILOVER_ALERT.alertname}"`, 'severity=~"critical|page"', `cluster="${west}"`],
+        action: 'failover',
+        failover: source.failover,
+      },
+      { name: 'watchdog', matchers: ['alertname="Watchdog"'], action: 'ignore', reason: "Alertmanager's dead man's switch: nothing to do" },
+    ],
+  };
+  webhookConfigSchema.parse(config);
+  return config;
 }

@@ -1,0 +1,235 @@
+/**
+ * The lab pair for FailoverToEast end to end (failover.test.ts and bench/webhookToShift.ts lab mode):
+ * `lab up` with west and east on addresses of their own, a real Temporal dev server and kubeha's real
+ * worker, both clusters bootstrapped at once, the pair's files and the mesh stand-ins, `kubeha
+ * webhook`'s server in this process, and what the test reads back from west's API and the lab AWS.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createActivities } from '../../../activities';
+import { KubeClient } from '../../../activities/kubernetes/client';
+import { parseKubeconfig } from '../../../activities/kubernetes/kubeconfig';
+import { FileSecretStore } from '../../../activities/secrets/store';
+import { createSshShell, FileKnownHostsStore } from '../../../activities/ssh';
+import type { RemoteShell } from '../../../activities/ssh/types';
+import { prepareWebhook } from '../../../client/webhook/command';
+import { ALERTMANAGER_PATH, startWebhookServer, type WebhookServer } from '../../../client/webhook/server';
+import type { BootstrapStackedEtcdInput } from '../../../common/inputs/bootstrapStackedEtcd';
+import type { Progress } from '../../../common/progress';
+import type { LabAwsStatus } from '../../../lab/aws';
+import { LAB_MESH_SERVICES, LAB_SPLIT_API_VERSION } from '../../../lab/mesh';
+import { applyLabAwsEnvironment, defaultTopologyInput, labDown, labUp, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
+import { applyLabMeshStandIns, readLabAwsStatus, withContext, writeLabPairFiles, type LabPairFiles } from '../../../lab/orchestrator/pair';
+import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
+import { createWorker } from '../../../worker';
+import { startTestTemporal } from '../../support/temporal';
+
+/**
+ * West (3 control planes, 1 spare, 2 workers) on 127.0.11.101-106 and east (1 + 1) on
+ * 127.0.21.101-102, load balancers on 127.0.81.x, an /etc/hosts block of its own.
+ */
+export function failoverTopology(label = `failover-e2e-${process.pid}`) {
+  const [west, east] = defaultTopologyInput().clusters;
+  const at = (cluster: typeof west, octet: number) => ({ ...cluster, hosts: cluster.hosts.map((h, i) => ({ ...h, address: `127.0.${octet}.${101 + i}` })) });
+  return parseTopology({ clusters: [at(west, 11), at(east, 21)], loadBalancerAddressPrefix: '127.0.81', hostsBlockLabel: label });
+}
+
+/** What a bootstrap returned, with its progress. */
+export interface BootstrapRun {
+  progress: Progress;
+  result: { etcd: { members: number }; kubeconfigSecret?: string; controlPlaneEndpoint: string };
+  ms: number;
+}
+
+/** A running pair lab with Temporal and kubeha's worker. */
+export interface FailoverLab {
+  dataDir: string;
+  lab: LabUpResult;
+  env: TestWorkflowEnvironment;
+  /** A client with kubeha's data converter (payloads are encrypted). */
+  client: Client;
+  taskQueue: string;
+  secrets: FileSecretStore;
+  /** Runs BootstrapStackedEtcd on `cluster` with the input the lab wrote (onFailure: fail). */
+  bootstrap(cluster: string): Promise<BootstrapRun>;
+  stop(): Promise<void>;
+}
+
+/** Lab up (both clusters), Temporal, and kubeha's real worker and activities. */
+export async function startFailoverLab(options: { label?: string; taskQueue?: string } = {}): Promise<FailoverLab> {
+  const dataDir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'kubeha-failover-'));
+  const previousDataDir = process.env.KUBEHA_DATA_DIR;
+  process.env.KUBEHA_DATA_DIR = dataDir;
+  applyLabAwsEnvironment();
+  const taskQueue = options.taskQueue ?? 'kubeha-lab-failover';
+  let lab: LabUpResult | undefined;
+  let env: TestWorkflowEnvironment | undefined;
+  let shell: RemoteShell | undefined;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const stop = async () => {
+    if (worker?.getState() === 'RUNNING') worker.shutdown();
+    await running?.catch(() => undefined);
+    await shell?.close();
+    await env?.teardown();
+    await labDown({ dataDir }).catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+    if (previousDataDir === undefined) delete process.env.KUBEHA_DATA_DIR;
+    else process.env.KUBEHA_DATA_DIR = previousDataDir;
+  };
+  try {
+    lab = await labUp({ dataDir, topology: failoverTopology(options.label) });
+    env = await startTestTemporal();
+    shell = createSshShell({ knownHosts: new FileKnownHostsStore(path.join(dataDir, 'known_hosts.json')) });
+    const secrets = new FileSecretStore(path.join(dataDir, 'secrets'));
+    worker = await createWorker({
+      connection: env.nativeConnection,
+      settings: { address: '', namespace: env.namespace ?? 'default', taskQueue, uiUrl: '' },
+      activities: createActivities({ secrets, shell }),
+      overrides: { shutdownGraceTime: '1 second' },
+    });
+    running = worker.run();
+    const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter: kubehaDataConverter().dataConverter });
+    const upped = lab;
+    return {
+      dataDir,
+      lab: upped,
+      env,
+      client,
+      taskQueue,
+      secrets,
+      async bootstrap(cluster) {
+        const input = { ...(JSON.parse(readFileSync(upped.state.inputs[cluster], 'utf8')) as BootstrapStackedEtcdInput), onFailure: 'fail' as const };
+        const started = Date.now();
+        const handle = await client.workflow.start('BootstrapStackedEtcd', { taskQueue, workflowId: `failover-e2e-bootstrap-${cluster}`, args: [input] });
+        const result = await handle.result().catch((err: unknown) => {
+          if (err instanceof WorkflowFailedError) throw new Error(`bootstrap of ${cluster}: ${err.message}: ${JSON.stringify(err.cause, null, 1)}`);
+          throw err;
+        });
+        return { progress: await handle.query<Progress>('progress'), result, ms: Date.now() - started };
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The pair's files (short failback window, failures fail the run) and the mesh stand-ins applied. */
+export async function preparePair(lab: FailoverLab, hysteresisSeconds: number): Promise<LabPairFiles> {
+  const files = await writeLabPairFiles({ dataDir: lab.dataDir, hysteresisSeconds, onFailure: 'fail' });
+  await applyLabMeshStandIns({ dataDir: lab.dataDir });
+  return files;
+}
+
+/** `kubeha webhook`'s server in this process, configured by the lab's routing file (Bearer auth). */
+export interface LabWebhook {
+  server: WebhookServer;
+  /** `…/v1/alertmanager`. */
+  url: string;
+  token: string;
+  close(): Promise<void>;
+}
+
+/** Starts the webhook as `kubeha webhook --config <routes> --listen 127.0.0.1:0` does, on the lab's Temporal. */
+export async function startLabWebhook(lab: FailoverLab, files: LabPairFiles): Promise<LabWebhook> {
+  const config = await prepareWebhook({ config: files.webhookConfig, listen: { host: '127.0.0.1', port: 0 }, insecureNoAuth: false });
+  const server = await startWebhookServer({ config, client: lab.client, taskQueue: lab.taskQueue });
+  return { server, url: `${server.url}${ALERTMANAGER_PATH}`, token: readFileSync(files.webhookToken, 'utf8').trim(), close: () => server.close() };
+}
+
+/** An API client for one context of the pair's kubeconfig (what `kubectl --context` would use). */
+export function contextClient(files: LabPairFiles, context: string): KubeClient {
+  return new KubeClient(parseKubeconfig(withContext(readFileSync(files.kubeconfig, 'utf8'), context), `the ${context} context`), { requestTimeoutMs: 5000 });
+}
+
+/** The lab's demo service and its split on west. */
+export const DEMO = LAB_MESH_SERVICES[0];
+const splitPath = `/apis/${LAB_SPLIT_API_VERSION}/namespaces/${DEMO.namespace}/trafficsplits/${DEMO.name}`;
+
+/** West's TrafficSplit as its API serves it: each backend's weight. */
+export async function readSplit(west: KubeClient): Promise<{ west: number; east: number; resourceVersion: string }> {
+  const split = await west.get<{ metadata: { resourceVersion: string }; spec: { backends: Array<{ service: string; weight: number }> } }>(splitPath);
+  const weight = (service: string) => split.spec.backends.find((b) => b.service === service)?.weight ?? 0;
+  return { west: weight(DEMO.name), east: weight(`${DEMO.name}-east`), resourceVersion: split.metadata.resourceVersion };
+}
+
+/** The Events recorded on west's TrafficSplit, oldest first. */
+export async function splitEvents(west: KubeClient): Promise<Array<{ reason: string; message: string; name: string }>> {
+  const selector = encodeURIComponent(`involvedObject.kind=TrafficSplit,involvedObject.name=${DEMO.name}`);
+  const list = await west.get<{ items: Array<{ metadata: { name: string; creationTimestamp: string }; reason: string; message: string }> }>(`/api/v1/namespaces/${DEMO.namespace}/events?fieldSelector=${selector}`);
+  return list.items
+    .sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || a.metadata.name.localeCompare(b.metadata.name))
+    .map((e) => ({ reason: e.reason, message: e.message, name: e.metadata.name }));
+}
+
+/** West's API load balancer targets as the lab AWS data plane sees them: address → state. */
+export async function westTargets(lab: FailoverLab, lbName: string): Promise<Record<string, string>> {
+  const status: LabAwsStatus = await readLabAwsStatus(lab.lab.state);
+  const lb = status.loadBalancers.find((l) => l.name === lbName);
+  return Object.fromEntries((lb?.targets ?? []).map((t) => [t.id, t.state]));
+}
+
+/**
+ * Watches west's TrafficSplit through west's API (a Kubernetes watch, not polling) and calls `onEast`
+ * with east's weight and the time (performance.now()) each change arrived. Returns a stop function.
+ */
+export async function watchSplit(files: LabPairFiles, onEast: (east: number, at: number) => void): Promise<() => void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const started = await startWatch(files, onEast);
+    if (typeof started === 'function') return started;
+    // 429: the API server's watch cache for a new resource is not ready yet; it says when to come back.
+    if (Date.now() > deadline) throw new Error(`watch of west's TrafficSplit still answers HTTP 429 after 60 s`);
+    await new Promise((r) => setTimeout(r, started.retryAfterMs));
+  }
+}
+
+async function startWatch(files: LabPairFiles, onEast: (east: number, at: number) => void): Promise<(() => void) | { retryAfterMs: number }> {
+  const target = parseKubeconfig(withContext(readFileSync(files.kubeconfig, 'utf8'), 'west'), 'the west context');
+  const { resourceVersion } = await readSplit(contextClient(files, 'west'));
+  const controller = new AbortController();
+  const credentials = await target.credentials();
+  const query = new URLSearchParams({ watch: '1', fieldSelector: `metadata.name=${DEMO.name}`, resourceVersion });
+  const url = `${target.server}/apis/${LAB_SPLIT_API_VERSION}/namespaces/${DEMO.namespace}/trafficsplits?${query}`;
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { agent: credentials.agent, headers: { ...credentials.headers, Accept: 'application/json' }, signal: controller.signal }, (res) => {
+      if (res.statusCode === 429) {
+        res.resume();
+        resolve({ retryAfterMs: Math.min(5, Number(res.headers['retry-after']) || 1) * 1000 });
+        return;
+      }
+      if (res.statusCode !== 200) {
+        reject(new Error(`watch of west's TrafficSplit answered HTTP ${res.statusCode}`));
+        res.resume();
+        return;
+      }
+      resolve(() => controller.abort());
+      let buffered = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        const at = performance.now();
+        buffered += chunk;
+        let newline: number;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          if (!line.trim()) continue;
+          const event = JSON.parse(line) as { type: string; object?: { spec?: { backends?: Array<{ service: string; weight: number }> } } };
+          if (event.type !== 'MODIFIED' && event.type !== 'ADDED') continue;
+          onEast(event.object?.spec?.backends?.find((b) => b.service === `${DEMO.name}-east`)?.weight ?? 0, at);
+        }
+      });
+      res.on('error', () => undefined);
+    });
+    req.on('error', (err) => {
+      if (!controller.signal.aborted) reject(err);
+    });
+  });
+}
