@@ -12,6 +12,7 @@ const benches: Array<{ file: string; args: string[]; what: string }> = [
   { file: 'alertStorm.js', args: ['10000', '64', '10'], what: 'alert storm: 10,000 deliveries of one group' },
   { file: 'webhookToShift.js', args: ['stub', '20'], what: 'webhook receipt to first traffic change (stub activities)' },
   { file: 'labBootstrap.js', args: [], what: 'lab up, bootstrap wall time against the sum of its steps, lab memory' },
+  { file: 'webhookToShift.js', args: ['lab', '10'], what: 'webhook receipt to first traffic change on the lab (west/east pair bootstrapped by kubeha)' },
 ];
 
 let failed = 0;
