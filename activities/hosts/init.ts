@@ -10,6 +10,7 @@ import { nodeState } from './cluster';
 import { hostFailure, type HostRunner, outputTail, REMOTE, secretNames, UPLOADED_CERTS_TTL_MS } from './context';
 import { createToken, type Credential, generateCertificateKey, generateToken, readCaCertHash, reusableCertificateKey, reusableToken, storeJoinCredentials, tokenExpiryFrom, uploadCertificates } from './credentials';
 import { alreadySetUp, transientNetwork } from './kubeadmFailures';
+import { awaitEarlierRun, outlivingSession } from './outlivingSession';
 import { renderInitConfig } from './kubeadmConfig';
 import { KubeadmOutputError, parseInitOutput } from './kubeadmOutput';
 
@@ -54,6 +55,8 @@ function dryRunResult(run: HostRunner, clusterName: string): KubeadmInitResult {
 /** Runs `kubeadm init` on the primary, or recognises that the cluster already exists. */
 export async function kubeadmInit(run: HostRunner, input: KubeadmInitInput): Promise<KubeadmInitResult> {
   const { host } = input;
+  // An init an earlier attempt started (its worker died) may still run: let it finish before judging.
+  await awaitEarlierRun(run, host, 'init');
   const state = await nodeState(run, host, host.name);
   if (state === 'found') return ensureCredentials(run, input);
   if (state === 'missing' || (await run.exists(host, REMOTE.adminConf))) {
@@ -86,7 +89,7 @@ export async function kubeadmInit(run: HostRunner, input: KubeadmInitInput): Pro
   const startedAt = run.now();
   let result;
   try {
-    result = await run.run(host, { command: `kubeadm init --config ${REMOTE.initConfig} --upload-certs`, redact: secrets, timeoutMs: INIT_TIMEOUT_MS, label: 'kubeadm init' });
+    result = await run.run(host, { command: outlivingSession(`kubeadm init --config ${REMOTE.initConfig} --upload-certs`, 'init'), redact: secrets, timeoutMs: INIT_TIMEOUT_MS, label: 'kubeadm init' });
   } finally {
     await run.removeFile(host, REMOTE.initConfig);
   }

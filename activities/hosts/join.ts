@@ -13,6 +13,7 @@ import { hostFailure, type HostRunner, kubectl, REMOTE, shellWord } from './cont
 import { memberOfHost } from './etcd';
 import { alreadySetUp, caPinMismatch, halfDoneEtcdJoin, rejectedCredential, transientNetwork } from './kubeadmFailures';
 import { renderJoinConfig } from './kubeadmConfig';
+import { awaitEarlierRun, outlivingSession } from './outlivingSession';
 
 const JOIN_TIMEOUT_MS = 15 * 60_000;
 /** How long the Node and the etcd member may take to show up after a successful join. */
@@ -94,7 +95,7 @@ async function runJoin(run: HostRunner, input: KubeadmJoinInput): Promise<void> 
   await run.writeSecretConfig(host, REMOTE.joinConfig, config);
   let result;
   try {
-    result = await run.run(host, { command: `kubeadm join --config ${REMOTE.joinConfig}`, redact: secrets, timeoutMs: JOIN_TIMEOUT_MS, label: 'kubeadm join' });
+    result = await run.run(host, { command: outlivingSession(`kubeadm join --config ${REMOTE.joinConfig}`, 'join'), redact: secrets, timeoutMs: JOIN_TIMEOUT_MS, label: 'kubeadm join' });
   } finally {
     await run.removeFile(host, REMOTE.joinConfig);
   }
@@ -146,6 +147,8 @@ export async function kubeadmJoin(run: HostRunner, input: KubeadmJoinInput, sign
   if (host.name === repairVia.name) {
     throw hostFailure({ type: ErrorType.InvalidInput, host, message: 'repairVia is the joining host itself', retryable: false, hint: 'repairVia must be a control-plane host already in the cluster' });
   }
+  // A join an earlier attempt started (its worker died) may still run: let it finish before judging.
+  await awaitEarlierRun(run, host, 'join', signal);
   const survey = await surveyJoin(run, input);
   if (isJoined(survey, host, input.controlPlane)) return { host: host.name, alreadyJoined: true, repaired: false };
   const repairing = needsRepair(survey);

@@ -114,8 +114,18 @@ export class KubeClient {
   /** A request that must answer 2xx; anything else throws {@link KubeApiError}. */
   private async expectOk<T>(method: string, apiPath: string, body?: string, contentType?: string): Promise<T> {
     const res = await this.request(method, apiPath, body, contentType);
+    if (res.status === 403) throw new KubeApiError(res.status, res.body, !(await this.ready()));
     if (res.status < 200 || res.status > 299) throw new KubeApiError(res.status, res.body);
     return res.body as T;
+  }
+
+  /** Whether /readyz answers 200 (a refusal or an error counts as not ready). */
+  private async ready(): Promise<boolean> {
+    try {
+      return (await this.request('GET', '/readyz')).status === 200;
+    } catch {
+      return false;
+    }
   }
 
   /** GET of an API path as JSON. */

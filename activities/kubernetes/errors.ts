@@ -38,6 +38,8 @@ export class KubeApiError extends Error {
   constructor(
     readonly status: number,
     readonly body: unknown,
+    /** The server did not answer /readyz with 200 at the time: it is (re)starting. */
+    readonly serverStarting = false,
   ) {
     super(`HTTP ${status}: ${statusOf(body).message ?? ''}`);
     this.name = 'KubeApiError';
@@ -68,7 +70,7 @@ function isTimeout(err: unknown): boolean {
 export function kubeFailure(err: unknown, what: string, server: string, signal?: AbortSignal): Error {
   if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
   if (err instanceof ApplicationFailure) return err;
-  if (err instanceof KubeApiError) return httpFailure(err.status, statusOf(err.body), what, server);
+  if (err instanceof KubeApiError) return httpFailure(err.status, statusOf(err.body), what, server, err.serverStarting);
   const code = errorCode(err);
   if ((code && UNREACHABLE_CODES.has(code)) || isTimeout(err)) {
     return kubehaFailure({
@@ -98,10 +100,18 @@ export function kubeFailure(err: unknown, what: string, server: string, signal?:
   });
 }
 
-function httpFailure(status: number, body: StatusBody, what: string, server: string): ApplicationFailure {
+function httpFailure(status: number, body: StatusBody, what: string, server: string, serverStarting: boolean): ApplicationFailure {
   const said = body.message ?? body.reason ?? 'no message';
   const details = { server, status, reason: body.reason };
   const message = `${what}: HTTP ${status} from ${server}: ${said}`;
+  if (status === 403 && serverStarting) {
+    // A (re)started API server serves before its RBAC caches are loaded, and kubeadm's admin user (group
+    // kubeadm:cluster-admins) is allowed by an RBAC binding: it is refused until the server is ready.
+    return kubehaFailure({
+      type: ErrorType.NotReady, message: `${message} (the API server is not ready yet)`, retryable: true, details,
+      hint: 'the API server (re)started and has not loaded RBAC yet; a retry once /readyz answers 200 succeeds',
+    });
+  }
   if (status === 401) {
     return kubehaFailure({
       type: ErrorType.AuthenticationFailed, message, retryable: false, details,

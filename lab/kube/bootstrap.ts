@@ -5,7 +5,7 @@
  * cluster, read kubeadm's config and certificates, and post CSRs.
  */
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
-import type { KubeClient, KubeObject } from './client';
+import { ApiError, type KubeClient, type KubeObject } from './client';
 
 export const TOKEN_PATTERN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
 export const DEFAULT_TOKEN_GROUP = 'system:bootstrappers:kubeadm:default-node-token';
@@ -125,9 +125,10 @@ export async function ensureClusterInfo(client: KubeClient, kubeconfig: string):
 /**
  * Brings the JWS signatures of cluster-info in line with the signing tokens that exist and have not
  * expired: what the bootstrap signer controller of kube-controller-manager does (the lab has none,
- * so kubeadm and the lab controller call this after changing tokens).
+ * so kubeadm and the lab controller call this after changing tokens). Both may write at once: a
+ * conflicting write reads cluster-info again, as a controller's next sync would.
  */
-export async function syncClusterInfoSignatures(client: KubeClient, now = new Date()): Promise<void> {
+export async function syncClusterInfoSignatures(client: KubeClient, now = new Date(), attempts = 3): Promise<void> {
   const cm = await client.find(CLUSTER_INFO);
   if (!cm) return;
   const data = { ...((cm.data ?? {}) as Record<string, string>) };
@@ -145,7 +146,12 @@ export async function syncClusterInfoSignatures(client: KubeClient, now = new Da
   const same = Object.keys(current).length === Object.keys(wanted).length && Object.entries(wanted).every(([k, v]) => current[k] === v);
   if (same) return;
   const next: Record<string, string> = Object.fromEntries(Object.entries(data).filter(([k]) => !k.startsWith(JWS_PREFIX)));
-  await client.put(CLUSTER_INFO, { ...cm, data: { ...next, ...wanted } });
+  try {
+    await client.put(CLUSTER_INFO, { ...cm, data: { ...next, ...wanted } });
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 409 && attempts > 1) return syncClusterInfoSignatures(client, now, attempts - 1);
+    throw err;
+  }
 }
 
 function role(namespace: string, name: string, rules: unknown[]): KubeObject {

@@ -65,7 +65,7 @@ describe('kubeadmInit', () => {
     const { shell, secrets, hosts } = world();
     const result = await hosts.kubeadmInit(initInput);
     assert.equal(result.alreadyInitialized, false);
-    assert.equal(shell.count(/^kubeadm init --config \/etc\/kubernetes\/kubeha\/init\.yaml --upload-certs$/), 1);
+    assert.equal(shell.count(/^kubeadm init --config \/etc\/kubernetes\/kubeha\/init\.yaml --upload-certs /), 1);
     const written = shell.calls.find((c) => c.kind === 'writeFile' && c.path === '/etc/kubernetes/kubeha/init.yaml');
     assert.equal(written?.mode, 0o600);
     assert.ok(!shell.filesOf('cp-a').has('/etc/kubernetes/kubeha/init.yaml'), 'the config with secrets is removed afterwards');

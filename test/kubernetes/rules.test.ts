@@ -3,6 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { KubeApiError, kubeFailure } from '../../activities/kubernetes/errors';
 import { KubeconfigCache } from '../../activities/kubernetes/kubeconfig';
 import { nodeStatus } from '../../activities/kubernetes/nodes';
 import { rolloutState } from '../../activities/kubernetes/rollout';
@@ -92,5 +94,21 @@ describe('kubeconfig loading', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('API refusals (kubeFailure)', () => {
+  const forbidden = { kind: 'Status', status: 'Failure', reason: 'Forbidden', message: 'forbidden: User "kubernetes-admin" cannot get path "/apis"' };
+
+  test('a 403 from a server that is (re)starting is retryable NotReady; from a ready server it is final', () => {
+    const starting = kubeFailure(new KubeApiError(403, forbidden, true), 'read the split', 'https://api:6443');
+    assert.ok(starting instanceof ApplicationFailure);
+    assert.equal(starting.type, 'NotReady');
+    assert.equal(starting.nonRetryable, false);
+    assert.match(starting.message, /not ready yet/);
+    const ready = kubeFailure(new KubeApiError(403, forbidden), 'read the split', 'https://api:6443');
+    assert.ok(ready instanceof ApplicationFailure);
+    assert.equal(ready.type, 'CloudRejected');
+    assert.equal(ready.nonRetryable, true);
   });
 });

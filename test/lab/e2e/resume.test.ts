@@ -7,11 +7,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../../activities';
@@ -20,7 +20,7 @@ import { createSshShell, FileKnownHostsStore } from '../../../activities/ssh';
 import type { RemoteShell } from '../../../activities/ssh/types';
 import type { BootstrapStackedEtcdInput } from '../../../common/inputs/bootstrapStackedEtcd';
 import type { Progress } from '../../../common/progress';
-import { HOSTS_BLOCK_BEGIN, type LabAwsStatus } from '../../../lab/aws';
+import { HOSTS_BLOCK_BEGIN } from '../../../lab/aws';
 import { probeTcp } from '../../../lab/aws/healthCheck';
 import { KubeClient } from '../../../lab/kube/client';
 import { parseKubeconfig } from '../../../lab/kube/kubeconfig';
@@ -30,15 +30,13 @@ import { isAlive } from '../../../lab/tools/processes';
 import { createWorker } from '../../../worker';
 import { startTestTemporal } from '../../support/temporal';
 import { etcdMembers, kubeadmRuns, processesMentioning, targetTransitions } from './support';
-import { WORKER_RUNNING } from './workerProcess';
+import { exitOf, frontStatus, pendingActivities, startWorkerProcess } from './labWorkerRun';
 
 const TASK_QUEUE = 'kubeha-lab-e2e-resume';
 const HOSTS_LABEL = `resume-${process.pid}`;
 const LOAD_BALANCER_NAME = 'kubeha-west-resume-api';
 /** Activities proxied as `waits` (workflows/engine/activities.ts) have a 30 s heartbeat timeout; the others 1 minute. */
 const WAIT_ACTIVITIES = new Set(['waitTargetHealthy', 'waitNodeReady', 'waitRollout']);
-/** PendingActivityState.STARTED in Temporal's API. */
-const PENDING_ACTIVITY_STARTED = 2;
 
 /** West only, on addresses of its own so the other lab tests and a developer's lab can run beside it. */
 function resumeTopology() {
@@ -50,37 +48,7 @@ function resumeTopology() {
   });
 }
 
-async function frontStatus(endpoint: string): Promise<LabAwsStatus> {
-  const response = await fetch(`${endpoint}/kubeha-lab/status`);
-  assert.equal(response.status, 200);
-  return (await response.json()) as LabAwsStatus;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** What Temporal says the run is doing right now: its status and its started activities. */
-async function pendingActivities(handle: WorkflowHandle): Promise<{ status: string; started: { id: string; type: string; attempt: number; worker: string }[] }> {
-  const description = await handle.describe();
-  const started = (description.raw.pendingActivities ?? [])
-    .filter((a) => Number(a.state) === PENDING_ACTIVITY_STARTED)
-    .map((a) => ({ id: a.activityId ?? '', type: a.activityType?.name ?? '', attempt: a.attempt ?? 0, worker: a.lastWorkerIdentity ?? '' }));
-  return { status: description.status.name, started };
-}
-
-/** Starts test/lab/e2e/workerProcess.js and resolves once its worker polls. */
-async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'workerProcess.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-  const deadline = Date.now() + 120_000;
-  while (!text.includes(WORKER_RUNNING)) {
-    assert.equal(child.exitCode, null, `the worker process exited: ${text.slice(-2000)}`);
-    assert.ok(Date.now() < deadline, `the worker process did not start: ${text.slice(-2000)}`);
-    await sleep(100);
-  }
-  return { child, output: () => text };
-}
 
 describe('BootstrapStackedEtcd on the lab survives a killed worker; the load balancer follows a dying API server', { timeout: 30 * 60_000 }, () => {
   let dataDir: string;
@@ -172,7 +140,7 @@ describe('BootstrapStackedEtcd on the lab survives a killed worker; the load bal
     }
     const killedAt = Date.now();
     figures.killedAfterMs = killedAt - runStarted;
-    const exit = await new Promise<string | null>((resolve) => (child!.exitCode !== null || child!.signalCode !== null ? resolve(child!.signalCode) : child!.once('exit', (_code, signal) => resolve(signal))));
+    const exit = await exitOf(child);
     assert.equal(exit, 'SIGKILL');
     assert.equal(interrupted.worker, 'resume-killed-worker');
     // What the dead worker still holds: the activity seen running may have finished in the moment before the kill.

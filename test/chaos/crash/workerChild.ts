@@ -1,0 +1,98 @@
+/**
+ * The worker a crash campaign kills: kubeha's worker in a process of its own, built from a workflow
+ * bundle made once per campaign (KUBEHA_WORKFLOW_BUNDLE), so a replacement polls within seconds.
+ *
+ * KUBEHA_CRASH_WORLD selects the activities:
+ * - unset: kubeha's real activities against the lab (as test/lab/e2e/workerProcess.ts);
+ * - a file path: FailoverToEast's stub world (test/failover/fakeFailoverWorld.ts) whose state is
+ *   loaded from that file and written back after every traffic shift, so it outlives a SIGKILL as a
+ *   real cluster's TrafficSplit would.
+ *
+ * The rest of the settings as workerProcess.ts: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+ * KUBEHA_TASK_QUEUE, KUBEHA_DATA_DIR, KUBEHA_WORKER_IDENTITY. Prints WORKER_RUNNING once it polls.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createActivities } from '../../../activities';
+import type { FailoverActivities } from '../../../activities/failover/types';
+import { FileSecretStore } from '../../../activities/secrets/store';
+import { createSshShell, FileKnownHostsStore } from '../../../activities/ssh';
+import { temporalSettings } from '../../../lib/config';
+import { dataDir } from '../../../lib/paths';
+import { createWorker } from '../../../worker';
+import { FakeFailoverWorld } from '../../failover/fakeFailoverWorld';
+import { WORKER_RUNNING } from '../../lab/e2e/workerProcess';
+
+/** The part of the failover stub world that a real cluster would keep across a worker crash. */
+export interface StubWorldState {
+  splits: [string, { west: number; east: number }][];
+  events: string[];
+  shiftRequests: number[];
+  actions: [string, number][];
+}
+
+/** Reads the stub world's state file (an empty world when there is none yet). */
+export function readStubWorld(file: string): StubWorldState {
+  if (!existsSync(file)) return { splits: [], events: [], shiftRequests: [], actions: [] };
+  return JSON.parse(readFileSync(file, 'utf8')) as StubWorldState;
+}
+
+/** A failover stub world loaded from `file` that saves itself after each shift. */
+function persistentFailoverWorld(file: string): object {
+  const world = new FakeFailoverWorld();
+  const saved = readStubWorld(file);
+  saved.splits.forEach(([k, v]) => world.splits.set(k, v));
+  saved.events.forEach((e) => world.events.add(e));
+  world.shiftRequests.push(...saved.shiftRequests);
+  saved.actions.forEach(([k, v]) => world.actions.set(k, v));
+  const save = () => {
+    const state: StubWorldState = { splits: [...world.splits], events: [...world.events], shiftRequests: world.shiftRequests, actions: [...world.actions] };
+    writeFileSync(`${file}.tmp`, JSON.stringify(state));
+    renameSync(`${file}.tmp`, file);
+  };
+  const activities = world.allActivities() as FailoverActivities & Record<string, unknown>;
+  const shift = activities.setSplitWeights;
+  return {
+    ...activities,
+    setSplitWeights: async (input: Parameters<FailoverActivities['setSplitWeights']>[0]) => {
+      try {
+        return await shift(input);
+      } finally {
+        save();
+      }
+    },
+  };
+}
+
+function activities(dir: string): object {
+  const stubWorld = process.env.KUBEHA_CRASH_WORLD;
+  if (stubWorld) return persistentFailoverWorld(stubWorld);
+  return createActivities({
+    secrets: new FileSecretStore(path.join(dir, 'secrets')),
+    // A known-hosts file of its own: the campaign process writes the other one.
+    shell: createSshShell({ knownHosts: new FileKnownHostsStore(path.join(dir, 'known_hosts-worker-process.json')) }),
+  });
+}
+
+async function main(): Promise<void> {
+  const bundle = process.env.KUBEHA_WORKFLOW_BUNDLE;
+  const worker = await createWorker({
+    settings: temporalSettings(),
+    activities: activities(dataDir()),
+    overrides: {
+      identity: process.env.KUBEHA_WORKER_IDENTITY,
+      shutdownGraceTime: '1 second',
+      ...(bundle ? { workflowBundle: { codePath: bundle } } : {}),
+    },
+  });
+  const running = worker.run();
+  process.stdout.write(`${WORKER_RUNNING}\n`);
+  await running;
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}
