@@ -13,8 +13,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -23,13 +22,13 @@ import { chromium, type Browser, type Request } from 'playwright-core';
 import type { BootstrapStackedEtcdInput } from '../../common/inputs/bootstrapStackedEtcd';
 import type { FailoverStatus } from '../../common/inputs/failoverToEast';
 import type { Progress } from '../../common/progress';
-import { applyLabAwsEnvironment, defaultTopologyInput, labDown, labUp, parseTopology, type LabUpResult } from '../../lab/orchestrator';
+import { defaultTopologyInput, parseTopology, type LabUpResult } from '../../lab/orchestrator';
 import { kubehaDataConverter } from '../../lib/codec/dataConverter';
 import { projectRoot } from '../../lib/paths';
 import type { BootstrapResult } from '../../workflows/BootstrapStackedEtcd';
 import type { FailoverResult } from '../../workflows/FailoverToEast';
 import { failoverBundle, failoverInput, FakeFailoverWorld, notification } from '../failover/fakeFailoverWorld';
-import { kubeadmRuns } from '../lab/e2e/support';
+import { kubeadmRuns, startTestLab, type TestLab } from '../lab/e2e/support';
 import { eventually } from '../support/workflowHarness';
 import { startDevStack, type DevStack } from './support/devStack';
 import { acceptedUpdateArgs, completedResult, encodingOf, ENCRYPTED_ENCODING, holdsInClear, startInput } from './support/history';
@@ -67,6 +66,7 @@ function assertScreenshot(file: string): void {
 }
 
 describe('the Temporal Web UI on kubeha dev, in a real browser', { timeout: 30 * 60_000 }, () => {
+  let testLab: TestLab | undefined;
   let dataDir: string;
   let lab: LabUpResult;
   let input: BootstrapStackedEtcdInput;
@@ -86,13 +86,12 @@ describe('the Temporal Web UI on kubeha dev, in a real browser', { timeout: 30 *
   const savedEnv = { ...process.env };
 
   before(async () => {
-    dataDir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'kubeha-webui-'));
     rmSync(ARTIFACTS, { recursive: true, force: true });
-    // What `kubeha dev` reads: its data directory (codec keys, secrets) and the codec server's access token.
-    process.env.KUBEHA_DATA_DIR = dataDir;
+    // What `kubeha dev` reads: its data directory (codec keys, secrets; KUBEHA_DATA_DIR, set by the
+    // test lab) and the codec server's access token.
     process.env.KUBEHA_CODEC_TOKEN = token;
-    applyLabAwsEnvironment();
-    lab = await labUp({ dataDir, topology: webUiTopology() });
+    testLab = await startTestLab('webui', webUiTopology());
+    ({ dataDir, lab } = testLab);
     input = JSON.parse(readFileSync(lab.state.inputs.west, 'utf8')) as BootstrapStackedEtcdInput;
 
     stack = await startDevStack({ dataDir: path.join(dataDir, 'temporal'), taskQueue: `kubeha-webui-${process.pid}` });
@@ -125,10 +124,7 @@ describe('the Temporal Web UI on kubeha dev, in a real browser', { timeout: 30 *
     await failoverConnection?.close();
     await connection?.close();
     await stack?.stop();
-    if (dataDir) {
-      await labDown({ dataDir });
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    await testLab?.close();
     for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
     Object.assign(process.env, savedEnv);
   });

@@ -7,8 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -22,12 +21,12 @@ import type { Progress } from '../../../common/progress';
 import { HOSTS_BLOCK_BEGIN, type LabAwsStatus } from '../../../lab/aws';
 import { KubeClient } from '../../../lab/kube/client';
 import { parseKubeconfig } from '../../../lab/kube/kubeconfig';
-import { applyLabAwsEnvironment, defaultTopologyInput, labDown, labFault, labStatus as readLabStatus, labUp, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
+import { defaultTopologyInput, labDown, labFault, labStatus as readLabStatus, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
 import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
 import { isAlive } from '../../../lab/tools/processes';
 import { createWorker } from '../../../worker';
 import { startTestTemporal } from '../../support/temporal';
-import { etcdMembers, kubeadmRuns, processesMentioning } from './support';
+import { etcdMembers, kubeadmRuns, processesMentioning, startTestLab, type TestLab } from './support';
 
 const TASK_QUEUE = 'kubeha-lab-e2e';
 
@@ -48,6 +47,7 @@ async function labStatus(endpoint: string): Promise<LabAwsStatus> {
 }
 
 describe('BootstrapStackedEtcd on the lab, end to end', { timeout: 30 * 60_000 }, () => {
+  let testLab: TestLab | undefined;
   let dataDir: string;
   let lab: LabUpResult;
   let env: TestWorkflowEnvironment;
@@ -59,15 +59,11 @@ describe('BootstrapStackedEtcd on the lab, end to end', { timeout: 30 * 60_000 }
   let input: BootstrapStackedEtcdInput;
   const timings: Record<string, number> = {};
   let kubeconfigSecret: string | undefined;
-  const previousDataDir = process.env.KUBEHA_DATA_DIR;
 
   before(async () => {
-    dataDir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'kubeha-e2e-'));
-    process.env.KUBEHA_DATA_DIR = dataDir;
-    applyLabAwsEnvironment();
-    const upStarted = Date.now();
-    lab = await labUp({ dataDir, topology: e2eTopology() });
-    timings.labUpMs = Date.now() - upStarted;
+    testLab = await startTestLab('e2e', e2eTopology());
+    ({ dataDir, lab } = testLab);
+    timings.labUpMs = testLab.upMs;
     input = { ...(JSON.parse(readFileSync(lab.state.inputs.west, 'utf8')) as BootstrapStackedEtcdInput), onFailure: 'fail' };
     env = await startTestTemporal();
     shell = createSshShell({ knownHosts: new FileKnownHostsStore(path.join(dataDir, 'known_hosts.json')) });
@@ -86,12 +82,7 @@ describe('BootstrapStackedEtcd on the lab, end to end', { timeout: 30 * 60_000 }
     await running?.catch(() => undefined);
     await shell?.close();
     await env?.teardown();
-    if (dataDir) {
-      await labDown({ dataDir });
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-    if (previousDataDir === undefined) delete process.env.KUBEHA_DATA_DIR;
-    else process.env.KUBEHA_DATA_DIR = previousDataDir;
+    await testLab?.close();
     process.stdout.write(`# lab e2e timings: ${JSON.stringify(timings)}\n`);
   });
 

@@ -4,9 +4,8 @@
  * worker, both clusters bootstrapped at once, the pair's files and the mesh stand-ins, `kubeha
  * webhook`'s server in this process, and what the test reads back from west's API and the lab AWS.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import https from 'node:https';
-import os from 'node:os';
 import path from 'node:path';
 import { Client, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -23,11 +22,12 @@ import type { BootstrapStackedEtcdInput } from '../../../common/inputs/bootstrap
 import type { Progress } from '../../../common/progress';
 import type { LabAwsStatus } from '../../../lab/aws';
 import { LAB_MESH_SERVICES, LAB_SPLIT_API_VERSION } from '../../../lab/mesh';
-import { applyLabAwsEnvironment, defaultTopologyInput, labDown, labUp, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
+import { defaultTopologyInput, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
 import { applyLabMeshStandIns, readLabAwsStatus, withContext, writeLabPairFiles, type LabPairFiles } from '../../../lab/orchestrator/pair';
 import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
 import { createWorker } from '../../../worker';
 import { startTestTemporal } from '../../support/temporal';
+import { startTestLab } from './support';
 
 /**
  * West (3 control planes, 1 spare, 2 workers) on 127.0.11.101-106 and east (1 + 1) on
@@ -62,12 +62,9 @@ export interface FailoverLab {
 
 /** Lab up (both clusters), Temporal, and kubeha's real worker and activities. */
 export async function startFailoverLab(options: { label?: string; taskQueue?: string } = {}): Promise<FailoverLab> {
-  const dataDir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'kubeha-failover-'));
-  const previousDataDir = process.env.KUBEHA_DATA_DIR;
-  process.env.KUBEHA_DATA_DIR = dataDir;
-  applyLabAwsEnvironment();
+  const testLab = await startTestLab('failover', failoverTopology(options.label));
+  const { dataDir, lab } = testLab;
   const taskQueue = options.taskQueue ?? 'kubeha-lab-failover';
-  let lab: LabUpResult | undefined;
   let env: TestWorkflowEnvironment | undefined;
   let shell: RemoteShell | undefined;
   let worker: Worker | undefined;
@@ -77,13 +74,9 @@ export async function startFailoverLab(options: { label?: string; taskQueue?: st
     await running?.catch(() => undefined);
     await shell?.close();
     await env?.teardown();
-    await labDown({ dataDir }).catch(() => undefined);
-    rmSync(dataDir, { recursive: true, force: true });
-    if (previousDataDir === undefined) delete process.env.KUBEHA_DATA_DIR;
-    else process.env.KUBEHA_DATA_DIR = previousDataDir;
+    await testLab.close();
   };
   try {
-    lab = await labUp({ dataDir, topology: failoverTopology(options.label) });
     env = await startTestTemporal();
     shell = createSshShell({ knownHosts: new FileKnownHostsStore(path.join(dataDir, 'known_hosts.json')) });
     const secrets = new FileSecretStore(path.join(dataDir, 'secrets'));
@@ -95,16 +88,15 @@ export async function startFailoverLab(options: { label?: string; taskQueue?: st
     });
     running = worker.run();
     const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter: kubehaDataConverter().dataConverter });
-    const upped = lab;
     return {
       dataDir,
-      lab: upped,
+      lab,
       env,
       client,
       taskQueue,
       secrets,
       async bootstrap(cluster) {
-        const input = { ...(JSON.parse(readFileSync(upped.state.inputs[cluster], 'utf8')) as BootstrapStackedEtcdInput), onFailure: 'fail' as const };
+        const input = { ...(JSON.parse(readFileSync(lab.state.inputs[cluster], 'utf8')) as BootstrapStackedEtcdInput), onFailure: 'fail' as const };
         const started = Date.now();
         const handle = await client.workflow.start('BootstrapStackedEtcd', { taskQueue, workflowId: `failover-e2e-bootstrap-${cluster}`, args: [input] });
         const result = await handle.result().catch((err: unknown) => {

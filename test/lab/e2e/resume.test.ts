@@ -8,8 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -24,12 +23,12 @@ import { HOSTS_BLOCK_BEGIN } from '../../../lab/aws';
 import { probeTcp } from '../../../lab/aws/healthCheck';
 import { KubeClient } from '../../../lab/kube/client';
 import { parseKubeconfig } from '../../../lab/kube/kubeconfig';
-import { applyLabAwsEnvironment, defaultTopologyInput, labDown, labFault, labUp, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
+import { defaultTopologyInput, labDown, labFault, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
 import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
 import { isAlive } from '../../../lab/tools/processes';
 import { createWorker } from '../../../worker';
 import { startTestTemporal } from '../../support/temporal';
-import { etcdMembers, kubeadmRuns, processesMentioning, targetTransitions } from './support';
+import { etcdMembers, kubeadmRuns, processesMentioning, startTestLab, targetTransitions, type TestLab } from './support';
 import { exitOf, frontStatus, pendingActivities, startWorkerProcess } from './labWorkerRun';
 
 const TASK_QUEUE = 'kubeha-lab-e2e-resume';
@@ -52,6 +51,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('BootstrapStackedEtcd on the lab survives a killed worker; the load balancer follows a dying API server', { timeout: 30 * 60_000 }, () => {
   let dataDir: string;
+  let testLab: TestLab | undefined;
   let lab: LabUpResult;
   let env: TestWorkflowEnvironment;
   /** A client with the worker's data converter (payloads are encrypted). */
@@ -63,13 +63,10 @@ describe('BootstrapStackedEtcd on the lab survives a killed worker; the load bal
   let input: BootstrapStackedEtcdInput;
   let kubeconfigSecret: string | undefined;
   const figures: Record<string, number | string> = {};
-  const previousDataDir = process.env.KUBEHA_DATA_DIR;
 
   before(async () => {
-    dataDir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'kubeha-resume-'));
-    process.env.KUBEHA_DATA_DIR = dataDir;
-    applyLabAwsEnvironment();
-    lab = await labUp({ dataDir, topology: resumeTopology() });
+    testLab = await startTestLab('resume', resumeTopology());
+    ({ dataDir, lab } = testLab);
     const labInput = JSON.parse(readFileSync(lab.state.inputs.west, 'utf8')) as BootstrapStackedEtcdInput;
     // moto names the NLB `<name>-1.<region>.elb.amazonaws.com`: another lab's west cluster would own the same
     // DNS name in /etc/hosts (first block wins), so this lab's load balancer gets a name of its own.
@@ -86,12 +83,7 @@ describe('BootstrapStackedEtcd on the lab survives a killed worker; the load bal
     await running?.catch(() => undefined);
     await shell?.close();
     await env?.teardown();
-    if (dataDir) {
-      await labDown({ dataDir });
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-    if (previousDataDir === undefined) delete process.env.KUBEHA_DATA_DIR;
-    else process.env.KUBEHA_DATA_DIR = previousDataDir;
+    await testLab?.close();
     process.stdout.write(`# lab resume e2e figures: ${JSON.stringify(figures)}\n`);
   });
 

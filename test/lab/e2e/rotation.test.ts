@@ -15,8 +15,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -33,7 +32,7 @@ import { readCommandLog } from '../../../lab/hosts';
 import { labHostPaths } from '../../../lab/hosts/layout';
 import { KubeClient } from '../../../lab/kube/client';
 import { parseKubeconfig } from '../../../lab/kube/kubeconfig';
-import { applyLabAwsEnvironment, defaultTopologyInput, labDown, labFault, labUp, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
+import { defaultTopologyInput, labFault, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
 import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
 import type { RotationResult } from '../../../workflows/RotateCertificateKey';
 import { findSecrets, type SecretValue, workflowHistories } from '../../support/secretScan';
@@ -51,7 +50,7 @@ import {
   tokenSecrets,
   type WorkerProcess,
 } from './rotationSupport';
-import { etcdMembers, kubeadmRuns } from './support';
+import { etcdMembers, kubeadmRuns, startTestLab, type TestLab } from './support';
 
 const TASK_QUEUE = 'kubeha-lab-e2e-rotation';
 const HOSTS_LABEL = `rotation-e2e-${process.pid}`;
@@ -77,6 +76,7 @@ function explained(err: unknown): never {
 }
 
 describe('RotateCertificateKey on the lab; no secret in history, worker output or command lines', { timeout: 25 * 60_000 }, () => {
+  let testLab: TestLab | undefined;
   let dataDir: string;
   let lab: LabUpResult;
   let env: TestWorkflowEnvironment;
@@ -95,7 +95,6 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
   /** kubeadm-certs and the key right after the first rotation. */
   let rotated: { secret: KubeadmCertsSecret; key: string; finishedAt: number; uploads: number } | undefined;
   const figures: Record<string, number | string> = {};
-  const previousDataDir = process.env.KUBEHA_DATA_DIR;
   const suiteStarted = Date.now();
 
   const cps = () => input.hosts.filter((h) => h.role === 'control-plane');
@@ -114,13 +113,10 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
   }
 
   before(async () => {
-    dataDir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'kubeha-rotation-'));
+    testLab = await startTestLab('rotation', rotationTopology());
+    ({ dataDir, lab } = testLab);
+    figures.labUpMs = testLab.upMs;
     workerLog = path.join(dataDir, 'worker-output.log');
-    process.env.KUBEHA_DATA_DIR = dataDir;
-    applyLabAwsEnvironment();
-    const upStarted = Date.now();
-    lab = await labUp({ dataDir, topology: rotationTopology() });
-    figures.labUpMs = Date.now() - upStarted;
     const labInput = JSON.parse(readFileSync(lab.state.inputs.west, 'utf8')) as BootstrapStackedEtcdInput;
     input = { ...labInput, loadBalancer: { ...labInput.loadBalancer, name: LOAD_BALANCER_NAME }, onFailure: 'fail' };
     env = await startTestTemporal();
@@ -138,12 +134,7 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
     await worker?.stop();
     await shell?.close();
     await env?.teardown();
-    if (dataDir) {
-      await labDown({ dataDir });
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-    if (previousDataDir === undefined) delete process.env.KUBEHA_DATA_DIR;
-    else process.env.KUBEHA_DATA_DIR = previousDataDir;
+    await testLab?.close();
     figures.wholeFileMs = Date.now() - suiteStarted;
     process.stdout.write(`# lab rotation e2e figures: ${JSON.stringify(figures)}\n`);
   });

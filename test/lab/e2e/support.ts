@@ -1,13 +1,16 @@
 /**
  * What the lab end-to-end test reads from the lab's own records (never from kubeha): etcd's member
- * list through the real etcdctl, the commands each host received, the processes left on the machine.
+ * list through the real etcdctl, the commands each host received, the processes left on the machine;
+ * and the lab of its own each test file brings up ({@link startTestLab}).
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { readCommandLog } from '../../../lab/hosts';
 import { labHostPaths } from '../../../lab/hosts/layout';
+import { applyLabAwsEnvironment, labDown, labUp, type LabTopology, type LabUpResult } from '../../../lab/orchestrator';
 
 const run = promisify(execFile);
 
@@ -77,4 +80,43 @@ export async function targetTransitions(awsEndpoint: string, since: number): Pro
   if (!response.ok) throw new Error(`the lab AWS events answered HTTP ${response.status}`);
   const events = (await response.json()) as { kind: string; at: number; id?: string; from?: string; to?: string }[];
   return events.filter((e) => e.kind === 'target').map((e) => ({ at: e.at, id: e.id ?? '', from: e.from ?? '', to: e.to ?? '' }));
+}
+
+/** A lab of one test file's own, in a data folder of its own. */
+export interface TestLab {
+  /** The data folder (KUBEHA_DATA_DIR while the lab runs): secrets, codec keys, the lab. */
+  dataDir: string;
+  lab: LabUpResult;
+  /** How long `lab up` took. */
+  upMs: number;
+  /** Lab down, the folder removed, KUBEHA_DATA_DIR as it was before. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Brings up `topology` in a fresh data folder (in memory where /dev/shm exists: etcd and the lab
+ * write a lot), made this process's KUBEHA_DATA_DIR, with the lab's dummy AWS credentials set.
+ * A lab that fails to come up is taken down again before the error is thrown.
+ */
+export async function startTestLab(name: string, topology: LabTopology): Promise<TestLab> {
+  const dataDir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), `kubeha-${name}-`));
+  const previousDataDir = process.env.KUBEHA_DATA_DIR;
+  process.env.KUBEHA_DATA_DIR = dataDir;
+  applyLabAwsEnvironment();
+  const close = async (): Promise<void> => {
+    if (existsSync(dataDir)) {
+      await labDown({ dataDir });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    if (previousDataDir === undefined) delete process.env.KUBEHA_DATA_DIR;
+    else process.env.KUBEHA_DATA_DIR = previousDataDir;
+  };
+  const started = Date.now();
+  try {
+    const lab = await labUp({ dataDir, topology });
+    return { dataDir, lab, upMs: Date.now() - started, close };
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
 }
