@@ -3,8 +3,8 @@
  * SIGTERM (then SIGKILL) by the lab.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { freePort } from '../../lib/freePort';
 
 /** A running moto_server. */
 export interface MotoProcess {
@@ -14,18 +14,6 @@ export interface MotoProcess {
   /** True while the process runs. */
   running(): boolean;
   stop(): Promise<void>;
-}
-
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitUntilAnswering(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {

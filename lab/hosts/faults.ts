@@ -17,6 +17,7 @@ import { isAlive, processRef, signal, waitGoneSync } from '../tools/processes';
 import { addHostRules, firewallSupport, removeRules } from './hostFirewall';
 import { type LabHost, readLabHostRecord, writeLabHostRecord } from './labHost';
 import { startSshd, writeSshdFiles } from './sshd';
+import { freePort } from '../../lib/freePort';
 
 function current(host: LabHost) {
   const record = readLabHostRecord(host.paths);
@@ -39,18 +40,6 @@ export async function restoreSsh(host: LabHost): Promise<void> {
   if (isAlive(record.sshd)) return;
   record.sshd = await startSshd(host.paths, record.holder!, record.cgroup);
   writeLabHostRecord(host.paths, record);
-}
-
-/** A port nobody listens on right now at `address`. */
-function freePort(address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, address, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitListening(address: string, port: number, timeoutMs = 5000): Promise<void> {

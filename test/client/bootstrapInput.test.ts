@@ -12,7 +12,8 @@ import { bootstrapStackedEtcdInputSchema } from '../../common/inputs/bootstrapSt
 import { projectRoot } from '../../lib/paths';
 import { readBootstrapInput } from '../../client/commands/bootstrap';
 import { CliError } from '../../client/connection';
-import { freePort, runCli } from './cliProcess';
+import { runCli } from './cliProcess';
+import { freePort } from '../../lib/freePort';
 
 const examplePath = path.join(projectRoot, 'examples', 'bootstrap-stacked-etcd.json');
 const example = (): Record<string, unknown> => JSON.parse(readFileSync(examplePath, 'utf8'));

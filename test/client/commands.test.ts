@@ -15,7 +15,8 @@ import { kubehaDataConverter } from '../../lib/codec/dataConverter';
 import type { StatusReport } from '../../client/commands/status';
 import { SEARCH_ATTRIBUTES } from '../../common/searchAttributes';
 import { projectRoot } from '../../lib/paths';
-import { collect, freePort, OutputWatch, runCli, spawnCli } from './cliProcess';
+import { collect, OutputWatch, runCli, spawnCli } from './cliProcess';
+import { freePort } from '../../lib/freePort';
 
 const example = (): { clusterName: string } & Record<string, unknown> =>
   JSON.parse(readFileSync(path.join(projectRoot, 'examples', 'bootstrap-stacked-etcd.json'), 'utf8'));

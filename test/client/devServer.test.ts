@@ -13,7 +13,8 @@ import { Connection } from '@temporalio/client';
 import { devServerArgs, devServerSupportsFlag, searchAttributeArgs, startDevServer, type DevServer } from '../../client/devServer';
 import { SEARCH_ATTRIBUTES } from '../../common/searchAttributes';
 import { temporalCliPath } from '../../lib/paths';
-import { collect, freePort, isAlive, OutputWatch, spawnCli } from './cliProcess';
+import { collect, isAlive, OutputWatch, spawnCli } from './cliProcess';
+import { freePort } from '../../lib/freePort';
 
 /** temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW (the proto package is not a direct dependency). */
 const TASK_QUEUE_TYPE_WORKFLOW = 1;

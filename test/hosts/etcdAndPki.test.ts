@@ -8,22 +8,11 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { memberOfHost, parseEndpointHealth, parseMemberList, withHealth } from '../../activities/hosts/etcd';
 import { caCertHash, checkUploadedCerts, openUploadedCert } from '../../activities/hosts/pki';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+import { freePort } from '../../lib/freePort';
 
 describe('etcdctl JSON from a real etcd', () => {
   let dir: string;

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fetchWithTimeout, parseManifest, readManifest } from '../../activities/kubernetes/manifest';
-import { freePort } from '../support/apiserver';
+import { freePort } from '../../lib/freePort';
 import { rejectsWith } from './harness';
 
 describe('parseManifest', () => {

@@ -10,7 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import { ErrorType } from '../../common/errors';
 import { createSshShell } from '../../activities/ssh/shell';
 import type { RemoteShell } from '../../activities/ssh/types';
-import { freePort, generateKey, hostFor, startSshd, type TestSshd } from '../support/sshd';
+import { generateKey, hostFor, startSshd, type TestSshd } from '../support/sshd';
+import { freePort } from '../../lib/freePort';
 import { expectFailure, knownHostsIn, rejection, scratchDir } from './helpers';
 
 describe('ssh connection failures', () => {

@@ -10,13 +10,13 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { projectRoot } from '../../lib/paths';
+import { freePort } from '../../lib/freePort';
 
 const run = promisify(execFile);
 const BUILD_SCRIPT = path.join(projectRoot, 'lab', 'build', 'build-kube.sh');
@@ -170,18 +170,6 @@ function tokenFileCsv(tokens: StaticToken[]): string {
 }
 
 // ------------------------------------------------------------------------------------------ processes
-
-/** A free TCP port on 127.0.0.1 (the kernel picks it; a tiny race with other processes remains). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Peer {
   name: string;

@@ -6,11 +6,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { HostSpec } from '../../common/inputs/shared';
+import { freePort } from '../../lib/freePort';
 
 const run = promisify(execFile);
 
@@ -85,18 +85,6 @@ export interface TestSshd {
   log(): string;
   /** Stops sshd and every process it started, then removes its directory (keys given in the options stay). */
   stop(): Promise<void>;
-}
-
-/** A port nobody listens on right now. */
-export async function freePort(address = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, address, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Process ids whose parent chain leads to `root` (from /proc), deepest last. */

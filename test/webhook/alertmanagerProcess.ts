@@ -5,11 +5,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
+import { freePort } from '../../lib/freePort';
 
 /** Where Debian installs it. */
 export const ALERTMANAGER_BINARY = process.env.ALERTMANAGER_PATH ?? '/usr/bin/prometheus-alertmanager';
@@ -22,15 +22,6 @@ export interface TestAlertmanager {
   /** Its log so far (for failure messages). */
   log(): string;
   stop(): Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** What the Alertmanager routes to: kubeha's webhook with Bearer credentials from a file. */

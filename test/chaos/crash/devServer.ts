@@ -3,24 +3,12 @@
  * kill and start again on the same port and database: runs in flight must survive it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../../../common/searchAttributes';
 import { temporalCliPath } from '../../../lib/paths';
+import { freePort } from '../../../lib/freePort';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A dev server process with its database file; `restart` keeps both the port and the database. */
 export class FileBackedDevServer {

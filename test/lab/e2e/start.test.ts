@@ -10,7 +10,8 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
 import { defaultTopologyInput, labDown } from '../../../lab/orchestrator';
-import { collect, freePort, OutputWatch, spawnCli } from '../../client/cliProcess';
+import { collect, OutputWatch, spawnCli } from '../../client/cliProcess';
+import { freePort } from '../../../lib/freePort';
 import { processesMentioning } from './support';
 
 describe('kubeha start with the lab', { timeout: 20 * 60_000 }, () => {

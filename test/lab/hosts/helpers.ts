@@ -3,7 +3,6 @@
  * (high free ports, so suites can run side by side), and kubeha's real SSH shell pinned to them.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { HostSpec } from '../../../common/inputs/shared';
@@ -11,18 +10,7 @@ import { FileKnownHostsStore } from '../../../activities/ssh/knownHosts';
 import { createSshShell } from '../../../activities/ssh';
 import type { CommandResult, RemoteShell } from '../../../activities/ssh/types';
 import { labHostSpec, startLabHost, stopLabHost, type LabHost } from '../../../lab/hosts';
-
-/** A port nobody listens on right now at `address`. */
-export async function freePort(address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, address, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../../lib/freePort';
 
 /** A lab in a scratch folder, with kubeha's SSH shell; `close()` stops every host and removes the folder. */
 export interface TestLab {

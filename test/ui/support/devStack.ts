@@ -5,7 +5,7 @@
  */
 import { devServices } from '../../../client/commands/dev';
 import { runLocalStack, type StackContext } from '../../../client/localStack';
-import { freePort } from '../../client/cliProcess';
+import { freePort } from '../../../lib/freePort';
 
 /** A running `kubeha dev`. */
 export interface DevStack {
