@@ -12,16 +12,10 @@
  * KUBEHA_TASK_QUEUE, KUBEHA_DATA_DIR, KUBEHA_WORKER_IDENTITY. Prints WORKER_RUNNING once it polls.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { createActivities } from '../../../activities';
 import type { FailoverActivities } from '../../../activities/failover/types';
-import { FileSecretStore } from '../../../activities/secrets/store';
-import { createSshShell, FileKnownHostsStore } from '../../../activities/ssh';
-import { temporalSettings } from '../../../lib/config';
 import { dataDir } from '../../../lib/paths';
-import { createWorker } from '../../../worker';
 import { FakeFailoverWorld } from '../../failover/fakeFailoverWorld';
-import { WORKER_RUNNING } from '../../lab/e2e/workerProcess';
+import { runAsProcessEntry, runWorkerProcess, workerProcessActivities } from '../../lab/e2e/workerProcess';
 
 /** The part of the failover stub world that a real cluster would keep across a worker crash. */
 export interface StubWorldState {
@@ -66,33 +60,7 @@ function persistentFailoverWorld(file: string): object {
 
 function activities(dir: string): object {
   const stubWorld = process.env.KUBEHA_CRASH_WORLD;
-  if (stubWorld) return persistentFailoverWorld(stubWorld);
-  return createActivities({
-    secrets: new FileSecretStore(path.join(dir, 'secrets')),
-    // A known-hosts file of its own: the campaign process writes the other one.
-    shell: createSshShell({ knownHosts: new FileKnownHostsStore(path.join(dir, 'known_hosts-worker-process.json')) }),
-  });
+  return stubWorld ? persistentFailoverWorld(stubWorld) : workerProcessActivities(dir);
 }
 
-async function main(): Promise<void> {
-  const bundle = process.env.KUBEHA_WORKFLOW_BUNDLE;
-  const worker = await createWorker({
-    settings: temporalSettings(),
-    activities: activities(dataDir()),
-    overrides: {
-      identity: process.env.KUBEHA_WORKER_IDENTITY,
-      shutdownGraceTime: '1 second',
-      ...(bundle ? { workflowBundle: { codePath: bundle } } : {}),
-    },
-  });
-  const running = worker.run();
-  process.stdout.write(`${WORKER_RUNNING}\n`);
-  await running;
-}
-
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  });
-}
+runAsProcessEntry(module, () => runWorkerProcess({ activities: activities(dataDir()), workflowBundle: process.env.KUBEHA_WORKFLOW_BUNDLE }));

@@ -8,15 +8,10 @@
  * KUBEHA_DATA_DIR (the secrets and the codec keys shared with the test). Prints
  * {@link ROTATION_WORKER_RUNNING} once the worker polls.
  */
-import path from 'node:path';
 import { inspect } from 'node:util';
 import { DefaultLogger, type LogEntry, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
-import { createActivities } from '../../../activities';
-import { FileSecretStore } from '../../../activities/secrets/store';
-import { createSshShell, FileKnownHostsStore } from '../../../activities/ssh';
-import { temporalSettings } from '../../../lib/config';
 import { dataDir } from '../../../lib/paths';
-import { createWorker } from '../../../worker';
+import { runAsProcessEntry, runWorkerProcess, workerProcessActivities } from './workerProcess';
 
 /** The line the process prints when its worker runs. */
 export const ROTATION_WORKER_RUNNING = 'kubeha rotation worker running';
@@ -39,24 +34,12 @@ async function main(): Promise<void> {
     logger: new DefaultLogger('DEBUG', write),
     telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'INFO', other: 'INFO' }) } },
   });
-  const dir = dataDir();
-  const worker = await createWorker({
-    settings: temporalSettings(),
-    activities: createActivities({
-      secrets: new FileSecretStore(path.join(dir, 'secrets')),
-      // A known-hosts file of its own: the test process writes the other one.
-      shell: createSshShell({ knownHosts: new FileKnownHostsStore(path.join(dir, 'known_hosts-rotation-worker.json')), logger: shellLogger }),
-    }),
-    overrides: { identity: 'rotation-e2e-worker', shutdownGraceTime: '1 second' },
+  await runWorkerProcess({
+    // The SSH transport's own log lines go to the same output.
+    activities: workerProcessActivities(dataDir(), 'known_hosts-rotation-worker.json', shellLogger),
+    identity: 'rotation-e2e-worker',
+    runningLine: ROTATION_WORKER_RUNNING,
   });
-  const running = worker.run();
-  process.stdout.write(`${ROTATION_WORKER_RUNNING}\n`);
-  await running;
 }
 
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`${inspect(err, { depth: null })}\n`);
-    process.exit(1);
-  });
-}
+runAsProcessEntry(module, main, (err) => inspect(err, { depth: null }));

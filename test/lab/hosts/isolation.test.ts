@@ -266,17 +266,32 @@ describe('isolate and rejoin on a lab', { timeout: 10 * 60_000 }, () => {
     const endpoint = `${cp1.address}:6443`;
     const token = 'isoabc.0123456789abcdef';
     const certificateKey = randomBytes(32).toString('hex');
-    const kubeadm = async (host: string, config: string, args: string) => {
+    const runKubeadm = async (host: string, config: string, args: string) => {
       await shell.run(spec(host), { command: `mkdir -p /etc/kubernetes/kubeha && cat > ${KUBEADM_CONFIG} && chmod 600 ${KUBEADM_CONFIG}`, stdin: config, timeoutMs: 60_000 });
       // No kubelet package on these hosts: kubeadm runs the lab kubelet itself.
-      const result = await shell.run(spec(host), { command: `KUBEHA_LAB_KUBELET=direct kubeadm ${args} --config ${KUBEADM_CONFIG}`, timeoutMs: 5 * 60_000 });
+      return shell.run(spec(host), { command: `KUBEHA_LAB_KUBELET=direct kubeadm ${args} --config ${KUBEADM_CONFIG}`, timeoutMs: 5 * 60_000 });
+    };
+    const kubeadm = async (host: string, config: string, args: string) => {
+      const result = await runKubeadm(host, config, args);
       assert.equal(result.exitCode, 0, `${host}: kubeadm ${args}\n${result.stdout}\n${result.stderr}`);
       return result.stdout;
     };
     const init = await kubeadm(cp1.name, renderInitConfig({ clusterName: 'isowest', nodeName: cp1.name, advertiseAddress: cp1.address, controlPlaneEndpoint: endpoint, kubernetesVersion: '1.37.2', podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', token, certificateKey }), 'init --upload-certs');
     const { caCertHash } = parseInitOutput(init);
+    const members: (typeof HOSTS)[number][] = [cp1];
     for (const host of [cp2, cp3]) {
-      await kubeadm(host.name, renderJoinConfig({ kubernetesVersion: 'v1.37.2', nodeName: host.name, apiServerEndpoint: endpoint, token, caCertHash, controlPlane: { certificateKey, advertiseAddress: host.address } }), 'join');
+      const config = renderJoinConfig({ kubernetesVersion: 'v1.37.2', nodeName: host.name, apiServerEndpoint: endpoint, token, caCertHash, controlPlane: { certificateKey, advertiseAddress: host.address } });
+      // etcd refuses a member add ("etcdserver: unhealthy cluster") until the last member added has
+      // been connected for a few seconds; kubeha waits for the voter's health between joins and
+      // repairs a refused join, and so does this hand-made cluster.
+      for (let attempt = 1; ; attempt += 1) {
+        for (const member of members) await eventuallyHealthy(member, true);
+        const result = await runKubeadm(host.name, config, 'join');
+        if (result.exitCode === 0) break;
+        assert.ok(attempt < 4 && /unhealthy cluster/.test(result.stdout + result.stderr), `${host.name}: kubeadm join\n${result.stdout}\n${result.stderr}`);
+        assert.equal((await shell.run(spec(host.name), { command: 'kubeadm reset -f', timeoutMs: 60_000 })).exitCode, 0, `${host.name}: kubeadm reset -f`);
+      }
+      members.push(host);
     }
     for (const host of HOSTS) await eventuallyHealthy(host, true);
 
