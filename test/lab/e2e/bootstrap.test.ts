@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -18,15 +18,14 @@ import { createSshShell, FileKnownHostsStore } from '../../../activities/ssh';
 import type { RemoteShell } from '../../../activities/ssh/types';
 import type { BootstrapStackedEtcdInput } from '../../../common/inputs/bootstrapStackedEtcd';
 import type { Progress } from '../../../common/progress';
-import { HOSTS_BLOCK_BEGIN, type LabAwsStatus } from '../../../lab/aws';
+import type { LabAwsStatus } from '../../../lab/aws';
 import { KubeClient } from '../../../lab/kube/client';
 import { parseKubeconfig } from '../../../lab/kube/kubeconfig';
-import { defaultTopologyInput, labDown, labFault, labStatus as readLabStatus, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
+import { defaultTopologyInput, labFault, labStatus as readLabStatus, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
 import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
-import { isAlive } from '../../../lab/tools/processes';
 import { createWorker } from '../../../worker';
 import { startTestTemporal } from '../../support/temporal';
-import { etcdMembers, kubeadmRuns, processesMentioning, startTestLab, type TestLab } from './support';
+import { assertLabDownLeavesNothing, etcdMembers, kubeadmRuns, startTestLab, type TestLab } from './support';
 
 const TASK_QUEUE = 'kubeha-lab-e2e';
 
@@ -200,16 +199,6 @@ describe('BootstrapStackedEtcd on the lab, end to end', { timeout: 30 * 60_000 }
   });
 
   test('lab down leaves nothing: no sshd, etcd, kube-apiserver, kubelet or moto of the lab, no /etc/hosts block', async () => {
-    const { aws, hosts } = lab.state;
-    const report = await labDown({ dataDir });
-    assert.deepEqual(report.stoppedHosts.sort(), hosts.map((h) => h.name).sort());
-    assert.equal(report.stoppedAws, true);
-    assert.equal(isAlive(aws!.supervisor), false, 'the supervisor has exited');
-    assert.equal(aws!.motoPid !== undefined && existsSync(`/proc/${aws!.motoPid}`) && readFileSync(`/proc/${aws!.motoPid}/cmdline`, 'utf8').includes('moto'), false, 'moto has exited');
-    assert.deepEqual(processesMentioning(dataDir), [], 'no process refers to the lab folder (sshd, kubelet)');
-    for (const host of hosts) assert.deepEqual(processesMentioning(`${host.address}:`), [], `nothing of ${host.name} runs (etcd, kube-apiserver)`);
-    assert.ok(!readFileSync('/etc/hosts', 'utf8').includes(`${HOSTS_BLOCK_BEGIN} e2e-${process.pid}`), 'the hosts block is gone');
-    assert.equal(existsSync(lab.paths.stateFile), false);
-    await assert.rejects(fetch(`${aws!.endpoint}/kubeha-lab/status`));
+    await assertLabDownLeavesNothing(lab, dataDir, `e2e-${process.pid}`);
   });
 });

@@ -3,13 +3,16 @@
  * list through the real etcdctl, the commands each host received, the processes left on the machine;
  * and the lab of its own each test file brings up ({@link startTestLab}).
  */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { readCommandLog } from '../../../lab/hosts';
+import { HOSTS_BLOCK_BEGIN } from '../../../lab/aws';
 import { labHostPaths } from '../../../lab/hosts/layout';
+import { isAlive } from '../../../lab/tools/processes';
 import { applyLabAwsEnvironment, labDown, labUp, type LabTopology, type LabUpResult } from '../../../lab/orchestrator';
 
 const run = promisify(execFile);
@@ -119,4 +122,23 @@ export async function startTestLab(name: string, topology: LabTopology): Promise
     await close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Takes the lab down and asserts it left nothing: every host and the AWS supervisor stopped, moto
+ * exited, no process referring to the lab folder or a host's address, no /etc/hosts block labelled
+ * `hostsBlockLabel`, no state file, and the lab AWS front no longer answering.
+ */
+export async function assertLabDownLeavesNothing(lab: LabUpResult, dataDir: string, hostsBlockLabel: string): Promise<void> {
+  const { aws, hosts } = lab.state;
+  const report = await labDown({ dataDir });
+  assert.deepEqual(report.stoppedHosts.sort(), hosts.map((h) => h.name).sort());
+  assert.equal(report.stoppedAws, true);
+  assert.equal(isAlive(aws!.supervisor), false, 'the supervisor has exited');
+  assert.equal(aws!.motoPid !== undefined && existsSync(`/proc/${aws!.motoPid}`) && readFileSync(`/proc/${aws!.motoPid}/cmdline`, 'utf8').includes('moto'), false, 'moto has exited');
+  assert.deepEqual(processesMentioning(dataDir), [], 'no process refers to the lab folder (sshd, kubelet)');
+  for (const host of hosts) assert.deepEqual(processesMentioning(`${host.address}:`), [], `nothing of ${host.name} runs (etcd, kube-apiserver)`);
+  assert.ok(!readFileSync('/etc/hosts', 'utf8').includes(`${HOSTS_BLOCK_BEGIN} ${hostsBlockLabel}`), 'the hosts block is gone');
+  assert.equal(existsSync(lab.paths.stateFile), false);
+  await assert.rejects(fetch(`${aws!.endpoint}/kubeha-lab/status`));
 }
