@@ -6,6 +6,10 @@ import { bootstrapCommand } from './commands/bootstrap';
 import { devCommand, startCommand, workerCommand, type DevOptions } from './commands/dev';
 import { signalCommand } from './commands/signal';
 import { statusCommand } from './commands/status';
+import { statusListCommand } from './commands/statusList';
+import { registerFailoverCommands } from './commands/failover';
+import { linkVerb, registerStartVerb, rotateVerb } from './commands/workflowVerbs';
+import { registerCompletionCommand } from './commands/completion';
 import { registerCheckMeshCommand } from './checkMesh';
 import { registerLabCommands } from './commands/lab';
 import { registerCodecServerCommand } from './codecServer';
@@ -16,6 +20,12 @@ import { registerWebhookCommand } from './webhook/command';
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('must be a port number from 1 to 65535');
+  return n;
+}
+
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new InvalidArgumentError('must be a whole number from 1 to 10000');
   return n;
 }
 
@@ -64,16 +74,28 @@ export function buildProgram(): Command {
     .requiredOption('-f, --file <input.json>', 'the workflow input (see examples/bootstrap-stacked-etcd.json)')
     .option('--id <workflowId>', 'workflow id (default: bootstrap-<clusterName>, one open run per cluster)')
     .option('--no-follow', 'print the links and return once the workflow is started')
-    .action((options: { file: string; id?: string; follow: boolean }) => bootstrapCommand(options));
+    .option('--detach', 'the same as --no-follow, as the other verbs spell it')
+    .action((options: { file: string; id?: string; follow: boolean; detach?: boolean }) =>
+      bootstrapCommand({ file: options.file, id: options.id, follow: options.follow && !options.detach }),
+    );
+
+  registerStartVerb(program, linkVerb);
+  registerStartVerb(program, rotateVerb);
+  registerFailoverCommands(program);
 
   program
     .command('status')
-    .description("show a workflow's state and its progress")
-    .argument('<workflowId>')
+    .description("show a workflow's state and its progress; without an id, list kubeha's runs by cluster")
+    .argument('[workflowId]')
     .option('--json', 'print JSON', false)
     .option('--query-timeout <seconds>', 'how long to wait for a worker to answer the progress query', seconds, 5)
-    .action((workflowId: string, options: { json: boolean; queryTimeout: number }) =>
-      statusCommand(workflowId, { json: options.json, queryTimeoutSeconds: options.queryTimeout }),
+    .option('--cluster <name>', 'list only this cluster\'s runs (without an id)')
+    .option('--open', 'list only runs still open (without an id)', false)
+    .option('--limit <count>', 'list at most this many runs, newest first (without an id)', count, 50)
+    .action((workflowId: string | undefined, options: { json: boolean; queryTimeout: number; cluster?: string; open: boolean; limit: number }) =>
+      workflowId
+        ? statusCommand(workflowId, { json: options.json, queryTimeoutSeconds: options.queryTimeout })
+        : statusListCommand({ cluster: options.cluster, open: options.open, limit: options.limit, json: options.json }),
     );
 
   program
@@ -94,6 +116,7 @@ export function buildProgram(): Command {
   registerWebhookCommand(program);
   registerCheckMeshCommand(program);
   registerLabCommands(program);
+  registerCompletionCommand(program);
   return program;
 }
 
