@@ -43,7 +43,8 @@ function withLocalStackOptions(command: Command): Command {
     .option('--ui-port <port>', 'Temporal Web UI port', port, 8233)
     .option('--no-worker', 'do not run the kubeha worker in this process')
     .option('--codec-port <port>', 'port of the codec server the Web UI decodes payloads through', port, 8888)
-    .option('--no-codec', 'run no codec server (the Web UI then shows encrypted payloads)');
+    .option('--no-codec', 'run no codec server (the Web UI then shows encrypted payloads)')
+    .option('--verbose', "log the worker's info lines too (KUBEHA_LOG_LEVEL sets any level)");
 }
 
 /** Builds the command tree. */
@@ -56,7 +57,8 @@ export function buildProgram(): Command {
   program
     .command('worker')
     .description('run the kubeha worker against TEMPORAL_ADDRESS until SIGINT/SIGTERM')
-    .action(() => workerCommand());
+    .option('--verbose', "log the worker's info lines too (KUBEHA_LOG_LEVEL sets any level)")
+    .action((options: { verbose?: boolean }) => workerCommand(options));
 
   withLocalStackOptions(program.command('dev'))
     .description('run a local Temporal dev server (with Web UI) and the worker; Ctrl-C stops both')

@@ -4,6 +4,7 @@
  * and `kubeha start` are lists of these.
  */
 import type { TemporalSettings } from '../lib/config';
+import { type KubehaLogLevel, logLevel } from '../lib/logging';
 import { startDevServer, type DevServerOptions } from './devServer';
 
 /** What services share while the stack starts: later services see what earlier ones set up. */
@@ -44,13 +45,18 @@ export function devServerService(options: DevServerOptions): LocalService {
   };
 }
 
-/** kubeha's worker, in this process. Resolves its start once the workflow bundle is built and the worker polls. */
-export function workerService(): LocalService {
+/**
+ * kubeha's worker, in this process. Resolves its start once the workflow bundle is built and the worker
+ * polls. Logs at `logLevel` (default: KUBEHA_LOG_LEVEL, else warn), so the bundler's report stays out of
+ * the operator's terminal unless asked for.
+ */
+export function workerService(level: KubehaLogLevel = logLevel()): LocalService {
   return {
     name: 'worker',
     async start(context) {
       // Loaded on demand: the worker pulls in every activity's client library, which other commands do not need.
-      const [{ createWorker }, { NativeConnection }] = await Promise.all([import('../worker/index.js'), import('@temporalio/worker')]);
+      const [{ createWorker }, { NativeConnection }, { installWorkerLogging }] = await Promise.all([import('../worker/index.js'), import('@temporalio/worker'), import('../worker/logging.js')]);
+      installWorkerLogging(level);
       const connection = await NativeConnection.connect({ address: context.settings.address });
       let worker;
       try {

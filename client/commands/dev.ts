@@ -4,6 +4,7 @@
 import { codecServerService } from '../codecServer';
 import path from 'node:path';
 import { temporalSettings } from '../../lib/config';
+import { logLevel } from '../../lib/logging';
 import { dataDir } from '../../lib/paths';
 import { connectClient } from '../connection';
 import { devServerService, noticeService, runLocalStack, workerService, type LocalService, type StackContext } from '../localStack';
@@ -26,10 +27,27 @@ export interface DevOptions {
   lab?: boolean;
   /** `kubeha start` only: the lab's topology file. */
   topology?: string;
+  /** Log the worker's info lines too (the bundler's report among them). */
+  verbose?: boolean;
 }
 
 function stackContext(): StackContext {
+  sayNodeSupport();
   return { settings: temporalSettings(), say: (line) => process.stdout.write(`${line}\n`) };
+}
+
+/** The oldest Node.js major kubeha supports on its own (the current LTS lines are 22 and 24). */
+export const SUPPORTED_NODE_MAJOR = 22;
+
+/**
+ * One line instead of the AWS SDK's eight when Node is older than kubeha supports: the fact stays said,
+ * at the start, not in the middle of a run's steps.
+ */
+export function sayNodeSupport(version = process.versions.node, write: (line: string) => unknown = (line) => process.stderr.write(line)): void {
+  const major = Number(version.split('.')[0]);
+  if (major >= SUPPORTED_NODE_MAJOR) return;
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  write(`note: Node.js ${version} is past its end of life; run kubeha on Node.js ${SUPPORTED_NODE_MAJOR} or 24 (the AWS SDK requires ${SUPPORTED_NODE_MAJOR}+ from January 2027)\n`);
 }
 
 /** The services of `kubeha dev`: the dev server, then the worker. */
@@ -42,7 +60,7 @@ export function devServices(options: DevOptions): LocalService[] {
     ...(codec ? [codec] : []),
     devServerService({ dataDir: path.resolve(options.dataDir ?? dataDir()), port: options.port, uiPort: options.uiPort, uiCodecEndpoint: codec?.url }),
   ];
-  if (options.worker) services.push(workerService());
+  if (options.worker) services.push(workerService(logLevel(process.env, options.verbose)));
   return services;
 }
 
@@ -80,9 +98,10 @@ export async function startCommand(options: DevOptions): Promise<void> {
 }
 
 /** Runs `kubeha worker` until SIGINT/SIGTERM, against the Temporal named by the environment. */
-export async function workerCommand(): Promise<void> {
+export async function workerCommand(options: { verbose?: boolean } = {}): Promise<void> {
   const settings = temporalSettings();
   // Check first, so an absent Temporal gives the same clear message as every other command.
   await (await connectClient(settings)).close();
-  await runLocalStack([workerService()], { settings, say: (line) => process.stdout.write(`${line}\n`) });
+  sayNodeSupport();
+  await runLocalStack([workerService(logLevel(process.env, options.verbose))], { settings, say: (line) => process.stdout.write(`${line}\n`) });
 }
