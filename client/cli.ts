@@ -44,6 +44,7 @@ function withLocalStackOptions(command: Command): Command {
     .option('--no-worker', 'do not run the kubeha worker in this process')
     .option('--codec-port <port>', 'port of the codec server the Web UI decodes payloads through', port, 8888)
     .option('--no-codec', 'run no codec server (the Web UI then shows encrypted payloads)')
+    .option('--codec-auth', "require the codec access token even for this machine's browser (default: local callers decode without login)")
     .option('--verbose', "log the worker's info lines too (KUBEHA_LOG_LEVEL sets any level)");
 }
 

@@ -35,6 +35,12 @@ export interface CodecServerOptions {
   namespaces?: string[];
   /** Also require the token to encode. Default false. */
   requireAuthForEncode?: boolean;
+  /**
+   * The local default (`kubeha dev`, `npm start`): decode for callers on this machine without the token,
+   * so the Web UI shows payloads on the first click. Only on a loopback address, and a browser's request
+   * only from an allowed origin (a page of another site cannot use it). Never for a shared deployment.
+   */
+  trustLoopback?: boolean;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
@@ -79,8 +85,17 @@ ${message ? `<p><strong>${message}</strong></p>` : ''}
 <form method="post" action="/login"><input type="password" name="token" autocomplete="off" autofocus> <button>Log in</button></form>`;
 }
 
+/** Whether an address is the machine's own (127.0.0.0/8, ::1, or IPv4 loopback written as IPv6). */
+export function isLoopbackAddress(address: string): boolean {
+  const plain = address.replace(/^::ffff:/i, '');
+  return plain === '::1' || plain === 'localhost' || /^127(\.\d{1,3}){3}$/.test(plain);
+}
+
 /** Starts a codec server; resolves once it listens. */
 export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
+  if (options.trustLoopback && !isLoopbackAddress(options.host ?? '127.0.0.1')) {
+    throw new Error(`the codec server trusts local callers only on a loopback address, not on ${options.host}: leave trustLoopback off or listen on 127.0.0.1`);
+  }
   const access = new AccessCheck(options.token);
   const origins = new Set(options.allowedOrigins ?? DEFAULT_UI_ORIGINS);
   const namespaces = options.namespaces ? new Set(options.namespaces) : undefined;
@@ -132,7 +147,8 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     if (req.method !== 'POST') return send(res, 405, errorBody('use POST'));
     const namespace = typeof req.headers['x-namespace'] === 'string' ? req.headers['x-namespace'] : undefined;
     if (namespaces && (!namespace || !namespaces.has(namespace))) return send(res, 403, errorBody(`namespace ${namespace ?? '(none)'} is not served here`));
-    if ((operation === '/decode' || options.requireAuthForEncode) && !access.allows(req)) {
+    const trustedLocal = options.trustLoopback === true && isLoopbackAddress(req.socket.remoteAddress ?? '') && (!origin || origins.has(origin));
+    if ((operation === '/decode' || options.requireAuthForEncode) && !trustedLocal && !access.allows(req)) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="kubeha-codec"');
       return send(res, 401, errorBody(`${operation.slice(1)} needs the codec access token (Authorization: Bearer, or log in at /login)`));
     }
@@ -185,6 +201,8 @@ export interface CodecServerCommandOptions {
   allowOrigin?: string[];
   namespace?: string[];
   requireAuthForEncode?: boolean;
+  /** See {@link CodecServerOptions.trustLoopback}: the dev stack's default. */
+  trustLoopback?: boolean;
 }
 
 /** Builds the server's options from the environment: keys (lib/codec/keyring.ts) and access token. */
@@ -194,8 +212,8 @@ export function codecServerOptionsFromEnv(options: CodecServerCommandOptions, en
   const origins = options.allowOrigin?.length ? options.allowOrigin : env.KUBEHA_CODEC_CORS_ORIGINS ? env.KUBEHA_CODEC_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : DEFAULT_UI_ORIGINS;
   const tokenWhere = source.kind === 'env' ? 'env KUBEHA_CODEC_TOKEN' : source.kind === 'file' ? `file ${source.file}` : `${source.created ? 'new ' : ''}token file ${source.file}`;
   return {
-    server: { codec: converter.codec, token, host: options.host, port: options.port, allowedOrigins: origins, namespaces: options.namespace, requireAuthForEncode: options.requireAuthForEncode },
-    notes: [converter.description, `decode access token from ${tokenWhere}`, `CORS origins: ${origins.join(', ')}`],
+    server: { codec: converter.codec, token, host: options.host, port: options.port, allowedOrigins: origins, namespaces: options.namespace, requireAuthForEncode: options.requireAuthForEncode, trustLoopback: options.trustLoopback },
+    notes: [converter.description, options.trustLoopback ? `decodes for callers on this machine without login (local dev mode); others need the access token from ${tokenWhere}` : `decode access token from ${tokenWhere}`, `CORS origins: ${origins.join(', ')}`],
   };
 }
 
@@ -209,7 +227,7 @@ export function codecServerService(options: CodecServerCommandOptions): LocalSer
       const { server, notes } = codecServerOptionsFromEnv(options);
       const running = await startCodecServer(server);
       context.say(`codec server at ${running.url} (${notes.join('; ')})`);
-      context.say(`to see decoded payloads in the Web UI, log this browser in at ${running.url}/login`);
+      if (!options.trustLoopback) context.say(`to see decoded payloads in the Web UI, log this browser in at ${running.url}/login`);
       return { ended: new Promise(() => undefined), stop: () => running.close() };
     },
   };

@@ -23,6 +23,11 @@ export interface DevOptions {
   codecPort: number;
   /** Run the codec server (default true). */
   codec: boolean;
+  /**
+   * Require the codec access token to decode even for this machine's browser (default false: the local
+   * stack's codec server decodes for loopback callers, so the Web UI shows payloads on the first click).
+   */
+  codecAuth?: boolean;
   /** `kubeha start` only: bring up the local lab and bootstrap its west cluster (default true). */
   lab?: boolean;
   /** `kubeha start` only: the lab's topology file. */
@@ -55,7 +60,12 @@ export function devServices(options: DevOptions): LocalService[] {
   const codec =
     options.codec === false
       ? undefined
-      : codecServerService({ host: '127.0.0.1', port: options.codecPort ?? 8888, allowOrigin: [`http://127.0.0.1:${options.uiPort}`, `http://localhost:${options.uiPort}`] });
+      : codecServerService({
+          host: '127.0.0.1',
+          port: options.codecPort ?? 8888,
+          allowOrigin: [`http://127.0.0.1:${options.uiPort}`, `http://localhost:${options.uiPort}`],
+          trustLoopback: options.codecAuth !== true,
+        });
   const services: LocalService[] = [
     ...(codec ? [codec] : []),
     devServerService({ dataDir: path.resolve(options.dataDir ?? dataDir()), port: options.port, uiPort: options.uiPort, uiCodecEndpoint: codec?.url }),

@@ -94,7 +94,9 @@ describe('the Temporal Web UI on kubeha dev, in a real browser', { timeout: 30 *
     ({ dataDir, lab } = testLab);
     input = JSON.parse(readFileSync(lab.state.inputs.west, 'utf8')) as BootstrapStackedEtcdInput;
 
-    stack = await startDevStack({ dataDir: path.join(dataDir, 'temporal'), taskQueue: `kubeha-webui-${process.pid}` });
+    // The login flow a shared deployment needs: the local default (no login from this machine) is
+    // test/ui/firstClick.test.ts.
+    stack = await startDevStack({ dataDir: path.join(dataDir, 'temporal'), taskQueue: `kubeha-webui-${process.pid}`, codecAuth: true });
     connection = await Connection.connect({ address: stack.address });
     const converter = kubehaDataConverter();
     codec = converter.codec;

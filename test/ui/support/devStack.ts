@@ -27,7 +27,7 @@ export interface DevStack {
  * Starts `kubeha dev`'s services with `dataDir` for the dev server's SQLite file. The codec keys and
  * the codec access token come from the environment, as for the command (KUBEHA_DATA_DIR, KUBEHA_CODEC_TOKEN).
  */
-export async function startDevStack(options: { dataDir: string; taskQueue: string; startTimeoutMs?: number }): Promise<DevStack> {
+export async function startDevStack(options: { dataDir: string; taskQueue: string; startTimeoutMs?: number; codecAuth?: boolean }): Promise<DevStack> {
   const [port, uiPort, codecPort] = [await freePort(), await freePort(), await freePort()];
   const lines: string[] = [];
   let workerPolls: () => void = () => undefined;
@@ -40,7 +40,7 @@ export async function startDevStack(options: { dataDir: string; taskQueue: strin
     },
   };
   const stopper = new AbortController();
-  const services = devServices({ dataDir: options.dataDir, port, uiPort, codecPort, worker: true, codec: true });
+  const services = devServices({ dataDir: options.dataDir, port, uiPort, codecPort, worker: true, codec: true, codecAuth: options.codecAuth });
   const running = runLocalStack(services, context, stopper.signal);
   const stop = async (): Promise<void> => {
     stopper.abort();
