@@ -6,7 +6,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { isGrpcDeadlineError, type WorkflowHandle } from '@temporalio/client';
 import { PROGRESS_QUERY, type Progress } from '../common/progress';
-import { changedLines, eraseLines, renderProgress } from './renderProgress';
+import { changedLines, eraseLines, fitToWidth, renderProgress } from './renderProgress';
 
 /** Where a progress view writes. */
 export interface ViewOutput {
@@ -23,14 +23,6 @@ export interface ProgressView {
   notice(text: string): void;
 }
 
-const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
-
-/** The rows a line takes on a terminal `columns` wide (long lines wrap). */
-function rows(line: string, columns: number): number {
-  const visible = [...line.replace(ANSI, '')].length;
-  return Math.max(1, Math.ceil(visible / Math.max(1, columns)));
-}
-
 /** A view for `out`: in-place redraw on a TTY, changed lines otherwise. */
 export function createProgressView(out: ViewOutput, options: { color?: boolean } = {}): ProgressView {
   if (out.isTTY) {
@@ -39,15 +31,17 @@ export function createProgressView(out: ViewOutput, options: { color?: boolean }
     let note = '';
     let drawn = '';
     const draw = (): void => {
-      const lines = note ? [...frame, note] : frame;
+      // A pseudo-terminal may report 0 columns.
+      const columns = out.columns || 80;
+      // Wrapped here, at the terminal's width, so long reasons and hints stay readable and the
+      // redraw knows exactly how many rows it printed.
+      const lines = fitToWidth(note ? [...frame, note] : frame, columns);
       const text = lines.map((l) => `${l}\n`).join('');
       // An unchanged frame is not redrawn: no flicker once a second.
       if (text === drawn) return;
-      // A pseudo-terminal may report 0 columns.
-      const columns = out.columns || 80;
       out.write(eraseLines(drawnRows) + text);
       drawn = text;
-      drawnRows = lines.reduce((sum, l) => sum + rows(l, columns), 0);
+      drawnRows = lines.length;
     };
     return {
       update(progress) {

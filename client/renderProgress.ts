@@ -109,3 +109,44 @@ export function changedLines(previous: readonly string[], next: readonly string[
 export function eraseLines(lineCount: number): string {
   return lineCount > 0 ? `\x1b[${lineCount}A\x1b[0J` : '';
 }
+
+const ANSI_ESCAPE = /\x1b\[[0-9;]*[A-Za-z]/g;
+
+/** Characters a line shows (escape sequences take no room). */
+export function visibleLength(line: string): number {
+  return [...line.replace(ANSI_ESCAPE, '')].length;
+}
+
+/**
+ * Wraps lines longer than `columns` at spaces, continuing under the line's text (its indentation plus
+ * two), so a long reason or hint stays readable on an 80-column terminal instead of running into the
+ * margin. A word longer than the room is split. Nothing is dropped.
+ */
+export function fitToWidth(lines: readonly string[], columns: number): string[] {
+  const out: string[] = [];
+  for (const line of lines) {
+    if (visibleLength(line) <= columns) {
+      out.push(line);
+      continue;
+    }
+    const indent = ' '.repeat(Math.min(Math.floor(columns / 2), (/^ */.exec(line.replace(ANSI_ESCAPE, ''))?.[0].length ?? 0) + 4));
+    let current = '';
+    for (const word of line.split(/(?<=\S) (?=\S)/)) {
+      const candidate = current ? `${current} ${word}` : word;
+      if (visibleLength(candidate) <= columns || !current.trim()) {
+        current = candidate;
+      } else {
+        out.push(current);
+        current = `${indent}${word}`;
+      }
+      // A single word wider than the room: split it.
+      while (visibleLength(current) > columns) {
+        const plain = [...current];
+        out.push(plain.slice(0, columns).join(''));
+        current = `${indent}${plain.slice(columns).join('')}`;
+      }
+    }
+    if (current.trim()) out.push(current);
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Progress } from '../../common/progress';
-import { changedLines, duration, eraseLines, renderProgress, STATE_SYMBOL } from '../../client/renderProgress';
+import { changedLines, duration, eraseLines, fitToWidth, renderProgress, STATE_SYMBOL, visibleLength } from '../../client/renderProgress';
 import { createProgressView } from '../../client/followProgress';
 
 /** A run in the middle of joining control planes: one step done, one running with hosts, the rest pending. */
@@ -116,12 +116,14 @@ describe('changedLines and eraseLines', () => {
 });
 
 describe('createProgressView', () => {
-  test('on a terminal it redraws in place, counting wrapped rows', () => {
+  test('on a terminal it redraws in place, wrapping long lines to its width and counting the rows', () => {
     const writes: string[] = [];
     const view = createProgressView({ write: (t) => writes.push(t), isTTY: true, columns: 40 });
     view.update(joining());
     assert.ok(!writes[0].includes('\x1b['), 'the first frame erases nothing');
-    const rows = renderProgress(joining()).reduce((sum, line) => sum + Math.max(1, Math.ceil([...line].length / 40)), 0);
+    const rows = fitToWidth(renderProgress(joining()), 40).length;
+    assert.ok(rows > renderProgress(joining()).length, 'some lines of the example are wider than 40 columns');
+    for (const row of writes[0].split('\n')) assert.ok(visibleLength(row) <= 40, `fits 40 columns: ${row}`);
     view.notice('(no progress yet)');
     assert.ok(writes[1].startsWith(`\x1b[${rows}A\x1b[0J`), JSON.stringify(writes[1].slice(0, 12)));
     assert.ok(writes[1].endsWith('(no progress yet)\n'));
@@ -155,5 +157,28 @@ describe('createProgressView', () => {
     view.notice('(no progress yet: x)');
     view.notice('(no progress yet: x)');
     assert.equal(out.split('(no progress yet: x)').length, 2);
+  });
+});
+
+describe('fitToWidth', () => {
+  const failure =
+    '  ✗ join-control-plane  Failed: step join-control-plane failed (Unreachable: connect ECONNREFUSED 10.0.1.12:22). Hint: start the host or its sshd, then send retry';
+
+  test('wraps a long line at spaces under its text, dropping nothing, every row within the width', () => {
+    const rows = fitToWidth([failure, '  ✓ verify'], 80);
+    assert.ok(rows.length >= 3, rows.join('\n'));
+    for (const row of rows) assert.ok(visibleLength(row) <= 80, `${visibleLength(row)}: ${row}`);
+    assert.equal(rows[rows.length - 1], '  ✓ verify', 'short lines stay as they are');
+    assert.match(rows[1], /^ {6}\S/, 'continuations are indented under the text');
+    assert.equal(rows.slice(0, -1).map((r) => r.trim()).join(' '), failure.trim(), 'the words, in order, all there');
+  });
+
+  test('colour escapes take no room, and a word wider than the room is split', () => {
+    const coloured = `  \x1b[31m✗\x1b[0m ${'x'.repeat(10)} ${'y'.repeat(30)}`;
+    assert.equal(visibleLength(coloured), 45);
+    assert.deepEqual(fitToWidth([coloured], 45), [coloured]);
+    const long = fitToWidth([`  ${'z'.repeat(100)}`], 40);
+    for (const row of long) assert.ok(visibleLength(row) <= 40, row);
+    assert.equal(long.map((r) => r.trim()).join(''), 'z'.repeat(100));
   });
 });
