@@ -13,6 +13,7 @@ import { registerCompletionCommand } from './commands/completion';
 import { registerCheckMeshCommand } from './checkMesh';
 import { registerLabCommands } from './commands/lab';
 import { registerCodecServerCommand } from './codecServer';
+import { surviveClosedOutput } from './brokenPipe';
 import { CliError } from './connection';
 import { registerScheduleCommands } from './schedule';
 import { registerWebhookCommand } from './webhook/command';
@@ -129,6 +130,8 @@ export function buildProgram(): Command {
  * failed operation); other errors propagate.
  */
 export async function main(argv: string[]): Promise<void> {
+  // A reader that goes away (a pipe to tee, closed on Ctrl-C) must not stop a clean-up halfway.
+  surviveClosedOutput();
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
