@@ -126,7 +126,8 @@ export class HostRunner {
         message: `${label} exited ${result.exitCode}`,
         retryable: type !== ErrorType.CommandFailed,
         hint,
-        result,
+        // What a secret-printing command wrote stays out of the failure (history, logs).
+        result: cmd.secretOutput ? { ...result, stdout: '' } : result,
         secrets: cmd.redact,
       });
     }

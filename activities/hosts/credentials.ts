@@ -35,7 +35,7 @@ function outputFailure(host: HostSpec, err: unknown, what: string): never {
 
 /** A new certificate key from `kubeadm certs certificate-key` (only printed, not yet used by anything). */
 export async function generateCertificateKey(run: HostRunner, host: HostSpec): Promise<string> {
-  const result = await run.check(host, { command: 'kubeadm certs certificate-key', label: 'kubeadm certs certificate-key' }, 'kubeadm must be installed on the host (prepareHost)');
+  const result = await run.check(host, { command: 'kubeadm certs certificate-key', label: 'kubeadm certs certificate-key', secretOutput: true }, 'kubeadm must be installed on the host (prepareHost)');
   try {
     return parseCertificateKey(result.stdout);
   } catch (err) {
@@ -45,7 +45,7 @@ export async function generateCertificateKey(run: HostRunner, host: HostSpec): P
 
 /** A new random token from `kubeadm token generate` (not yet known to any cluster). */
 export async function generateToken(run: HostRunner, host: HostSpec): Promise<string> {
-  const result = await run.check(host, { command: 'kubeadm token generate', label: 'kubeadm token generate' }, 'kubeadm must be installed on the host (prepareHost)');
+  const result = await run.check(host, { command: 'kubeadm token generate', label: 'kubeadm token generate', secretOutput: true }, 'kubeadm must be installed on the host (prepareHost)');
   try {
     return parseToken(result.stdout);
   } catch (err) {
@@ -69,7 +69,7 @@ export async function readCaCertHash(run: HostRunner, host: HostSpec): Promise<s
 export async function createToken(run: HostRunner, host: HostSpec): Promise<Credential> {
   const result = await run.check(
     host,
-    { command: `kubeadm token create --kubeconfig ${REMOTE.adminConf} --ttl 24h0m0s --description kubeha-join-token`, label: 'kubeadm token create' },
+    { command: `kubeadm token create --kubeconfig ${REMOTE.adminConf} --ttl 24h0m0s --description kubeha-join-token`, label: 'kubeadm token create', secretOutput: true },
     'creating a bootstrap token needs a healthy API server; check `kubectl get --raw /readyz` on the host',
     ErrorType.CommandTransient,
   );

@@ -193,6 +193,8 @@ export function createSshShell(deps: SshShellDeps = {}): RemoteShell {
 
       const emit = (stream: 'stdout' | 'stderr', text: string) => {
         if (!text || !onOutput) return;
+        // A secret the command prints is for the caller only: heartbeats keep beating on ticks.
+        if (stream === 'stdout' && cmd.secretOutput) return;
         try {
           onOutput(stream, text);
         } catch (err) {

@@ -16,6 +16,12 @@ export interface RemoteCommand {
   timeoutMs?: number;
   /** Values to mask as `***` in any output kept in errors or logs. */
   redact?: string[];
+  /**
+   * The command PRINTS a secret that is not known beforehand, so `redact` cannot name it (a new
+   * certificate key, a new bootstrap token). Its standard output is then never streamed to `onOutput`
+   * (so never into heartbeats or logs); the result still returns it to the caller.
+   */
+  secretOutput?: boolean;
   /** A short name for errors and logs, e.g. "kubeadm init". Defaults to the first word. */
   label?: string;
 }

@@ -10,7 +10,7 @@ import type { HostSpec } from '../../common/inputs/shared';
 import { activityRunOptions, type CommandHeartbeat } from '../../activities/ssh/activityRunOptions';
 import { StreamRedactor } from '../../activities/ssh/output';
 import { createSshShell } from '../../activities/ssh/shell';
-import type { RemoteShell } from '../../activities/ssh/types';
+import type { CommandResult, RemoteShell } from '../../activities/ssh/types';
 import { hostFor, startSshd, type TestSshd } from '../support/sshd';
 import { knownHostsIn, processAlive, rejection, scratchDir } from './helpers';
 
@@ -50,6 +50,30 @@ describe('activityRunOptions', () => {
     assert.ok(beats.length >= 3, `several heartbeats (${beats.length}), most during the silent sleep`);
     assert.ok(beats.some((b) => b.lastOutput === 'joining with ***'));
     assert.ok(!JSON.stringify(beats).includes(secret));
+  });
+
+  test('a command that prints a new secret (secretOutput) never puts it in a heartbeat; the caller still gets it', async () => {
+    const env = new MockActivityEnvironment();
+    const beats: CommandHeartbeat[] = [];
+    env.on('heartbeat', (details: CommandHeartbeat) => beats.push(details));
+    // What `kubeadm certs certificate-key` prints: a key nobody knew before, so no redact list names it.
+    const key = 'c0ffee'.repeat(10) + 'abcd';
+    const result: CommandResult = await env.run(() =>
+      shell.run(host, { command: `echo "${key}"; echo "progress on stderr" >&2; sleep 0.6`, secretOutput: true, label: 'kubeadm certs certificate-key' }, activityRunOptions({ heartbeatEveryMs: 50 })),
+    );
+    assert.equal(result.stdout.trim(), key, 'the caller gets the secret');
+    assert.ok(beats.length >= 2, `it kept heartbeating (${beats.length})`);
+    assert.ok(beats.some((b) => b.lastOutput === 'progress on stderr'), 'stderr still streams');
+    // The scan: every heartbeat, as JSON, searched for the key and for any long part of it.
+    const recorded = JSON.stringify(beats);
+    for (let at = 0; at + 16 <= key.length; at += 8) assert.ok(!recorded.includes(key.slice(at, at + 16)), `no part of the key at ${at} in ${recorded}`);
+
+    // The control: without the flag the same output does reach the heartbeats, so the scan can see it.
+    const control: CommandHeartbeat[] = [];
+    const env2 = new MockActivityEnvironment();
+    env2.on('heartbeat', (details: CommandHeartbeat) => control.push(details));
+    await env2.run(() => shell.run(host, { command: `echo "${key}"; sleep 0.3` }, activityRunOptions({ heartbeatEveryMs: 50 })));
+    assert.ok(JSON.stringify(control).includes(key));
   });
 
   test('activity cancellation stops the remote command and surfaces as CancelledFailure', async () => {
