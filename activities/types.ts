@@ -89,6 +89,8 @@ export interface PrepareHostResult {
   host: string;
   changed: string[];
   alreadyPrepared: string[];
+  /** The host is a node at the requested version already: preparation left it alone. */
+  joined?: boolean;
 }
 
 /** Input of `kubeadmInit` on the primary control-plane host. */

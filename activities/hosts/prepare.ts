@@ -20,6 +20,16 @@ async function runScript(run: HostRunner, host: HostSpec, kubernetesVersion: str
     label: dryRun ? 'prepare-host (check)' : 'prepare-host',
   });
   const report = parsePrepareOutput(result.stdout);
+  if (report.error?.item === 'kube-version') {
+    throw hostFailure({
+      type: ErrorType.Conflict,
+      host,
+      message: report.error.reason,
+      retryable: false,
+      hint: `upgrades (and downgrades) are a separate operation: set kubernetesVersion to the version the cluster runs, or leave ${host.name} out`,
+      result,
+    });
+  }
   if (report.error || result.exitCode !== 0) {
     const transient = transientNetwork(result.stderr) || /apt-get update failed|lock/i.test(report.error?.reason ?? '');
     throw hostFailure({
@@ -32,6 +42,7 @@ async function runScript(run: HostRunner, host: HostSpec, kubernetesVersion: str
       details: { item: report.error?.item },
     });
   }
+  if (report.joined) return report;
   const reported = new Set([...report.ok, ...report.changed, ...report.wouldChange]);
   const missing = expectedItems(controlPlane).filter((item) => !reported.has(item));
   if (missing.length > 0) {
@@ -44,6 +55,7 @@ async function runScript(run: HostRunner, host: HostSpec, kubernetesVersion: str
 export async function prepareHost(run: HostRunner, input: PrepareHostInput): Promise<PrepareHostResult> {
   const { host } = input;
   const report = await runScript(run, host, input.kubernetesVersion, input.dryRun === true);
+  if (report.joined) return { host: host.name, changed: [], alreadyPrepared: [], joined: true };
   if (input.dryRun) return { host: host.name, changed: report.wouldChange, alreadyPrepared: report.ok };
   if (report.changed.length > 0) {
     const check = await runScript(run, host, input.kubernetesVersion, true);

@@ -193,7 +193,32 @@ check_etcd_client() {
   report changed etcd-client
 }
 
+# The base version (1.31.2) of an installed package, empty when it is not installed.
+base_version() { v=$(pkg_version "$1"); printf '%s' "${'${v%%-*}'}"; }
+
+# A node that already runs a NEWER kubelet or kubeadm is not downgraded by preparation: apt would do it
+# (--allow-downgrades), and a downgraded kubelet can no longer read what the newer one wrote.
+check_no_downgrade() {
+  for p in kubelet kubeadm; do
+    v=$(base_version "$p")
+    [ -n "$v" ] || continue
+    if dpkg --compare-versions "$v" gt "$K8S_VERSION"; then
+      fail kube-version "$p $v is installed, newer than $K8S_VERSION: kubeha does not downgrade a node"
+    fi
+  done
+}
+
+# A host that already runs as a node of a cluster at this version is left alone: preparing it again could
+# only restart what serves (containerd after a config change).
+already_joined() {
+  [ -f /etc/kubernetes/kubelet.conf ] || return 1
+  for p in kubelet kubeadm; do [ "$(base_version "$p")" = "$K8S_VERSION" ] || return 1; done
+  return 0
+}
+
 main() {
+  check_no_downgrade
+  if already_joined; then report skipped joined; return 0; fi
   check_swap
   check_br_netfilter
   check_sysctl
@@ -231,16 +256,19 @@ export interface PrepareReport {
   wouldChange: string[];
   /** The item that failed and why, when the script stopped on an error. */
   error?: { item: string; reason: string };
+  /** The host is a node of a cluster at the requested version already: nothing was checked or changed. */
+  joined?: boolean;
 }
 
 /** Parses the script's stdout; lines that are not report lines are ignored. */
 export function parsePrepareOutput(stdout: string): PrepareReport {
   const report: PrepareReport = { ok: [], changed: [], wouldChange: [] };
   for (const line of stdout.replace(/\r\n?/g, '\n').split('\n')) {
-    const match = /^(ok|changed|would-change|error) ([A-Za-z0-9_.-]+)(?: (.*))?$/.exec(line.trim());
+    const match = /^(ok|changed|would-change|error|skipped) ([A-Za-z0-9_.-]+)(?: (.*))?$/.exec(line.trim());
     if (!match) continue;
     const [, kind, item, rest] = match;
-    if (kind === 'ok') report.ok.push(item);
+    if (kind === 'skipped') report.joined = item === 'joined' || report.joined;
+    else if (kind === 'ok') report.ok.push(item);
     else if (kind === 'changed') report.changed.push(item);
     else if (kind === 'would-change') report.wouldChange.push(item);
     else report.error = { item, reason: rest ?? 'failed' };
