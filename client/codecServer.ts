@@ -3,8 +3,9 @@
  * show kubeha's encrypted payloads in clear, and to encrypt what the UI's Start Workflow form sends.
  *
  * - `POST /encode`, `POST /decode`: the remote codec protocol (Payloads JSON in, Payloads JSON out).
- * - Decoding needs the access token (bearer, or the cookie `/login` sets); encoding is open unless
- *   `requireAuthForEncode`, because encrypting reveals nothing and the Start Workflow form needs it.
+ * - Decoding and encoding need the access token (bearer, or the session cookie `/login` sets, which the
+ *   server honours for 12 hours whatever the browser keeps). `kubeha dev` runs it in local mode
+ *   (`trustLoopback`): this machine's callers need no login.
  * - CORS for the Web UI's origins (browser `fetch` with `Content-Type`, `X-Namespace`, `Authorization`,
  *   and credentials for the cookie).
  */
@@ -22,7 +23,6 @@ export const DEFAULT_UI_ORIGINS = ['http://127.0.0.1:8233', 'http://localhost:82
 /** Default port of `kubeha codec-server`. */
 export const DEFAULT_CODEC_PORT = 8888;
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
-const SESSION_SECONDS = 12 * 3600;
 
 /** How to run a codec server. */
 export interface CodecServerOptions {
@@ -33,14 +33,14 @@ export interface CodecServerOptions {
   allowedOrigins?: string[];
   /** Namespaces served (`X-Namespace`); default any. */
   namespaces?: string[];
-  /** Also require the token to encode. Default false. */
-  requireAuthForEncode?: boolean;
   /**
    * The local default (`kubeha dev`, `npm start`): decode for callers on this machine without the token,
    * so the Web UI shows payloads on the first click. Only on a loopback address, and a browser's request
    * only from an allowed origin (a page of another site cannot use it). Never for a shared deployment.
    */
   trustLoopback?: boolean;
+  /** How long a `/login` session lasts, checked by the server. Default 12 hours. */
+  sessionSeconds?: number;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
@@ -96,7 +96,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   if (options.trustLoopback && !isLoopbackAddress(options.host ?? '127.0.0.1')) {
     throw new Error(`the codec server trusts local callers only on a loopback address, not on ${options.host}: leave trustLoopback off or listen on 127.0.0.1`);
   }
-  const access = new AccessCheck(options.token);
+  const access = new AccessCheck(options.token, options.sessionSeconds);
   const origins = new Set(options.allowedOrigins ?? DEFAULT_UI_ORIGINS);
   const namespaces = options.namespaces ? new Set(options.namespaces) : undefined;
 
@@ -138,8 +138,8 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
         }
         const token = new URLSearchParams(form).get('token') ?? '';
         if (!access.tokenMatches(token)) return send(res, 401, loginPage('Wrong token.'), 'text/html; charset=utf-8');
-        res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${access.sessionValue()}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_SECONDS}`);
-        return send(res, 200, '<!doctype html><p>This browser may now decode kubeha payloads (12 hours).</p>', 'text/html; charset=utf-8');
+        res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${access.sessionValue()}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${access.sessionSeconds}`);
+        return send(res, 200, `<!doctype html><p>This browser may now decode kubeha payloads (${Math.round(access.sessionSeconds / 3600)} hours).</p>`, 'text/html; charset=utf-8');
       }
     }
     const operation = url.pathname.replace(/\/+$/, '');
@@ -148,7 +148,9 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     const namespace = typeof req.headers['x-namespace'] === 'string' ? req.headers['x-namespace'] : undefined;
     if (namespaces && (!namespace || !namespaces.has(namespace))) return send(res, 403, errorBody(`namespace ${namespace ?? '(none)'} is not served here`));
     const trustedLocal = options.trustLoopback === true && isLoopbackAddress(req.socket.remoteAddress ?? '') && (!origin || origins.has(origin));
-    if ((operation === '/decode' || options.requireAuthForEncode) && !trustedLocal && !access.allows(req)) {
+    // Encoding needs the login as decoding does: an open /encode would seal anything as if kubeha's own
+    // clients had sent it (a forged signal or input the worker then trusts).
+    if (!trustedLocal && !access.allows(req)) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="kubeha-codec"');
       return send(res, 401, errorBody(`${operation.slice(1)} needs the codec access token (Authorization: Bearer, or log in at /login)`));
     }
@@ -200,7 +202,6 @@ export interface CodecServerCommandOptions {
   port: number;
   allowOrigin?: string[];
   namespace?: string[];
-  requireAuthForEncode?: boolean;
   /** See {@link CodecServerOptions.trustLoopback}: the dev stack's default. */
   trustLoopback?: boolean;
 }
@@ -212,7 +213,7 @@ export function codecServerOptionsFromEnv(options: CodecServerCommandOptions, en
   const origins = options.allowOrigin?.length ? options.allowOrigin : env.KUBEHA_CODEC_CORS_ORIGINS ? env.KUBEHA_CODEC_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : DEFAULT_UI_ORIGINS;
   const tokenWhere = source.kind === 'env' ? 'env KUBEHA_CODEC_TOKEN' : source.kind === 'file' ? `file ${source.file}` : `${source.created ? 'new ' : ''}token file ${source.file}`;
   return {
-    server: { codec: converter.codec, token, host: options.host, port: options.port, allowedOrigins: origins, namespaces: options.namespace, requireAuthForEncode: options.requireAuthForEncode, trustLoopback: options.trustLoopback },
+    server: { codec: converter.codec, token, host: options.host, port: options.port, allowedOrigins: origins, namespaces: options.namespace, trustLoopback: options.trustLoopback },
     notes: [converter.description, options.trustLoopback ? `decodes for callers on this machine without login (local dev mode); others need the access token from ${tokenWhere}` : `decode access token from ${tokenWhere}`, `CORS origins: ${origins.join(', ')}`],
   };
 }
@@ -244,7 +245,6 @@ export function registerCodecServerCommand(program: Command): Command {
     .option('--port <port>', 'port to listen on', (v) => Number(v), DEFAULT_CODEC_PORT)
     .option('--allow-origin <origin>', `a Web UI origin allowed by CORS (repeatable; default ${DEFAULT_UI_ORIGINS.join(', ')} or KUBEHA_CODEC_CORS_ORIGINS)`, collect)
     .option('--namespace <name>', 'serve only this namespace (repeatable; default all)', collect)
-    .option('--require-auth-for-encode', 'also require the token to encode', false)
     .action(async (options: CodecServerCommandOptions) => {
       const { server, notes } = codecServerOptionsFromEnv(options);
       const running = await startCodecServer({ ...server, onRequest: (e) => process.stdout.write(`${e.method} ${e.path} ${e.status}${e.namespace ? ` ns=${e.namespace}` : ''}\n`) });

@@ -52,18 +52,27 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
+/** How long a browser's login lasts, checked by the server (the cookie's Max-Age only asks the browser). */
+export const SESSION_SECONDS = 12 * 3600;
+
 /** Checks requests against one access token. */
 export class AccessCheck {
-  private readonly session: string;
+  constructor(
+    private readonly token: string,
+    /** Session lifetime; the server refuses an older session whatever the browser keeps. */
+    readonly sessionSeconds: number = SESSION_SECONDS,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  constructor(private readonly token: string) {
-    // The cookie is derived from the token: changing the token logs every browser out.
-    this.session = createHmac('sha256', token).update('kubeha codec session v1').digest('base64url');
+  /** The MAC of a session that ends at `expiresAt` (epoch seconds): derived from the token, so a new token logs every browser out. */
+  private mac(expiresAt: number): string {
+    return createHmac('sha256', this.token).update(`kubeha codec session v2|${expiresAt}`).digest('base64url');
   }
 
-  /** The cookie value a browser receives after a correct login. */
+  /** The cookie value a browser receives after a correct login: `<expiry>.<mac>`. */
   sessionValue(): string {
-    return this.session;
+    const expiresAt = Math.floor(this.now() / 1000) + this.sessionSeconds;
+    return `${expiresAt}.${this.mac(expiresAt)}`;
   }
 
   /** Whether a typed token is the access token. */
@@ -71,7 +80,15 @@ export class AccessCheck {
     return sameSecret(candidate.trim(), this.token);
   }
 
-  /** Whether a request carries the token (bearer) or the session cookie. */
+  /** Whether a session cookie is genuine and not expired. */
+  sessionValid(value: string): boolean {
+    const match = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(value);
+    if (!match) return false;
+    const expiresAt = Number(match[1]);
+    return sameSecret(match[2], this.mac(expiresAt)) && expiresAt * 1000 > this.now();
+  }
+
+  /** Whether a request carries the token (bearer) or a live session cookie. */
   allows(request: IncomingMessage): boolean {
     const header = request.headers.authorization;
     if (header) {
@@ -79,7 +96,7 @@ export class AccessCheck {
       if (match && sameSecret(match[1], this.token)) return true;
     }
     const cookie = cookieValue(request.headers.cookie, SESSION_COOKIE);
-    return cookie !== undefined && sameSecret(cookie, this.session);
+    return cookie !== undefined && this.sessionValid(cookie);
   }
 }
 

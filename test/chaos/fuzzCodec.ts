@@ -214,7 +214,7 @@ function routeStatuses(c: CodecCase): number[] {
   if (c.route !== 'encode' && c.route !== 'decode') return [404];
   if (c.method !== 'POST') return [405];
   if (!c.namespaceServed) return [403];
-  if (c.route === 'decode' && !c.authorised) return [401];
+  if (!c.authorised) return [401];
   const ok = c.route === 'encode' ? ENCODABLE : DECODABLE;
   return ok.includes(c.bodyKind) ? [200] : [400];
 }
