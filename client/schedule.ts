@@ -123,15 +123,52 @@ export async function listRotationSchedules(client: Client): Promise<ScheduleSum
   return out.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
 }
 
-/** One line per schedule: id, state, next run, last run. */
-export function formatSchedules(list: ScheduleSummary[]): string {
+/** How the runs a schedule started ended (the last of them, and how many of the recent ones failed). */
+export interface ScheduleRunOutcomes {
+  /** Status of the last run (RUNNING, COMPLETED, FAILED, TIMED_OUT...), undefined when none ran. */
+  lastStatus?: string;
+  lastWorkflowId?: string;
+  /** Recent runs that did not complete, of those Temporal keeps (up to 10). */
+  failedRecent: number;
+  recent: number;
+}
+
+const FAILED_STATUSES = new Set(['FAILED', 'TIMED_OUT', 'TERMINATED', 'CANCELLED']);
+
+/**
+ * What became of a schedule's recent runs, asked of the runs themselves: a rotation that fails must be
+ * seen, or the uploaded certificates lapse while the schedule looks busy.
+ */
+export async function scheduleRunOutcomes(client: Client, summary: ScheduleSummary): Promise<ScheduleRunOutcomes> {
+  const actions = summary.info.recentActions;
+  const statuses = await Promise.all(
+    actions.map((a) =>
+      client.workflow
+        .getHandle(a.action.workflow.workflowId, a.action.workflow.firstExecutionRunId)
+        .describe()
+        .then((d) => d.status.name as string, () => 'UNKNOWN'),
+    ),
+  );
+  return {
+    lastStatus: statuses.at(-1),
+    lastWorkflowId: actions.at(-1)?.action.workflow.workflowId,
+    failedRecent: statuses.filter((s) => FAILED_STATUSES.has(s)).length,
+    recent: statuses.length,
+  };
+}
+
+/** One line per schedule: id, state, next run, last run and how it ended; a warning line when runs fail. */
+export function formatSchedules(list: ScheduleSummary[], outcomes: Map<string, ScheduleRunOutcomes> = new Map()): string {
   if (list.length === 0) return 'no rotation schedules\n';
   return list
     .map((s) => {
       const every = s.spec?.intervals?.[0]?.every;
       const next = s.info.nextActionTimes[0]?.toISOString() ?? '-';
       const last = s.info.recentActions.at(-1)?.takenAt.toISOString() ?? 'never';
-      return `${s.scheduleId}  ${s.state.paused ? 'paused' : 'active'}  every ${every !== undefined ? `${Math.round(Number(every) / 60_000)}m` : '?'}  next ${next}  last ${last}${s.state.note ? `  (${s.state.note})` : ''}`;
+      const outcome = outcomes.get(s.scheduleId);
+      const line = `${s.scheduleId}  ${s.state.paused ? 'paused' : 'active'}  every ${every !== undefined ? `${Math.round(Number(every) / 60_000)}m` : '?'}  next ${next}  last ${last}${outcome?.lastStatus ? ` ${outcome.lastStatus.toLowerCase()}` : ''}${s.state.note ? `  (${s.state.note})` : ''}`;
+      if (!outcome || outcome.failedRecent === 0) return line;
+      return `${line}\n  ! ${outcome.failedRecent} of the last ${outcome.recent} rotations failed${outcome.lastStatus && FAILED_STATUSES.has(outcome.lastStatus) ? `, the last one too: kubeha status ${outcome.lastWorkflowId}` : ''}`;
     })
     .join('\n') + '\n';
 }
@@ -198,7 +235,14 @@ export function registerScheduleCommands(program: Command, out: Output = process
     .action((options: { json: boolean }) =>
       withClient(async (client) => {
         const list = await listRotationSchedules(client);
-        out.write(options.json ? `${JSON.stringify(list.map((s) => ({ scheduleId: s.scheduleId, paused: s.state.paused, note: s.state.note, nextActionTimes: s.info.nextActionTimes })), null, 2)}\n` : formatSchedules(list));
+        const outcomes = new Map(await Promise.all(list.map(async (s) => [s.scheduleId, await scheduleRunOutcomes(client, s)] as const)));
+        out.write(
+          options.json
+            ? `${JSON.stringify(list.map((s) => ({ scheduleId: s.scheduleId, paused: s.state.paused, note: s.state.note, nextActionTimes: s.info.nextActionTimes, runs: outcomes.get(s.scheduleId) })), null, 2)}\n`
+            : formatSchedules(list, outcomes),
+        );
+        // A failing rotation is an operator's problem now: say so in the exit code too.
+        if ([...outcomes.values()].some((o) => o.lastStatus !== undefined && FAILED_STATUSES.has(o.lastStatus))) process.exitCode = 1;
       }),
     );
 

@@ -50,8 +50,10 @@ export function rotationScheduleOptions(request: RotationScheduleRequest): Sched
     action: {
       type: 'startWorkflow',
       workflowType: ROTATION_WORKFLOW,
-      // The input as written: the workflow validates again and applies the defaults itself.
-      args: [request.workflowInput],
+      // The input as written (the workflow validates again and applies the defaults itself), except
+      // that a scheduled run never holds on a failed step: with overlap SKIP a held run would skip every
+      // later rotation while the uploaded certificates lapse. It fails, visibly, and the next one runs.
+      args: [{ ...request.workflowInput, onFailure: 'fail' }],
       taskQueue: request.taskQueue,
       workflowId: `rotate-certificate-key-${request.clusterName}`,
       staticSummary: `certificate-key rotation of cluster ${request.clusterName}`,

@@ -7,12 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ensureRotationSchedule } from '../../activities/rotation/schedule';
 import { failureType } from '../../common/errors';
 import { rotationScheduleId } from '../../common/inputs/rotateCertificateKey';
 import { CliError } from '../../client/connection';
-import { formatSchedules, listRotationSchedules, scheduleAction, scheduleRotate } from '../../client/schedule';
+import { formatSchedules, listRotationSchedules, scheduleAction, scheduleRotate, scheduleRunOutcomes } from '../../client/schedule';
 import type { BootstrapResult } from '../../workflows/BootstrapStackedEtcd';
 import type { RotationResult } from '../../workflows/RotateCertificateKey';
 import { bootstrapInput } from '../support/inputs';
@@ -111,7 +112,7 @@ describe('rotation schedule', { timeout: 120_000 }, () => {
       eventually(async () => {
         const line = formatSchedules(await listRotationSchedules(env.client)).split('\n').find((l) => l.startsWith(created.scheduleId)) ?? '';
         return pattern.test(line) ? line : undefined;
-      }, 15_000, `the list to show ${pattern}`);
+      }, 15_000, `the list to show ${pattern}`).catch(async (err: Error) => assert.fail(`${err.message}; the list:\n${formatSchedules(await listRotationSchedules(env.client))}`));
     await scheduleAction(env.client, 'pause', created.scheduleId, 'testing');
     await listed(/paused {2}every 60m .*\(testing\)/);
     await scheduleAction(env.client, 'unpause', created.scheduleId);
@@ -136,5 +137,37 @@ describe('rotation schedule', { timeout: 120_000 }, () => {
     assert.deepEqual(input.hosts.map((h) => h.name), ['cp-1', 'cp-2', 'cp-3', 'spare-1']);
     assert.equal(input.kubeconfigSecret, 'clusters/test/admin-kubeconfig');
     await env.client.schedule.getHandle('rotate-certificate-key-epsilon').delete();
+  });
+  test('a scheduled rotation that fails ends failed instead of holding, the list shows it, and the next one runs', async () => {
+    const rw = new RotationWorld();
+    rw.world.initialized = true;
+    rw.uploadFails = 'injected: upload-certs refused';
+    const { worker, taskQueue } = await rotationWorker(env, rw.allActivities());
+    // The input asks to hold on a failure; the schedule's runs must not.
+    await ensureRotationSchedule(env.client, { clusterName: 'zeta', schedule: { every: '90m' }, workflowInput: rotationInput({ clusterName: 'zeta', onFailure: 'wait' }), taskQueue });
+    const handle = env.client.schedule.getHandle(rotationScheduleId('zeta'));
+    assert.equal(((await handle.describe()).action.args?.[0] as { onFailure: string }).onFailure, 'fail');
+    const runOf = (n: number) => eventually(async () => (await handle.describe()).info.recentActions[n], 20_000, `run ${n + 1}`);
+    const outcomes = async () => scheduleRunOutcomes(env.client, (await listRotationSchedules(env.client)).find((s) => s.scheduleId === rotationScheduleId('zeta')) ?? assert.fail('listed'));
+    await worker.runUntil(async () => {
+      await scheduleAction(env.client, 'trigger', rotationScheduleId('zeta'));
+      const first = await runOf(0);
+      // It failed: a held run would still be RUNNING, waiting for retry or abort.
+      await assert.rejects(env.client.workflow.getHandle(first.action.workflow.workflowId).result(), (err: unknown) => err instanceof WorkflowFailedError && /step rotate-key failed/.test(String((err.cause as Error | undefined)?.message)));
+      const failed = await eventually(async () => ((await outcomes()).lastStatus === 'FAILED' ? outcomes() : undefined), 15_000, 'the failed run in the list');
+      assert.deepEqual([failed.failedRecent, failed.recent], [1, 1]);
+      const summaries = await listRotationSchedules(env.client);
+      const text = formatSchedules(summaries, new Map([[rotationScheduleId('zeta'), failed]]));
+      assert.match(text, new RegExp(`${rotationScheduleId('zeta')} .* failed\\n  ! 1 of the last 1 rotations failed, the last one too: kubeha status ${first.action.workflow.workflowId}`));
+
+      rw.uploadFails = undefined;
+      await scheduleAction(env.client, 'trigger', rotationScheduleId('zeta'));
+      const second = await runOf(1);
+      const result = (await env.client.workflow.getHandle(second.action.workflow.workflowId).result()) as RotationResult;
+      assert.equal(result.key?.rotated, true, 'the next rotation was not skipped behind a held one');
+      const after = await eventually(async () => ((await outcomes()).lastStatus === 'COMPLETED' ? outcomes() : undefined), 15_000, 'the completed run');
+      assert.deepEqual([after.failedRecent, after.recent], [1, 2]);
+    });
+    await scheduleAction(env.client, 'delete', rotationScheduleId('zeta'));
   });
 });
