@@ -10,6 +10,9 @@ import { statusListCommand } from './commands/statusList';
 import { registerFailoverCommands } from './commands/failover';
 import { linkVerb, registerStartVerb, rotateVerb } from './commands/workflowVerbs';
 import { registerCompletionCommand } from './commands/completion';
+import { BOOTSTRAP_WORKFLOW } from './commands/bootstrap';
+import { registerStepsCommand } from './commands/steps';
+import { stepsHelp } from './stepDocs';
 import { registerCheckMeshCommand } from './checkMesh';
 import { registerLabCommands } from './commands/lab';
 import { registerCodecServerCommand } from './codecServer';
@@ -79,6 +82,7 @@ export function buildProgram(): Command {
     .option('--id <workflowId>', 'workflow id (default: bootstrap-<clusterName>, one open run per cluster)')
     .option('--no-follow', 'print the links and return once the workflow is started')
     .option('--detach', 'the same as --no-follow, as the other verbs spell it')
+    .addHelpText('after', `\n${stepsHelp(BOOTSTRAP_WORKFLOW)}`)
     .action((options: { file: string; id?: string; follow: boolean; detach?: boolean }) =>
       bootstrapCommand({ file: options.file, id: options.id, follow: options.follow && !options.detach }),
     );
@@ -86,6 +90,7 @@ export function buildProgram(): Command {
   registerStartVerb(program, linkVerb);
   registerStartVerb(program, rotateVerb);
   registerFailoverCommands(program);
+  registerStepsCommand(program);
 
   program
     .command('status')

@@ -9,6 +9,7 @@ import { linkMeshClustersInputSchema, pairNameOf } from '../../common/inputs/lin
 import { rotateCertificateKeyInputSchema } from '../../common/inputs/rotateCertificateKey';
 import type { ViewOutput } from '../followProgress';
 import { readWorkflowInput } from '../inputFile';
+import { stepsHelp } from '../stepDocs';
 import { startRun, type StartRunRequest } from './startRun';
 
 /** Options every starting verb takes. */
@@ -87,5 +88,6 @@ export function registerStartVerb(parent: Command, verb: StartVerb): Command {
     .requiredOption('-f, --file <input.json>', `the workflow input (see ${verb.example})`)
     .option('--id <workflowId>', 'workflow id instead of the default')
     .option('--detach', 'return once the run is started (follow it later with `kubeha status`)')
+    .addHelpText('after', `\n${stepsHelp(verb.workflowType)}`)
     .action((options: StartVerbOptions) => runStartVerb(verb, options));
 }
