@@ -145,11 +145,21 @@ export interface HealthCheckDrift {
   expected: string;
 }
 
+/**
+ * The API's health check: HTTPS `GET /readyz` on the API port, 200 only. kube-apiserver answers it to
+ * anonymous callers (ClusterRole system:public-info-viewer), and answers 500 when its etcd has no quorum:
+ * a bare TCP check would keep such a server in the load balancer, serving errors.
+ */
+export const API_HEALTH_CHECK = { protocol: 'HTTPS', path: '/readyz', port: 'traffic-port', httpCode: '200' } as const;
+
 /** How the target group's health check differs from the input's settings. */
 export function healthCheckDrift(tg: TargetGroup, want: HealthCheckSettings): HealthCheckDrift[] {
   const pairs: [string, unknown, string | number][] = [
     ['HealthCheckEnabled', tg.HealthCheckEnabled, 'true'],
-    ['HealthCheckProtocol', tg.HealthCheckProtocol, 'TCP'],
+    ['HealthCheckProtocol', tg.HealthCheckProtocol, API_HEALTH_CHECK.protocol],
+    ['HealthCheckPath', tg.HealthCheckPath, API_HEALTH_CHECK.path],
+    ['HealthCheckPort', tg.HealthCheckPort, API_HEALTH_CHECK.port],
+    ['Matcher.HttpCode', tg.Matcher?.HttpCode, API_HEALTH_CHECK.httpCode],
     ['HealthCheckIntervalSeconds', tg.HealthCheckIntervalSeconds, want.intervalSeconds],
     ['HealthCheckTimeoutSeconds', tg.HealthCheckTimeoutSeconds, want.timeoutSeconds],
     ['HealthyThresholdCount', tg.HealthyThresholdCount, want.healthyThreshold],

@@ -21,7 +21,7 @@ import { ErrorType, kubehaFailure } from '../../common/errors';
 import type { EnsureLoadBalancerInput, LoadBalancerInfo } from '../types';
 import { cancellationSignal, heartbeat } from '../activityContext';
 import { awsCall } from './awsErrors';
-import { API_PORT, checkApiListener, checkLoadBalancer, checkTargetGroup, conflict, healthCheckDrift, type HealthCheckDrift } from './checks';
+import { API_HEALTH_CHECK, API_PORT, checkApiListener, checkLoadBalancer, checkTargetGroup, conflict, healthCheckDrift, type HealthCheckDrift } from './checks';
 import type { AwsClients } from './clients';
 import type { ResolvedAwsDependencies } from './dependencies';
 import { findLoadBalancer, findTargetGroup, listenersOf, vpcOfSubnets } from './lookups';
@@ -107,7 +107,10 @@ function healthCheckParams(input: EnsureLoadBalancerInput) {
   const hc = input.loadBalancer.targetGroup.healthCheck;
   return {
     HealthCheckEnabled: true,
-    HealthCheckProtocol: 'TCP' as const,
+    HealthCheckProtocol: API_HEALTH_CHECK.protocol,
+    HealthCheckPath: API_HEALTH_CHECK.path,
+    HealthCheckPort: API_HEALTH_CHECK.port,
+    Matcher: { HttpCode: API_HEALTH_CHECK.httpCode },
     HealthCheckIntervalSeconds: hc.intervalSeconds,
     HealthCheckTimeoutSeconds: hc.timeoutSeconds,
     HealthyThresholdCount: hc.healthyThreshold,
@@ -117,7 +120,7 @@ function healthCheckParams(input: EnsureLoadBalancerInput) {
 
 function describeHealthCheck(input: EnsureLoadBalancerInput): string {
   const hc = input.loadBalancer.targetGroup.healthCheck;
-  return `health check TCP every ${hc.intervalSeconds} s, timeout ${hc.timeoutSeconds} s, ${hc.healthyThreshold} healthy / ${hc.unhealthyThreshold} unhealthy`;
+  return `health check HTTPS GET ${API_HEALTH_CHECK.path} every ${hc.intervalSeconds} s, timeout ${hc.timeoutSeconds} s, ${hc.healthyThreshold} healthy / ${hc.unhealthyThreshold} unhealthy`;
 }
 
 /** A dry run: what exists is reported as it is, what is missing as a placeholder that names it. */
@@ -190,7 +193,7 @@ export async function ensureLoadBalancer(deps: ResolvedAwsDependencies, input: E
   if (!tg) {
     const out = await awsCall('CreateTargetGroup', (o) =>
       clients.elbv2.send(
-        new CreateTargetGroupCommand({ Name: tgName, Protocol: 'TCP', Port: API_PORT, TargetType: 'ip', VpcId: found.vpcId, HealthCheckPort: 'traffic-port', ...healthCheckParams(input), Tags: tags }),
+        new CreateTargetGroupCommand({ Name: tgName, Protocol: 'TCP', Port: API_PORT, TargetType: 'ip', VpcId: found.vpcId, ...healthCheckParams(input), Tags: tags }),
         o,
       ),
     );
@@ -204,7 +207,11 @@ export async function ensureLoadBalancer(deps: ResolvedAwsDependencies, input: E
       await awsCall('ModifyTargetGroup', (o) => clients.elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: tg?.TargetGroupArn, ...healthCheckParams(input) }), o));
       notes.push(`target group "${tgName}": health check updated (${describeDrift(found.drift)})`);
     } else {
-      notes.push(`target group "${tgName}": health check differs from the input (${describeDrift(found.drift)}); kubeha leaves a target group it did not create as it is`);
+      const tcpOnly = found.drift.some((d) => d.field === 'HealthCheckProtocol');
+      notes.push(
+        `target group "${tgName}": health check differs from the input (${describeDrift(found.drift)}); kubeha leaves a target group it did not create as it is` +
+          (tcpOnly ? `: with a ${found.tg?.HealthCheckProtocol} check an API server whose etcd lost quorum stays in the load balancer; set HTTPS GET ${API_HEALTH_CHECK.path} on it` : ''),
+      );
     }
   }
   const tgArn = tg.TargetGroupArn ?? '';

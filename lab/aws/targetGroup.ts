@@ -5,7 +5,7 @@
  */
 import type { TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { EventLog } from './events';
-import { afterCheck, probeTcp, type HealthTally } from './healthCheck';
+import { afterCheck, probeHttp, probeTcp, type HealthTally } from './healthCheck';
 import type { TargetHealthRow } from './queryApi';
 import type { LabTargetGroupStatus, LabTargetState, LabTargetStatus } from './types';
 
@@ -22,6 +22,11 @@ export interface TargetGroupSettings {
     unhealthyThreshold: number;
     /** `traffic-port` (the target's own port) or a port number. */
     port: string;
+    /** TCP, HTTP or HTTPS (an NLB target group checks TCP unless told otherwise). */
+    protocol: string;
+    /** HTTP(S) checks: the path and the status codes that pass. */
+    path: string;
+    httpCodes: string;
   };
   /** A listener forwards to the group (AWS lists the load balancer in `LoadBalancerArns`). */
   inUse: boolean;
@@ -40,6 +45,9 @@ export function settingsOf(tg: TargetGroup): TargetGroupSettings {
       healthyThreshold: tg.HealthyThresholdCount ?? 5,
       unhealthyThreshold: tg.UnhealthyThresholdCount ?? 2,
       port: tg.HealthCheckPort ?? 'traffic-port',
+      protocol: tg.HealthCheckProtocol ?? 'TCP',
+      path: tg.HealthCheckPath ?? '/',
+      httpCodes: tg.Matcher?.HttpCode ?? '200-399',
     },
     inUse: (tg.LoadBalancerArns ?? []).length > 0,
   };
@@ -258,7 +266,12 @@ export class TargetGroupRuntime {
   private async check(record: TargetRecord, generation: number): Promise<void> {
     if (this.stopped || record.generation !== generation) return;
     const started = Date.now();
-    const passed = await probeTcp(record.id, this.healthCheckPortOf(record), this.timeoutMs());
+    const hc = this.settings.healthCheck;
+    const port = this.healthCheckPortOf(record);
+    const passed =
+      hc.protocol === 'HTTP' || hc.protocol === 'HTTPS'
+        ? await probeHttp(hc.protocol, record.id, port, hc.path, hc.httpCodes, this.timeoutMs())
+        : await probeTcp(record.id, port, this.timeoutMs());
     if (this.stopped || record.generation !== generation) return;
     record.tally = afterCheck(record.tally, passed, this.settings.healthCheck);
     this.setState(record, record.tally.state);

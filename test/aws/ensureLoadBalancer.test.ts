@@ -2,6 +2,7 @@
  * ensureLoadBalancer against a real moto_server: creation from nothing, idempotence, health-check
  * updates, VPC derivation, and dry run.
  */
+import { ModifyTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAwsActivities, isDryRunPlaceholder } from '../../activities/aws';
@@ -48,7 +49,11 @@ describe('ensureLoadBalancer (moto)', () => {
     assert.equal(tg.Port, 6443);
     assert.equal(tg.TargetType, 'ip');
     assert.equal(tg.VpcId, network.vpcId, 'VPC derived from the first subnet (no aws.vpcId given)');
-    assert.equal(tg.HealthCheckProtocol, 'TCP');
+    // An API server whose etcd lost quorum answers /readyz 500: HTTPS /readyz takes it out, TCP would not.
+    assert.equal(tg.HealthCheckProtocol, 'HTTPS');
+    assert.equal(tg.HealthCheckPath, '/readyz');
+    assert.equal(tg.HealthCheckPort, 'traffic-port');
+    assert.equal(tg.Matcher?.HttpCode, '200');
     assert.equal(tg.HealthCheckIntervalSeconds, 15);
     assert.equal(tg.HealthCheckTimeoutSeconds, 5);
     assert.equal(tg.HealthyThresholdCount, 3);
@@ -98,6 +103,19 @@ describe('ensureLoadBalancer (moto)', () => {
     assert.equal(tg.HealthCheckIntervalSeconds, 30);
     assert.equal(tg.HealthyThresholdCount, 5);
     assert.ok(second.notes.some((n) => n.includes('health check updated') && n.includes('HealthCheckIntervalSeconds 10 -> 30')), second.notes.join('\n'));
+  });
+
+  test('a TCP-checked target group kubeha made earlier is migrated to HTTPS GET /readyz in place', async () => {
+    const first = await aws.ensureLoadBalancer(lbInput(moto.settingsFor(network)));
+    // What an earlier kubeha created: a bare TCP check.
+    await moto.clients().elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: first.targetGroupArn, HealthCheckProtocol: 'TCP' }));
+    assert.equal((await targetGroupByArn(moto.clients(), first.targetGroupArn)).HealthCheckProtocol, 'TCP');
+    const second = await aws.ensureLoadBalancer(lbInput(moto.settingsFor(network)));
+    assert.deepEqual(second.created, { loadBalancer: false, targetGroup: false, listener: false });
+    assert.equal(second.targetGroupArn, first.targetGroupArn);
+    const tg = await targetGroupByArn(moto.clients(), second.targetGroupArn);
+    assert.deepEqual([tg.HealthCheckProtocol, tg.HealthCheckPath, tg.Matcher?.HttpCode], ['HTTPS', '/readyz', '200']);
+    assert.ok(second.notes.some((n) => n.includes('health check updated') && n.includes('HealthCheckProtocol TCP -> HTTPS')), second.notes.join('\n'));
   });
 
   test('an explicit target group name is used, and aws.vpcId that matches the subnets is accepted', async () => {

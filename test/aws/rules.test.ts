@@ -64,8 +64,23 @@ describe('AWS rules', () => {
 
   test('health-check drift lists each differing field', () => {
     const want = { intervalSeconds: 10, timeoutSeconds: 10, healthyThreshold: 2, unhealthyThreshold: 2 };
-    const same = { HealthCheckEnabled: true, HealthCheckProtocol: 'TCP' as const, HealthCheckIntervalSeconds: 10, HealthCheckTimeoutSeconds: 10, HealthyThresholdCount: 2, UnhealthyThresholdCount: 2 };
+    const same = {
+      HealthCheckEnabled: true,
+      HealthCheckProtocol: 'HTTPS' as const,
+      HealthCheckPath: '/readyz',
+      HealthCheckPort: 'traffic-port',
+      Matcher: { HttpCode: '200' },
+      HealthCheckIntervalSeconds: 10,
+      HealthCheckTimeoutSeconds: 10,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 2,
+    };
     assert.deepEqual(healthCheckDrift(same, want), []);
+    assert.deepEqual(healthCheckDrift({ ...same, HealthCheckProtocol: 'TCP', HealthCheckPath: undefined, Matcher: undefined }, want), [
+      { field: 'HealthCheckProtocol', actual: 'TCP', expected: 'HTTPS' },
+      { field: 'HealthCheckPath', actual: 'undefined', expected: '/readyz' },
+      { field: 'Matcher.HttpCode', actual: 'undefined', expected: '200' },
+    ]);
     assert.deepEqual(healthCheckDrift({ ...same, HealthCheckEnabled: false, HealthyThresholdCount: 5 }, want), [
       { field: 'HealthCheckEnabled', actual: 'false', expected: 'true' },
       { field: 'HealthyThresholdCount', actual: '5', expected: '2' },

@@ -5,7 +5,12 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { CreateListenerCommand, CreateTargetGroupCommand, DescribeTargetGroupsCommand, ModifyTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -49,6 +54,9 @@ describe('lab AWS data plane (moto + front + proxy)', () => {
   before(async () => {
     t = await startTestLab(91, { healthCheckIntervalScale: SCALE, deregistrationDelayScale: DEREGISTRATION_SCALE });
     lb = await t.aws.ensureLoadBalancer(lbInput(t.settings, { targetGroup: { healthCheck: HEALTH_CHECK } }));
+    // kubeha's API target group checks HTTPS /readyz (its own test below); the byte-level tests here use
+    // plain TCP backends, so their group checks TCP as an NLB does by default.
+    await t.clients.elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: lb.targetGroupArn, HealthCheckProtocol: 'TCP' }));
     await t.lab.sync();
     address = t.lab.status().loadBalancers.find((l) => l.arn === lb.loadBalancerArn)?.address ?? '';
   });
@@ -208,6 +216,50 @@ describe('lab AWS data plane (moto + front + proxy)', () => {
     assert.ok(secondAddress && t.pool.includes(secondAddress) && secondAddress !== address, `second NLB at ${secondAddress}, first at ${address}`);
     assert.deepEqual(await greetings(2, secondAddress), ['d', 'd']);
     assert.deepEqual(await greetings(2), ['a', 'a'], 'the first NLB still forwards to its own group');
+  });
+});
+
+describe('lab AWS data plane: HTTPS /readyz health checks, as kubeha configures them', () => {
+  let t: TestLab;
+  let lb: LoadBalancerInfo;
+  let dir: string;
+  let status = 200;
+  let server: HttpsServer;
+
+  before(async () => {
+    t = await startTestLab(96, { healthCheckIntervalScale: SCALE, deregistrationDelayScale: DEREGISTRATION_SCALE });
+    lb = await t.aws.ensureLoadBalancer(lbInput(t.settings, { targetGroup: { healthCheck: HEALTH_CHECK } }));
+    await t.lab.sync();
+    // A self-signed server, as kube-apiserver's is to the load balancer (which does not check it).
+    dir = await mkdtemp(path.join(tmpdir(), 'kubeha-readyz-'));
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '1', '-subj', '/CN=readyz'], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    server = createHttpsServer({ key: await readFile(`${dir}/key.pem`), cert: await readFile(`${dir}/cert.pem`) }, (req, res) => {
+      // Like kube-apiserver: /readyz is 200 while etcd has quorum, 500 when not; other paths exist too.
+      res.statusCode = req.url === '/readyz' ? status : 404;
+      res.end(status === 200 ? 'ok' : '[-]etcd failed: reason withheld\nreadyz check failed');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.96.101', () => resolve()));
+  });
+  after(async () => {
+    await new Promise<void>((resolve) => server?.close(() => resolve()));
+    await t?.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a server whose /readyz answers 500 leaves the load balancer though its port still accepts connections, and comes back at 200', async () => {
+    const port = (server.address() as { port: number }).port;
+    const target: TargetRef = { aws: t.settings, targetGroupArn: lb.targetGroupArn, ip: '127.0.96.101', port };
+    const key = { targetGroupArn: lb.targetGroupArn, id: target.ip, port };
+    await t.aws.registerTarget(target);
+    await t.lab.waitForTargetState(key, 'healthy', 10_000);
+    status = 500;
+    await t.lab.waitForTargetState(key, 'unhealthy', 10_000);
+    assert.equal(await new Promise<boolean>((resolve) => connect({ host: target.ip, port }).once('connect', function (this: Socket) { this.destroy(); resolve(true); }).once('error', () => resolve(false))), true, 'TCP still connects: a TCP check would have kept it');
+    status = 200;
+    await t.lab.waitForTargetState(key, 'healthy', 10_000);
+    const states = t.lab.events().filter((e) => e.kind === 'target' && e.id === target.ip).map((e) => (e.kind === 'target' ? e.to : ''));
+    assert.deepEqual(states, ['initial', 'healthy', 'unhealthy', 'healthy']);
   });
 });
 
