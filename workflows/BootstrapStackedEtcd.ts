@@ -8,6 +8,7 @@
 import { defineQuery, log, patched, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { JoinCredentials, KubeadmInitResult, LoadBalancerInfo, TargetRef } from '../activities/types';
 import { ErrorType, failureInfo, failureType, kubehaFailure } from '../common/errors';
+import { failuresTolerated, haReport, type HaReport, quorumOf } from '../common/haReport';
 import { BOOTSTRAP_STEPS, bootstrapStackedEtcdInputSchema, DEFAULT_CNI_URL, type BootstrapStackedEtcdConfig } from '../common/inputs/bootstrapStackedEtcd';
 import type { HostSpec } from '../common/inputs/shared';
 import { PROGRESS_QUERY, type Progress } from '../common/progress';
@@ -39,6 +40,8 @@ export interface BootstrapResult {
   kubeconfigSecret?: string;
   /** The certificate-key rotation schedule, when the input asked for one. */
   rotationSchedule?: { scheduleId: string; created: boolean } | { error: string };
+  /** What losing each zone does to this topology (`kubeha report`). */
+  haReport: HaReport;
   dryRun: boolean;
 }
 
@@ -80,6 +83,7 @@ export async function BootstrapStackedEtcd(rawInput: unknown): Promise<Bootstrap
     spares: config.hosts.filter((h) => h.role === 'spare-control-plane'),
     workers: config.hosts.filter((h) => h.role === 'worker'),
   };
+  tracker.addFactSilently('high availability', haSummary(reportOf(config)));
   tracker.setFact('primary', context.primary.name);
   if (context.spares.length) tracker.setFact('spares (kept out of the load balancer)', context.spares.map((h) => h.name).join(', '));
 
@@ -142,8 +146,18 @@ function subjectOf(raw: unknown): string {
 }
 
 function etcdQuorum(voters: number): BootstrapResult['etcd'] {
-  const quorum = Math.floor(voters / 2) + 1;
-  return { members: voters, quorum, toleratesFailures: voters - quorum };
+  return { members: voters, quorum: quorumOf(voters), toleratesFailures: failuresTolerated(voters) };
+}
+
+/** The HA report of the run's topology (pure: the same on every replay). */
+function reportOf(config: BootstrapStackedEtcdConfig): HaReport {
+  return haReport({ clusterName: config.clusterName, hosts: config.hosts, healthCheck: config.loadBalancer.targetGroup.healthCheck });
+}
+
+/** The report in one line for the Web UI's current details: the model, and the zones whose loss stops the API. */
+export function haSummary(report: HaReport): string {
+  const down = report.zones.filter((z) => !z.apiServed && z.votersLost > 0).map((z) => `${z.zone} (${z.recovery === 'register-spare' ? 'register a spare' : z.recovery === 'survivor' ? `restore from ${z.restoreFrom}` : 'restore a snapshot'})`);
+  return `model ${report.model.level} of 4 (${report.model.name}); ${down.length ? `losing ${down.join(', ')} stops the API` : 'losing any one zone keeps the API'}${report.warnings.length ? `; ${report.warnings.length} warning(s): kubeha report` : ''}`;
 }
 
 function resultOf(ctx: BootstrapContext): BootstrapResult {
@@ -157,6 +171,7 @@ function resultOf(ctx: BootstrapContext): BootstrapResult {
     workers: ctx.workers.map((h) => h.name),
     etcd: etcdQuorum(1 + ctx.secondaries.length + ctx.spares.length),
     kubeconfigSecret: ctx.init?.kubeconfigSecret,
+    haReport: reportOf(ctx.config),
     dryRun: ctx.config.dryRun,
   };
 }

@@ -78,6 +78,14 @@ export class ProgressTracker {
     this.publish();
   }
 
+  /**
+   * Records a fact that shows from the next publish on, without one of its own: no new command in the
+   * workflow's history, so a fact added to a workflow keeps runs already in flight replaying.
+   */
+  addFactSilently(key: string, value: string): void {
+    this.progress.facts[key] = value;
+  }
+
   private publish(): void {
     this.progress.updatedAt = now();
     setCurrentDetails(renderMarkdown(this.progress));
