@@ -9,7 +9,9 @@ import { hostFailure, type HostRunner, kubectl, REMOTE, shellWord } from './cont
 import { etcdctlCommand, parseEndpointHealth, parseMemberList, withHealth } from './etcd';
 import { checkUploadedCerts, type UploadedCertsCheck } from './pki';
 
-const NOT_FOUND = /\(NotFound\)|not found/i;
+// kubectl's answer for a missing object. Not a bare "not found": `sh: kubectl: not found` (no kubectl on
+// the host) would read as "the Node is missing" and send a healthy node into repair.
+const NOT_FOUND = /^Error from server \(NotFound\):/m;
 
 /**
  * Whether the cluster answers through this host and has a Node of that name:

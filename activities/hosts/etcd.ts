@@ -108,8 +108,29 @@ export function peerUrlOf(address: string): string {
   return `https://${address}:2380`;
 }
 
-/** The member that is this host: by name (kubeadm names members after the node) or by peer URL (unstarted members have no name). */
+/**
+ * The member that is this host: the one whose peer URL is the host's (kubeha advertises each control
+ * plane's etcd on its own address; an unstarted member has a peer URL but no name). A name alone is not
+ * proof: another machine may carry the same node name (see {@link memberNamedLikeHost}).
+ */
 export function memberOfHost<T extends { name: string; peerUrls: string[] }>(members: T[], host: { name: string; address: string }): T | undefined {
   const peer = peerUrlOf(host.address);
-  return members.find((m) => m.name === host.name || m.peerUrls.includes(peer));
+  return members.find((m) => m.peerUrls.includes(peer));
+}
+
+/** A member with the host's name but another machine's peer URL: not this host, and never kubeha's to remove. */
+export function memberNamedLikeHost<T extends { name: string; peerUrls: string[] }>(members: T[], host: { name: string; address: string }): T | undefined {
+  const peer = peerUrlOf(host.address);
+  return members.find((m) => m.name === host.name && !m.peerUrls.includes(peer));
+}
+
+/**
+ * Whether removing `member` keeps etcd's quorum: the healthy voters left must be at least the quorum of
+ * the voters left. A learner holds no vote, so removing one always keeps it.
+ */
+export function removalKeepsQuorum(members: readonly EtcdMember[], member: EtcdMember): boolean {
+  if (member.isLearner) return true;
+  const voters = members.filter((m) => !m.isLearner && m.id !== member.id);
+  const healthy = voters.filter((m) => m.healthy).length;
+  return healthy >= Math.floor(voters.length / 2) + 1;
 }

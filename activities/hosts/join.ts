@@ -10,7 +10,7 @@ import type { HostSpec } from '../../common/inputs/shared';
 import type { EtcdMember, KubeadmJoinInput, KubeadmJoinResult } from '../types';
 import { listEtcdMembers, nodeState, removeEtcdMember } from './cluster';
 import { hostFailure, type HostRunner, kubectl, REMOTE, shellWord } from './context';
-import { memberOfHost } from './etcd';
+import { memberNamedLikeHost, memberOfHost, removalKeepsQuorum } from './etcd';
 import { alreadySetUp, caPinMismatch, halfDoneEtcdJoin, rejectedCredential, transientNetwork } from './kubeadmFailures';
 import { renderJoinConfig } from './kubeadmConfig';
 import { awaitEarlierRun, outlivingSession } from './outlivingSession';
@@ -23,7 +23,10 @@ const VERIFY_INTERVAL_MS = 3_000;
 /** What the cluster and the host say about this host, before anything is done. */
 export interface JoinSurvey {
   node: 'found' | 'missing';
+  /** The member whose peer URL is this host's. */
   member?: EtcdMember;
+  /** Every member with its health: what a repair must keep quorum with. */
+  members: EtcdMember[];
   kubeletConf: boolean;
   /** Files an earlier init/join left (kubeadm's preflight would refuse to join over them). */
   leftovers: boolean;
@@ -37,13 +40,24 @@ export async function surveyJoin(run: HostRunner, input: KubeadmJoinInput): Prom
     throw hostFailure({ type: ErrorType.Unreachable, host: repairVia, message: 'the cluster does not answer through this control-plane host', retryable: true, hint: `kubectl --kubeconfig ${REMOTE.adminConf} get nodes must work on ${repairVia.name}` });
   }
   // Every join adds to etcd's view only for control planes, but a worker's host may still carry a stale member from an earlier role.
-  const member = memberOfHost(await listEtcdMembers(run, repairVia), host);
+  const members = await listEtcdMembers(run, repairVia);
+  const namesake = memberNamedLikeHost(members, host);
+  if (namesake) {
+    throw hostFailure({
+      type: ErrorType.Conflict,
+      host,
+      message: `etcd member ${namesake.id} is named ${host.name} but its peer URL is ${namesake.peerUrls.join(', ')}, not ${host.address}'s`,
+      retryable: false,
+      hint: 'another machine carries this node name in etcd; kubeha never removes a member that is not this host: rename the host, or remove that member by hand if its machine is gone',
+    });
+  }
+  const member = memberOfHost(members, host);
   const kubeletConf = await run.exists(host, REMOTE.kubeletConf);
   const leftovers = await run.run(host, {
     command: `test -e ${REMOTE.kubeletConf} || test -e ${REMOTE.caCert} || [ -n "$(ls -A ${REMOTE.manifests} 2>/dev/null)" ] || [ -n "$(ls -A ${REMOTE.etcdData} 2>/dev/null)" ]`,
     label: 'look for kubeadm leftovers',
   });
-  return { node, member, kubeletConf, leftovers: leftovers.exitCode === 0 };
+  return { node, member, members, kubeletConf, leftovers: leftovers.exitCode === 0 };
 }
 
 /** Whether the survey shows a finished join: Node, kubelet.conf and, for control planes, a started voting member. */
@@ -58,9 +72,32 @@ export function needsRepair(survey: JoinSurvey): boolean {
   return survey.member !== undefined || survey.node === 'found' || survey.leftovers;
 }
 
+/**
+ * Why the host's etcd member must not be removed, or undefined when a repair may remove it: only a
+ * learner, an unstarted member or an unhealthy one is stale, and only while the others keep quorum.
+ */
+export function memberRemovalRefusal(survey: JoinSurvey): string | undefined {
+  const { member } = survey;
+  if (!member) return undefined;
+  const started = member.name !== '';
+  if (started && !member.isLearner && member.healthy) return `etcd member ${member.id} (${member.name}) is a started, healthy voter`;
+  if (!removalKeepsQuorum(survey.members, member)) return `removing etcd member ${member.id} would leave the other voters without quorum`;
+  return undefined;
+}
+
 async function repair(run: HostRunner, input: KubeadmJoinInput, survey: JoinSurvey): Promise<void> {
   const { host, repairVia } = input;
   if (survey.member) {
+    const refusal = memberRemovalRefusal(survey);
+    if (refusal) {
+      throw hostFailure({
+        type: ErrorType.Conflict,
+        host,
+        message: `${refusal}: kubeha does not wipe it to repair ${host.name}'s join`,
+        retryable: false,
+        hint: `the member serves: look at why ${host.name}'s Node or ${REMOTE.kubeletConf} is missing (kubelet journal) instead; if this machine really is being rebuilt, restore quorum first and remove the member by hand`,
+      });
+    }
     await removeEtcdMember(run, repairVia, survey.member.id);
   }
   if (survey.node === 'found') {

@@ -67,6 +67,8 @@ export class FakeHostShell implements RemoteShell {
   readonly tokens = new Map<string, { token: string; expiresAt: Date }>();
   uploaded?: { key: string; ownerTokenId: string };
   apiUp = true;
+  /** Members (by name) whose endpoint answers unhealthy (etcd down on that host). */
+  readonly unhealthyMembers = new Set<string>();
   /** Hosts whose next join stops after adding an etcd learner (half-done join). */
   readonly joinLeavesLearner = new Set<string>();
   /** Hosts whose next kubeadm init fails with this output. */
@@ -266,7 +268,7 @@ export class FakeHostShell implements RemoteShell {
         return ok(`{"header":{"cluster_id":17237436991929493444,"member_id":${this.members[0]?.id ?? 1},"raft_term":2},"members":[${members.join(',')}]}\n`);
       }
       if (c.endsWith('endpoint health --cluster -w json')) {
-        return ok(JSON.stringify(this.members.filter((mem) => mem.clientUrls.length > 0).map((mem) => ({ endpoint: mem.clientUrls[0], health: true, took: '2ms' }))) + '\n');
+        return ok(JSON.stringify(this.members.filter((mem) => mem.clientUrls.length > 0).map((mem) => (this.unhealthyMembers.has(mem.name) ? { endpoint: mem.clientUrls[0], health: false, error: 'context deadline exceeded' } : { endpoint: mem.clientUrls[0], health: true, took: '2ms' }))) + '\n');
       }
       if ((m = /member remove ([0-9a-f]+)$/.exec(c))) {
         const at = this.members.findIndex((mem) => mem.id.toString(16) === m?.[1]);
