@@ -29,17 +29,18 @@ export function outlivingSession(command: string, name: string): string {
 
 /**
  * Waits while a run of `name` that an earlier attempt started is still going on the host (its pid
- * alive and still kubeadm: a pid reused by another process does not count), then removes what an
+ * alive and its command line still holding `marker`, kubeadm by default: a pid reused by another
+ * process does not count), then removes what an
  * orphaned run left. Only a session that was cut leaves the pid file, so a normal attempt costs one
  * `test -e`. Returns whether it waited.
  */
-export async function awaitEarlierRun(run: HostRunner, host: HostSpec, name: string, signal?: AbortSignal): Promise<boolean> {
+export async function awaitEarlierRun(run: HostRunner, host: HostSpec, name: string, signal?: AbortSignal, marker = 'kubeadm'): Promise<boolean> {
   const { log, pid } = files(name);
   if (!(await run.exists(host, pid))) return false;
   for (let waited = false; ; waited = true) {
     const result = await run.run(host, {
-      command: `p=$(cat ${pid} 2>/dev/null) && [ -n "$p" ] && grep -qs kubeadm /proc/"$p"/cmdline && exit 0; rm -f ${pid} ${log}; exit 1`,
-      label: `an earlier kubeadm ${name} still running?`,
+      command: `p=$(cat ${pid} 2>/dev/null) && [ -n "$p" ] && grep -qs ${marker} /proc/"$p"/cmdline && exit 0; rm -f ${pid} ${log}; exit 1`,
+      label: `an earlier ${name} still running?`,
     });
     if (result.exitCode !== 0) return waited;
     await sleep(POLL_MS, undefined, { signal });

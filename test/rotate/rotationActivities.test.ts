@@ -75,6 +75,15 @@ class CertsShell extends FakeHostShell {
       this.filesOf(h.name).set('/etc/kubernetes/admin.conf', `apiVersion: v1\nkind: Config\n# renewed admin of ${h.name}\n`);
       return ok('certificate embedded in the kubeconfig file for the admin to use and for kubeadm itself renewed\n');
     }
+    if (cmd.label === 'restart static pods') {
+      // The one detached script: park, wait, put back. Its whole run is simulated at once.
+      record();
+      const parked = this.manifestsOf(h.name, manifests);
+      parked.forEach((m) => this.move(h.name, manifests, PARKED_MANIFESTS, m));
+      this.manifestsOf(h.name, PARKED_MANIFESTS).forEach((m) => this.move(h.name, PARKED_MANIFESTS, manifests, m));
+      if (parked.includes('kube-apiserver.yaml') && this.staysDown.has(h.name)) this.apiDown.add(h.name);
+      return ok(parked.map((m) => `${m}\n`).join(''));
+    }
     if (c.startsWith(`mkdir -p ${PARKED_MANIFESTS}`)) {
       record();
       const parked = this.manifestsOf(h.name, manifests);
@@ -126,6 +135,15 @@ async function cluster(): Promise<World> {
     for (const m of ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']) files.set(`/etc/kubernetes/manifests/${m}`, m);
   }
   return { shell, secrets, hosts, rotation: createRotationActivities(deps), clock, init };
+}
+
+const cpD = host('cp-d', '10.20.4.14', 'control-plane');
+
+/** The cluster with a third control plane (cp-d): three voters, so one restarted keeps quorum. */
+async function threeVoters(): Promise<World> {
+  const w = await cluster();
+  await w.hosts.kubeadmJoin({ clusterName: 'lab', host: cpD, controlPlane: true, controlPlaneEndpoint: 'lb.example:6443', join: w.init.join, kubeconfigSecret: w.init.kubeconfigSecret, repairVia: cpA });
+  return w;
 }
 
 /** No secret the cluster handed out appears on any command line kubeha ran. */
@@ -231,26 +249,54 @@ describe('certificate expiry and renewal', () => {
     assert.equal(w.shell.count(/renew all|sleep/), 0);
   });
 
-  test('due: renew all, manifests out and back, the API server waited for, expiry verified, renewed kubeconfig stored', async () => {
-    const w = await cluster();
+  test('due: quorum checked, renew all, one detached park-wait-put-back script, the API and etcd waited for, expiry verified, kubeconfig stored', async () => {
+    const w = await threeVoters();
     w.shell.expiry.set('cp-a', w.clock.now.getTime() + 10 * DAY);
     const result = await w.rotation.renewCertificates({ clusterName: 'lab', host: cpA, renewIfExpiresBefore: new Date(w.clock.now.getTime() + 30 * DAY).toISOString(), restartWaitSeconds: 20, apiTimeoutSeconds: 60 });
     assert.equal(result.renewed, true);
     assert.deepEqual(result.restarted, ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']);
     assert.equal(result.soonestExpiresAt, new Date(w.clock.now.getTime() + 365 * DAY).toISOString());
     const runs = w.shell.calls.filter((c) => c.host === 'cp-a' && c.kind === 'run').map((c) => c.command);
-    const index = (prefix: string, after = -1) => runs.findIndex((c, i) => i > after && c.startsWith(prefix));
-    const renew = index('kubeadm certs renew all');
-    const park = index(`mkdir -p ${PARKED_MANIFESTS}`, renew);
-    const pause = index('sleep 20', park);
-    const unpark = index(`if [ -d ${PARKED_MANIFESTS} ]`, pause);
-    const waitApi = index('for i in $(seq 20)', unpark);
-    const recheck = index('kubeadm certs check-expiration', waitApi);
-    assert.ok([renew, park, pause, unpark, waitApi, recheck].every((i) => i >= 0), 'renew, park, wait, unpark, wait for the API, check again: in that order');
+    const index = (test: (c: string) => boolean, after = -1) => runs.findIndex((c, i) => i > after && test(c));
+    const health = index((c) => c.endsWith('endpoint health --cluster -w json'));
+    const renew = index((c) => c.startsWith('kubeadm certs renew all'), health);
+    const restart = index((c) => c.includes(`mkdir -p ${PARKED_MANIFESTS}`), renew);
+    const waitApi = index((c) => c.startsWith('for i in $(seq 20)'), restart);
+    const healthAgain = index((c) => c.endsWith('endpoint health --cluster -w json'), waitApi);
+    const recheck = index((c) => c.startsWith('kubeadm certs check-expiration'), healthAgain);
+    assert.ok([health, renew, restart, waitApi, healthAgain, recheck].every((i) => i >= 0), `quorum check, renew, restart, API, etcd health, check again: in that order\n${runs.join('\n')}`);
+    // Park, wait and put back are ONE command that outlives the session: a lost worker never leaves the control plane stopped.
+    const script = runs[restart];
+    assert.ok(script.includes('sleep 20') && script.includes(`for f in ${PARKED_MANIFESTS}/*.yaml`), script);
+    assert.match(script, / > \S+restart-static-pods\.log 2>&1 < \/dev\/null & echo \$! > \S+restart-static-pods\.pid; wait \$!/);
+    assert.equal(runs.filter((c) => /^sleep \d+$/.test(c)).length, 0, 'no separate wait over the session');
     assert.ok(w.shell.filesOf('cp-a').has('/etc/kubernetes/manifests/kube-apiserver.yaml'), 'manifests are back');
     assert.match(await w.secrets.get(secretNames('lab').kubeconfig), /renewed admin of cp-a/);
     assert.equal(w.shell.count(/renew all/), 1);
     assert.equal(result.kubeconfigStored, true);
+  });
+
+  test('two voters: parking one loses quorum, so the renewal is refused (Conflict) and nothing is renewed or parked', async () => {
+    const w = await cluster();
+    w.shell.expiry.set('cp-a', w.clock.now.getTime() + 10 * DAY);
+    await assert.rejects(w.rotation.renewCertificates({ clusterName: 'lab', host: cpA, renewIfExpiresBefore: new Date(w.clock.now.getTime() + 30 * DAY).toISOString(), restartWaitSeconds: 20, apiTimeoutSeconds: 60 }), (err: unknown) => {
+      assert.equal(failureType(err), 'Conflict');
+      assert.match((err as Error).message, /etcd has 2 voter\(s\): stopping cp-a's for the restart leaves 1, under the quorum of 2/);
+      return true;
+    });
+    assert.equal(w.shell.count(/renew all|mkdir -p \S*parked-manifests/), 0, 'nothing renewed, nothing parked');
+  });
+
+  test('another member already down: the renewal waits (NotReady, retryable) and changes nothing', async () => {
+    const w = await threeVoters();
+    w.shell.expiry.set('cp-a', w.clock.now.getTime() + 10 * DAY);
+    w.shell.unhealthyMembers.add('cp-d');
+    await assert.rejects(w.rotation.renewCertificates({ clusterName: 'lab', host: cpA, renewIfExpiresBefore: new Date(w.clock.now.getTime() + 30 * DAY).toISOString(), restartWaitSeconds: 20, apiTimeoutSeconds: 60 }), (err: unknown) => {
+      assert.equal(failureType(err), 'NotReady');
+      assert.match((err as Error).message, /etcd member\(s\) cp-d are unhealthy: restarting cp-a's control plane now could lose quorum/);
+      return true;
+    });
+    assert.equal(w.shell.count(/renew all|mkdir -p \S*parked-manifests/), 0, 'nothing renewed, nothing parked');
   });
 
   test('manifests left parked by an interrupted attempt are put back first', async () => {
@@ -265,7 +311,7 @@ describe('certificate expiry and renewal', () => {
   });
 
   test('an API server that does not come back fails NotReady (retryable) with a hint', async () => {
-    const w = await cluster();
+    const w = await threeVoters();
     w.shell.expiry.set('cp-a', w.clock.now.getTime() + DAY);
     w.shell.staysDown.add('cp-a');
     await assert.rejects(
