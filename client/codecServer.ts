@@ -16,6 +16,7 @@ import { kubehaDataConverter } from '../lib/codec/dataConverter';
 import { CodecError, type EncryptionCodec } from '../lib/codec/encryptionCodec';
 import { AccessCheck, loadAccessToken, SESSION_COOKIE } from './codec/access';
 import { PayloadJsonError, payloadsFromJson, payloadsToJson } from './codec/payloadJson';
+import { requireCommandKeys } from './connection';
 import type { LocalService } from './localStack';
 
 /** The Web UI origins allowed by default: the dev server's UI on its default port. */
@@ -246,6 +247,7 @@ export function registerCodecServerCommand(program: Command): Command {
     .option('--allow-origin <origin>', `a Web UI origin allowed by CORS (repeatable; default ${DEFAULT_UI_ORIGINS.join(', ')} or KUBEHA_CODEC_CORS_ORIGINS)`, collect)
     .option('--namespace <name>', 'serve only this namespace (repeatable; default all)', collect)
     .action(async (options: CodecServerCommandOptions) => {
+      requireCommandKeys('kubeha codec-server');
       const { server, notes } = codecServerOptionsFromEnv(options);
       const running = await startCodecServer({ ...server, onRequest: (e) => process.stdout.write(`${e.method} ${e.path} ${e.status}${e.namespace ? ` ns=${e.namespace}` : ''}\n`) });
       for (const line of notes) process.stdout.write(`${line}\n`);

@@ -3,6 +3,7 @@
  * error type the commands use to end with a message and an exit code.
  */
 import { kubehaDataConverter } from '../lib/codec/dataConverter';
+import { CodecKeyError, requireSharedKeys } from '../lib/codec/keyring';
 import { Client, Connection } from '@temporalio/client';
 import { temporalSettings, type TemporalSettings } from '../lib/config';
 
@@ -55,6 +56,16 @@ function rootMessage(err: Error): string {
   let current: Error = err;
   while (current.cause instanceof Error) current = current.cause;
   return current.message;
+}
+
+/** {@link requireSharedKeys} for a command: a missing key is a configuration error (exit code 2). */
+export function requireCommandKeys(who: string, env: NodeJS.ProcessEnv = process.env): void {
+  try {
+    requireSharedKeys(who, env);
+  } catch (err) {
+    if (err instanceof CodecKeyError) throw new CliError(err.message, 2);
+    throw err;
+  }
 }
 
 /** The Web UI's page of one workflow. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { temporalSettings } from '../../lib/config';
 import { logLevel } from '../../lib/logging';
 import { dataDir } from '../../lib/paths';
-import { connectClient } from '../connection';
+import { connectClient, requireCommandKeys } from '../connection';
 import { devServerService, noticeService, runLocalStack, workerService, type LocalService, type StackContext } from '../localStack';
 import { BOOTSTRAP_WORKFLOW } from './bootstrap';
 import { labBootstrapService, labService } from '../labServices';
@@ -110,6 +110,7 @@ export async function startCommand(options: DevOptions): Promise<void> {
 /** Runs `kubeha worker` until SIGINT/SIGTERM, against the Temporal named by the environment. */
 export async function workerCommand(options: { verbose?: boolean } = {}): Promise<void> {
   const settings = temporalSettings();
+  requireCommandKeys('kubeha worker');
   // Check first, so an absent Temporal gives the same clear message as every other command.
   await (await connectClient(settings)).close();
   sayNodeSupport();

@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { type Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { temporalSettings } from '../../lib/config';
-import { CliError } from '../connection';
+import { CliError, requireCommandKeys } from '../connection';
 import { authConfigured } from './auth';
 import { loadConfig, type WebhookConfig } from './config';
 import { ALERTMANAGER_PATH, startWebhookServer, type WebhookServer } from './server';
@@ -45,6 +45,7 @@ export async function prepareWebhook(options: WebhookCommandOptions, env: NodeJS
 /** Runs the webhook until the process is told to stop; resolves once closed. */
 export async function webhookCommand(options: WebhookCommandOptions): Promise<void> {
   const config = await prepareWebhook(options);
+  requireCommandKeys('kubeha webhook');
   const settings = temporalSettings();
   const logger = pino({ name: 'kubeha-webhook' }, pino.destination(2));
   if (!authConfigured(config.auth)) logger.warn('running WITHOUT authentication (--insecure-no-auth): lab use only');

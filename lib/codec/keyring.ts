@@ -4,7 +4,7 @@
  * a {@link KeySource}: the environment, a file, or (for a laptop) a file kubeha generates once.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ensureGeneratedSecretFile } from '../generatedSecretFile';
 import { dataDir } from '../paths';
@@ -133,6 +133,23 @@ export function loadKeyring(env: NodeJS.ProcessEnv = process.env): { keyring: Ke
   const generated = defaultKeyFile(env);
   const created = ensureGeneratedSecretFile(generated, () => formatKeyList([generateKey()]));
   return { keyring: keyringOf(readKeyFile(generated)), source: { kind: 'generated', file: generated, created } };
+}
+
+/**
+ * For the processes that run apart from the local dev stack (`kubeha worker`, `webhook`,
+ * `codec-server`): refuses to go on without keys every kubeha process can share. A key made on the
+ * fly in one process's data directory would differ from the CLI's and the webhook's, and nobody could
+ * read anybody's payloads (an alert's failover would never run). Configured keys (KUBEHA_CODEC_KEYS,
+ * KUBEHA_CODEC_KEY_FILE) pass, and so does the key `kubeha dev`/`start` made in this data directory.
+ */
+export function requireSharedKeys(who: string, env: NodeJS.ProcessEnv = process.env): void {
+  if (env[CODEC_KEY_ENV.keys]?.trim() || env[CODEC_KEY_ENV.keyFile]?.trim()) return;
+  if (existsSync(defaultKeyFile(env))) return;
+  throw new CodecKeyError(
+    `${who} needs the payload keys that every kubeha process shares, and none are configured: set ${CODEC_KEY_ENV.keys}="<id>:<32 random bytes in base64>" ` +
+      `(e.g. k1:$(openssl rand -base64 32)), or ${CODEC_KEY_ENV.keyFile} to a 0600 file of such lines, the same for the worker, the CLI and the webhook. ` +
+      '`kubeha dev` and `kubeha start` make a key for one machine by themselves.',
+  );
 }
 
 /** One line on where the keys come from, for logs. */

@@ -12,6 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../../client/devServer';
 import { kubehaDataConverter } from '../../lib/codec/dataConverter';
+import { formatKeyList } from '../../lib/codec/keyring';
 import type { StatusReport } from '../../client/commands/status';
 import { SEARCH_ATTRIBUTES } from '../../common/searchAttributes';
 import { projectRoot } from '../../lib/paths';
@@ -33,7 +34,8 @@ describe('kubeha bootstrap and status against Temporal', () => {
     server = await startDevServer({ dataDir: dir, port: await freePort(), uiPort: await freePort(), logLevel: 'error' });
     connection = await Connection.connect({ address: server.address });
     client = new Client({ connection });
-    env = { TEMPORAL_ADDRESS: server.address, KUBEHA_UI_URL: server.uiUrl, KUBEHA_TASK_QUEUE: 'nobody-polls-here' };
+    // The worker command refuses to run without shared payload keys: give the CLI the ones this process uses.
+    env = { TEMPORAL_ADDRESS: server.address, KUBEHA_UI_URL: server.uiUrl, KUBEHA_TASK_QUEUE: 'nobody-polls-here', KUBEHA_CODEC_KEYS: formatKeyList([kubehaDataConverter().keyring.encryptKey]) };
   });
   after(async () => {
     await connection?.close();

@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -82,7 +83,8 @@ describe('kubeha worker output', { timeout: 300_000 }, () => {
   });
 
   async function workerOutput(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
-    const worker = spawnCli(['worker', ...args], { TEMPORAL_ADDRESS: server.address, KUBEHA_TASK_QUEUE: `quiet-${args.join('-') || 'default'}`, ...env });
+    const keys = `quiet:${randomBytes(32).toString('base64')}`;
+    const worker = spawnCli(['worker', ...args], { TEMPORAL_ADDRESS: server.address, KUBEHA_TASK_QUEUE: `quiet-${args.join('-') || 'default'}`, KUBEHA_CODEC_KEYS: keys, ...env });
     const ended = collect(worker, 180_000);
     try {
       await new OutputWatch(worker).waitFor(/worker polling task queue/, 150_000);
