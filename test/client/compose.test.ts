@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { searchAttributeArgs } from '../../client/devServer';
 import { SEARCH_ATTRIBUTES } from '../../common/searchAttributes';
+import { requireSharedKeys } from '../../lib/codec/keyring';
 import { temporalSettings } from '../../lib/config';
 import { dataDir, projectRoot } from '../../lib/paths';
 
@@ -89,10 +90,20 @@ describe('docker-compose.yml', () => {
     assert.ok(services['kubeha-worker'].volumes?.includes(`kubeha-data:${workerEnv.KUBEHA_DATA_DIR}`));
     assert.equal(dataDir(workerEnv), '/var/lib/kubeha', 'the code reads the data dir the volume holds');
     assert.ok(services['kubeha-worker'].volumes?.some((v) => /:\/etc\/kubeha\/ssh:ro$/.test(v)), 'the SSH key directory is mounted read-only');
+    assert.ok(services['kubeha-worker'].volumes?.some((v) => /:\/etc\/kubeha\/codec:ro$/.test(v)), 'the codec key directory is mounted read-only');
+    assert.equal(services['kubeha-worker'].environment?.KUBEHA_CODEC_KEY_FILE, '/etc/kubeha/codec/keys', 'the worker reads its shared keys from the mounted file');
   });
 
   test('gives the worker every setting lib/config.ts and lib/paths.ts read, and none they ignore', () => {
-    const read = [...envNamesRead(temporalSettings), ...envNamesRead(dataDir)];
+    const sharedKeys = (env: NodeJS.ProcessEnv) => {
+      try {
+        requireSharedKeys('probe', env);
+      } catch {
+        // Only the names it reads matter here.
+      }
+    };
+    const read = [...new Set([...envNamesRead(temporalSettings), ...envNamesRead(dataDir), ...envNamesRead(sharedKeys)])];
+    for (const name of ['KUBEHA_CODEC_KEYS', 'KUBEHA_CODEC_KEY_FILE']) assert.ok(read.includes(name), `the probe sees ${name}`);
     for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'KUBEHA_TASK_QUEUE', 'KUBEHA_DATA_DIR']) assert.ok(read.includes(name), `the probe sees ${name}`);
     const workerEnv = services['kubeha-worker'].environment ?? {};
     for (const name of read) assert.ok(name in workerEnv, `worker environment sets ${name}`);
