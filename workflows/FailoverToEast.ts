@@ -14,11 +14,13 @@ import {
   defineSignal,
   defineUpdate,
   log,
+  proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { HostActivities } from '../activities/types';
 import type { HostSpec } from '../common/inputs/shared';
 import type { ServiceReadiness, SplitRef } from '../activities/failover/types';
 import { ErrorType, failureType, kubehaFailure } from '../common/errors';
@@ -43,7 +45,7 @@ import {
 import { PROGRESS_QUERY, type Progress } from '../common/progress';
 import { SEARCH_ATTRIBUTES } from '../common/searchAttributes';
 import { parseInput } from '../common/validation';
-import { aws, hosts, waits } from './engine/activities';
+import { aws, waits } from './engine/activities';
 import { failover, probes } from './engine/failoverActivities';
 import { ProgressTracker } from './engine/progress';
 import { rootMessage, runStepTable, type Step } from './engine/steps';
@@ -344,21 +346,34 @@ function triggerText(ctx: FailoverContext): string {
   return `${alerts}${approval}`;
 }
 
+/**
+ * etcd asked with a short retry: a cluster that lost quorum does not answer `member list` at all (etcd
+ * 3.5+ makes it linearizable), and the failover must not wait minutes on it before moving traffic.
+ */
+const etcdProbe = proxyActivities<Pick<HostActivities, 'etcdMembers'>>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '2 seconds', maximumAttempts: 2 },
+});
+
+/** What etcd said about its quorum, or why it could not say. */
+type QuorumAnswer = { known: true; healthyVoters: number; voters: number; quorum: number; via: string } | { known: false; reason: string };
+
 /** Asks etcd about its members through the first host that answers: spares first, they are alive by design. */
-async function etcdQuorum(candidates: HostSpec[]): Promise<{ healthyVoters: number; voters: number; quorum: number; via: string }> {
-  let lastError: unknown;
+async function etcdQuorum(candidates: HostSpec[]): Promise<QuorumAnswer> {
+  const reasons: string[] = [];
   for (const host of candidates) {
     try {
-      const members = await hosts.etcdMembers.executeWithOptions({ summary: `etcd members via ${host.name}` }, [{ host }]);
+      const members = await etcdProbe.etcdMembers.executeWithOptions({ summary: `etcd members via ${host.name}` }, [{ host }]);
       const voters = members.filter((m) => !m.isLearner);
       const quorum = Math.floor(voters.length / 2) + 1;
-      return { healthyVoters: voters.filter((m) => m.healthy).length, voters: voters.length, quorum, via: host.name };
+      return { known: true, healthyVoters: voters.filter((m) => m.healthy).length, voters: voters.length, quorum, via: host.name };
     } catch (err) {
-      lastError = err;
+      reasons.push(`${host.name}: ${rootMessage(err).slice(0, 200)}`);
     }
   }
-  throw lastError ?? new Error('no host to ask etcd through');
+  return { known: false, reason: reasons.join('; ') || 'no host to ask etcd through' };
 }
+
 
 // ------------------------------------------------------------------ the step table
 
@@ -460,6 +475,13 @@ export const FAILOVER_STEP_TABLE: readonly Step<FailoverContext>[] = [
         return;
       }
       const quorum = await etcdQuorum([...cp.spares, ...cp.controlPlanes]);
+      if (!quorum.known) {
+        // No member answered: the spare cannot be proven useful, but traffic must still move.
+        ctx.tracker.setFact('etcd quorum', `unknown (${quorum.reason})`);
+        decide(ctx, 'QuorumUnknown', `${summary}; etcd did not answer through any host, quorum unknown: spares not registered, traffic shift goes on (${quorum.reason})`);
+        ctx.tracker.setStep(step, 'running', 'QuorumUnknown', quorum.reason);
+        return;
+      }
       const quorumText = `etcd via ${quorum.via}: ${quorum.healthyVoters} of ${quorum.voters} voters healthy, quorum ${quorum.quorum}`;
       ctx.tracker.setFact('etcd quorum', quorumText);
       if (quorum.healthyVoters < quorum.quorum) {
