@@ -85,7 +85,12 @@ export async function restartStaticPods(run: HostRunner, host: HostSpec, waitSec
   ].join('; ');
   const parked = await run.check(
     host,
-    { command: outlivingSession(`sh -c ${shellWord(script)}`, 'restart-static-pods'), label: 'restart static pods', timeoutMs: (waitSeconds + 120) * 1000 },
+    {
+      // kubeha's 0700 folder holds the detached script's pid and output (a host renewed before any kubeha join may lack it).
+      command: `mkdir -p ${REMOTE.configDir} && chmod 0700 ${REMOTE.configDir} && ${outlivingSession(`sh -c ${shellWord(script)}`, 'restart-static-pods')}`,
+      label: 'restart static pods',
+      timeoutMs: (waitSeconds + 120) * 1000,
+    },
     `if it stopped half-way, move the files of ${PARKED_MANIFESTS} back to ${REMOTE.manifests}`,
     ErrorType.CommandTransient,
   );
