@@ -14,6 +14,7 @@ import {
   defineSignal,
   defineUpdate,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -107,6 +108,8 @@ interface FailoverContext {
   seenAlertStates: Set<string>;
   /** Alerts firing now: fingerprint → startsAt of their current incident. */
   firingSince: Map<string, string>;
+  /** Incidents that resolved: fingerprint → startsAt. A late "firing" of one of them does not re-arm the run. */
+  resolvedIncidents: Map<string, string>;
 }
 
 /** Starts, or resumes, the failover of one west/east pair. Takes ONE object (the Web UI form's one value). */
@@ -131,6 +134,7 @@ export async function FailoverToEast(rawInput: unknown): Promise<FailoverResult>
     westMirrorUnverified: false,
     seenAlertStates: new Set(),
     firingSince: new Map(),
+    resolvedIncidents: new Map(),
   };
   // Handlers first: the webhook's signal-with-start delivers the alert with the start.
   setHandler(progressQuery, () => tracker.progress);
@@ -221,16 +225,27 @@ function onAlert(ctx: FailoverContext, n: AlertNotification): void {
   const firing = ctx.firingSince;
   const wasFiring = firing.size > 0;
   let stale = 0;
+  let late = 0;
+  // Runs that started before this rule kept re-arming on a late firing; they replay as they ran.
+  const ignoreLateFirings = patched('kubeha-late-firing-ignored');
   for (const a of alerts) {
     const since = firing.get(a.fingerprint);
+    const resolved = ctx.resolvedIncidents.get(a.fingerprint);
     if (a.status === 'firing') {
-      if (!since || a.startsAt > since) firing.set(a.fingerprint, a.startsAt);
+      // Alertmanager retries and HA peers deliver the firing of an incident that has resolved since.
+      if (ignoreLateFirings && !since && resolved !== undefined && a.startsAt <= resolved) late += 1;
+      else if (!since || a.startsAt > since) firing.set(a.fingerprint, a.startsAt);
     } else if (since && a.startsAt < since) {
       // A late (retried or duplicated) resolution of an earlier incident of the same alert.
       stale += 1;
-    } else firing.delete(a.fingerprint);
+    } else {
+      firing.delete(a.fingerprint);
+      if (ignoreLateFirings && a.fingerprint) ctx.resolvedIncidents.set(a.fingerprint, a.startsAt);
+    }
   }
+  if (ctx.resolvedIncidents.size > MAX_SEEN_ALERT_STATES) ctx.resolvedIncidents.clear();
   if (stale > 0) decide(ctx, 'StaleResolutionIgnored', `${stale} resolution(s) of an earlier incident ignored: the alert fired again since`);
+  if (late > 0) decide(ctx, 'LateFiringIgnored', `${late} firing notification(s) of an incident that already resolved ignored: the same alert must start again to re-arm`);
   ctx.status.firing = [...firing.keys()].sort();
   ctx.alertsSeen = true;
   const names = [...new Set(alerts.map((a) => a.labels?.alertname).filter(Boolean))].join(', ') || '(no alertname)';
