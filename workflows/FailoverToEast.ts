@@ -76,10 +76,17 @@ export interface FailoverResult {
   sparesRegistered: string[];
   notifications: FailoverStatus['notifications'];
   approvedBy?: string;
+  /**
+   * The incidents this run handled, as `fingerprint|startsAt` of each firing alert: a delivery of one of
+   * them after the run closed (Alertmanager's retries) must not start another failover.
+   */
+  incidents: string[];
 }
 
 /** At most this many decisions stay in the queries (the history holds them all). */
 const MAX_DECISIONS = 200;
+/** At most this many incidents are listed in the result. */
+const MAX_INCIDENTS = 500;
 /** At most this many alert states are remembered to tell duplicates from news. */
 const MAX_SEEN_ALERT_STATES = 2000;
 
@@ -110,6 +117,8 @@ interface FailoverContext {
   firingSince: Map<string, string>;
   /** Incidents that resolved: fingerprint → startsAt. A late "firing" of one of them does not re-arm the run. */
   resolvedIncidents: Map<string, string>;
+  /** Every incident (`fingerprint|startsAt`) that fired during this run, for the result. */
+  incidents: Set<string>;
 }
 
 /** Starts, or resumes, the failover of one west/east pair. Takes ONE object (the Web UI form's one value). */
@@ -135,6 +144,7 @@ export async function FailoverToEast(rawInput: unknown): Promise<FailoverResult>
     seenAlertStates: new Set(),
     firingSince: new Map(),
     resolvedIncidents: new Map(),
+    incidents: new Set(),
   };
   // Handlers first: the webhook's signal-with-start delivers the alert with the start.
   setHandler(progressQuery, () => tracker.progress);
@@ -181,6 +191,7 @@ export async function FailoverToEast(rawInput: unknown): Promise<FailoverResult>
     sparesRegistered: [...status.sparesRegistered],
     notifications: { ...status.notifications },
     approvedBy: status.approvedBy,
+    incidents: [...ctx.incidents],
   };
 }
 
@@ -235,6 +246,7 @@ function onAlert(ctx: FailoverContext, n: AlertNotification): void {
       // Alertmanager retries and HA peers deliver the firing of an incident that has resolved since.
       if (ignoreLateFirings && !since && resolved !== undefined && a.startsAt <= resolved) late += 1;
       else if (!since || a.startsAt > since) firing.set(a.fingerprint, a.startsAt);
+      if (ctx.incidents.size < MAX_INCIDENTS) ctx.incidents.add(`${a.fingerprint}|${a.startsAt}`);
     } else if (since && a.startsAt < since) {
       // A late (retried or duplicated) resolution of an earlier incident of the same alert.
       stale += 1;

@@ -18,8 +18,14 @@ import type { Notification } from './payload';
 export interface DispatchResult {
   route: string;
   workflowId: string;
-  /** signal_with_start: started or signalled; signal: signalled a running failover; not_running: a resolution with no failover to tell. */
-  kind: 'signal_with_start' | 'signal' | 'not_running';
+  /**
+   * signal_with_start: started or signalled; signal: signalled a running failover; not_running: a
+   * resolution with no failover to tell; already_handled: a firing of incidents the pair's last run,
+   * now closed, already handled (a late delivery: no new failover).
+   */
+  kind: 'signal_with_start' | 'signal' | 'not_running' | 'already_handled';
+  /** For already_handled: the closed run that handled the incidents. */
+  handledBy?: string;
   /** True when answered from the dedupe memory or a shared in-flight call. */
   deduplicated: boolean;
   alerts: number;
@@ -93,6 +99,11 @@ export interface DispatcherOptions {
   maxRemembered?: number;
 }
 
+/** The incidents (`fingerprint|startsAt`) a firing delivery reports. */
+function firingIncidents(message: AlertNotification): string[] {
+  return message.alerts.filter((a) => a.status === 'firing').map((a) => `${a.fingerprint}|${a.startsAt}`);
+}
+
 /** Sends routed notifications to Temporal, once per identical delivery within the dedupe window. */
 export class Dispatcher {
   private readonly remembered = new Map<string, { until: number; result: DispatchResult }>();
@@ -145,12 +156,36 @@ export class Dispatcher {
     this.remembered.set(key, { until, result });
   }
 
+  /**
+   * The run id of the pair's last run when it is closed and handled every firing incident of this
+   * delivery, else undefined (no run yet, one running, a failed one, or a new incident).
+   */
+  private async closedRunThatHandled(workflowId: string, message: AlertNotification, deadline: number): Promise<string | undefined> {
+    const { client } = this.options;
+    const wanted = firingIncidents(message);
+    if (wanted.length === 0) return undefined;
+    const handle = client.workflow.getHandle(workflowId);
+    let description;
+    try {
+      description = await client.connection.withDeadline(deadline, () => handle.describe());
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+    if (description.status.name !== 'COMPLETED') return undefined;
+    const result = (await client.connection.withDeadline(deadline, () => client.workflow.getHandle(workflowId, description.runId).result())) as { incidents?: unknown };
+    const handled = new Set(Array.isArray(result?.incidents) ? result.incidents.filter((i): i is string => typeof i === 'string') : []);
+    return wanted.every((i) => handled.has(i)) ? description.runId : undefined;
+  }
+
   private async call(route: Extract<Route, { action: 'failover' }>, message: AlertNotification): Promise<DispatchResult> {
     const { client, timeoutMs, taskQueue } = this.options;
     const base = { route: route.name, workflowId: route.workflowId, deduplicated: false, alerts: message.alerts.length };
     const deadline = Date.now() + timeoutMs;
     try {
       if (message.status === 'firing') {
+        const handledBy = await this.closedRunThatHandled(route.workflowId, message, deadline);
+        if (handledBy) return { ...base, kind: 'already_handled', handledBy };
         await client.connection.withDeadline(deadline, () =>
           client.workflow.signalWithStart('FailoverToEast', {
             workflowId: route.workflowId,

@@ -90,14 +90,18 @@ async function handleAlertmanager(req: http.IncomingMessage, options: WebhookSer
   }
   for (const r of results) options.logger?.info({ route: r.route, workflowId: r.workflowId, kind: r.kind, deduplicated: r.deduplicated, alerts: r.alerts }, 'alert dispatched');
   const ignored = plan.ignored.map((i) => ({ route: i.route, reason: i.reason, alerts: i.alerts }));
-  const accepted = results.filter((r) => r.kind !== 'not_running');
+  const accepted = results.filter((r) => r.kind !== 'not_running' && r.kind !== 'already_handled');
   if (accepted.length === 0) {
     const reasons = [
       ...ignored.map((i) => `${i.alerts} alert(s) ignored by route ${i.route}: ${i.reason}`),
-      ...results.map((r) => `resolution for ${r.workflowId} (route ${r.route}): no failover is running`),
+      ...results.map((r) =>
+        r.kind === 'already_handled'
+          ? `firing for ${r.workflowId} (route ${r.route}): these incidents were handled by run ${r.handledBy}, which has ended; no new failover`
+          : `resolution for ${r.workflowId} (route ${r.route}): no failover is running`,
+      ),
       ...(plan.unmatched ? [`${plan.unmatched} alert(s) match no route`] : []),
     ];
-    return { status: 200, outcome: results.length ? 'not_running' : plan.ignored.length ? 'ignored' : 'unmatched', body: { accepted: [], ignored, unmatched: plan.unmatched, reason: reasons.join('; ') } };
+    return { status: 200, outcome: results.some((r) => r.kind === 'already_handled') ? 'already_handled' : results.length ? 'not_running' : plan.ignored.length ? 'ignored' : 'unmatched', body: { accepted: [], ignored, unmatched: plan.unmatched, reason: reasons.join('; ') } };
   }
   const outcome = accepted.every((r) => r.deduplicated) ? 'duplicate' : 'accepted';
   return {
