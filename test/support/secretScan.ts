@@ -6,6 +6,7 @@
  * lists the substrings that give each of those away, and {@link findSecrets} looks for them.
  */
 import { execFileSync } from 'node:child_process';
+import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporalCliPath } from '../../lib/paths';
 
 /** One secret to look for; `label` names it in findings (the value itself is never reported). */
@@ -119,6 +120,33 @@ export interface RunHistory {
   workflowType: string;
   events: number;
   texts: string[];
+  /** Every payload in it (inputs, results, signals, heartbeat details, failures' encoded attributes). */
+  payloads: Payload[];
+}
+
+/** The payloads of a history document: every object with `metadata` and `data`, as the CLI prints them (base64). */
+export function historyPayloads(doc: unknown, out: Payload[] = []): Payload[] {
+  if (Array.isArray(doc)) doc.forEach((d) => historyPayloads(d, out));
+  else if (doc && typeof doc === 'object') {
+    const o = doc as { metadata?: unknown; data?: unknown };
+    if (o.metadata && typeof o.metadata === 'object' && !Array.isArray(o.metadata) && (typeof o.data === 'string' || o.data === undefined)) {
+      const metadata = Object.fromEntries(Object.entries(o.metadata as Record<string, unknown>).filter(([, v]) => typeof v === 'string').map(([k, v]) => [k, Buffer.from(v as string, 'base64')]));
+      if ('encoding' in metadata) out.push({ metadata, data: Buffer.from((o.data as string | undefined) ?? '', 'base64') });
+    }
+    Object.values(doc).forEach((d) => historyPayloads(d, out));
+  }
+  return out;
+}
+
+/**
+ * The texts of the payloads once decoded with kubeha's codec, as a person holding the keys (or the
+ * codec server) reads them: the scan then sees what the encryption hides, not only its ciphertext.
+ * Payloads the codec does not own (plain search attributes) come back as they were. Throws when an
+ * encrypted payload does not open: a scan must not pass on what it could not read.
+ */
+export async function decodedPayloadTexts(codec: PayloadCodec, payloads: Payload[]): Promise<string[]> {
+  const decoded = await codec.decode(payloads);
+  return decoded.flatMap((p) => [Buffer.from(p.data ?? new Uint8Array()).toString('utf8'), ...Object.values(p.metadata ?? {}).map((v) => Buffer.from(v).toString('utf8'))]);
 }
 
 /**
@@ -134,6 +162,6 @@ export function workflowHistories(target: CliTarget, query?: string): RunHistory
     const shown = JSON.parse(
       execFileSync(cli, ['workflow', 'show', '--workflow-id', execution.workflowId, '--run-id', execution.runId, '--output', 'json', ...address], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }),
     ) as { events?: unknown[] };
-    return { workflowId: execution.workflowId, runId: execution.runId, workflowType: type?.name ?? '', events: shown.events?.length ?? 0, texts: jsonTexts(shown) };
+    return { workflowId: execution.workflowId, runId: execution.runId, workflowType: type?.name ?? '', events: shown.events?.length ?? 0, texts: jsonTexts(shown), payloads: historyPayloads(shown) };
   });
 }

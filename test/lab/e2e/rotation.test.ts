@@ -35,7 +35,7 @@ import { parseKubeconfig } from '../../../lab/kube/kubeconfig';
 import { defaultTopologyInput, labFault, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
 import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
 import type { RotationResult } from '../../../workflows/RotateCertificateKey';
-import { findSecrets, type SecretValue, workflowHistories } from '../../support/secretScan';
+import { decodedPayloadTexts, findSecrets, type SecretValue, workflowHistories } from '../../support/secretScan';
 import { startTestTemporal } from '../../support/temporal';
 import {
   caCertHash,
@@ -353,8 +353,27 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
     }
     assert.ok(labels.some((l) => l.startsWith('admin kubeconfig in the secret store: client-key-data')));
 
-    // Every run, as the CLI shows it to an operator.
+    // A control inside an ENCRYPTED payload (a run's input): the scan of decoded payloads must find it, and
+    // only then can it vouch that no secret hides under the encryption.
+    const control = `control-value-${randomBytes(12).toString('hex')}`;
+    const converter = kubehaDataConverter();
+    await client.workflow.start('ScanControl', {
+      taskQueue: 'nobody-polls-scan-control',
+      workflowId: `scan-control-${Date.now()}`,
+      args: [{ planted: control }],
+    });
+
+    // Every run, as the CLI shows it to an operator, and every payload of it decoded with the worker's keys.
     const histories = workflowHistories({ address: env.address, namespace: env.namespace });
+    const encrypted = histories.flatMap((h) => h.payloads).filter((p) => Buffer.from(p.metadata?.encoding ?? new Uint8Array()).toString() === 'binary/encrypted');
+    assert.ok(encrypted.length > 20, `the histories hold encrypted payloads (${encrypted.length})`);
+    for (const h of histories) h.texts.push(...(await decodedPayloadTexts(converter.codec, h.payloads)));
+    assert.equal(findSecrets(histories.map((h) => ({ source: h.workflowId, texts: h.texts })), [{ label: 'control', value: control }]).length, 1, 'the control value is found in the decoded payloads');
+    assert.equal(
+      findSecrets(histories.map((h) => ({ source: h.workflowId, texts: h.payloads.map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('latin1')) })), [{ label: 'control', value: control }]).length,
+      0,
+      'and it is not readable without the keys',
+    );
     const types = new Set(histories.map((h) => h.workflowType));
     for (const type of ['BootstrapStackedEtcd', 'RotateCertificateKey', 'ClusterLock']) assert.ok(types.has(type), `the list holds ${type} runs: ${[...types].join(', ')}`);
     assert.ok(histories.length >= 5, `every run is listed: ${histories.map((h) => h.workflowId).join(', ')}`);
