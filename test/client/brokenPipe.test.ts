@@ -9,16 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../lib/freePort';
-import { OutputWatch, spawnCli } from './cliProcess';
+import { isAlive, OutputWatch, spawnCli } from './cliProcess';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('Ctrl-C with a closed output pipe still stops the dev server and exits 0', { timeout: 180_000 }, async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'kubeha-broken-pipe-'));
@@ -26,7 +18,7 @@ test('Ctrl-C with a closed output pipe still stops the dev server and exits 0', 
   try {
     const watch = new OutputWatch(child);
     const serverPid = Number((await watch.waitFor(/Temporal dev server \(pid (\d+)\)/, 120_000))[1]);
-    assert.ok(serverPid > 0 && alive(serverPid), 'the dev server runs');
+    assert.ok(serverPid > 0 && isAlive(serverPid), 'the dev server runs');
     await watch.waitFor(/Temporal Web UI/, 30_000);
     // The reader goes away first (tee dies of the same Ctrl-C), then the interrupt arrives.
     child.stdout?.destroy();
@@ -35,8 +27,8 @@ test('Ctrl-C with a closed output pipe still stops the dev server and exits 0', 
     child.kill('SIGINT');
     assert.equal(await exited, 0, 'exits cleanly');
     const deadline = Date.now() + 10_000;
-    while (alive(serverPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    assert.equal(alive(serverPid), false, `the dev server (pid ${serverPid}) was stopped`);
+    while (isAlive(serverPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(isAlive(serverPid), false, `the dev server (pid ${serverPid}) was stopped`);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
