@@ -250,13 +250,15 @@ export function registerCodecServerCommand(program: Command): Command {
       requireCommandKeys('kubeha codec-server');
       const { server, notes } = codecServerOptionsFromEnv(options);
       const running = await startCodecServer({ ...server, onRequest: (e) => process.stdout.write(`${e.method} ${e.path} ${e.status}${e.namespace ? ` ns=${e.namespace}` : ''}\n`) });
-      for (const line of notes) process.stdout.write(`${line}\n`);
-      process.stdout.write(`codec server at ${running.url}; Ctrl-C stops it\n`);
-      await new Promise<void>((resolve) => {
+      // Listen for the stop signals before saying it runs: a supervisor may stop it right after that line.
+      const stopped = new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      for (const line of notes) process.stdout.write(`${line}\n`);
+      process.stdout.write(`codec server at ${running.url}; Ctrl-C stops it\n`);
+      await stopped;
       await running.close();
     });
 }

@@ -33,7 +33,7 @@ export function stuckTargetHint(state: TargetState): string {
     case 'initial':
       return 'The NLB is still running its first health checks, or cannot finish them: check that the host\'s security group allows TCP 6443 from the VPC CIDR (NLB health checks come from the NLB\'s private IPs) and that kube-apiserver listens on 6443 (ss -ltn | grep 6443).';
     case 'unhealthy':
-      return 'The NLB\'s TCP health checks on 6443 fail. Likely causes: the host\'s security group does not allow TCP 6443 from the NLB (the VPC CIDR); kube-apiserver is down or not listening on 6443 (crictl ps | grep kube-apiserver; ss -ltn | grep 6443); a hairpin, when client IP preservation is on and the host reaches itself through the NLB (IP targets keep it off by default).';
+      return 'The NLB\'s health checks (HTTPS GET /readyz on 6443, 200 only) fail. Likely causes: kube-apiserver is down, not listening on 6443, or not ready: its etcd has no quorum or is unreachable (curl -k https://<host>:6443/readyz?verbose names the failing check; crictl ps | grep kube-apiserver); the host\'s security group does not allow TCP 6443 from the NLB (the VPC CIDR); a hairpin, when client IP preservation is on and the host reaches itself through the NLB (IP targets keep it off by default).';
     case 'unused':
       return 'The NLB sends no health checks to the target: the target group is not attached to a listener of the load balancer, or the target\'s IP is in an availability zone where the load balancer has no subnet (add that zone\'s subnet to aws.subnetIds), or the target is stopped.';
     case 'draining':

@@ -59,13 +59,15 @@ export async function webhookCommand(options: WebhookCommandOptions): Promise<vo
     await connection.close();
     throw new CliError(`cannot listen on ${config.listen.host}:${config.listen.port}: ${(err as Error).message}`);
   }
-  logger.info({ url: `${server.url}${ALERTMANAGER_PATH}`, temporal: settings.address, routes: config.routes.map((r) => r.name) }, 'webhook listening');
-  process.stdout.write(`kubeha webhook listening on ${server.url}${ALERTMANAGER_PATH} (Temporal ${settings.address})\n`);
-  await new Promise<void>((resolve) => {
+  // Listen for the stop signals before saying it runs: a supervisor may stop it right after that line.
+  const stopped = new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  logger.info({ url: `${server.url}${ALERTMANAGER_PATH}`, temporal: settings.address, routes: config.routes.map((r) => r.name) }, 'webhook listening');
+  process.stdout.write(`kubeha webhook listening on ${server.url}${ALERTMANAGER_PATH} (Temporal ${settings.address})\n`);
+  await stopped;
   logger.info('stopping');
   await server.close();
   await connection.close();

@@ -17,7 +17,7 @@ import { CreateListenerCommand, CreateTargetGroupCommand, DescribeTargetGroupsCo
 import { CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { LoadBalancerInfo, TargetRef } from '../../../activities/types';
 import { lbInput } from '../../aws/helpers';
-import { addressInHostsFile, firstLine, HOSTS_PREAMBLE, startBackend, startTestLab, type Backend, type TestLab } from './helpers';
+import { addressInHostsFile, firstLine, HOSTS_PREAMBLE, startBackend, startTestLab, type Backend, type TestLab, useTcpHealthChecks } from './helpers';
 
 // Health check as kubeha's input gives it; the lab runs it 50 times faster (5 s -> 100 ms).
 const HEALTH_CHECK = { intervalSeconds: 5, timeoutSeconds: 2, healthyThreshold: 3, unhealthyThreshold: 2 };
@@ -54,10 +54,8 @@ describe('lab AWS data plane (moto + front + proxy)', () => {
   before(async () => {
     t = await startTestLab(91, { healthCheckIntervalScale: SCALE, deregistrationDelayScale: DEREGISTRATION_SCALE });
     lb = await t.aws.ensureLoadBalancer(lbInput(t.settings, { targetGroup: { healthCheck: HEALTH_CHECK } }));
-    // kubeha's API target group checks HTTPS /readyz (its own test below); the byte-level tests here use
-    // plain TCP backends, so their group checks TCP as an NLB does by default.
-    await t.clients.elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: lb.targetGroupArn, HealthCheckProtocol: 'TCP' }));
-    await t.lab.sync();
+    // kubeha's API target group checks HTTPS /readyz (its own test below); the byte-level tests here use TCP backends.
+    await useTcpHealthChecks(t, lb.targetGroupArn);
     address = t.lab.status().loadBalancers.find((l) => l.arn === lb.loadBalancerArn)?.address ?? '';
   });
   after(async () => {

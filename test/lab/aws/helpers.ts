@@ -2,6 +2,7 @@
  * Shared pieces of the lab AWS tests: a lab with a temporary hosts file, kubeha's real AWS
  * activities pointed at the lab's front, a VPC made through the front, and real TCP backends.
  */
+import { ModifyTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -143,4 +144,13 @@ export function firstLine(host: string, port: number, timeoutMs = 3000): Promise
     socket.on('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
     socket.on('end', () => done(data || 'closed'));
   });
+}
+
+/**
+ * kubeha's API target group checks HTTPS /readyz; these tests put plain TCP echo backends behind the
+ * load balancer, so their group checks TCP, as an NLB does by default.
+ */
+export async function useTcpHealthChecks(t: TestLab, targetGroupArn: string): Promise<void> {
+  await t.clients.elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: targetGroupArn, HealthCheckProtocol: 'TCP' }));
+  await t.lab.sync();
 }

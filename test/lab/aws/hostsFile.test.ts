@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { lbInput } from '../../aws/helpers';
 import { removeHostsBlock, withHostsBlock, writeHostsBlock } from '../../../lab/aws/hostsFile';
-import { firstLine, startBackend, startTestLab } from './helpers';
+import { firstLine, startBackend, startTestLab, useTcpHealthChecks } from './helpers';
 
 const ORIGINAL = '127.0.0.1 localhost\n\n# keep me\n10.0.0.1   db.internal db\n';
 
@@ -69,6 +69,7 @@ describe('hosts-file block', () => {
     let dnsName = '';
     try {
       const lb = await t.aws.ensureLoadBalancer(lbInput(t.settings, { name: 'kh-etc-hosts' }));
+      await useTcpHealthChecks(t, lb.targetGroupArn);
       dnsName = lb.dnsName;
       await t.lab.sync();
       const address = t.lab.status().loadBalancers[0]?.address;

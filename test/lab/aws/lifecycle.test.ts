@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { lbInput } from '../../aws/helpers';
-import { firstLine, HOSTS_PREAMBLE, startBackend, startTestLab, type Backend, type TestLab } from './helpers';
+import { firstLine, HOSTS_PREAMBLE, startBackend, startTestLab, type Backend, type TestLab, useTcpHealthChecks } from './helpers';
 
 function alive(pid: number): boolean {
   try {
@@ -30,6 +30,7 @@ describe('lab AWS lifecycle', () => {
   test('stop() closes the proxies and their connections, the front and moto, and removes the hosts-file block', async () => {
     t = await startTestLab(93, { healthCheckIntervalScale: 0.02 });
     const lb = await t.aws.ensureLoadBalancer(lbInput(t.settings, { name: 'kh-life' }));
+    await useTcpHealthChecks(t, lb.targetGroupArn);
     backend = await startBackend('life', '127.0.93.101');
     await t.aws.registerTarget({ aws: t.settings, targetGroupArn: lb.targetGroupArn, ip: backend.host, port: backend.port });
     await t.aws.waitTargetHealthy({ aws: t.settings, targetGroupArn: lb.targetGroupArn, ip: backend.host, port: backend.port, deadlineSeconds: 20, pollSeconds: 1 });

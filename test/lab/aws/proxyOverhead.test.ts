@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { lbInput } from '../../aws/helpers';
-import { startBackend, startTestLab, type Backend, type TestLab } from './helpers';
+import { startBackend, startTestLab, type Backend, type TestLab, useTcpHealthChecks } from './helpers';
 
 const ROUNDS = 30;
 const MEGABYTE = randomBytes(1024 * 1024);
@@ -45,6 +45,7 @@ describe('lab NLB proxy overhead', () => {
   before(async () => {
     t = await startTestLab(95, { healthCheckIntervalScale: 0.02 });
     const lb = await t.aws.ensureLoadBalancer(lbInput(t.settings, { name: 'kh-bench' }));
+    await useTcpHealthChecks(t, lb.targetGroupArn);
     backend = await startBackend('echo', '127.0.95.101', false);
     const ref = { aws: t.settings, targetGroupArn: lb.targetGroupArn, ip: backend.host, port: backend.port };
     await t.aws.registerTarget(ref);
