@@ -6,6 +6,7 @@
 import { ErrorType } from '../../common/errors';
 import type { HostSpec } from '../../common/inputs/shared';
 import type { JoinCredentials, KubeadmInitInput, KubeadmInitResult } from '../types';
+import { adminConfProblem } from './adminConf';
 import { nodeState } from './cluster';
 import { hostFailure, type HostRunner, outputTail, REMOTE, secretNames, UPLOADED_CERTS_TTL_MS } from './context';
 import { createToken, type Credential, generateCertificateKey, generateToken, readCaCertHash, reusableCertificateKey, reusableToken, storeJoinCredentials, tokenExpiryFrom, uploadCertificates } from './credentials';
@@ -16,11 +17,25 @@ import { KubeadmOutputError, parseInitOutput } from './kubeadmOutput';
 
 const INIT_TIMEOUT_MS = 15 * 60_000;
 
-/** Copies admin.conf into the secret store (it is the cluster's truth, so it is always refreshed). */
-async function storeKubeconfig(run: HostRunner, host: HostSpec, clusterName: string): Promise<string> {
+/**
+ * Copies admin.conf into the secret store (it is the cluster's truth, so it is always refreshed),
+ * once it is what kubeadm writes with the cluster's CA (`caHash`): nothing read from a host may run
+ * code or read files on the worker.
+ */
+async function storeKubeconfig(run: HostRunner, host: HostSpec, clusterName: string, caHash: string): Promise<string> {
   const kubeconfig = await run.readFile(host, REMOTE.adminConf);
   if (!kubeconfig) {
     throw hostFailure({ type: ErrorType.VerificationFailed, host, message: `${REMOTE.adminConf} is missing after init`, retryable: true, hint: 'kubeadm init did not finish writing the kubeconfigs' });
+  }
+  const problem = adminConfProblem(kubeconfig, caHash);
+  if (problem) {
+    throw hostFailure({
+      type: ErrorType.VerificationFailed,
+      host,
+      message: `${REMOTE.adminConf} is refused: ${problem}`,
+      retryable: false,
+      hint: `kubeha accepts only the admin.conf kubeadm writes (embedded CA, client certificate and key; no exec, auth-provider, token, files or insecure-skip-tls-verify); regenerate it with \`kubeadm init phase kubeconfig admin\` on ${host.name}`,
+    });
   }
   const name = secretNames(clusterName).kubeconfig;
   await run.secrets.put(name, kubeconfig);
@@ -31,7 +46,7 @@ async function storeKubeconfig(run: HostRunner, host: HostSpec, clusterName: str
 async function ensureCredentials(run: HostRunner, input: KubeadmInitInput): Promise<KubeadmInitResult> {
   const { host, clusterName } = input;
   const caHash = await readCaCertHash(run, host);
-  const kubeconfigSecret = await storeKubeconfig(run, host, clusterName);
+  const kubeconfigSecret = await storeKubeconfig(run, host, clusterName, caHash);
   const token: Credential = (await reusableToken(run, host, clusterName)) ?? (await createToken(run, host));
   const certificateKey: Credential = (await reusableCertificateKey(run, host, clusterName)) ?? (await uploadCertificates(run, host));
   const join = await storeJoinCredentials(run, clusterName, caHash, token, certificateKey);
@@ -134,7 +149,7 @@ export async function kubeadmInit(run: HostRunner, input: KubeadmInitInput): Pro
   if ((await readCaCertHash(run, host)) !== caHash) {
     throw hostFailure({ type: ErrorType.VerificationFailed, host, message: `the CA hash kubeadm init printed does not match ${REMOTE.caCert}`, retryable: false, hint: 'the host\'s PKI changed during init; inspect /etc/kubernetes/pki before retrying' });
   }
-  const kubeconfigSecret = await storeKubeconfig(run, host, input.clusterName);
+  const kubeconfigSecret = await storeKubeconfig(run, host, input.clusterName, caHash);
   if ((await nodeState(run, host, host.name)) !== 'found') {
     throw hostFailure({ type: ErrorType.VerificationFailed, host, message: `kubeadm init finished but Node ${host.name} is not in the cluster`, retryable: true, hint: 'the next attempt checks again and renews the credentials' });
   }
