@@ -9,7 +9,7 @@ import type { JoinCredentials, KubeadmInitInput, KubeadmInitResult } from '../ty
 import { adminConfProblem } from './adminConf';
 import { nodeState } from './cluster';
 import { hostFailure, type HostRunner, outputTail, REMOTE, secretNames, UPLOADED_CERTS_TTL_MS } from './context';
-import { createToken, type Credential, generateCertificateKey, generateToken, readCaCertHash, reusableCertificateKey, reusableToken, storeJoinCredentials, tokenExpiryFrom, uploadCertificates } from './credentials';
+import { createToken, type Credential, generateCertificateKey, generateToken, readCaCertHash, reusableCertificateKey, reusableToken, storeJoinCredentials, tokenExpiryFrom } from './credentials';
 import { alreadySetUp, transientNetwork } from './kubeadmFailures';
 import { awaitEarlierRun, outlivingSession } from './outlivingSession';
 import { renderInitConfig } from './kubeadmConfig';
@@ -42,13 +42,33 @@ async function storeKubeconfig(run: HostRunner, host: HostSpec, clusterName: str
   return name;
 }
 
+/**
+ * The host belongs to cluster `clusterName`: the admin kubeconfig recorded for it (at init) carries
+ * the CA the host has. A run for one cluster never acts on another cluster's hosts.
+ */
+async function assertSameCluster(run: HostRunner, host: HostSpec, clusterName: string, caHash: string): Promise<void> {
+  const name = secretNames(clusterName).kubeconfig;
+  if (!(await run.secrets.has(name))) return;
+  const problem = adminConfProblem(await run.secrets.get(name), caHash);
+  if (!problem) return;
+  throw hostFailure({
+    type: ErrorType.Conflict,
+    host,
+    message: `${host.name} does not belong to cluster ${clusterName}: its CA (${caHash}) is not the one recorded for the cluster at init`,
+    retryable: false,
+    hint: `check clusterName and the hosts of the input: ${host.name} belongs to another cluster; kubeha changed nothing on it`,
+  });
+}
+
 /** The cluster exists: keep or renew the join credentials, and store the kubeconfig. */
 async function ensureCredentials(run: HostRunner, input: KubeadmInitInput): Promise<KubeadmInitResult> {
   const { host, clusterName } = input;
   const caHash = await readCaCertHash(run, host);
+  await assertSameCluster(run, host, clusterName, caHash);
   const kubeconfigSecret = await storeKubeconfig(run, host, clusterName, caHash);
   const token: Credential = (await reusableToken(run, host, clusterName)) ?? (await createToken(run, host));
-  const certificateKey: Credential = (await reusableCertificateKey(run, host, clusterName)) ?? (await uploadCertificates(run, host));
+  // No upload here: a key the cluster no longer honours comes back expired and the workflow uploads under the cluster lock.
+  const certificateKey = await reusableCertificateKey(run, host, clusterName);
   const join = await storeJoinCredentials(run, clusterName, caHash, token, certificateKey);
   return { alreadyInitialized: true, join, kubeconfigSecret };
 }
@@ -155,4 +175,28 @@ export async function kubeadmInit(run: HostRunner, input: KubeadmInitInput): Pro
   }
   const join = await storeJoinCredentials(run, input.clusterName, caHash, { value: token, expiresAt: tokenExpiryFrom(startedAt) }, { value: certificateKey, expiresAt: new Date(startedAt.getTime() + UPLOADED_CERTS_TTL_MS) });
   return { alreadyInitialized: false, join, kubeconfigSecret };
+}
+
+/**
+ * The cluster kubeadmInit made, found without acting: null when the primary is not a Node or the
+ * admin kubeconfig is not stored. Credentials the cluster no longer honours come back expired (so the
+ * joining step refreshes them, a certificate key under the cluster lock); nothing is created or uploaded.
+ */
+export async function findInitialized(run: HostRunner, input: Pick<KubeadmInitInput, 'clusterName' | 'host'>): Promise<KubeadmInitResult | null> {
+  const { host, clusterName } = input;
+  const names = secretNames(clusterName);
+  if ((await nodeState(run, host, host.name)) !== 'found' || !(await run.secrets.has(names.kubeconfig))) return null;
+  const caHash = await readCaCertHash(run, host);
+  await assertSameCluster(run, host, clusterName, caHash);
+  const expired = new Date(0).toISOString();
+  const token = await reusableToken(run, host, clusterName);
+  const certificateKey = await reusableCertificateKey(run, host, clusterName);
+  const join: JoinCredentials = {
+    caCertHash: caHash,
+    tokenSecret: names.token,
+    tokenExpiresAt: token?.expiresAt.toISOString() ?? expired,
+    certificateKeySecret: names.certificateKey,
+    certificateKeyExpiresAt: certificateKey?.expiresAt.toISOString() ?? expired,
+  };
+  return { alreadyInitialized: true, join, kubeconfigSecret: names.kubeconfig };
 }
