@@ -5,7 +5,8 @@ import { codecServerService } from '../codecServer';
 import path from 'node:path';
 import { temporalSettings } from '../../lib/config';
 import { dataDir } from '../../lib/paths';
-import { connectClient } from '../connection';
+import { CliError, connectClient } from '../connection';
+import { assertConfiguredKeys } from '../../lib/codec/keyring';
 import { devServerService, noticeService, runLocalStack, workerService, type LocalService, type StackContext } from '../localStack';
 import { BOOTSTRAP_WORKFLOW } from './bootstrap';
 import { labBootstrapService, labService } from '../labServices';
@@ -81,6 +82,11 @@ export async function startCommand(options: DevOptions): Promise<void> {
 
 /** Runs `kubeha worker` until SIGINT/SIGTERM, against the Temporal named by the environment. */
 export async function workerCommand(): Promise<void> {
+  try {
+    assertConfiguredKeys(process.env, 'kubeha worker');
+  } catch (err) {
+    throw new CliError((err as Error).message, 2);
+  }
   const settings = temporalSettings();
   // Check first, so an absent Temporal gives the same clear message as every other command.
   await (await connectClient(settings)).close();

@@ -135,6 +135,20 @@ export function loadKeyring(env: NodeJS.ProcessEnv = process.env): { keyring: Ke
   return { keyring: keyringOf(readKeyFile(generated)), source: { kind: 'generated', file: generated, created } };
 }
 
+/**
+ * Outside `kubeha dev` and `kubeha start`, keys must be configured: a generated key lives in one
+ * data directory, so a second worker, the CLI elsewhere or the codec server would read only
+ * ciphertext. Throws CodecKeyError saying how to set them.
+ */
+export function assertConfiguredKeys(env: NodeJS.ProcessEnv = process.env, command = 'this command'): void {
+  if (env[CODEC_KEY_ENV.keys]?.trim() || env[CODEC_KEY_ENV.keyFile]?.trim()) return;
+  throw new CodecKeyError(
+    `${command} needs the payload encryption keys every kubeha process shares: set ${CODEC_KEY_ENV.keyFile} to a 0600 file of "id:base64key" lines ` +
+      `(make one with: printf 'k1:%s\\n' "$(openssl rand -base64 32)" > keys; chmod 600 keys) or ${CODEC_KEY_ENV.keys}=id:base64key. ` +
+      'Only `kubeha dev` and `kubeha start` generate a key of their own.',
+  );
+}
+
 /** One line on where the keys come from, for logs. */
 export function describeKeySource(source: KeySource, keyring: Keyring): string {
   const where = source.kind === 'env' ? `env ${source.variable}` : source.kind === 'file' ? `file ${source.file}` : `${source.created ? 'new ' : ''}dev key file ${source.file}`;
