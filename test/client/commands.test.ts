@@ -12,6 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../../client/devServer';
 import { kubehaDataConverter } from '../../lib/codec/dataConverter';
+import { defaultKeyFile } from '../../lib/codec/keyring';
 import type { StatusReport } from '../../client/commands/status';
 import { SEARCH_ATTRIBUTES } from '../../common/searchAttributes';
 import { projectRoot } from '../../lib/paths';
@@ -33,7 +34,9 @@ describe('kubeha bootstrap and status against Temporal', () => {
     server = await startDevServer({ dataDir: dir, port: await freePort(), uiPort: await freePort(), logLevel: 'error' });
     connection = await Connection.connect({ address: server.address });
     client = new Client({ connection });
-    env = { TEMPORAL_ADDRESS: server.address, KUBEHA_UI_URL: server.uiUrl, KUBEHA_TASK_QUEUE: 'nobody-polls-here' };
+    // `kubeha worker` needs configured keys: the same the in-process converters here use (made on first use).
+    kubehaDataConverter();
+    env = { TEMPORAL_ADDRESS: server.address, KUBEHA_UI_URL: server.uiUrl, KUBEHA_TASK_QUEUE: 'nobody-polls-here', KUBEHA_CODEC_KEY_FILE: defaultKeyFile() };
   });
   after(async () => {
     await connection?.close();
