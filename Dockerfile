@@ -1,16 +1,18 @@
-# The kubeha worker: Node 20 (glibc, which the Temporal core bridge's prebuilt binary needs), the
+# The kubeha worker, webhook and codec server: Node 24 (an LTS line; glibc, which the Temporal core bridge's prebuilt binary needs), the
 # compiled TypeScript, run as an unprivileged user. docker-compose.yml builds and runs it.
 
 # Build: dev dependencies (TypeScript) are needed to compile, not to run.
-FROM node:20-slim AS build
+FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# npm install, not npm ci: the lock file comes from mirrors that carry only the Linux builds of optional
+# packages, which npm ci refuses as out of sync (scripts/setup.sh); npm install keeps the locked versions.
+RUN npm install --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev
 
 # Run.
-FROM node:20-slim
+FROM node:24-slim
 ENV NODE_ENV=production \
     KUBEHA_ROOT=/app \
     KUBEHA_DATA_DIR=/var/lib/kubeha \

@@ -67,6 +67,8 @@ export interface WaitTargetHealthyInput extends TargetRef {
 /** The AWS activities (created by `createAwsActivities`). */
 export interface AwsActivities {
   ensureLoadBalancer(input: EnsureLoadBalancerInput): Promise<LoadBalancerInfo>;
+  /** The load balancer ensureLoadBalancer made, or null; creates nothing (`dryRun` is ignored). */
+  findLoadBalancer(input: EnsureLoadBalancerInput): Promise<LoadBalancerInfo | null>;
   /** Registers the target unless it already is. Returns whether it had to. */
   registerTarget(input: TargetRef): Promise<{ registered: boolean }>;
   /** Deregisters the target if it is registered. Returns whether it had to. */
@@ -175,6 +177,12 @@ export interface EtcdMember {
 export interface HostActivities {
   prepareHost(input: PrepareHostInput): Promise<PrepareHostResult>;
   kubeadmInit(input: KubeadmInitInput): Promise<KubeadmInitResult>;
+  /**
+   * The initialised cluster as kubeadmInit left it, or null when the primary is not a Node or the
+   * admin kubeconfig is not stored. Runs and uploads nothing: join credentials that are not reusable
+   * come back expired, so the joining step refreshes them (certificate keys under the cluster lock).
+   */
+  findInitialized(input: Pick<KubeadmInitInput, 'clusterName' | 'host'>): Promise<KubeadmInitResult | null>;
   refreshJoinCredentials(input: RefreshJoinCredentialsInput): Promise<JoinCredentials>;
   kubeadmJoin(input: KubeadmJoinInput): Promise<KubeadmJoinResult>;
   /** Lists etcd members through a control-plane host, with health. */

@@ -3,6 +3,7 @@
  * lab), kept running until Ctrl-C or until one of them ends, then stopped in reverse order. `kubeha dev`
  * and `kubeha start` are lists of these.
  */
+import { temporalConnectionOptions } from './connection';
 import type { TemporalSettings } from '../lib/config';
 import { type KubehaLogLevel, logLevel } from '../lib/logging';
 import { startDevServer, type DevServerOptions } from './devServer';
@@ -57,7 +58,8 @@ export function workerService(level: KubehaLogLevel = logLevel()): LocalService 
       // Loaded on demand: the worker pulls in every activity's client library, which other commands do not need.
       const [{ createWorker }, { NativeConnection }, { installWorkerLogging }] = await Promise.all([import('../worker/index.js'), import('@temporalio/worker'), import('../worker/logging.js')]);
       installWorkerLogging(level);
-      const connection = await NativeConnection.connect({ address: context.settings.address });
+      // TLS, client certificate and API key from temporal.toml / TEMPORAL_* (client/connection.ts); the address is the stack's.
+      const connection = await NativeConnection.connect({ ...temporalConnectionOptions(context.settings), address: context.settings.address });
       let worker;
       try {
         worker = await createWorker({ settings: context.settings, connection });

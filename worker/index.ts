@@ -4,6 +4,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { kubehaDataConverter } from '../lib/codec/dataConverter';
+import { temporalConnectionOptions } from '../client/connection';
 import { temporalSettings, type TemporalSettings } from '../lib/config';
 
 /** What a worker is built from; everything has a default from the environment. */
@@ -21,7 +22,7 @@ export interface KubehaWorkerOptions {
 /** Builds a worker connected to Temporal. */
 export async function createWorker(options: KubehaWorkerOptions = {}): Promise<Worker> {
   const settings = options.settings ?? temporalSettings();
-  const connection = options.connection ?? (await NativeConnection.connect({ address: settings.address }));
+  const connection = options.connection ?? (await NativeConnection.connect(temporalConnectionOptions(settings)));
   const workflowSource = options.overrides?.workflowBundle ? {} : { workflowsPath: require.resolve('../workflows') };
   return Worker.create({
     connection,

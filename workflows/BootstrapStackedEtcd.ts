@@ -178,15 +178,45 @@ function resultOf(ctx: BootstrapContext): BootstrapResult {
 
 // ------------------------------------------------------------------ shared pieces of the steps
 
-/** The load balancer, found (or created) by the idempotent ensure activity when an earlier step was skipped. */
-async function loadBalancer(ctx: BootstrapContext): Promise<LoadBalancerInfo> {
-  if (!ctx.lb) {
-    ctx.lb = await aws.ensureLoadBalancer.executeWithOptions({ summary: `find or create load balancer ${ctx.config.loadBalancer.name}` }, [
-      { clusterName: ctx.config.clusterName, aws: ctx.config.aws, loadBalancer: ctx.config.loadBalancer, dryRun: ctx.config.dryRun },
-    ]);
-    ctx.tracker.setFact('load balancer', ctx.lb.dnsName);
-  }
+/**
+ * Whether steps own their work: only ensure-load-balancer creates the load balancer and only
+ * init-primary runs kubeadm init; other steps find them (find-only activities) and fail when they are
+ * missing. Runs recorded before called the ensure/init activities from any step and replay so.
+ */
+function stepsOwnTheirWork(ctx: BootstrapContext): boolean {
+  return !ctx.config.dryRun && patched('kubeha-steps-own-their-work');
+}
+
+/** A step needs what an earlier step makes, and it is not there: the run says which step to run. */
+function missing(what: string, owner: string): Error {
+  return kubehaFailure({
+    type: ErrorType.Conflict,
+    message: `${what} does not exist: run ${owner} first`,
+    retryable: false,
+    hint: `run the bootstrap with the ${owner} step (leave it out of skipSteps, or add it to onlySteps); this step only reads and creates nothing`,
+  });
+}
+
+function loadBalancerInput(ctx: BootstrapContext) {
+  return { clusterName: ctx.config.clusterName, aws: ctx.config.aws, loadBalancer: ctx.config.loadBalancer, dryRun: ctx.config.dryRun };
+}
+
+/** ensure-load-balancer's own work: find or create the load balancer. */
+async function ensureLoadBalancer(ctx: BootstrapContext): Promise<LoadBalancerInfo> {
+  ctx.lb = await aws.ensureLoadBalancer.executeWithOptions({ summary: `find or create load balancer ${ctx.config.loadBalancer.name}` }, [loadBalancerInput(ctx)]);
+  ctx.tracker.setFact('load balancer', ctx.lb.dnsName);
   return ctx.lb;
+}
+
+/** The load balancer, for steps that only use it: found, never created. */
+async function loadBalancer(ctx: BootstrapContext): Promise<LoadBalancerInfo> {
+  if (ctx.lb) return ctx.lb;
+  if (!stepsOwnTheirWork(ctx)) return ensureLoadBalancer(ctx);
+  const found = await aws.findLoadBalancer.executeWithOptions({ summary: `find load balancer ${ctx.config.loadBalancer.name}` }, [loadBalancerInput(ctx)]);
+  if (!found) throw missing(`load balancer ${ctx.config.loadBalancer.name}`, 'ensure-load-balancer');
+  ctx.lb = found;
+  ctx.tracker.setFact('load balancer', found.dnsName);
+  return found;
 }
 
 function endpointOf(lb: LoadBalancerInfo): string {
@@ -197,11 +227,14 @@ function targetOf(ctx: BootstrapContext, lb: LoadBalancerInfo, host: HostSpec): 
   return { aws: ctx.config.aws, targetGroupArn: lb.targetGroupArn, ip: host.address, port: 6443 };
 }
 
-/** The initialised cluster: kubeadm init is idempotent (it asks the cluster first), so this is safe to call again. */
-async function initialized(ctx: BootstrapContext): Promise<KubeadmInitResult> {
-  if (!ctx.init) {
-    const lb = await loadBalancer(ctx);
-    ctx.init = await hosts.kubeadmInit.executeWithOptions({ summary: `kubeadm init on ${ctx.primary.name}` }, [
+/**
+ * init-primary's own work: kubeadm init (idempotent: it asks the cluster first). It uploads the
+ * certificates, so it holds the cluster lock like every other upload.
+ */
+async function initPrimary(ctx: BootstrapContext): Promise<KubeadmInitResult> {
+  const lb = await loadBalancer(ctx);
+  const call = () =>
+    hosts.kubeadmInit.executeWithOptions({ summary: `kubeadm init on ${ctx.primary.name}` }, [
       {
         clusterName: ctx.config.clusterName,
         host: ctx.primary,
@@ -211,9 +244,20 @@ async function initialized(ctx: BootstrapContext): Promise<KubeadmInitResult> {
         serviceCidr: ctx.config.serviceCidr,
       },
     ]);
-    ctx.join = ctx.init.join;
-  }
+  ctx.init = stepsOwnTheirWork(ctx) ? await keySensitive(ctx, `kubeadm init on ${ctx.primary.name} (uploads certificates)`, call) : await call();
+  ctx.join = ctx.init.join;
   return ctx.init;
+}
+
+/** The initialised cluster, for steps that only use it: found, never initialised. */
+async function initialized(ctx: BootstrapContext): Promise<KubeadmInitResult> {
+  if (ctx.init) return ctx.init;
+  if (!stepsOwnTheirWork(ctx)) return initPrimary(ctx);
+  const found = await hosts.findInitialized.executeWithOptions({ summary: `find the cluster on ${ctx.primary.name}` }, [{ clusterName: ctx.config.clusterName, host: ctx.primary }]);
+  if (!found) throw missing(`cluster ${ctx.config.clusterName} (kubeadm init on ${ctx.primary.name})`, 'init-primary');
+  ctx.init = found;
+  ctx.join = found.join;
+  return found;
 }
 
 /** Join credentials with enough life left for a join; refreshed on the primary when not. */
@@ -341,7 +385,7 @@ export const BOOTSTRAP_STEP_TABLE: readonly Step<BootstrapContext>[] = [
     name: 'ensure-load-balancer',
     description: 'Create or adopt the internal NLB, its TCP 6443 ip target group and listener; record the DNS name.',
     async run(ctx) {
-      const lb = await loadBalancer(ctx);
+      const lb = await ensureLoadBalancer(ctx);
       const created = Object.entries(lb.created).filter(([, v]) => v).map(([k]) => k);
       ctx.tracker.setStep('ensure-load-balancer', 'running', created.length ? 'Created' : 'AlreadyPresent', created.length ? `created ${created.join(', ')}` : `found ${lb.dnsName}`);
     },
@@ -377,7 +421,7 @@ export const BOOTSTRAP_STEP_TABLE: readonly Step<BootstrapContext>[] = [
       // kubeadm >= 1.34.2 checks the endpoint during init (kubeadm issue 3294): the target goes in first.
       const { registered } = await aws.registerTarget.executeWithOptions({ summary: `register ${ctx.primary.name} in the target group` }, [targetOf(ctx, lb, ctx.primary)]);
       ctx.tracker.setHost(step, ctx.primary.name, 'running', registered ? 'TargetRegistered' : 'TargetAlreadyRegistered');
-      const init = await initialized(ctx);
+      const init = await initPrimary(ctx);
       ctx.tracker.setHost(step, ctx.primary.name, 'done', init.alreadyInitialized ? 'AlreadyInitialized' : 'Initialized', `control-plane endpoint ${endpointOf(lb)}`);
     },
   },

@@ -248,3 +248,24 @@ export async function ensureLoadBalancer(deps: ResolvedAwsDependencies, input: E
   }
   return { loadBalancerArn: lbArn, dnsName: lb.DNSName ?? '', targetGroupArn: tgArn, listenerArn: listener.ListenerArn, created, notes };
 }
+
+/**
+ * The findLoadBalancer activity: the load balancer ensureLoadBalancer made or adopted, found and
+ * checked the same way, or null when any of load balancer, target group or listener is missing.
+ * Creates and changes nothing: steps other than ensure-load-balancer only read it.
+ */
+export async function findExistingLoadBalancer(deps: ResolvedAwsDependencies, input: EnsureLoadBalancerInput): Promise<LoadBalancerInfo | null> {
+  const clients = deps.clientsFor(input.aws);
+  const tgName = input.loadBalancer.targetGroup.name ?? defaultTargetGroupName(input.loadBalancer.name);
+  const notes: string[] = [];
+  const found = await lookAround(clients, input, tgName, notes);
+  if (!found.lb?.LoadBalancerArn || !found.tg?.TargetGroupArn || !found.listener?.ListenerArn) return null;
+  return {
+    loadBalancerArn: found.lb.LoadBalancerArn,
+    dnsName: found.lb.DNSName ?? '',
+    targetGroupArn: found.tg.TargetGroupArn,
+    listenerArn: found.listener.ListenerArn,
+    created: { loadBalancer: false, targetGroup: false, listener: false },
+    notes,
+  };
+}

@@ -4,7 +4,7 @@
  */
 import type { AwsActivities } from '../types';
 import { resolveDependencies, type AwsActivityDependencies } from './dependencies';
-import { ensureLoadBalancer } from './ensureLoadBalancer';
+import { ensureLoadBalancer, findExistingLoadBalancer } from './ensureLoadBalancer';
 import { deregisterTarget, describeTargetHealth, registerTarget } from './targets';
 import { waitTargetHealthy } from './waitTargetHealthy';
 
@@ -19,6 +19,7 @@ export function createAwsActivities(deps: AwsActivityDependencies): AwsActivitie
   const resolved = resolveDependencies(deps);
   return {
     ensureLoadBalancer: (input) => ensureLoadBalancer(resolved, input),
+    findLoadBalancer: (input) => findExistingLoadBalancer(resolved, input),
     registerTarget: (input) => registerTarget(resolved.clientsFor(input.aws), input),
     deregisterTarget: (input) => deregisterTarget(resolved.clientsFor(input.aws), input),
     describeTargetHealth: (input) => describeTargetHealth(resolved.clientsFor(input.aws), input),

@@ -147,17 +147,21 @@ export async function reusableCertificateKey(run: HostRunner, host: HostSpec, cl
   return { value, expiresAt };
 }
 
-/** Stores the credentials and returns what history may keep: names, expiry times and the CA pin. */
-export async function storeJoinCredentials(run: HostRunner, clusterName: string, caHash: string, token: Credential, certificateKey: Credential): Promise<JoinCredentials> {
+/**
+ * Stores the credentials and returns what history may keep: names, expiry times and the CA pin. A
+ * certificate key left out is reported expired (an upload is needed): uploads run only in the
+ * workflow, under the cluster lock.
+ */
+export async function storeJoinCredentials(run: HostRunner, clusterName: string, caHash: string, token: Credential, certificateKey: Credential | undefined): Promise<JoinCredentials> {
   const names = secretNames(clusterName);
   await run.secrets.put(names.token, token.value);
-  await run.secrets.put(names.certificateKey, certificateKey.value);
+  if (certificateKey) await run.secrets.put(names.certificateKey, certificateKey.value);
   return {
     caCertHash: caHash,
     tokenSecret: names.token,
     tokenExpiresAt: token.expiresAt.toISOString(),
     certificateKeySecret: names.certificateKey,
-    certificateKeyExpiresAt: certificateKey.expiresAt.toISOString(),
+    certificateKeyExpiresAt: (certificateKey?.expiresAt ?? new Date(0)).toISOString(),
   };
 }
 

@@ -5,7 +5,7 @@
 import type { HostActivities } from '../types';
 import { listEtcdMembers } from './cluster';
 import { type HostActivityDeps, HostRunner } from './context';
-import { kubeadmInit } from './init';
+import { findInitialized, kubeadmInit } from './init';
 import { kubeadmJoin } from './join';
 import { prepareHost } from './prepare';
 import { refreshJoinCredentials } from './refresh';
@@ -18,6 +18,7 @@ export function createHostActivities(deps: HostActivityDeps): HostActivities {
   return {
     prepareHost: (input) => prepareHost(run, input),
     kubeadmInit: (input) => kubeadmInit(run, input),
+    findInitialized: (input) => findInitialized(run, input),
     refreshJoinCredentials: (input) => refreshJoinCredentials(run, input),
     kubeadmJoin: (input) => kubeadmJoin(run, input, deps.runOptions?.().signal),
     etcdMembers: (input) => listEtcdMembers(run, input.host),

@@ -6,9 +6,10 @@
 import { ErrorType } from '../../common/errors';
 import type { HostSpec } from '../../common/inputs/shared';
 import type { JoinCredentials, KubeadmInitInput, KubeadmInitResult } from '../types';
+import { adminConfProblem } from './adminConf';
 import { nodeState } from './cluster';
 import { hostFailure, type HostRunner, outputTail, REMOTE, secretNames, UPLOADED_CERTS_TTL_MS } from './context';
-import { createToken, type Credential, generateCertificateKey, generateToken, readCaCertHash, reusableCertificateKey, reusableToken, storeJoinCredentials, tokenExpiryFrom, uploadCertificates } from './credentials';
+import { createToken, type Credential, generateCertificateKey, generateToken, readCaCertHash, reusableCertificateKey, reusableToken, storeJoinCredentials, tokenExpiryFrom } from './credentials';
 import { alreadySetUp, transientNetwork } from './kubeadmFailures';
 import { awaitEarlierRun, outlivingSession } from './outlivingSession';
 import { renderInitConfig } from './kubeadmConfig';
@@ -16,24 +17,58 @@ import { KubeadmOutputError, parseInitOutput } from './kubeadmOutput';
 
 const INIT_TIMEOUT_MS = 15 * 60_000;
 
-/** Copies admin.conf into the secret store (it is the cluster's truth, so it is always refreshed). */
-async function storeKubeconfig(run: HostRunner, host: HostSpec, clusterName: string): Promise<string> {
+/**
+ * Copies admin.conf into the secret store (it is the cluster's truth, so it is always refreshed),
+ * once it is what kubeadm writes with the cluster's CA (`caHash`): nothing read from a host may run
+ * code or read files on the worker.
+ */
+async function storeKubeconfig(run: HostRunner, host: HostSpec, clusterName: string, caHash: string): Promise<string> {
   const kubeconfig = await run.readFile(host, REMOTE.adminConf);
   if (!kubeconfig) {
     throw hostFailure({ type: ErrorType.VerificationFailed, host, message: `${REMOTE.adminConf} is missing after init`, retryable: true, hint: 'kubeadm init did not finish writing the kubeconfigs' });
+  }
+  const problem = adminConfProblem(kubeconfig, caHash);
+  if (problem) {
+    throw hostFailure({
+      type: ErrorType.VerificationFailed,
+      host,
+      message: `${REMOTE.adminConf} is refused: ${problem}`,
+      retryable: false,
+      hint: `kubeha accepts only the admin.conf kubeadm writes (embedded CA, client certificate and key; no exec, auth-provider, token, files or insecure-skip-tls-verify); regenerate it with \`kubeadm init phase kubeconfig admin\` on ${host.name}`,
+    });
   }
   const name = secretNames(clusterName).kubeconfig;
   await run.secrets.put(name, kubeconfig);
   return name;
 }
 
+/**
+ * The host belongs to cluster `clusterName`: the admin kubeconfig recorded for it (at init) carries
+ * the CA the host has. A run for one cluster never acts on another cluster's hosts.
+ */
+async function assertSameCluster(run: HostRunner, host: HostSpec, clusterName: string, caHash: string): Promise<void> {
+  const name = secretNames(clusterName).kubeconfig;
+  if (!(await run.secrets.has(name))) return;
+  const problem = adminConfProblem(await run.secrets.get(name), caHash);
+  if (!problem) return;
+  throw hostFailure({
+    type: ErrorType.Conflict,
+    host,
+    message: `${host.name} does not belong to cluster ${clusterName}: its CA (${caHash}) is not the one recorded for the cluster at init`,
+    retryable: false,
+    hint: `check clusterName and the hosts of the input: ${host.name} belongs to another cluster; kubeha changed nothing on it`,
+  });
+}
+
 /** The cluster exists: keep or renew the join credentials, and store the kubeconfig. */
 async function ensureCredentials(run: HostRunner, input: KubeadmInitInput): Promise<KubeadmInitResult> {
   const { host, clusterName } = input;
   const caHash = await readCaCertHash(run, host);
-  const kubeconfigSecret = await storeKubeconfig(run, host, clusterName);
+  await assertSameCluster(run, host, clusterName, caHash);
+  const kubeconfigSecret = await storeKubeconfig(run, host, clusterName, caHash);
   const token: Credential = (await reusableToken(run, host, clusterName)) ?? (await createToken(run, host));
-  const certificateKey: Credential = (await reusableCertificateKey(run, host, clusterName)) ?? (await uploadCertificates(run, host));
+  // No upload here: a key the cluster no longer honours comes back expired and the workflow uploads under the cluster lock.
+  const certificateKey = await reusableCertificateKey(run, host, clusterName);
   const join = await storeJoinCredentials(run, clusterName, caHash, token, certificateKey);
   return { alreadyInitialized: true, join, kubeconfigSecret };
 }
@@ -134,10 +169,34 @@ export async function kubeadmInit(run: HostRunner, input: KubeadmInitInput): Pro
   if ((await readCaCertHash(run, host)) !== caHash) {
     throw hostFailure({ type: ErrorType.VerificationFailed, host, message: `the CA hash kubeadm init printed does not match ${REMOTE.caCert}`, retryable: false, hint: 'the host\'s PKI changed during init; inspect /etc/kubernetes/pki before retrying' });
   }
-  const kubeconfigSecret = await storeKubeconfig(run, host, input.clusterName);
+  const kubeconfigSecret = await storeKubeconfig(run, host, input.clusterName, caHash);
   if ((await nodeState(run, host, host.name)) !== 'found') {
     throw hostFailure({ type: ErrorType.VerificationFailed, host, message: `kubeadm init finished but Node ${host.name} is not in the cluster`, retryable: true, hint: 'the next attempt checks again and renews the credentials' });
   }
   const join = await storeJoinCredentials(run, input.clusterName, caHash, { value: token, expiresAt: tokenExpiryFrom(startedAt) }, { value: certificateKey, expiresAt: new Date(startedAt.getTime() + UPLOADED_CERTS_TTL_MS) });
   return { alreadyInitialized: false, join, kubeconfigSecret };
+}
+
+/**
+ * The cluster kubeadmInit made, found without acting: null when the primary is not a Node or the
+ * admin kubeconfig is not stored. Credentials the cluster no longer honours come back expired (so the
+ * joining step refreshes them, a certificate key under the cluster lock); nothing is created or uploaded.
+ */
+export async function findInitialized(run: HostRunner, input: Pick<KubeadmInitInput, 'clusterName' | 'host'>): Promise<KubeadmInitResult | null> {
+  const { host, clusterName } = input;
+  const names = secretNames(clusterName);
+  if ((await nodeState(run, host, host.name)) !== 'found' || !(await run.secrets.has(names.kubeconfig))) return null;
+  const caHash = await readCaCertHash(run, host);
+  await assertSameCluster(run, host, clusterName, caHash);
+  const expired = new Date(0).toISOString();
+  const token = await reusableToken(run, host, clusterName);
+  const certificateKey = await reusableCertificateKey(run, host, clusterName);
+  const join: JoinCredentials = {
+    caCertHash: caHash,
+    tokenSecret: names.token,
+    tokenExpiresAt: token?.expiresAt.toISOString() ?? expired,
+    certificateKeySecret: names.certificateKey,
+    certificateKeyExpiresAt: certificateKey?.expiresAt.toISOString() ?? expired,
+  };
+  return { alreadyInitialized: true, join, kubeconfigSecret: names.kubeconfig };
 }

@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { type Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { temporalSettings } from '../../lib/config';
-import { CliError, requireCommandKeys } from '../connection';
+import { CliError, requireCommandKeys, temporalConnectionOptions } from '../connection';
 import { authConfigured } from './auth';
 import { loadConfig, type WebhookConfig } from './config';
 import { ALERTMANAGER_PATH, startWebhookServer, type WebhookServer } from './server';
@@ -49,7 +49,7 @@ export async function webhookCommand(options: WebhookCommandOptions): Promise<vo
   const settings = temporalSettings();
   const logger = pino({ name: 'kubeha-webhook' }, pino.destination(2));
   if (!authConfigured(config.auth)) logger.warn('running WITHOUT authentication (--insecure-no-auth): lab use only');
-  const connection = Connection.lazy({ address: settings.address, connectTimeout: 5_000 });
+  const connection = Connection.lazy({ ...temporalConnectionOptions(settings), connectTimeout: 5_000 });
   // The webhook writes workflow inputs and signals: encrypted like everything kubeha sends to Temporal.
   const client = new Client({ connection, namespace: settings.namespace, dataConverter: kubehaDataConverter().dataConverter });
   let server: WebhookServer;

@@ -113,6 +113,11 @@ export const bootstrapStackedEtcdInputSchema = z
     parallelism: z.number().int().min(1).max(50).default(5),
     /** When given, a successful bootstrap creates (or updates) the cluster's certificate-key rotation schedule. */
     rotationSchedule: rotationScheduleSchema.optional(),
+    /**
+     * Join credentials (bootstrap token, certificate key) go only to hosts pinned by hostKeyFingerprint;
+     * true lets them go to trustOnFirstUse hosts too (whoever answers first at that address gets them).
+     */
+    joinCredentialsToUnpinnedHosts: z.boolean().default(false),
     ...stepSelectionSchema(BOOTSTRAP_STEPS),
   })
   .superRefine((input, ctx) => {
@@ -148,6 +153,16 @@ export const bootstrapStackedEtcdInputSchema = z
     const etcdMembers = input.hosts.filter((h) => h.role !== 'worker').length;
     if (etcdMembers > 7) {
       ctx.addIssue({ code: 'custom', path: ['hosts'], message: `has ${etcdMembers} control-plane and spare hosts; etcd supports at most 7 voting members` });
+    }
+    if (!input.joinCredentialsToUnpinnedHosts) {
+      input.hosts.forEach((host, i) => {
+        if (host.ssh.hostKeyFingerprint !== undefined) return;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['hosts', i, 'ssh', 'hostKeyFingerprint'],
+          message: 'is required for a host that receives join credentials (token, certificate key); pin it, or set joinCredentialsToUnpinnedHosts: true to send them to a trustOnFirstUse host',
+        });
+      });
     }
     if (input.onlySteps && input.skipSteps.some((s) => input.onlySteps?.includes(s))) {
       ctx.addIssue({ code: 'custom', path: ['skipSteps'], message: 'names a step also listed in onlySteps; choose one' });

@@ -23,11 +23,17 @@ interface ComposeService {
   healthcheck?: { test: string[] };
   entrypoint?: string[];
   command?: string[];
+  deploy?: { replicas?: number };
+  secrets?: string[];
 }
+
+/** The secret store settings agreed for shared stores (read by activities/secrets). */
+const SECRET_STORE_SETTINGS = ['KUBEHA_SECRET_STORE', 'KUBEHA_SECRET_STORE_PREFIX', 'KUBEHA_SECRET_STORE_NAMESPACE', 'KUBEHA_SECRET_STORE_KUBECONFIG'];
 
 const compose = parse(readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8')) as {
   services: Record<string, ComposeService>;
   volumes: Record<string, unknown>;
+  secrets?: Record<string, { file?: string }>;
 };
 const services = compose.services;
 
@@ -46,7 +52,7 @@ function envNamesRead(read: (env: NodeJS.ProcessEnv) => unknown): string[] {
 
 describe('docker-compose.yml', () => {
   test('has PostgreSQL 16, Temporal, the search-attribute job, the Web UI and the worker', () => {
-    assert.deepEqual(Object.keys(services).sort(), ['kubeha-worker', 'postgresql', 'temporal', 'temporal-search-attributes', 'temporal-ui']);
+    assert.deepEqual(Object.keys(services).sort(), ['kubeha-codec-server', 'kubeha-webhook', 'kubeha-worker', 'postgresql', 'temporal', 'temporal-search-attributes', 'temporal-ui']);
     assert.equal(services.postgresql.image, 'postgres:16');
     assert.match(services.temporal.image ?? '', /^temporalio\/auto-setup:/);
     assert.match(services['temporal-ui'].image ?? '', /^temporalio\/ui:/);
@@ -75,9 +81,12 @@ describe('docker-compose.yml', () => {
     assert.match(services.temporal.healthcheck!.test.join(' '), /temporal operator namespace describe --namespace default/);
   });
 
-  test('publishes the frontend on 7233 and the Web UI on 8233, like `kubeha dev`', () => {
-    assert.deepEqual(services.temporal.ports, ['7233:7233']);
-    assert.deepEqual(services['temporal-ui'].ports, ['8233:8080']);
+  test('publishes the frontend on 7233 and the Web UI on 8233, like `kubeha dev`, on 127.0.0.1 only', () => {
+    assert.deepEqual(services.temporal.ports, ['127.0.0.1:7233:7233']);
+    assert.deepEqual(services['temporal-ui'].ports, ['127.0.0.1:8233:8080']);
+    for (const [name, service] of Object.entries(services)) {
+      for (const port of service.ports ?? []) assert.match(port, /^127\.0\.0\.1:\d+:\d+$/, `${name} publishes ${port} beyond this machine`);
+    }
     const ui = services['temporal-ui'].environment ?? {};
     assert.equal(ui.TEMPORAL_ADDRESS, 'temporal:7233');
     assert.equal(ui.TEMPORAL_CORS_ORIGINS, 'http://localhost:8233');
@@ -90,8 +99,6 @@ describe('docker-compose.yml', () => {
     assert.ok(services['kubeha-worker'].volumes?.includes(`kubeha-data:${workerEnv.KUBEHA_DATA_DIR}`));
     assert.equal(dataDir(workerEnv), '/var/lib/kubeha', 'the code reads the data dir the volume holds');
     assert.ok(services['kubeha-worker'].volumes?.some((v) => /:\/etc\/kubeha\/ssh:ro$/.test(v)), 'the SSH key directory is mounted read-only');
-    assert.ok(services['kubeha-worker'].volumes?.some((v) => /:\/etc\/kubeha\/codec:ro$/.test(v)), 'the codec key directory is mounted read-only');
-    assert.equal(services['kubeha-worker'].environment?.KUBEHA_CODEC_KEY_FILE, '/etc/kubeha/codec/keys', 'the worker reads its shared keys from the mounted file');
   });
 
   test('gives the worker every setting lib/config.ts and lib/paths.ts read, and none they ignore', () => {
@@ -102,11 +109,13 @@ describe('docker-compose.yml', () => {
         // Only the names it reads matter here.
       }
     };
-    const read = [...new Set([...envNamesRead(temporalSettings), ...envNamesRead(dataDir), ...envNamesRead(sharedKeys)])];
+    const read = [...new Set([...envNamesRead(temporalSettings), ...envNamesRead(dataDir), ...envNamesRead(sharedKeys), ...SECRET_STORE_SETTINGS])];
     for (const name of ['KUBEHA_CODEC_KEYS', 'KUBEHA_CODEC_KEY_FILE']) assert.ok(read.includes(name), `the probe sees ${name}`);
     for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'KUBEHA_TASK_QUEUE', 'KUBEHA_DATA_DIR']) assert.ok(read.includes(name), `the probe sees ${name}`);
     const workerEnv = services['kubeha-worker'].environment ?? {};
-    for (const name of read) assert.ok(name in workerEnv, `worker environment sets ${name}`);
+    // The keys come from the mounted file alone: an inline KUBEHA_CODEC_KEYS is not passed through to override it.
+    for (const name of read.filter((n) => !SECRET_STORE_SETTINGS.includes(n) && n !== 'KUBEHA_CODEC_KEYS')) assert.ok(name in workerEnv, `worker environment sets ${name}`);
+    assert.ok(!('KUBEHA_CODEC_KEYS' in workerEnv), 'no inline keys beside the key file');
     const kubehaNames = Object.keys(workerEnv).filter((n) => /^(KUBEHA|TEMPORAL)_/.test(n));
     for (const name of kubehaNames) assert.ok(read.includes(name), `${name} is read by the code`);
     assert.deepEqual(temporalSettings(workerEnv), {
@@ -115,6 +124,26 @@ describe('docker-compose.yml', () => {
       taskQueue: 'kubeha',
       uiUrl: 'http://localhost:8233',
     });
+  });
+
+  test('two worker replicas, the webhook and the codec server share one configuration, one key file and one secret store', () => {
+    const worker = services['kubeha-worker'];
+    assert.equal(worker.deploy?.replicas, 2);
+    for (const name of ['kubeha-webhook', 'kubeha-codec-server']) {
+      assert.deepEqual(services[name].environment, worker.environment, `${name} has the worker's settings`);
+      assert.deepEqual(services[name].secrets, ['kubeha-codec-keys']);
+      assert.equal(services[name].image, worker.image);
+    }
+    assert.deepEqual(worker.secrets, ['kubeha-codec-keys']);
+    const env = worker.environment ?? {};
+    assert.equal(env.KUBEHA_CODEC_KEY_FILE, '/run/secrets/kubeha-codec-keys', 'keys from the mounted file');
+    assert.doesNotThrow(() => requireSharedKeys('the worker', { ...env, KUBEHA_DATA_DIR: path.join(projectRoot, 'no-such-dir') }), 'the worker starts outside kubeha dev');
+    // deploy/codec/keys (deploy/README.md says how to make it), a file git ignores.
+    assert.match(compose.secrets?.['kubeha-codec-keys']?.file ?? '', /^\$\{KUBEHA_CODEC_KEY_FILE:-\.\/deploy\/codec\/keys\}$/);
+    assert.match(readFileSync(path.join(projectRoot, 'deploy', 'codec', '.gitignore'), 'utf8'), /^\*$/m);
+    assert.match(env.KUBEHA_SECRET_STORE ?? '', /aws-secrets-manager/, 'a store the replicas share, not the local files');
+    assert.deepEqual(services['kubeha-webhook'].command?.slice(2, 3), ['webhook']);
+    assert.deepEqual(services['kubeha-codec-server'].command?.slice(2, 3), ['codec-server']);
   });
 
   test('registers exactly kubeha search attributes, with their types, in the namespace the worker uses', () => {
@@ -142,13 +171,15 @@ describe('Dockerfile', () => {
   const stages = instructions.filter((l) => /^FROM /i.test(l));
   const finalStage = instructions.slice(instructions.lastIndexOf(stages[stages.length - 1]));
 
-  test('builds and runs on Node 20', () => {
+  test('builds and runs on Node 24, an LTS line', () => {
     assert.ok(stages.length > 0);
-    for (const from of stages) assert.match(from, /^FROM node:20(-[a-z]+)?( AS \w+)?$/i);
+    for (const from of stages) assert.match(from, /^FROM node:24(-[a-z]+)?( AS \w+)?$/i);
   });
 
   test('installs from the lock file and compiles', () => {
-    assert.ok(instructions.some((l) => /^RUN npm ci\b/.test(l)));
+    // npm install keeps the lock's versions; npm ci refuses this lock file (scripts/setup.sh says why).
+    assert.ok(instructions.some((l) => /^RUN npm install\b/.test(l)));
+    assert.ok(!instructions.some((l) => /\bnpm ci\b/.test(l)));
     assert.ok(instructions.some((l) => /^RUN .*npm run build/.test(l)));
   });
 

@@ -91,28 +91,29 @@ describe('kubeadmInit', () => {
     assert.deepEqual(again.join, join);
   });
 
-  test('cluster exists but the secret store lost the credentials: renewed through the cluster, init not rerun', async () => {
+  test('cluster exists but the secret store lost the credentials: token renewed, upload reported needed, init not rerun', async () => {
     const { shell, secrets, hosts, join } = await initialized();
     secrets.values.clear();
     const again = await hosts.kubeadmInit(initInput);
     assert.equal(again.alreadyInitialized, true);
     assert.equal(shell.count(/^kubeadm init --config/), 1);
     assert.equal(shell.count(/^kubeadm token create/), 1);
-    assert.equal(shell.count(/^kubeadm init phase upload-certs --upload-certs --config \/etc\/kubernetes\/kubeha\/upload-certs\.yaml$/), 1);
+    assert.equal(shell.count(/^kubeadm init phase upload-certs/), 0, 'uploads run only from the workflow, under the cluster lock');
+    assert.equal(again.join.certificateKeyExpiresAt, new Date(0).toISOString(), 'the key is reported expired: upload needed');
     assert.notEqual(await secrets.get(again.join.tokenSecret), undefined);
     assert.equal(again.join.caCertHash, join.caCertHash);
     assert.ok(await secrets.has(again.kubeconfigSecret));
     assertNoSecretsOnCommandLines(shell);
   });
 
-  test('uploaded certificates expired (after 2 h): only the certificate key is renewed', async () => {
+  test('uploaded certificates expired (after 2 h): the token is kept, the key reported expired and nothing uploaded', async () => {
     const { shell, hosts, clock, join } = await initialized();
     clock.now = new Date(T0.getTime() + 3 * 3600_000);
     const again = await hosts.kubeadmInit(initInput);
     assert.equal(shell.count(/^kubeadm token create/), 0);
-    assert.equal(shell.count(/^kubeadm init phase upload-certs/), 1);
+    assert.equal(shell.count(/^kubeadm init phase upload-certs/), 0);
     assert.equal(again.join.tokenExpiresAt, join.tokenExpiresAt);
-    assert.equal(again.join.certificateKeyExpiresAt, '2025-02-03T15:00:00.000Z');
+    assert.equal(again.join.certificateKeyExpiresAt, new Date(0).toISOString());
   });
 
   test('admin.conf present but the API does not answer: NotReady, retryable, init not attempted', async () => {

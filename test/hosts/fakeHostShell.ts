@@ -124,12 +124,30 @@ export class FakeHostShell implements RemoteShell {
   /** Sets up a host as an initialized first control plane. */
   initializeControlPlane(host: HostSpec): void {
     const files = this.filesOf(host.name);
-    files.set('/etc/kubernetes/admin.conf', `apiVersion: v1\nkind: Config\n# admin of ${host.name}\n`);
+    files.set('/etc/kubernetes/admin.conf', this.adminConf(host.name));
     files.set('/etc/kubernetes/kubelet.conf', 'kubelet');
     files.set('/etc/kubernetes/pki/ca.crt', this.caPem);
     files.set('/etc/kubernetes/manifests/etcd.yaml', 'etcd');
     this.nodes.add(host.name);
     this.addMember({ name: host.name, peerUrls: [`https://${host.address}:2380`], clientUrls: [`https://${host.address}:2379`], isLearner: false });
+  }
+
+  /** An admin.conf as kubeadm writes it: embedded CA (the cluster's), client certificate and key. */
+  adminConf(host: string): string {
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    return [
+      'apiVersion: v1',
+      'kind: Config',
+      `# admin of ${host}`,
+      'clusters:',
+      `- name: kubernetes\n  cluster:\n    server: https://lb.example:6443\n    certificate-authority-data: ${b64(this.caPem)}`,
+      'users:',
+      `- name: kubernetes-admin\n  user:\n    client-certificate-data: ${b64(this.caPem)}\n    client-key-data: ${b64('fake key')}`,
+      'contexts:',
+      '- name: kubernetes-admin@kubernetes\n  context:\n    cluster: kubernetes\n    user: kubernetes-admin',
+      'current-context: kubernetes-admin@kubernetes',
+      '',
+    ].join('\n');
   }
 
   private sealedSecretJson(): string {
@@ -206,7 +224,7 @@ export class FakeHostShell implements RemoteShell {
       files.set('/var/lib/etcd/member/snap/db', 'data');
       if (this.joinLeavesLearner.delete(host.name)) return fail(fixture('join-etcd-learner-stuck.txt'));
       Object.assign(learner, { name: host.name, clientUrls: [`https://${host.address}:2379`], isLearner: false });
-      files.set('/etc/kubernetes/admin.conf', 'admin');
+      files.set('/etc/kubernetes/admin.conf', this.adminConf(host.name));
       files.set('/etc/kubernetes/manifests/etcd.yaml', 'etcd');
     }
     files.set('/etc/kubernetes/kubelet.conf', 'kubelet');

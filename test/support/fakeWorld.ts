@@ -133,6 +133,12 @@ export class FakeWorld {
             notes: [],
           };
         }),
+      findLoadBalancer: () =>
+        this.record('findLoadBalancer', undefined, () =>
+          this.lb
+            ? { loadBalancerArn: this.lb.arn, dnsName: this.lb.dnsName, targetGroupArn: this.lb.tgArn, listenerArn: this.lb.listenerArn, created: { loadBalancer: false, targetGroup: false, listener: false }, notes: [] }
+            : null,
+        ),
       registerTarget: (t: TargetRef) =>
         this.record('registerTarget', t.ip, () => {
           if (this.targets.has(t.ip)) return { registered: false };
@@ -176,6 +182,10 @@ export class FakeWorld {
           }
           return { alreadyInitialized: already, join: this.issued as JoinCredentials, kubeconfigSecret: 'clusters/test/admin-kubeconfig' };
         }),
+      findInitialized: (input) =>
+        this.record('findInitialized', input.host.name, () =>
+          this.initialized ? { alreadyInitialized: true, join: this.issued as JoinCredentials, kubeconfigSecret: 'clusters/test/admin-kubeconfig' } : null,
+        ),
       refreshJoinCredentials: (input) =>
         this.record('refreshJoinCredentials', input.host.name, () => {
           if (input.refreshToken) {
