@@ -16,7 +16,7 @@ import { kubehaDataConverter } from '../lib/codec/dataConverter';
 import { CodecError, type EncryptionCodec } from '../lib/codec/encryptionCodec';
 import { AccessCheck, loadAccessToken, SESSION_COOKIE } from './codec/access';
 import { PayloadJsonError, payloadsFromJson, payloadsToJson } from './codec/payloadJson';
-import { requireCommandKeys } from './connection';
+import { requireCommandKeys, temporalConnectionOptions } from './connection';
 import type { LocalService } from './localStack';
 
 /** The Web UI origins allowed by default: the dev server's UI on its default port. */
@@ -248,7 +248,11 @@ export function registerCodecServerCommand(program: Command): Command {
     .option('--namespace <name>', 'serve only this namespace (repeatable; default all)', collect)
     .action(async (options: CodecServerCommandOptions) => {
       requireCommandKeys('kubeha codec-server');
+      // The Temporal settings the worker and the webhook beside it read (compose and Kubernetes give all
+      // three one environment): a TLS file that cannot be read stops this one too, naming its setting.
+      const temporal = temporalConnectionOptions();
       const { server, notes } = codecServerOptionsFromEnv(options);
+      notes.push(`for the Web UI of Temporal at ${temporal.address}${temporal.tls ? ' (TLS)' : ''}`);
       const running = await startCodecServer({ ...server, onRequest: (e) => process.stdout.write(`${e.method} ${e.path} ${e.status}${e.namespace ? ` ns=${e.namespace}` : ''}\n`) });
       // Listen for the stop signals before saying it runs: a supervisor may stop it right after that line.
       const stopped = new Promise<void>((resolve) => {

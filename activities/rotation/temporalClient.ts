@@ -1,8 +1,10 @@
 /**
  * A Temporal client for activities that manage Temporal itself (the rotation schedule): connected on
- * first use, with kubeha's data converter so the schedule's stored input is encrypted like history.
+ * first use, as the worker connects (temporal.toml / TEMPORAL_* through client/connection.ts), with
+ * kubeha's data converter so the schedule's stored input is encrypted like history.
  */
 import { Client, Connection } from '@temporalio/client';
+import { temporalConnectionOptions } from '../../client/connection';
 import { kubehaDataConverter } from '../../lib/codec/dataConverter';
 import { temporalSettings, type TemporalSettings } from '../../lib/config';
 
@@ -11,7 +13,8 @@ export function lazyTemporalClient(settings: TemporalSettings = temporalSettings
   let client: Promise<Client> | undefined;
   return () => {
     client ??= (async () => {
-      const connection = await Connection.connect({ address: settings.address });
+      // TLS, client certificate and API key as the worker itself connects (temporal.toml / TEMPORAL_*).
+      const connection = await Connection.connect(temporalConnectionOptions(settings));
       return new Client({ connection, namespace: settings.namespace, dataConverter: kubehaDataConverter().dataConverter });
     })();
     client.catch(() => (client = undefined));

@@ -47,9 +47,11 @@ export async function webhookCommand(options: WebhookCommandOptions): Promise<vo
   const config = await prepareWebhook(options);
   requireCommandKeys('kubeha webhook');
   const settings = temporalSettings();
+  // TLS, client certificate and API key as the worker and the CLI read them: an unreadable file stops it here.
+  const connectionOptions = temporalConnectionOptions(settings);
   const logger = pino({ name: 'kubeha-webhook' }, pino.destination(2));
   if (!authConfigured(config.auth)) logger.warn('running WITHOUT authentication (--insecure-no-auth): lab use only');
-  const connection = Connection.lazy({ ...temporalConnectionOptions(settings), connectTimeout: 5_000 });
+  const connection = Connection.lazy({ ...connectionOptions, connectTimeout: 5_000 });
   // The webhook writes workflow inputs and signals: encrypted like everything kubeha sends to Temporal.
   const client = new Client({ connection, namespace: settings.namespace, dataConverter: kubehaDataConverter().dataConverter });
   let server: WebhookServer;
@@ -65,8 +67,8 @@ export async function webhookCommand(options: WebhookCommandOptions): Promise<vo
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  logger.info({ url: `${server.url}${ALERTMANAGER_PATH}`, temporal: settings.address, routes: config.routes.map((r) => r.name) }, 'webhook listening');
-  process.stdout.write(`kubeha webhook listening on ${server.url}${ALERTMANAGER_PATH} (Temporal ${settings.address})\n`);
+  logger.info({ url: `${server.url}${ALERTMANAGER_PATH}`, temporal: connectionOptions.address, routes: config.routes.map((r) => r.name) }, 'webhook listening');
+  process.stdout.write(`kubeha webhook listening on ${server.url}${ALERTMANAGER_PATH} (Temporal ${connectionOptions.address})\n`);
   await stopped;
   logger.info('stopping');
   await server.close();

@@ -1,7 +1,8 @@
 /**
  * The Temporal connection settings every kubeha process uses (client/connection.ts, through
  * @temporalio/envconfig): profiles of temporal.toml, the standard TEMPORAL_* variables, and a clear
- * start-up error naming the setting of a TLS file that cannot be read (also from `kubeha worker`).
+ * start-up error naming the setting of a TLS file that cannot be read (from `kubeha worker`, the CLI,
+ * `kubeha webhook` and `kubeha codec-server`).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { CliError, temporalConnectionOptions } from '../../client/connection';
 import { temporalSettings } from '../../lib/config';
+import { freePort } from '../../lib/freePort';
 import { runCli } from './cliProcess';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'kubeha-temporal-conn-'));
@@ -66,6 +68,27 @@ describe('Temporal connection settings', () => {
       const run = await runCli(args, env);
       assert.equal(run.code, 2, `${args[0]}: ${run.stderr}`);
       assert.match(run.stderr, /nope\.key \(ENOENT\), named by TEMPORAL_TLS_CLIENT_KEY_PATH/);
+    }
+  });
+
+  test('kubeha webhook and kubeha codec-server stop before listening on an unreadable TLS file, naming the setting', async () => {
+    const keys = path.join(dir, 'codec-keys-servers');
+    writeFileSync(keys, `k1:${Buffer.alloc(32, 9).toString('base64')}\n`, { mode: 0o600 });
+    const token = path.join(dir, 'webhook-token');
+    writeFileSync(token, 'a-webhook-token-long-enough-to-pass\n', { mode: 0o600 });
+    const routes = path.join(dir, 'routes.json');
+    writeFileSync(routes, JSON.stringify({ listen: { port: await freePort() }, auth: { bearerToken: { file: token } }, routes: [{ name: 'watchdog', matchers: ['alertname="Watchdog"'], action: 'ignore' }] }));
+    const env = { ...base, KUBEHA_DATA_DIR: dir, KUBEHA_CODEC_KEY_FILE: keys, KUBEHA_CODEC_TOKEN: 'a-codec-token-long-enough-to-pass' };
+    const cases = [
+      { args: ['webhook', '--config', routes], setting: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', file: 'absent-ca.pem', listening: /listening/ },
+      { args: ['codec-server', '--port', String(await freePort())], setting: 'TEMPORAL_TLS_CLIENT_KEY_PATH', file: 'absent-client.key', listening: /codec server at/ },
+    ];
+    for (const { args, setting, file, listening } of cases) {
+      const tls = setting === 'TEMPORAL_TLS_CLIENT_KEY_PATH' ? { TEMPORAL_TLS_CLIENT_CERT_PATH: keys } : {};
+      const run = await runCli(args, { ...env, ...tls, [setting]: path.join(dir, file) });
+      assert.equal(run.code, 2, `${args[0]}: ${run.stderr}`);
+      assert.match(run.stderr, new RegExp(`${file.replace('.', '\\.')} \\(ENOENT\\), named by ${setting}`), args[0]);
+      assert.doesNotMatch(run.stdout, listening, `${args[0]} did not start serving`);
     }
   });
 });
