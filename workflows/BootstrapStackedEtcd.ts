@@ -71,7 +71,7 @@ export async function BootstrapStackedEtcd(rawInput: unknown): Promise<Bootstrap
   const tracker = new ProgressTracker('BootstrapStackedEtcd', subjectOf(rawInput), BOOTSTRAP_STEPS);
   setHandler(progressQuery, () => tracker.progress);
   // Validation comes before any activity: a bad input fails the run here, with every bad field named.
-  const config = parseInput('BootstrapStackedEtcd', bootstrapStackedEtcdInputSchema, rawInput);
+  const config = parseInput('BootstrapStackedEtcd', bootstrapStackedEtcdInputSchema, underPinningRule(rawInput));
   upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.cluster, value: config.clusterName }]);
 
   const controlPlanes = config.hosts.filter((h) => h.role === 'control-plane');
@@ -100,6 +100,17 @@ export async function BootstrapStackedEtcd(rawInput: unknown): Promise<Bootstrap
   if (config.rotationSchedule && !config.dryRun) result.rotationSchedule = await ensureRotationSchedule(context);
   tracker.setPhase('succeeded');
   return result;
+}
+
+/**
+ * The input as the run checks it. Join credentials go only to pinned hosts unless the input opts in
+ * (`joinCredentialsToUnpinnedHosts`); runs started before that rule (no patch marker in their history)
+ * keep the rule they started under and replay as if they had opted in, instead of failing validation.
+ */
+function underPinningRule(rawInput: unknown): unknown {
+  if (patched('kubeha-pinned-join-credentials')) return rawInput;
+  if (!rawInput || typeof rawInput !== 'object' || Array.isArray(rawInput)) return rawInput;
+  return { ...rawInput, joinCredentialsToUnpinnedHosts: true };
 }
 
 /**
