@@ -43,11 +43,6 @@ export class FakeFailoverWorld extends FakeWorld {
     this.readiness.set(`${secret}|${namespace}/${name}`, ready);
   }
 
-  private bump(kind: string): void {
-    // FakeWorld keeps its counter private to its stubs; the map is public.
-    this.actions.set(kind, (this.actions.get(kind) ?? 0) + 1);
-  }
-
   private reach(secret: string): void {
     if (this.unreachable.has(secret)) {
       throw kubehaFailure({ type: ErrorType.Unreachable, message: `API server of ${secret} unreachable (ECONNREFUSED)`, retryable: true, hint: 'test' });
@@ -80,9 +75,10 @@ export class FakeFailoverWorld extends FakeWorld {
         }
         const changed = before.east !== input.eastPercent;
         if (changed) {
-          this.bump(`shift:${key}:${before.east}->${input.eastPercent}`);
+          this.act(`shift:${key}:${before.east}->${input.eastPercent}`);
           this.splits.set(key, { west: 100 - input.eastPercent, east: input.eastPercent });
         }
+        this.called(`setSplitWeights:${key}:${before.east}->${input.eastPercent}`);
         const eventRecorded = !this.events.has(input.event.name);
         this.events.add(input.event.name);
         const after = this.splits.get(key) ?? before;
