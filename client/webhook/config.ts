@@ -19,6 +19,14 @@ export type Route =
   | { name: string; matchers: Matcher[]; action: 'failover'; failover: FailoverToEastInput; workflowId: string }
   | { name: string; matchers: Matcher[]; action: 'ignore'; reason?: string };
 
+/** The webhook's TLS material, read from the configured files. Never logged. */
+export interface WebhookTls {
+  cert: string;
+  key: string;
+  /** When set, clients must present a certificate that chains to it. */
+  clientCa?: string;
+}
+
 /** Credentials the server accepts, resolved from their references. Never logged. */
 export interface ResolvedAuth {
   bearerToken?: string;
@@ -27,7 +35,7 @@ export interface ResolvedAuth {
 
 /** The configuration with routes compiled and secrets resolved. */
 export interface WebhookConfig {
-  listen: { host: string; port: number };
+  listen: { host: string; port: number; tls?: WebhookTls };
   auth: ResolvedAuth;
   limits: z.output<typeof webhookConfigSchema>['limits'];
   dedupeSeconds: number;
@@ -50,6 +58,18 @@ export async function readSecretRef(ref: SecretRef, env: NodeJS.ProcessEnv = pro
   }
   if (!value) throw configError(`the secret in ${'file' in ref ? ref.file : ref.env} is empty`);
   return value;
+}
+
+/** Reads a PEM file named by `field`; says which field when it is missing or holds no `what` block. */
+async function readPem(file: string, field: string, what: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw configError(`${field}: ${file} is not readable (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!new RegExp(`-----BEGIN [A-Z ]*${what}-----`).test(text)) throw configError(`${field}: ${file} holds no PEM ${what}`);
+  return text;
 }
 
 function configError(message: string): Error {
@@ -79,7 +99,16 @@ export async function resolveConfig(raw: unknown, env: NodeJS.ProcessEnv = proce
     const failover = r.failover as FailoverToEastInput;
     return { name: r.name, matchers, action: 'failover', failover, workflowId: failoverWorkflowId(failover.west.name, failover.east.name) };
   });
-  return { listen: c.listen, auth, limits: c.limits, dedupeSeconds: c.dedupeSeconds, taskQueue: c.taskQueue, routes };
+  const listen: WebhookConfig['listen'] = { host: c.listen.host, port: c.listen.port };
+  if (c.listen.tls) {
+    const { certFile, keyFile, clientCaFile } = c.listen.tls;
+    listen.tls = {
+      cert: await readPem(certFile, 'listen.tls.certFile', 'CERTIFICATE'),
+      key: await readPem(keyFile, 'listen.tls.keyFile', 'PRIVATE KEY'),
+      clientCa: clientCaFile ? await readPem(clientCaFile, 'listen.tls.clientCaFile', 'CERTIFICATE') : undefined,
+    };
+  }
+  return { listen, auth, limits: c.limits, dedupeSeconds: c.dedupeSeconds, taskQueue: c.taskQueue, routes };
 }
 
 /** Reads and resolves a configuration file (YAML or JSON). */

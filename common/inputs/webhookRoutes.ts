@@ -11,6 +11,8 @@ import { failoverToEastInputSchema, failoverWorkflowId } from './failoverToEast'
 import { secretRefSchema } from './shared';
 import { inputIssues } from '../validation';
 
+const absolutePath = z.string().regex(/^\//, 'must be an absolute path');
+
 const routeName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS-1123 label (lowercase letters, digits, "-")');
 
 const matchersSchema = z
@@ -55,6 +57,18 @@ export const webhookConfigSchema = z
       .strictObject({
         host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(9095),
+        /**
+         * HTTPS for Alertmanager across a network: the server's certificate chain and key (PEM files), and
+         * optionally the CA that client certificates must chain to (Alertmanager's `tls_config.cert_file`):
+         * with it, a caller without a valid client certificate is refused during the handshake.
+         */
+        tls: z
+          .strictObject({
+            certFile: absolutePath,
+            keyFile: absolutePath,
+            clientCaFile: absolutePath.optional(),
+          })
+          .optional(),
       })
       .default({ host: '127.0.0.1', port: 9095 }),
     /** What Alertmanager sends: `http_config.authorization` (Bearer) and/or `basic_auth`. */
