@@ -3,6 +3,7 @@
  * result; tests build the same factories with local peers, or replace them with stubs for workflow tests.
  */
 import path from 'node:path';
+import { withLiveness } from './activityContext';
 import { createAwsActivities, defaultAwsClients } from './aws';
 import { createFailoverActivities } from './failover';
 import type { FailoverActivities } from './failover/types';
@@ -54,12 +55,13 @@ export function mergeActivityGroups<T extends object>(groups: Record<string, obj
 
 /** Builds every activity from its factory. */
 export function createActivities(deps: ActivityDependencies = defaultDependencies()): KubehaActivities {
-  return mergeActivityGroups<KubehaActivities>({
+  // Every activity heartbeats while it runs, so the workflows' short heartbeat timeouts hold (takeover).
+  return withLiveness(mergeActivityGroups<KubehaActivities>({
     aws: createAwsActivities({ clientsFor: defaultAwsClients }),
     hosts: createHostActivities({ shell: deps.shell, secrets: deps.secrets, runOptions: activityRunOptions }),
     kubernetes: createKubernetesActivities({ secrets: deps.secrets }),
     mesh: createMeshActivities({ secrets: deps.secrets }),
     failover: createFailoverActivities({ secrets: deps.secrets }),
     rotation: createRotationActivities({ shell: deps.shell, secrets: deps.secrets, runOptions: activityRunOptions, temporal: lazyTemporalClient() }),
-  });
+  }));
 }
