@@ -33,6 +33,8 @@ export class FakeFailoverWorld extends FakeWorld {
   readonly splits = new Map<string, { west: number; east: number }>();
   readonly events = new Set<string>();
   readonly splitInjections: SplitInjection[] = [];
+  /** How many batched readiness probes ran (one per check round). */
+  probeRounds = 0;
   /** Every eastPercent setSplitWeights was asked for, in order. */
   readonly shiftRequests: number[] = [];
   /** When each setSplitWeights call arrived (performance.now(), for benchmarks in the same process). */
@@ -57,6 +59,14 @@ export class FakeFailoverWorld extends FakeWorld {
         const ready = this.readiness.get(`${input.kubeconfigSecret}|${input.namespace}/${input.name}`) ?? 1;
         const result: ServiceReadiness = { service: `${input.namespace}/${input.name}`, ready: Math.max(ready, 0), notReady: ready <= 0 ? 1 : 0, source: 'EndpointSlice', serviceExists: ready >= 0 };
         return result;
+      },
+      servicesReadiness: async (input) => {
+        this.probeRounds += 1;
+        return input.services.map(({ namespace, name }) => {
+          if (this.unreachable.has(input.kubeconfigSecret)) return { service: `${namespace}/${name}`, error: `API server of ${input.kubeconfigSecret} unreachable (ECONNREFUSED)` };
+          const ready = this.readiness.get(`${input.kubeconfigSecret}|${namespace}/${name}`) ?? 1;
+          return { service: `${namespace}/${name}`, readiness: { service: `${namespace}/${name}`, ready: Math.max(ready, 0), notReady: ready <= 0 ? 1 : 0, source: 'EndpointSlice' as const, serviceExists: ready >= 0 } };
+        });
       },
       readSplit: async (input) => {
         const w = this.splits.get(`${input.namespace}/${input.name}`) ?? { west: 100, east: 0 };
