@@ -3,9 +3,9 @@
  * - `KUBEHA_SECRET_STORE=file` (the default, for `npm start` and one worker): files under KUBEHA_DATA_DIR;
  * - `kubernetes`: Secrets in `KUBEHA_SECRET_STORE_NAMESPACE` (default `kubeha`) of the cluster that runs
  *   kubeha, through `KUBEHA_SECRET_STORE_KUBECONFIG`, or in a pod its ServiceAccount;
- * - `secretsmanager`: AWS Secrets Manager in `AWS_REGION`, names under `KUBEHA_SECRET_STORE_PREFIX`
+ * - `aws-secrets-manager`: AWS Secrets Manager in `AWS_REGION`, names under `KUBEHA_SECRET_STORE_PREFIX`
  *   (default `kubeha/`), credentials from the SDK's default chain, `AWS_ENDPOINT_URL` honoured.
- * Several workers share the kubernetes or secretsmanager store; each file store belongs to one worker.
+ * Several workers share the kubernetes or aws-secrets-manager store; each file store belongs to one worker.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,7 +18,7 @@ import { SecretsManagerSecretStore } from './secretsManagerStore';
 import { FileSecretStore, type SecretStore } from './store';
 
 /** The kinds of store `KUBEHA_SECRET_STORE` names. */
-export const SECRET_STORE_KINDS = ['file', 'kubernetes', 'secretsmanager'] as const;
+export const SECRET_STORE_KINDS = ['file', 'kubernetes', 'aws-secrets-manager'] as const;
 export type SecretStoreKind = (typeof SECRET_STORE_KINDS)[number];
 
 /** A store and what it is, for start-up messages. */
@@ -90,7 +90,7 @@ function secretsManagerStore(env: NodeJS.ProcessEnv): ConfiguredSecretStore {
   const prefix = env.KUBEHA_SECRET_STORE_PREFIX ?? 'kubeha/';
   if (!/^[A-Za-z0-9/_+=.@-]{1,100}$/.test(prefix)) throw new SecretStoreConfigError('KUBEHA_SECRET_STORE_PREFIX', 'must be letters, digits and /_+=.@- (Secrets Manager names)');
   const client = new SecretsManagerClient({ region });
-  return { kind: 'secretsmanager', store: new SecretsManagerSecretStore(client, prefix), where: `AWS Secrets Manager in ${region}, names ${prefix}*`, shared: true };
+  return { kind: 'aws-secrets-manager', store: new SecretsManagerSecretStore(client, prefix), where: `AWS Secrets Manager in ${region}, names ${prefix}*`, shared: true };
 }
 
 /** The store `env` configures. Throws {@link SecretStoreConfigError} naming the bad setting. */
@@ -103,7 +103,7 @@ export function secretStoreFromEnv(env: NodeJS.ProcessEnv = process.env): Config
     }
     case 'kubernetes':
       return kubernetesStore(env);
-    case 'secretsmanager':
+    case 'aws-secrets-manager':
       return secretsManagerStore(env);
     default:
       throw new SecretStoreConfigError('KUBEHA_SECRET_STORE', `must be one of ${SECRET_STORE_KINDS.join(', ')}, got "${kind}"`);
@@ -118,7 +118,7 @@ export async function verifySecretStore(configured: ConfiguredSecretStore): Prom
   try {
     await configured.store.has('kubeha-start-up-probe');
   } catch (err) {
-    const setting = configured.kind === 'kubernetes' ? 'KUBEHA_SECRET_STORE_KUBECONFIG' : configured.kind === 'secretsmanager' ? 'AWS credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE or a role)' : 'KUBEHA_DATA_DIR';
+    const setting = configured.kind === 'kubernetes' ? 'KUBEHA_SECRET_STORE_KUBECONFIG' : configured.kind === 'aws-secrets-manager' ? 'AWS credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE or a role)' : 'KUBEHA_DATA_DIR';
     throw new SecretStoreConfigError(setting, `the ${configured.kind} secret store (${configured.where}) does not answer: ${(err as Error).message}`);
   }
 }

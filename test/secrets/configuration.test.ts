@@ -33,25 +33,25 @@ describe('secret store configuration', () => {
     assert.equal(configured.shared, false);
   });
 
-  test('kubernetes and secretsmanager are built from their settings and shared', () => {
+  test('kubernetes and aws-secrets-manager are built from their settings and shared', () => {
     const kubeconfig = path.join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
     const kube = secretStoreFromEnv({ KUBEHA_SECRET_STORE: 'kubernetes', KUBEHA_SECRET_STORE_KUBECONFIG: kubeconfig, KUBEHA_SECRET_STORE_NAMESPACE: 'platform' });
     assert.ok(kube.store instanceof KubernetesSecretStore);
     assert.equal((kube.store as KubernetesSecretStore).namespace, 'platform');
     assert.equal(kube.shared, true);
-    const sm = secretStoreFromEnv({ KUBEHA_SECRET_STORE: 'secretsmanager', AWS_REGION: 'eu-west-1', KUBEHA_SECRET_STORE_PREFIX: 'prod/kubeha/' });
+    const sm = secretStoreFromEnv({ KUBEHA_SECRET_STORE: 'aws-secrets-manager', AWS_REGION: 'eu-west-1', KUBEHA_SECRET_STORE_PREFIX: 'prod/kubeha/' });
     assert.ok(sm.store instanceof SecretsManagerSecretStore);
     assert.equal((sm.store as SecretsManagerSecretStore).prefix, 'prod/kubeha/');
   });
 
   const refusals: Array<{ env: NodeJS.ProcessEnv; message: RegExp }> = [
-    { env: { KUBEHA_SECRET_STORE: 'vault' }, message: /SecretStoreConfigError: KUBEHA_SECRET_STORE: must be one of file, kubernetes, secretsmanager, got "vault"/ },
+    { env: { KUBEHA_SECRET_STORE: 'vault' }, message: /SecretStoreConfigError: KUBEHA_SECRET_STORE: must be one of file, kubernetes, aws-secrets-manager, got "vault"/ },
     { env: { KUBEHA_SECRET_STORE: 'kubernetes' }, message: /SecretStoreConfigError: KUBEHA_SECRET_STORE_KUBECONFIG: must name a kubeconfig file when the worker does not run in a pod/ },
     { env: { KUBEHA_SECRET_STORE: 'kubernetes', KUBEHA_SECRET_STORE_KUBECONFIG: '/nonexistent/kubeconfig' }, message: /SecretStoreConfigError: KUBEHA_SECRET_STORE_KUBECONFIG: \/nonexistent\/kubeconfig is not readable \(ENOENT\)/ },
     { env: { KUBEHA_SECRET_STORE: 'kubernetes', KUBEHA_SECRET_STORE_KUBECONFIG: '/dev/null', KUBEHA_SECRET_STORE_NAMESPACE: 'Not_A_Namespace' }, message: /SecretStoreConfigError: KUBEHA_SECRET_STORE_NAMESPACE: must be a namespace name/ },
-    { env: { KUBEHA_SECRET_STORE: 'secretsmanager' }, message: /SecretStoreConfigError: AWS_REGION: must name the region/ },
-    { env: { KUBEHA_SECRET_STORE: 'secretsmanager', AWS_REGION: 'us-east-1', KUBEHA_SECRET_STORE_PREFIX: 'bad prefix!' }, message: /SecretStoreConfigError: KUBEHA_SECRET_STORE_PREFIX: must be letters, digits/ },
+    { env: { KUBEHA_SECRET_STORE: 'aws-secrets-manager' }, message: /SecretStoreConfigError: AWS_REGION: must name the region/ },
+    { env: { KUBEHA_SECRET_STORE: 'aws-secrets-manager', AWS_REGION: 'us-east-1', KUBEHA_SECRET_STORE_PREFIX: 'bad prefix!' }, message: /SecretStoreConfigError: KUBEHA_SECRET_STORE_PREFIX: must be letters, digits/ },
   ];
   for (const { env, message } of refusals) {
     test(`refuses ${JSON.stringify(env)}`, () => {

@@ -32,7 +32,7 @@ const backends: Record<string, () => [SecretStore, SecretStore]> = {
     const client = () => new KubeClient(parseKubeconfig(api.kubeconfig), { requestTimeoutMs: 10_000 });
     return [new KubernetesSecretStore(client(), 'kubeha'), new KubernetesSecretStore(client(), 'kubeha')];
   },
-  secretsmanager: () => {
+  'aws-secrets-manager': () => {
     const client = () => new SecretsManagerClient({ region: MOTO_REGION, endpoint: moto.endpoint, credentials: MOTO_CREDENTIALS });
     return [new SecretsManagerSecretStore(client()), new SecretsManagerSecretStore(client())];
   },
