@@ -1,74 +1,59 @@
 /**
  * kubeha as a service of several workers: two worker processes with different data directories poll
- * one task queue and keep their secrets and known host keys in one Kubernetes secret store (a real
- * kube-apiserver standing for the management cluster). A lab bootstrap runs; the worker that holds a
- * control-plane join is SIGKILLed; the other takes the join over and finishes the run with nothing done
- * twice (the lab's records) and no secret missing. The kill-to-resume time is printed.
+ * one task queue and keep their secrets and known host keys in one shared store, first Kubernetes
+ * Secrets (a real kube-apiserver standing for the management cluster), then AWS Secrets Manager (moto).
+ * A lab bootstrap runs; the worker that holds a control-plane join is SIGKILLed; the other takes the
+ * join over and finishes the run with nothing done twice (the lab's records) and no secret missing.
+ * The kill-to-resume time is printed (bench/twoWorkerTakeover.ts measures it over several points).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { kubehaDataConverter } from '../../lib/codec/dataConverter';
-import { formatKeyList } from '../../lib/codec/keyring';
+import { SecretsManagerClient, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { startTestApiServer, type TestApiServer } from '../support/apiserver';
-import { pendingActivities } from '../lab/e2e/labWorkerRun';
-import { Arena } from './crash/arena';
+import { MOTO_CREDENTIALS, MOTO_REGION, startMoto, type MotoServer } from '../support/moto';
 import { openCampaign, type OpenCampaign } from './crash/campaign';
-import { nextProgress } from './crash/observe';
-import { bootstrapRecords } from './crash/records';
+import { twoWorkerRun, type TwoWorkerRun } from './crash/twoWorkers';
 
 let campaign: OpenCampaign;
 let api: TestApiServer;
-let arena: Arena;
+let moto: MotoServer;
 
 before(async () => {
   campaign = await openCampaign('west');
-  api = await startTestApiServer();
+  [api, moto] = await Promise.all([startTestApiServer(), startMoto()]);
   const ns = await api.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubeha' } });
   assert.equal(ns.status, 201);
 });
 
 after(async () => {
-  await arena?.close();
-  await api?.stop();
+  await Promise.all([api?.stop(), moto?.stop()]);
   await campaign?.close();
 });
 
-describe('two workers on a shared secret store', { timeout: 20 * 60_000 }, () => {
-  test('a killed worker\'s join is finished by the other: no duplicate, no missing secret', async () => {
-    arena = await Arena.open(campaign.context, 'two-workers', 'small');
-    // Same codec keys (they are configuration), separate data directories, one shared store.
-    const keys = formatKeyList([kubehaDataConverter({ ...process.env, KUBEHA_DATA_DIR: arena.dataDir }).keyring.encryptKey]);
-    const shared = { KUBEHA_SECRET_STORE: 'kubernetes', KUBEHA_SECRET_STORE_KUBECONFIG: api.kubeconfigPath, KUBEHA_CODEC_KEYS: keys };
-    const dirs = ['a', 'b'].map((n) => mkdtempSync(path.join(campaign.context.root, `worker-${n}-`)));
-    const first = await arena.startWorker(undefined, { ...shared, KUBEHA_DATA_DIR: dirs[0] });
-    const second = await arena.startWorker(undefined, { ...shared, KUBEHA_DATA_DIR: dirs[1] });
+function judge(run: TwoWorkerRun, store: string): void {
+  process.stdout.write(`two workers (${store}): killed ${run.killed} holding ${run.held}; ${run.survivor} resumed after ${run.resumeMs} ms\n`);
+  assert.equal(run.members, 3, 'cp-1, cp-2 and the spare are etcd members');
+  assert.equal(run.records.inits, 1, 'kubeadm init ran once');
+  assert.equal(run.records.duplicates, 0, `no init or join repeated: ${JSON.stringify(run.records.joins)}`);
+  assert.deepEqual(run.records.problems, []);
+}
 
-    const handle = await arena.start('BootstrapStackedEtcd', 'two-workers', arena.bootstrapInput('fail'));
-    // Wait for a control-plane join, and see which worker holds it.
-    let holder: string | undefined;
-    for (const deadline = Date.now() + 10 * 60_000; !holder; ) {
-      assert.ok(Date.now() < deadline, 'no kubeadmJoin started within 10 minutes');
-      const { status, started } = await pendingActivities(handle);
-      assert.equal(status, 'RUNNING');
-      holder = started.find((a) => a.type === 'kubeadmJoin')?.worker;
-      if (!holder) await new Promise((r) => setTimeout(r, 200));
-    }
-    const survivor = holder === first.identity ? second.identity : first.identity;
-    const killedAt = await arena.killWorker(holder);
-    const resumeMs = await nextProgress(handle, killedAt, survivor);
-    process.stdout.write(`two workers: killed ${holder} mid-join; ${survivor} resumed after ${resumeMs} ms\n`);
-
-    const result = (await handle.result()) as { etcd: { members: number } };
-    assert.equal(result.etcd.members, 3, 'cp-1, cp-2 and the spare are etcd members');
-    const records = await bootstrapRecords(arena.labUp);
-    assert.equal(records.inits, 1, 'kubeadm init ran once');
-    assert.equal(records.duplicates, 0, `no init or join repeated: ${JSON.stringify(records.joins)}`);
-    assert.deepEqual(records.problems, []);
-    // The stored secrets are in the shared store, not in either worker's directory.
+describe('two workers on a shared secret store', { timeout: 30 * 60_000 }, () => {
+  test('Kubernetes Secrets: a killed worker\'s join is finished by the other, nothing repeated', async () => {
+    const run = await twoWorkerRun(campaign.context, 'two-workers-kube', { KUBEHA_SECRET_STORE: 'kubernetes', KUBEHA_SECRET_STORE_KUBECONFIG: api.kubeconfigPath }, 'kubeadmJoin');
+    judge(run, 'kubernetes');
     const secrets = await api.request<{ items: Array<{ metadata: { annotations: Record<string, string> } }> }>('GET', '/api/v1/namespaces/kubeha/secrets');
     const names = secrets.body.items.map((s) => s.metadata.annotations['kubeha.io/secret-name']);
-    assert.ok(names.some((n) => /admin-kubeconfig$/.test(n)), JSON.stringify(names));
+    assert.ok(names.some((n) => /admin-kubeconfig$/.test(n)), `the cluster's secrets are in the shared store: ${JSON.stringify(names)}`);
+  });
+
+  test('AWS Secrets Manager: the same, on moto', async () => {
+    const env = { KUBEHA_SECRET_STORE: 'aws-secrets-manager', AWS_REGION: MOTO_REGION, AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint, AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey, KUBEHA_SECRET_STORE_PREFIX: 'kubeha-two-workers/' };
+    const run = await twoWorkerRun(campaign.context, 'two-workers-sm', env, 'kubeadmJoin');
+    judge(run, 'aws-secrets-manager');
+    const client = new SecretsManagerClient({ region: MOTO_REGION, endpoint: moto.endpoint, credentials: MOTO_CREDENTIALS });
+    const listed = await client.send(new ListSecretsCommand({ MaxResults: 100 }));
+    const names = (listed.SecretList ?? []).map((s) => s.Name ?? '');
+    assert.ok(names.some((n) => /^kubeha-two-workers\/.*admin-kubeconfig$/.test(n)), JSON.stringify(names));
   });
 });
