@@ -2,7 +2,7 @@
  * All of kubeha's activities, built from their factories with real clients. The worker registers the
  * result; tests build the same factories with local peers, or replace them with stubs for workflow tests.
  */
-import path from 'node:path';
+import { withLiveness } from './activityContext';
 import { createAwsActivities, defaultAwsClients } from './aws';
 import { createFailoverActivities } from './failover';
 import type { FailoverActivities } from './failover/types';
@@ -12,11 +12,12 @@ import { createMeshActivities } from './mesh';
 import type { MeshActivities } from './mesh/types';
 import { createRotationActivities, lazyTemporalClient } from './rotation';
 import type { RotationActivities } from './rotation/types';
-import { FileSecretStore, type SecretStore } from './secrets/store';
+import { secretStoreFromEnv, verifySecretStore, type ConfiguredSecretStore } from './secrets/fromEnv';
+import type { SecretStore } from './secrets/store';
+import { SecretStoreKnownHosts } from './ssh/storedKnownHosts';
 import { activityRunOptions, createSshShell } from './ssh';
 import type { RemoteShell } from './ssh/types';
 import type { AwsActivities, HostActivities, KubernetesActivities } from './types';
-import { dataDir } from '../lib/paths';
 
 /** Every activity kubeha's workflows call. */
 export type KubehaActivities = AwsActivities & HostActivities & KubernetesActivities & MeshActivities & FailoverActivities & RotationActivities;
@@ -27,11 +28,19 @@ export interface ActivityDependencies {
   shell: RemoteShell;
 }
 
-/** The default dependencies: file secret store and known hosts under the data directory, ssh2 shell. */
+/**
+ * The default dependencies: the secret store the environment configures (secrets/fromEnv.ts; files
+ * under the data directory by default) and the ssh2 shell. With a shared store, the trust-on-first-use
+ * host keys live in it too, so every worker checks a host against the key the first one accepted.
+ */
 export function defaultDependencies(env: NodeJS.ProcessEnv = process.env): ActivityDependencies {
+  return dependenciesFor(secretStoreFromEnv(env));
+}
+
+function dependenciesFor(configured: ConfiguredSecretStore): ActivityDependencies {
   return {
-    secrets: new FileSecretStore(path.join(dataDir(env), 'secrets')),
-    shell: createSshShell({}),
+    secrets: configured.store,
+    shell: createSshShell(configured.shared ? { knownHosts: new SecretStoreKnownHosts(configured.store) } : {}),
   };
 }
 
@@ -54,12 +63,23 @@ export function mergeActivityGroups<T extends object>(groups: Record<string, obj
 
 /** Builds every activity from its factory. */
 export function createActivities(deps: ActivityDependencies = defaultDependencies()): KubehaActivities {
-  return mergeActivityGroups<KubehaActivities>({
+  // Every activity heartbeats while it runs, so the workflows' short heartbeat timeouts hold (takeover).
+  return withLiveness(mergeActivityGroups<KubehaActivities>({
     aws: createAwsActivities({ clientsFor: defaultAwsClients }),
     hosts: createHostActivities({ shell: deps.shell, secrets: deps.secrets, runOptions: activityRunOptions }),
     kubernetes: createKubernetesActivities({ secrets: deps.secrets }),
     mesh: createMeshActivities({ secrets: deps.secrets }),
     failover: createFailoverActivities({ secrets: deps.secrets }),
     rotation: createRotationActivities({ shell: deps.shell, secrets: deps.secrets, runOptions: activityRunOptions, temporal: lazyTemporalClient() }),
-  });
+  }));
+}
+
+/**
+ * The worker's activities on the configured secret store, after checking that the store answers: a
+ * worker whose store is misconfigured stops at start with the setting named.
+ */
+export async function workerActivities(env: NodeJS.ProcessEnv = process.env): Promise<KubehaActivities> {
+  const configured = secretStoreFromEnv(env);
+  await verifySecretStore(configured);
+  return createActivities(dependenciesFor(configured));
 }

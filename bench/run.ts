@@ -10,7 +10,10 @@ import path from 'node:path';
 const benches: Array<{ file: string; args: string[]; what: string }> = [
   { file: 'codec.js', args: [], what: 'payload codec overhead and worker throughput with the codec on/off' },
   { file: 'alertStorm.js', args: ['10000', '64', '10'], what: 'alert storm: 10,000 deliveries of one group' },
+  { file: 'workerScale.js', args: ['20'], what: 'one worker, then two, driving 20 concurrent bootstraps (stub activities)' },
+  { file: 'secretStores.js', args: ['200'], what: 'secret-store latency per backend (file, Kubernetes Secrets, Secrets Manager on moto)' },
   { file: 'webhookToShift.js', args: ['stub', '20'], what: 'webhook receipt to first traffic change (stub activities)' },
+  { file: 'twoWorkerTakeover.js', args: ['1'], what: 'kill-to-resume with two workers on a shared store, over four crash points (lab)' },
   { file: 'labBootstrap.js', args: [], what: 'lab up, bootstrap wall time against the sum of its steps, lab memory' },
   { file: 'webhookToShift.js', args: ['lab', '10'], what: 'webhook receipt to first traffic change on the lab (west/east pair bootstrapped by kubeha)' },
 ];

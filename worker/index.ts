@@ -2,15 +2,15 @@
  * kubeha's worker: runs the workflows and activities on the `kubeha` task queue.
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { workerActivities } from '../activities';
 import { kubehaDataConverter } from '../lib/codec/dataConverter';
-import { temporalConnectionOptions } from '../client/connection';
+import { temporalConnectionOptions } from '../lib/temporalConnection';
 import { temporalSettings, type TemporalSettings } from '../lib/config';
 
 /** What a worker is built from; everything has a default from the environment. */
 export interface KubehaWorkerOptions {
   settings?: TemporalSettings;
-  /** Activity implementations; defaults to the real ones (`createActivities()`). */
+  /** Activity implementations; defaults to the real ones on the configured secret store (`workerActivities()`). */
   activities?: object;
   connection?: NativeConnection;
   /** Stops the worker gracefully when aborted. */
@@ -22,6 +22,8 @@ export interface KubehaWorkerOptions {
 /** Builds a worker connected to Temporal. */
 export async function createWorker(options: KubehaWorkerOptions = {}): Promise<Worker> {
   const settings = options.settings ?? temporalSettings();
+  // The secret store first: a misconfigured store stops the worker before it takes any task.
+  const activities = options.activities ?? (await workerActivities());
   const connection = options.connection ?? (await NativeConnection.connect(temporalConnectionOptions(settings)));
   const workflowSource = options.overrides?.workflowBundle ? {} : { workflowsPath: require.resolve('../workflows') };
   return Worker.create({
@@ -29,7 +31,7 @@ export async function createWorker(options: KubehaWorkerOptions = {}): Promise<W
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     ...workflowSource,
-    activities: options.activities ?? createActivities(),
+    activities,
     // Every payload and failure message is encrypted before it reaches Temporal's history.
     dataConverter: kubehaDataConverter().dataConverter,
     shutdownGraceTime: '10 seconds',

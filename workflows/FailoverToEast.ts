@@ -10,6 +10,7 @@
  */
 import {
   condition,
+  ContinueAsNew,
   defineQuery,
   defineSignal,
   defineUpdate,
@@ -50,6 +51,7 @@ import { aws, waits } from './engine/activities';
 import { failover, probes } from './engine/failoverActivities';
 import { ProgressTracker } from './engine/progress';
 import { rootMessage, runStepTable, type Step } from './engine/steps';
+import { continueIfFull, historyFull, restoreCarry, stepsBefore, type FailoverCarry, type ResumableStep } from './failover/continueAsNew';
 
 /** Query: the run's conditions per step. */
 export const progressQuery = defineQuery<Progress>(PROGRESS_QUERY);
@@ -119,10 +121,16 @@ interface FailoverContext {
   resolvedIncidents: Map<string, string>;
   /** Every incident (`fingerprint|startsAt`) that fired during this run, for the result. */
   incidents: Set<string>;
+  /** The input as given, for the run that continues this one. */
+  input: unknown;
+  /** How many runs of this failover came before this one (continue-as-new). */
+  runsBefore: number;
+  /** Whether this run may continue as new (runs started before that rule keep one run). */
+  mayContinue: boolean;
 }
 
 /** Starts, or resumes, the failover of one west/east pair. Takes ONE object (the Web UI form's one value). */
-export async function FailoverToEast(rawInput: unknown): Promise<FailoverResult> {
+export async function FailoverToEast(rawInput: unknown, carry?: FailoverCarry): Promise<FailoverResult> {
   const pair = pairOf(rawInput);
   const tracker = new ProgressTracker('FailoverToEast', `pair ${pair.west} → ${pair.east}`, FAILOVER_STEPS);
   const status: FailoverStatus = {
@@ -145,6 +153,9 @@ export async function FailoverToEast(rawInput: unknown): Promise<FailoverResult>
     firingSince: new Map(),
     resolvedIncidents: new Map(),
     incidents: new Set(),
+    input: rawInput,
+    runsBefore: 0,
+    mayContinue: false,
   };
   // Handlers first: the webhook's signal-with-start delivers the alert with the start.
   setHandler(progressQuery, () => tracker.progress);
@@ -168,18 +179,27 @@ export async function FailoverToEast(rawInput: unknown): Promise<FailoverResult>
   const config = parseInput('FailoverToEast', failoverToEastInputSchema, rawInput);
   const ctx = Object.assign(partial, { config, services: config.services.map((s) => resolveService(s, config.east.name)) }) as FailoverContext;
   upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.cluster, value: config.west.name }]);
-  setState(ctx, 'checking');
+  // A long incident continues as new while it waits; runs that started before this rule keep one run.
+  ctx.mayContinue = patched('kubeha-failover-continue-as-new');
+  if (carry) {
+    // The run before this one handed over while it waited: resume at the same step with its state.
+    restoreCarry(ctx, carry);
+    ctx.runsBefore = carry.runsBefore;
+    tracker.setFact('runs', `continued as new ${carry.runsBefore} time(s) to keep the history short; resumed at ${carry.resumeAt}`);
+  }
+  setState(ctx, carry ? ctx.status.state : 'checking');
   tracker.setFact('pair', `${config.west.name} → ${config.east.name}`);
   tracker.setFact('services', ctx.services.map((s) => `${s.namespace}/${s.name} (${s.split.kind})`).join(', '));
   tracker.setFact('steps', `${config.steps.join(' → ')} % to east; back ${failbackSteps(config).join(' → ')} %`);
 
   try {
-    await runStepTable(FAILOVER_STEP_TABLE, ctx, tracker, config, {
+    const doneEarlier = carry ? stepsBefore(FAILOVER_STEPS, carry.resumeAt) : undefined;
+    await runStepTable(FAILOVER_STEP_TABLE, ctx, tracker, { ...config, doneEarlier }, {
       onFailure: config.onFailure,
       operatorTimeout: `${config.operatorTimeoutMinutes} minutes`,
     });
   } catch (err) {
-    tracker.setPhase('failed');
+    if (!(err instanceof ContinueAsNew)) tracker.setPhase('failed');
     throw err;
   }
   tracker.setPhase('succeeded');
@@ -216,9 +236,11 @@ function decide(ctx: FailoverContext, what: string, why: string): void {
 }
 
 function setState(ctx: FailoverContext, state: FailoverStatus['state']): void {
+  const changed = ctx.status.state !== state;
   ctx.status.state = state;
   ctx.tracker.setFact('state', state);
-  if (FAILOVER_STATE_KEY) upsertSearchAttributes([{ key: FAILOVER_STATE_KEY, value: state }]);
+  // Search attributes are written only when the state changes: each write is an event in the history.
+  if (FAILOVER_STATE_KEY && (changed || !patched('kubeha-failover-attributes-on-change'))) upsertSearchAttributes([{ key: FAILOVER_STATE_KEY, value: state }]);
 }
 
 function onAlert(ctx: FailoverContext, n: AlertNotification): void {
@@ -317,6 +339,21 @@ async function readiness(kubeconfigSecret: string, namespace: string, name: stri
 /** Whether west serves the services again: every west backend has ready endpoints. */
 async function westHealthy(ctx: FailoverContext): Promise<{ ok: boolean; why: string }> {
   const problems: string[] = [];
+  // One activity per check round, whatever the number of services: a long window stays small in history.
+  if (patched('kubeha-failover-one-probe-per-round')) {
+    try {
+      const probed = await probes.servicesReadiness.executeWithOptions({ summary: `west health: ${ctx.services.length} service(s)` }, [
+        { kubeconfigSecret: ctx.config.west.kubeconfigSecret, services: ctx.services.map((s) => ({ namespace: s.namespace, name: s.westBackend })) },
+      ]);
+      for (const p of probed) {
+        if ('error' in p) problems.push(`${p.service}: ${p.error}`);
+        else if (!p.readiness.serviceExists || p.readiness.ready === 0) problems.push(`${p.service}: ${describeReadiness(p.readiness)}`);
+      }
+    } catch (err) {
+      problems.push(`west: ${rootMessage(err)}`);
+    }
+    return { ok: problems.length === 0, why: problems.length ? problems.join('; ') : 'every west backend has ready endpoints' };
+  }
   for (const s of ctx.services) {
     try {
       const r = await probes.serviceReadiness.executeWithOptions({ summary: `west health: ${s.namespace}/${s.westBackend}` }, [
@@ -565,10 +602,14 @@ export const FAILOVER_STEP_TABLE: readonly Step<FailoverContext>[] = [
     skipReason: stopped,
     async run(ctx) {
       setState(ctx, 'failed-over');
-      if (!(ctx.alertsSeen && ctx.resolvedAt !== undefined) && !ctx.failbackForced) {
-        decide(ctx, 'Holding', `failed over; waiting for the alert to resolve (${triggerText(ctx)})`);
+      const released = () => (ctx.alertsSeen && ctx.resolvedAt !== undefined) || ctx.failbackForced !== undefined;
+      if (!released()) {
+        if (ctx.runsBefore === 0) decide(ctx, 'Holding', `failed over; waiting for the alert to resolve (${triggerText(ctx)})`);
         ctx.tracker.setPhase('waiting', 'the alert to resolve (Alertmanager sends "resolved"), or a "failback" signal');
-        await condition(() => (ctx.alertsSeen && ctx.resolvedAt !== undefined) || ctx.failbackForced !== undefined);
+        while (!released()) {
+          await condition(() => released() || handOverDue(ctx));
+          await handOver(ctx, 'hold');
+        }
         ctx.tracker.setPhase('running');
       }
       ctx.tracker.setStep('hold', 'running', ctx.failbackForced ? 'FailbackForced' : 'Resolved', ctx.failbackForced ? `by ${ctx.failbackForced.by}` : 'the alert resolved');
@@ -597,15 +638,29 @@ export const FAILOVER_STEP_TABLE: readonly Step<FailoverContext>[] = [
  * resolved, or at once when failback is forced. A new firing alert waits for the next resolution and
  * starts over; an unhealthy check starts the window over.
  */
+/** Whether the run should hand over to a new run now (history full, and this run may). */
+function handOverDue(ctx: FailoverContext): boolean {
+  return ctx.mayContinue && historyFull();
+}
+
+/** Continues as new at `step` when due; returns when not. */
+async function handOver(ctx: FailoverContext, step: ResumableStep): Promise<void> {
+  if (!handOverDue(ctx)) return;
+  decide(ctx, 'ContinuedAsNew', `history at ${workflowInfo().historyLength} events: run ${ctx.runsBefore + 2} takes over at ${step}`);
+  await continueIfFull(ctx, ctx.tracker.progress, step, ctx.input, ctx.runsBefore);
+}
+
 async function failbackWindow(ctx: FailoverContext): Promise<void> {
   const { failback } = ctx.config;
   const windowMs = failback.hysteresisSeconds * 1000;
-  let healthySince: number | undefined;
+  // A run that continued from an earlier one keeps the window it had started.
+  let healthySince: number | undefined = ctx.runsBefore > 0 && ctx.status.westHealthySince ? Date.parse(ctx.status.westHealthySince) : undefined;
   // Say "west is not healthy" once per unhealthy stretch, not on every check.
   let announcedUnhealthy = false;
   setState(ctx, 'failback-window');
   for (;;) {
     if (ctx.failbackForced) return;
+    await handOver(ctx, 'failback');
     if (ctx.resolvedAt === undefined && ctx.alertsSeen) {
       // Fired again during the window: back to holding until the next resolution.
       healthySince = undefined;
@@ -614,16 +669,18 @@ async function failbackWindow(ctx: FailoverContext): Promise<void> {
       setState(ctx, 'failed-over');
       decide(ctx, 'WindowRestarted', 'the alert fired again during the failback window; waiting for it to resolve');
       ctx.tracker.setPhase('waiting', 'the alert fired again: waiting for it to resolve before the window starts over');
-      await condition(() => ctx.resolvedAt !== undefined || ctx.failbackForced !== undefined);
+      await condition(() => ctx.resolvedAt !== undefined || ctx.failbackForced !== undefined || handOverDue(ctx));
       ctx.tracker.setPhase('running');
+      if (ctx.resolvedAt === undefined && !ctx.failbackForced) continue; // handed over at the top of the loop
       setState(ctx, 'failback-window');
       continue;
     }
     if (!failback.automatic) {
       ctx.tracker.setPhase('waiting', 'resolved; automatic failback is off: signal "failback" to move traffic back');
       decide(ctx, 'WaitingForOperator', 'alert resolved; automatic failback is off in the input');
-      await condition(() => ctx.failbackForced !== undefined);
+      await condition(() => ctx.failbackForced !== undefined || handOverDue(ctx));
       ctx.tracker.setPhase('running');
+      if (!ctx.failbackForced) continue; // handed over at the top of the loop
       return;
     }
     const health = await westHealthy(ctx);

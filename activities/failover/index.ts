@@ -13,7 +13,7 @@ import type { SecretName } from '../types';
 import { recordEvent } from './events';
 import { readServiceReadiness } from './readiness';
 import { percentOf, readWeights, SplitShapeError, specWithPercent, type SplitObject } from './split';
-import type { FailoverActivities, SplitRef, SplitState, SplitWeights } from './types';
+import type { FailoverActivities, ServiceProbe, SplitRef, SplitState, SplitWeights } from './types';
 
 export type * from './types';
 
@@ -115,6 +115,20 @@ export function createFailoverActivities(deps: FailoverDependencies): FailoverAc
       } catch (err) {
         throw client.failure(err, `read endpoints of ${input.namespace}/${input.name}`);
       }
+    },
+
+    async servicesReadiness(input) {
+      const client = await clientFor(input.kubeconfigSecret);
+      const probes: ServiceProbe[] = [];
+      for (const { namespace, name } of input.services) {
+        const service = `${namespace}/${name}`;
+        try {
+          probes.push({ service, readiness: await readServiceReadiness(client, namespace, name) });
+        } catch (err) {
+          probes.push({ service, error: client.failure(err, `read endpoints of ${service}`).message });
+        }
+      }
+      return probes;
     },
 
     async readSplit(input) {

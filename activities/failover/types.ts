@@ -12,6 +12,15 @@ export interface ServiceRef {
   name: string;
 }
 
+/** Services of one cluster to probe together. */
+export interface ServicesReadinessInput {
+  kubeconfigSecret: SecretName;
+  services: Array<{ namespace: string; name: string }>;
+}
+
+/** One service's readiness, or why it could not be read. */
+export type ServiceProbe = { service: string; readiness: ServiceReadiness } | { service: string; error: string };
+
 /** How many endpoints of a Service are ready, and where that was read. */
 export interface ServiceReadiness {
   /** `namespace/name`. */
@@ -77,6 +86,12 @@ export interface SetSplitResult {
 export interface FailoverActivities {
   /** Ready and not-ready endpoints of a Service. */
   serviceReadiness(input: ServiceRef): Promise<ServiceReadiness>;
+  /**
+   * The readiness of many services of one cluster in one activity (one check round of the failback
+   * window: a few history events, however many services the pair has). A service that cannot be read
+   * is reported with its error instead of failing the others.
+   */
+  servicesReadiness(input: ServicesReadinessInput): Promise<ServiceProbe[]>;
   /** The split's weights for the west and east backends. */
   readSplit(input: SplitRef): Promise<SplitState>;
   /**

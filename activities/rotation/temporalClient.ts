@@ -4,7 +4,7 @@
  * kubeha's data converter so the schedule's stored input is encrypted like history.
  */
 import { Client, Connection } from '@temporalio/client';
-import { temporalConnectionOptions } from '../../client/connection';
+import { temporalConnectionOptions } from '../../lib/temporalConnection';
 import { kubehaDataConverter } from '../../lib/codec/dataConverter';
 import { temporalSettings, type TemporalSettings } from '../../lib/config';
 

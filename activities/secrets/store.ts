@@ -4,7 +4,7 @@
  * AWS Secrets Manager, a Kubernetes Secret) only has to implement {@link SecretStore}.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorType, kubehaFailure } from '../../common/errors';
 import type { SecretRef } from '../../common/inputs/shared';
@@ -17,6 +17,21 @@ export interface SecretStore {
   get(name: SecretName): Promise<string>;
   has(name: SecretName): Promise<boolean>;
   delete(name: SecretName): Promise<void>;
+  /**
+   * Stores `value` unless the secret exists, atomically across workers; returns the value in force
+   * (the first writer's). Trust-on-first-use host keys rely on it: two workers never pin two keys.
+   */
+  putIfAbsent(name: SecretName, value: string): Promise<string>;
+}
+
+/** The failure every store throws for a secret it does not hold. */
+export function secretMissing(name: SecretName, where: string): Error {
+  return kubehaFailure({
+    type: ErrorType.SecretMissing,
+    message: `secret "${name}" is not in the worker's secret store`,
+    retryable: false,
+    hint: `the step that creates it has to run first, or the worker uses another secret store (${where})`,
+  });
 }
 
 const NAME_RULE = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/;
@@ -43,14 +58,7 @@ export class FileSecretStore implements SecretStore {
     try {
       return await readFile(this.fileOf(name), 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw kubehaFailure({
-          type: ErrorType.SecretMissing,
-          message: `secret "${name}" is not in the worker's secret store`,
-          retryable: false,
-          hint: `the step that creates it has to run first, or the worker runs with another KUBEHA_DATA_DIR (${this.root})`,
-        });
-      }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw secretMissing(name, `KUBEHA_DATA_DIR ${this.root}`);
       throw err;
     }
   }
@@ -64,6 +72,23 @@ export class FileSecretStore implements SecretStore {
 
   async delete(name: SecretName): Promise<void> {
     await rm(this.fileOf(name), { force: true });
+  }
+
+  async putIfAbsent(name: SecretName, value: string): Promise<string> {
+    const file = this.fileOf(name);
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    await writeFile(tmp, value, { mode: 0o600 });
+    try {
+      // link() fails when the name exists: the first writer wins, and the file is whole when it appears.
+      await link(tmp, file);
+      return value;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return this.get(name);
+      throw err;
+    } finally {
+      await rm(tmp, { force: true });
+    }
   }
 }
 

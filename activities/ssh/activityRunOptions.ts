@@ -3,6 +3,7 @@
  * output (or, for silent commands, time) turns into heartbeats.
  */
 import { Context } from '@temporalio/activity';
+import { heartbeatOn } from '../activityContext';
 import { redact } from './output';
 import type { RunOptions } from './types';
 
@@ -41,7 +42,7 @@ export function activityRunOptions(settings: ActivityRunSettings = {}): RunOptio
     if (now - lastBeat < every) return;
     lastBeat = now;
     const details: CommandHeartbeat = { lastOutput };
-    context.heartbeat(details);
+    heartbeatOn(context, details);
   };
   return {
     signal: context.cancellationSignal,

@@ -7,6 +7,7 @@ import { temporalSettings } from '../../lib/config';
 import { logLevel } from '../../lib/logging';
 import { dataDir } from '../../lib/paths';
 import { connectClient, requireCommandKeys } from '../connection';
+import { requireSecretStore } from '../secretStore';
 import { devServerService, noticeService, runLocalStack, workerService, type LocalService, type StackContext } from '../localStack';
 import { BOOTSTRAP_WORKFLOW } from './bootstrap';
 import { labBootstrapService, labService } from '../labServices';
@@ -111,6 +112,7 @@ export async function startCommand(options: DevOptions): Promise<void> {
 export async function workerCommand(options: { verbose?: boolean } = {}): Promise<void> {
   const settings = temporalSettings();
   requireCommandKeys('kubeha worker');
+  await requireSecretStore();
   // Check first, so an absent Temporal gives the same clear message as every other command.
   await (await connectClient(settings)).close();
   sayNodeSupport();

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { ALERT_SIGNAL, type AlertNotification, type RelayedAlert } from '../../common/inputs/failoverToEast';
 import type { Route } from './config';
-import { matchesAll } from './matchers';
+import { matchesAll } from '../../common/alertMatchers';
 import type { Notification } from './payload';
 
 /** What was done for one failover route. */

@@ -8,6 +8,7 @@
  * retried), 503 only when Temporal cannot be reached (retried until the group interval).
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
@@ -30,7 +31,7 @@ export interface WebhookServerOptions {
 
 /** A started webhook server. */
 export interface WebhookServer {
-  /** `http://host:port` it listens on. */
+  /** `http://host:port` it listens on (`https://` with TLS). */
   url: string;
   port: number;
   metrics: WebhookMetrics;
@@ -117,7 +118,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const metrics = new WebhookMetrics();
   const dispatcher = new Dispatcher({ client, taskQueue: options.taskQueue, timeoutMs: config.limits.temporalTimeoutMs, dedupeSeconds: config.dedupeSeconds });
 
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const started = process.hrtime.bigint();
     const finish = (answer: Answer) => {
       send(res, answer);
@@ -160,7 +161,12 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     } else {
       send(res, { status: 404, outcome: 'not_found', body: { error: `no such path; Alertmanager posts to ${ALERTMANAGER_PATH}` } });
     }
-  });
+  };
+  const tls = config.listen.tls;
+  // With a client CA, the handshake itself refuses callers without a certificate it signed.
+  const server: http.Server = tls
+    ? https.createServer({ cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: Boolean(tls.clientCa), rejectUnauthorized: Boolean(tls.clientCa), minVersion: 'TLSv1.2' }, handler)
+    : http.createServer(handler);
   // Slow or stuck clients must not pile up: bounded header and request times, few headers.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -181,7 +187,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const { port } = server.address() as AddressInfo;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   return {
-    url: `http://${host}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${host}:${port}`,
     port,
     metrics,
     close: () =>

@@ -6,10 +6,10 @@
  * changes nothing and puts a split moved by hand back to west.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KubeClient, type KubeObject } from '../../activities/kubernetes/client';
-import { parseKubeconfig } from '../../activities/kubernetes/kubeconfig';
-import { GATEWAY_SERVICE, MULTICLUSTER_NAMESPACE } from '../../activities/mesh/clusterState';
-import { eastObjects, gatewayStatus, LAB_MESH_SERVICES, LAB_SPLIT_API_VERSION, meshAddresses, STAND_IN_MANAGER, trafficSplitCrd, westObjects, type LabMeshService, type MeshAddresses } from './objects';
+import { KubeClient, type KubeObject } from '../kube/client';
+import { parseKubeconfig } from '../kube/kubeconfig';
+import { applyObject, serves } from './apply';
+import { eastObjects, GATEWAY_SERVICE, MULTICLUSTER_NAMESPACE, gatewayStatus, LAB_MESH_SERVICES, LAB_SPLIT_API_VERSION, meshAddresses, STAND_IN_MANAGER, trafficSplitCrd, westObjects, type LabMeshService, type MeshAddresses } from './objects';
 
 export * from './objects';
 
@@ -41,25 +41,25 @@ export interface MeshStandIns {
   applied: string[];
 }
 
-function clientFor(kubeconfig: string, source: string): KubeClient {
-  return new KubeClient(parseKubeconfig(kubeconfig, source), { requestTimeoutMs: 15_000 });
+function clientFor(kubeconfig: string): KubeClient {
+  return new KubeClient(parseKubeconfig(kubeconfig), 15_000);
 }
 
 async function applyAll(client: KubeClient, cluster: string, objects: KubeObject[], applied: string[]): Promise<void> {
   for (const object of objects) {
     try {
-      await client.apply(object, { fieldManager: STAND_IN_MANAGER, dryRun: false });
+      await applyObject(client, object, STAND_IN_MANAGER);
     } catch (err) {
-      throw client.failure(err, `apply the stand-in ${object.kind} ${object.metadata.namespace ?? ''}/${object.metadata.name} on ${cluster}`);
+      throw new Error(`cannot apply the stand-in ${String(object.kind)} ${object.metadata?.namespace ?? ''}/${object.metadata?.name} on ${cluster}: ${(err as Error).message}`);
     }
-    applied.push(`${cluster}: ${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`);
+    applied.push(`${cluster}: ${String(object.kind)} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name}`);
   }
 }
 
 /** Waits until the API serves TrafficSplit (the CRD is Established and discovery lists it). */
 async function waitServed(client: KubeClient, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await client.serves(LAB_SPLIT_API_VERSION, 'TrafficSplit'))) {
+  while (!(await serves(client, LAB_SPLIT_API_VERSION, 'TrafficSplit').catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`west does not serve TrafficSplit in ${LAB_SPLIT_API_VERSION} ${timeoutMs} ms after the CRD was applied`);
     await sleep(250);
   }
@@ -70,8 +70,8 @@ export async function applyMeshStandIns(options: MeshStandInOptions): Promise<Me
   const services = options.services ?? LAB_MESH_SERVICES;
   const addresses = meshAddresses(options.west.vpcCidr, options.east.vpcCidr);
   const applied: string[] = [];
-  const east = clientFor(options.east.kubeconfig, `${options.east.name}'s kubeconfig`);
-  const west = clientFor(options.west.kubeconfig, `${options.west.name}'s kubeconfig`);
+  const east = clientFor(options.east.kubeconfig);
+  const west = clientFor(options.west.kubeconfig);
 
   await applyAll(east, options.east.name, eastObjects(services, addresses, options.east.node), applied);
   // What the cloud controller would report once the gateway's load balancer exists.

@@ -13,10 +13,21 @@
  * - both: EndpointSlices, which kube-controller-manager's endpointslice and endpointslicemirroring
  *   controllers write on a real cluster (the lab runs no controller manager and no pods).
  */
-import { splitObject } from '../../activities/mesh/trafficSplit';
-import type { KubeObject } from '../../activities/kubernetes/client';
-import { CLUSTER_LABEL, EXPORT_LABEL, GATEWAY_PORT_NAME, MIRRORED_LABEL } from '../../activities/mesh/mirrors';
-import { GATEWAY_SERVICE, MULTICLUSTER_NAMESPACE } from '../../activities/mesh/clusterState';
+import type { KubeObject } from '../kube/client';
+
+// Linkerd's own names, spelled here from Linkerd's multicluster documentation and chart values (never
+// taken from kubeha's code, so a wrong name in kubeha cannot be mirrored by the lab).
+/** The namespace `linkerd multicluster install` creates. */
+export const MULTICLUSTER_NAMESPACE = 'linkerd-multicluster';
+/** The gateway's Service and Deployment name. */
+export const GATEWAY_SERVICE = 'linkerd-gateway';
+/** The label that exports a Service to linked clusters. */
+export const EXPORT_LABEL = 'mirror.linkerd.io/exported';
+/** The gateway Service's port name for proxied traffic. */
+export const GATEWAY_PORT_NAME = 'mc-gateway';
+/** The service mirror's labels on a mirror Service. */
+export const MIRRORED_LABEL = 'mirror.linkerd.io/mirrored-service';
+export const CLUSTER_LABEL = 'mirror.linkerd.io/cluster-name';
 
 /** The gateway's ports (linkerd-multicluster chart defaults). */
 export const GATEWAY_PORT = 4143;
@@ -219,7 +230,13 @@ export function westObjects(services: readonly LabMeshService[], addresses: Mesh
         'mirror.linkerd.io/remote-gateway-identity': `${GATEWAY_SERVICE}.${MULTICLUSTER_NAMESPACE}.serviceaccount.identity.linkerd.cluster.local`,
         ...standIn('a mirror written by the service mirror of linkerd-multicluster'),
       };
-      const split = splitObject('smi', LAB_SPLIT_API_VERSION, svc.namespace, svc.name, svc.port, mirror, 100, 0);
+      // An SMI TrafficSplit as the SMI spec defines it: the apex service and weighted backends.
+      const split: KubeObject = {
+        apiVersion: LAB_SPLIT_API_VERSION,
+        kind: 'TrafficSplit',
+        metadata: { name: svc.name, namespace: svc.namespace, labels: { 'app.kubernetes.io/managed-by': 'kubeha' } },
+        spec: { service: svc.name, backends: [{ service: svc.name, weight: 100 }, { service: mirror, weight: 0 }] },
+      };
       return [
         ...demoWorkload(svc, addresses.westPod, westNode, false),
         {
@@ -247,7 +264,7 @@ export function westObjects(services: readonly LabMeshService[], addresses: Mesh
           endpoints: [{ addresses: [addresses.gatewayIngress], conditions: { ready: true } }],
           ports: [{ name: 'http', port: GATEWAY_PORT, protocol: 'TCP' }],
         },
-        { ...split, metadata: { ...split.metadata, annotations: standIn('the split LinkMeshClusters writes (linkerd-smi)') } },
+        { ...split, metadata: { ...split.metadata, annotations: standIn('the split LinkMeshClusters writes (linkerd-smi)') } } as KubeObject,
       ];
     }),
   ];

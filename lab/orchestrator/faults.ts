@@ -2,9 +2,7 @@
  * `kubeha lab fault ...`: the parts' own faults on a running lab. Host faults come from lab/hosts,
  * AWS faults go to the front's control API (the lab AWS runs in the supervisor process).
  */
-import path from 'node:path';
-import { createSshShell, FileKnownHostsStore } from '../../activities/ssh';
-import { delaySsh, dropSsh, isolate, labHostSpec, rejoin, restoreSsh, startLabHost, stopLabHost } from '../hosts';
+import { delaySsh, dropSsh, isolate, rejoin, restoreSsh, runOnLabHost, startLabHost, stopLabHost } from '../hosts';
 import { awsRunning } from './awsSupervisor';
 import { findHost, hostProcesses, hostRecord, labHostOf } from './hostAccess';
 import { labPaths, readLabState, type LabPaths, type LabState } from './state';
@@ -47,12 +45,7 @@ function killProgram(paths: LabPaths, host: string, program: string): string {
 
 /** A host that starts again boots like a machine: the kubelet starts when its unit is enabled. */
 async function boot(paths: LabPaths, name: string): Promise<void> {
-  const shell = createSshShell({ knownHosts: new FileKnownHostsStore(path.join(paths.labDir, 'known_hosts.json')) });
-  try {
-    await shell.run(labHostSpec(labHostOf(paths, name)), { command: 'if systemctl is-enabled kubelet >/dev/null 2>&1; then systemctl start kubelet; fi', timeoutMs: 30_000 });
-  } finally {
-    await shell.close();
-  }
+  await runOnLabHost(labHostOf(paths, name), 'if systemctl is-enabled kubelet >/dev/null 2>&1; then systemctl start kubelet; fi');
 }
 
 async function awsFault(state: LabState, body: unknown, method = 'POST'): Promise<void> {

@@ -6,7 +6,7 @@
  * the webhook's routing file that starts it. Each is validated with kubeha's own schema before it is
  * written: the lab never hands kubeha an input it would refuse.
  */
-import { webhookConfigSchema, type WebhookConfigFile } from '../../client/webhook/config';
+import { webhookConfigSchema, type WebhookConfigFile } from '../../common/inputs/webhookRoutes';
 import type { BootstrapStackedEtcdInput } from '../../common/inputs/bootstrapStackedEtcd';
 import { bootstrapStackedEtcdInputSchema } from '../../common/inputs/bootstrapStackedEtcd';
 import { failoverToEastInputSchema, type FailoverToEastInput } from '../../common/inputs/failoverToEast';

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { webhookConfigSchema } from '../../client/webhook/config';
+import { webhookConfigSchema } from '../../common/inputs/webhookRoutes';
 import { bootstrapStackedEtcdInputSchema } from '../../common/inputs/bootstrapStackedEtcd';
 import { failoverToEastInputSchema } from '../../common/inputs/failoverToEast';
 import { linkMeshClustersInputSchema } from '../../common/inputs/linkMeshClusters';

@@ -14,14 +14,15 @@ import { createFailoverActivities } from '../../activities/failover';
 import type { FailoverActivities, SplitRef } from '../../activities/failover/types';
 import { FileSecretStore } from '../../activities/secrets/store';
 import { startTestApiServer, type TestApiServer } from '../support/apiserver';
+import { linkerdHttpRouteCrd, trafficSplitCrd } from '../support/routeCrds';
 
 const SECRET = 'clusters/west/admin-kubeconfig';
 let api: TestApiServer;
 let secretsDir: string;
 let activities: FailoverActivities;
 
-/** A CRD whose schema keeps everything (as linkerd-smi's and Linkerd's policy CRDs do for what kubeha writes). */
-function crd(group: string, kind: string, plural: string, version: string, schema: Record<string, unknown> = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }) {
+/** A CRD of one version with the given schema (here: one that drops fields, as a rewriting controller would). */
+function crd(group: string, kind: string, plural: string, version: string, schema: Record<string, unknown>) {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -77,8 +78,9 @@ before(async () => {
   await secrets.put(SECRET, api.kubeconfig);
   activities = createFailoverActivities({ secrets, requestTimeoutMs: 5000 });
   await must(api.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'test' } }), 'namespace');
-  await must(api.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd('split.smi-spec.io', 'TrafficSplit', 'trafficsplits', 'v1alpha1')), 'TrafficSplit CRD');
-  await must(api.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd('policy.linkerd.io', 'HTTPRoute', 'httproutes', 'v1beta2')), 'HTTPRoute CRD');
+  // The real APIs' schemas: a field kubeha spells wrong, or a weight of the wrong type, is refused.
+  await must(api.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', trafficSplitCrd()), 'TrafficSplit CRD');
+  await must(api.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', linkerdHttpRouteCrd()), 'HTTPRoute CRD');
   // A split whose schema drops `weight`: what a rewriting controller looks like from the outside.
   const pruning = { type: 'object', properties: { spec: { type: 'object', properties: { service: { type: 'string' }, backends: { type: 'array', items: { type: 'object', properties: { service: { type: 'string' } } } } } } } };
   await must(api.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd('split.pruning.kubeha.io', 'TrafficSplit', 'trafficsplits', 'v1', pruning)), 'pruning CRD');

@@ -33,6 +33,8 @@ export class FakeFailoverWorld extends FakeWorld {
   readonly splits = new Map<string, { west: number; east: number }>();
   readonly events = new Set<string>();
   readonly splitInjections: SplitInjection[] = [];
+  /** How many batched readiness probes ran (one per check round). */
+  probeRounds = 0;
   /** Every eastPercent setSplitWeights was asked for, in order. */
   readonly shiftRequests: number[] = [];
   /** When each setSplitWeights call arrived (performance.now(), for benchmarks in the same process). */
@@ -41,11 +43,6 @@ export class FakeFailoverWorld extends FakeWorld {
   /** Sets the ready endpoints of a service. */
   setReady(secret: string, namespace: string, name: string, ready: number): void {
     this.readiness.set(`${secret}|${namespace}/${name}`, ready);
-  }
-
-  private bump(kind: string): void {
-    // FakeWorld keeps its counter private to its stubs; the map is public.
-    this.actions.set(kind, (this.actions.get(kind) ?? 0) + 1);
   }
 
   private reach(secret: string): void {
@@ -62,6 +59,14 @@ export class FakeFailoverWorld extends FakeWorld {
         const ready = this.readiness.get(`${input.kubeconfigSecret}|${input.namespace}/${input.name}`) ?? 1;
         const result: ServiceReadiness = { service: `${input.namespace}/${input.name}`, ready: Math.max(ready, 0), notReady: ready <= 0 ? 1 : 0, source: 'EndpointSlice', serviceExists: ready >= 0 };
         return result;
+      },
+      servicesReadiness: async (input) => {
+        this.probeRounds += 1;
+        return input.services.map(({ namespace, name }) => {
+          if (this.unreachable.has(input.kubeconfigSecret)) return { service: `${namespace}/${name}`, error: `API server of ${input.kubeconfigSecret} unreachable (ECONNREFUSED)` };
+          const ready = this.readiness.get(`${input.kubeconfigSecret}|${namespace}/${name}`) ?? 1;
+          return { service: `${namespace}/${name}`, readiness: { service: `${namespace}/${name}`, ready: Math.max(ready, 0), notReady: ready <= 0 ? 1 : 0, source: 'EndpointSlice' as const, serviceExists: ready >= 0 } };
+        });
       },
       readSplit: async (input) => {
         const w = this.splits.get(`${input.namespace}/${input.name}`) ?? { west: 100, east: 0 };
@@ -80,9 +85,10 @@ export class FakeFailoverWorld extends FakeWorld {
         }
         const changed = before.east !== input.eastPercent;
         if (changed) {
-          this.bump(`shift:${key}:${before.east}->${input.eastPercent}`);
+          this.act(`shift:${key}:${before.east}->${input.eastPercent}`);
           this.splits.set(key, { west: 100 - input.eastPercent, east: input.eastPercent });
         }
+        this.called(`setSplitWeights:${key}:${before.east}->${input.eastPercent}`);
         const eventRecorded = !this.events.has(input.event.name);
         this.events.add(input.event.name);
         const after = this.splits.get(key) ?? before;

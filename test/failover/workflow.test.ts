@@ -220,6 +220,7 @@ describe('FailoverToEast', { timeout: 180_000 }, () => {
       assert.match(held.waitingFor ?? '', /retry/);
       assert.deepEqual((await status(handle)).eastPercent, { 'test/podinfo': 50 });
       assert.deepEqual(world.splits.get('test/podinfo'), { west: 50, east: 50 });
+      world.newRun(); // the retried step asks again for what it had done: idempotent, not a repeat
       await handle.signal('retry');
       await untilState(handle, 'failed-over');
       await handle.signal('failback');

@@ -367,4 +367,8 @@ export class MemorySecretStore {
   async delete(name: string): Promise<void> {
     this.values.delete(name);
   }
+  async putIfAbsent(name: string, value: string): Promise<string> {
+    if (!this.values.has(name)) this.values.set(name, value);
+    return this.values.get(name) as string;
+  }
 }

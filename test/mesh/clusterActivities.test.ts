@@ -21,6 +21,7 @@ import { createIssuer, createTrustAnchor, type KeyedCertificate } from '../../ac
 import type { ClusterAccess, MeshActivities } from '../../activities/mesh/types';
 import { FileSecretStore } from '../../activities/secrets/store';
 import { startTestApiServer, type TestApiServer } from '../support/apiserver';
+import { gatewayHttpRouteCrd } from '../support/routeCrds';
 import { rejectsWith } from '../kubernetes/harness';
 
 let api: TestApiServer;
@@ -165,17 +166,7 @@ describe('mesh activities against a real API server', { timeout: 240_000 }, () =
   test('traffic split: refused with a hint when west serves no HTTPRoute; applied once it does', async () => {
     const input = { west, eastName: 'east', services: [{ namespace: 'test', name: 'podinfo' }], kind: 'auto' as const, localWeight: 100, remoteWeight: 0, linkerdVersion: 'edge-25.11.3' };
     await rejectsWith(mesh.ensureTrafficSplit(input), { type: 'VerificationFailed', retryable: false, message: /west serves no HTTPRoute/ });
-    await put('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: { name: 'httproutes.gateway.networking.k8s.io', annotations: { 'api-approved.kubernetes.io': 'https://github.com/kubernetes-sigs/gateway-api/pull/1538' } },
-      spec: {
-        group: 'gateway.networking.k8s.io',
-        scope: 'Namespaced',
-        names: { plural: 'httproutes', singular: 'httproute', kind: 'HTTPRoute', listKind: 'HTTPRouteList' },
-        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-      },
-    });
+    await put('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', gatewayHttpRouteCrd());
     let result;
     for (let i = 0; ; i++) {
       try {
@@ -191,5 +182,12 @@ describe('mesh activities against a real API server', { timeout: 240_000 }, () =
     assert.deepEqual(route.body.spec.parentRefs, [{ group: 'core', kind: 'Service', name: 'podinfo', port: 9898 }]);
     assert.deepEqual(route.body.spec.rules[0].backendRefs, [{ name: 'podinfo', port: 9898, weight: 100 }, { name: 'podinfo-east', port: 9898, weight: 0 }]);
     await rejectsWith(mesh.ensureTrafficSplit({ ...input, kind: 'smi' }), { type: 'VerificationFailed', retryable: false, message: /west serves no SMI TrafficSplit/ });
+    // The CRD carries the Gateway API's schema: a misspelled field or a weight of the wrong type is refused.
+    const client = await clientFor(secrets, west);
+    const good = await client.get<Record<string, unknown> & { spec: { rules: Array<Record<string, unknown>> } }>('/apis/gateway.networking.k8s.io/v1/namespaces/test/httproutes/podinfo');
+    const misspelled = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'podinfo', namespace: 'test' }, spec: { ...good.spec, rules: [{ backendRef: [{ name: 'podinfo', port: 9898 }] }] } };
+    await assert.rejects(client.apply(misspelled, { fieldManager: 'kubeha-test', dryRun: false }), /\.spec\.rules\[0\]\.backendRef: field not declared in schema/);
+    const wrongType = { ...misspelled, spec: { ...good.spec, rules: [{ backendRefs: [{ name: 'podinfo', port: 9898, weight: 'half' }] }] } };
+    await assert.rejects(client.apply(wrongType, { fieldManager: 'kubeha-test', dryRun: false }), /weight/);
   });
 });

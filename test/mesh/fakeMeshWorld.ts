@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ClusterAccess, MeshActivities, MeshCheckReport, MeshRole, TrustMaterial } from '../../activities/mesh/types';
 import type { KubernetesActivities } from '../../activities/types';
 import { ErrorType, kubehaFailure } from '../../common/errors';
+import { ChangeLedger } from '../support/changeLedger';
 
 /** A failure to inject into the next `times` calls of an activity (optionally for one cluster). */
 export interface MeshInjection {
@@ -26,7 +27,10 @@ interface FakeCluster {
 }
 
 /** The in-memory pair and its stubs. */
-export class FakeMeshWorld {
+/** The mesh activities whose job is to change a cluster. */
+const CHANGING = ['ensureTrust', 'installLinkerdCrds', 'installControlPlane', 'installMulticluster', 'linkClusters', 'exportServices', 'ensureTrafficSplit'] as const;
+
+export class FakeMeshWorld extends ChangeLedger {
   trustStored = false;
   readonly clusters: Record<MeshRole, FakeCluster> = {
     west: { crds: false, multicluster: false, controllers: [] },
@@ -42,22 +46,12 @@ export class FakeMeshWorld {
   cliVersion = 'edge-25.11.3';
   /** Contexts each kubeconfig has. */
   contexts: Record<MeshRole, string[]> = { west: ['west'], east: ['east'] };
-  readonly actions = new Map<string, number>();
   readonly calls: string[] = [];
   readonly injections: MeshInjection[] = [];
-
-  private act(kind: string): void {
-    this.actions.set(kind, (this.actions.get(kind) ?? 0) + 1);
-  }
 
   /** How often a side effect happened. */
   count(kind: string): number {
     return this.actions.get(kind) ?? 0;
-  }
-
-  /** Side effects that happened more than once. */
-  repeated(): string[] {
-    return [...this.actions].filter(([, n]) => n > 1).map(([k]) => k);
   }
 
   private call(name: string, cluster?: string): void {
@@ -80,6 +74,20 @@ export class FakeMeshWorld {
 
   /** The stub activities (mesh and the one Kubernetes wait the workflow uses). */
   activities(): MeshActivities & Pick<KubernetesActivities, 'waitRollout'> {
+    const stubs = this.stubs();
+    // Every successful call of an activity that changes the world is counted, whatever it found to do.
+    for (const name of CHANGING) {
+      const stub = stubs[name] as (input: { cluster?: ClusterAccess; dryRun?: boolean }) => Promise<unknown>;
+      (stubs as unknown as Record<string, unknown>)[name] = async (input: { cluster?: ClusterAccess; dryRun?: boolean }) => {
+        const result = await stub(input);
+        if (!input.dryRun) this.called(input.cluster ? `${name}:${input.cluster.role}` : name);
+        return result;
+      };
+    }
+    return stubs;
+  }
+
+  private stubs(): MeshActivities & Pick<KubernetesActivities, 'waitRollout'> {
     const roleOf = (access: ClusterAccess) => access.role;
     return {
       preflightMesh: async (input) => {

@@ -89,8 +89,10 @@ describe('LinkMeshClusters', { timeout: 180_000 }, () => {
     const world = new FakeMeshWorld();
     await run(world, meshInput());
     const before = new Map(world.actions);
+    world.newRun();
     const result = await run(world, meshInput());
     assert.deepEqual(world.actions, before);
+    assert.deepEqual(world.repeated(), []);
     assert.equal(result.mirrors.length, 1);
   });
 
@@ -156,6 +158,7 @@ describe('LinkMeshClusters', { timeout: 180_000 }, () => {
         assert.match(held.waitingFor ?? '', new RegExp(`step ${step} failed.*injected failure in ${activity}.*retry`));
         const later = held.steps.slice(MESH_STEPS.indexOf(step as (typeof MESH_STEPS)[number]) + 1);
         assert.ok(later.every((s) => s.state === 'pending'), 'later steps did not start');
+        world.newRun(); // the retried step asks again for what it had done: idempotent, not a repeat
         await handle.signal('retry');
         await handle.result();
         assert.equal((await handle.query<Progress>('progress')).steps.find((s) => s.step === step)?.attempts, 2);
@@ -170,6 +173,7 @@ describe('LinkMeshClusters', { timeout: 180_000 }, () => {
     world.injections.push({ activity: 'linkClusters', error: permanentMeshFailure('east API unreachable') });
     await assert.rejects(run(world, meshInput()), (err: unknown) => /step link failed/.test((err as WorkflowFailedError).cause?.message ?? ''));
     assert.equal(world.count('link'), 0);
+    world.newRun();
     await run(world, meshInput());
     assert.deepEqual([...world.actions.keys()].sort(), [...FULL_RUN].sort());
     assert.deepEqual(world.repeated(), []);

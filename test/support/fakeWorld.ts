@@ -17,6 +17,7 @@ import type {
   TargetRef,
 } from '../../activities/types';
 import { ErrorType, kubehaFailure } from '../../common/errors';
+import { ChangeLedger } from './changeLedger';
 
 /** A recorded activity call with its wall-clock span. */
 export interface CallRecord {
@@ -38,7 +39,7 @@ export interface Injection {
 const HOUR = 3600_000;
 
 /** The in-memory world and its activity stubs. */
-export class FakeWorld {
+export class FakeWorld extends ChangeLedger {
   lb?: { arn: string; dnsName: string; tgArn: string; listenerArn: string };
   readonly targets = new Map<string, TargetHealth['state']>();
   readonly prepared = new Set<string>();
@@ -46,8 +47,6 @@ export class FakeWorld {
   readonly nodes = new Map<string, { ready: boolean; controlPlane: boolean }>();
   readonly etcd = new Map<string, EtcdMember>();
   cniApplied = false;
-  /** Side effects performed, by kind (`create-lb`, `register:<ip>`, `init`, `join:<host>`, ...). */
-  readonly actions = new Map<string, number>();
   readonly calls: CallRecord[] = [];
   readonly injections: Injection[] = [];
   /** Credentials the world currently accepts. */
@@ -63,21 +62,16 @@ export class FakeWorld {
   /** When set, waitTargetHealthy blocks until this resolves (crash tests). */
   gate?: Promise<void>;
 
-  private act(kind: string): void {
-    this.actions.set(kind, (this.actions.get(kind) ?? 0) + 1);
-  }
-
   /** How many times a side effect happened. */
   count(kind: string): number {
     return this.actions.get(kind) ?? 0;
   }
 
-  /** Every side effect that happened more than once. */
-  repeated(): string[] {
-    return [...this.actions].filter(([, n]) => n > 1).map(([k]) => k);
-  }
-
-  private async record<T>(name: string, host: string | undefined, fn: () => Promise<T> | T): Promise<T> {
+  /**
+   * Runs one stub: an injected failure first, then the stub; a successful call of an activity that
+   * changes the world is counted (`changes`), whatever the stub found left to do.
+   */
+  private async record<T>(name: string, host: string | undefined, fn: () => Promise<T> | T, changes = false): Promise<T> {
     const start = Date.now();
     try {
       const injection = this.injections.find((i) => i.activity === name && (i.host === undefined || i.host === host) && (i.times ?? 1) > 0);
@@ -85,7 +79,9 @@ export class FakeWorld {
         injection.times = (injection.times ?? 1) - 1;
         throw injection.error();
       }
-      return await fn();
+      const result = await fn();
+      if (changes) this.called(host === undefined ? name : `${name}:${host}`);
+      return result;
     } finally {
       this.calls.push({ name, host, start, end: Date.now() });
     }
@@ -132,7 +128,7 @@ export class FakeWorld {
             created: { loadBalancer: created, targetGroup: created, listener: created },
             notes: [],
           };
-        }),
+        }, true),
       findLoadBalancer: () =>
         this.record('findLoadBalancer', undefined, () =>
           this.lb
@@ -145,13 +141,13 @@ export class FakeWorld {
           this.act(`register:${t.ip}`);
           this.targets.set(t.ip, 'initial');
           return { registered: true };
-        }),
+        }, true),
       deregisterTarget: (t: TargetRef) =>
         this.record('deregisterTarget', t.ip, () => {
           const had = this.targets.delete(t.ip);
           if (had) this.act(`deregister:${t.ip}`);
           return { deregistered: had };
-        }),
+        }, true),
       describeTargetHealth: () => this.record('describeTargetHealth', undefined, () => [...this.targets].map(([ip, state]) => ({ ip, port: 6443, state }))),
       waitTargetHealthy: (input) =>
         this.record('waitTargetHealthy', input.ip, async () => {
@@ -169,7 +165,7 @@ export class FakeWorld {
           this.act(`prepare:${input.host.name}`);
           this.prepared.add(input.host.name);
           return { host: input.host.name, changed: ['sysctl', 'containerd', 'kubeadm'], alreadyPrepared: [] };
-        }),
+        }, !input.dryRun),
       kubeadmInit: (input) =>
         this.record('kubeadmInit', input.host.name, () => {
           const already = this.initialized;
@@ -181,7 +177,7 @@ export class FakeWorld {
             this.issued = this.credentials();
           }
           return { alreadyInitialized: already, join: this.issued as JoinCredentials, kubeconfigSecret: 'clusters/test/admin-kubeconfig' };
-        }),
+        }, true),
       findInitialized: (input) =>
         this.record('findInitialized', input.host.name, () =>
           this.initialized ? { alreadyInitialized: true, join: this.issued as JoinCredentials, kubeconfigSecret: 'clusters/test/admin-kubeconfig' } : null,
@@ -196,6 +192,8 @@ export class FakeWorld {
             this.act('refresh-certificate-key');
             this.certificateKeyGeneration++;
           }
+          // Asking twice to replace the same credentials is a repeat; a later refresh of newer ones is not.
+          this.called(`refreshJoinCredentials:${input.current?.tokenSecret ?? '-'}|${input.current?.certificateKeySecret ?? '-'}|${input.refreshToken}|${input.refreshCertificateKey}`);
           this.issued = this.credentials(input.current, { token: input.refreshToken, key: input.refreshCertificateKey });
           return this.issued;
         }),
@@ -213,7 +211,7 @@ export class FakeWorld {
           this.nodes.set(input.host.name, { ready: true, controlPlane: input.controlPlane });
           if (input.controlPlane) this.etcd.set(input.host.name, this.member(input.host.name, input.host.address));
           return { host: input.host.name, alreadyJoined: false, repaired: false };
-        }),
+        }, true),
       etcdMembers: () => this.record('etcdMembers', undefined, () => [...this.etcd.values()]),
     };
     const kube: KubernetesActivities = {
@@ -222,7 +220,7 @@ export class FakeWorld {
           if (!this.cniApplied) this.act('apply-cni');
           this.cniApplied = true;
           return { applied: 12, workloads: [{ kind: 'DaemonSet' as const, namespace: 'kube-system', name: 'calico-node' }] };
-        }),
+        }, true),
       waitRollout: () => this.record('waitRollout', undefined, () => undefined),
       listNodes: () => this.record('listNodes', undefined, () => [...this.nodes].map(([name, n]) => ({ name, ready: n.ready, controlPlane: n.controlPlane }))),
       waitNodeReady: (input) =>

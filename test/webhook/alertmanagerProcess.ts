@@ -31,6 +31,12 @@ export interface AlertmanagerSetup {
   groupWait?: string;
   groupInterval?: string;
   repeatInterval?: string;
+  /** Alertmanager's `http_config.tls_config` for an HTTPS webhook: the CA to trust, and a client certificate. */
+  tls?: { caFile: string; certFile?: string; keyFile?: string };
+}
+
+function tlsConfig(tls: NonNullable<AlertmanagerSetup['tls']>): Record<string, string> {
+  return { ca_file: tls.caFile, ...(tls.certFile ? { cert_file: tls.certFile } : {}), ...(tls.keyFile ? { key_file: tls.keyFile } : {}) };
 }
 
 /** Starts Alertmanager with one route to the webhook. */
@@ -50,7 +56,7 @@ export async function startAlertmanager(setup: AlertmanagerSetup): Promise<TestA
     receivers: [
       {
         name: 'kubeha',
-        webhook_configs: [{ url: setup.webhookUrl, send_resolved: true, http_config: { authorization: { type: 'Bearer', credentials_file: tokenFile } } }],
+        webhook_configs: [{ url: setup.webhookUrl, send_resolved: true, http_config: { authorization: { type: 'Bearer', credentials_file: tokenFile }, ...(setup.tls ? { tls_config: tlsConfig(setup.tls) } : {}) } }],
       },
     ],
   };

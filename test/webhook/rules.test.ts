@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { checkAuthorization } from '../../client/webhook/auth';
 import { resolveConfig } from '../../client/webhook/config';
 import { planRoutes } from '../../client/webhook/dispatch';
-import { matchesAll, parseMatcher } from '../../client/webhook/matchers';
+import { matchesAll, parseMatcher } from '../../common/alertMatchers';
 import { WebhookMetrics } from '../../client/webhook/metrics';
 import { jsonDepth, PayloadError, parseNotification } from '../../client/webhook/payload';
 import { alert, notificationBody, routeFailover, TEST_ENV, TOKEN, webhookConfig } from './helpers';

@@ -69,9 +69,24 @@ describe('BootstrapStackedEtcd', { timeout: 120_000 }, () => {
     const world = new FakeWorld();
     await run(world, bootstrapInput());
     const before = new Map(world.actions);
+    world.newRun();
     const result = await run(world, bootstrapInput());
     assert.deepEqual(world.actions, before);
+    assert.deepEqual(world.repeated(), [], 'the second run asked for no change twice');
     assert.equal(result.etcd.members, 4);
+  });
+
+  test('repeated() reports a change asked for twice even when the idempotent stub changed nothing', async () => {
+    // The same run's changes asked for a second time, on purpose: every stub finds its work done, so the
+    // effects stay at one each, yet each second request is reported.
+    const world = new FakeWorld();
+    await run(world, bootstrapInput());
+    assert.deepEqual(world.repeated(), []);
+    const effects = new Map(world.actions);
+    await run(world, bootstrapInput());
+    assert.deepEqual(world.actions, effects, 'the stubs changed nothing the second time');
+    const repeated = world.repeated();
+    for (const call of ['ensureLoadBalancer', 'kubeadmInit:cp-1', 'kubeadmJoin:cp-2', 'kubeadmJoin:worker-1', 'applyManifest']) assert.ok(repeated.includes(call), `${call} reported in ${JSON.stringify(repeated)}`);
   });
 
   test('the progress query reports every step done, with host conditions and facts', async () => {
@@ -120,6 +135,7 @@ describe('BootstrapStackedEtcd', { timeout: 120_000 }, () => {
         assert.match(held.waitingFor ?? '', new RegExp(`step ${step} failed.*retry`));
         const stepsAfter = held.steps.slice(BOOTSTRAP_STEPS.indexOf(step as (typeof BOOTSTRAP_STEPS)[number]) + 1);
         assert.ok(stepsAfter.every((s) => s.state === 'pending'), 'later steps did not start');
+        world.newRun(); // the retried step asks again for what it had done: idempotent, not a repeat
         await handle.signal('retry');
         const result = await handle.result();
         assert.equal(result.etcd.members, 4);
@@ -183,6 +199,7 @@ describe('BootstrapStackedEtcd', { timeout: 120_000 }, () => {
     await run(rotated, bootstrapInput({ onlySteps: ['ensure-load-balancer', 'prepare-hosts', 'init-primary'] }));
     rotated.certificateKeyGeneration++; // someone uploaded a new key; kubeha's stored one is now wrong
     rotated.tokenGeneration++; // and the token was deleted
+    rotated.newRun();
     const result = await run(rotated, bootstrapInput());
     assert.equal(result.etcd.members, 4);
     assert.equal(rotated.count('refresh-certificate-key'), 1);
@@ -221,6 +238,7 @@ describe('BootstrapStackedEtcd', { timeout: 120_000 }, () => {
   test('a step run alone finds what earlier steps made (join-workers after a partial run)', async () => {
     const world = new FakeWorld();
     await run(world, bootstrapInput({ skipSteps: ['join-workers', 'verify'] }));
+    world.newRun();
     await run(world, bootstrapInput({ onlySteps: ['join-workers', 'verify'] }));
     assert.equal(world.count('join:worker-1'), 1);
     assert.equal(world.count('init'), 1);

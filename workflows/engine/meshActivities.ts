@@ -19,20 +19,20 @@ const retry: RetryPolicy = {
 /** Reads, checks and small writes through the API (preflight, trust, checks, labels, split objects). */
 export const mesh = proxyActivities<MeshActivities>({
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '10 seconds',
   retry,
 });
 
 /** The linkerd CLI renders, then a server-side apply of the result (CRDs wait to be Established). */
 export const meshInstall = proxyActivities<Pick<MeshActivities, 'installLinkerdCrds' | 'installControlPlane' | 'installMulticluster' | 'linkClusters'>>({
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '10 seconds',
   retry: { ...retry, maximumAttempts: 5 },
 });
 
 /** Long waits that poll and heartbeat (rollouts, mirrors); their own deadlines end them. */
 export const meshWaits = proxyActivities<Pick<MeshActivities, 'waitMirrors'> & Pick<KubernetesActivities, 'waitRollout'>>({
   startToCloseTimeout: '125 minutes',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: '10 seconds',
   retry,
 });

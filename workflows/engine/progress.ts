@@ -2,7 +2,7 @@
  * Keeps a run's {@link Progress} and shows it where operators look: the `progress` query, the Web UI's
  * current details (markdown) and the typed search attributes (current step, phase).
  */
-import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { patched, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { HostCondition, Progress, StepCondition, StepState } from '../../common/progress';
 import { SEARCH_ATTRIBUTES } from '../../common/searchAttributes';
 
@@ -89,11 +89,19 @@ export class ProgressTracker {
   private publish(): void {
     this.progress.updatedAt = now();
     setCurrentDetails(renderMarkdown(this.progress));
+    const attributes = `${this.progress.currentStep ?? 'none'}|${this.progress.phase}`;
+    // Each upsert is an event in the history: write the attributes only when they change, so a long
+    // wait that updates its message every round does not fill the history (runs in flight keep writing).
+    if (attributes === this.published && patched('kubeha-attributes-on-change')) return;
+    this.published = attributes;
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTES.step, value: this.progress.currentStep ?? 'none' },
       { key: SEARCH_ATTRIBUTES.phase, value: this.progress.phase },
     ]);
   }
+
+  /** The step and phase last written to the search attributes. */
+  private published?: string;
 }
 
 function now(): string {

@@ -17,14 +17,14 @@ const retry: RetryPolicy = {
 /** Probing a host is quick and answers "unhealthy" instead of failing: no retries needed beyond a couple. */
 export const probes = proxyActivities<Pick<RotationActivities, 'probeControlPlane' | 'certificateExpiration'>>({
   startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '10 seconds',
   retry: { ...retry, maximumAttempts: 2 },
 });
 
 /** Uploads and renewals run commands on a host; a renewal waits for the API server to come back. */
 export const rotation = proxyActivities<Pick<RotationActivities, 'uploadCertificateKey' | 'renewCertificates'>>({
   startToCloseTimeout: '40 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '10 seconds',
   retry,
 });
 

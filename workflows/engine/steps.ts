@@ -4,7 +4,7 @@
  * the run does not throw its progress away: it waits for an operator's `retry` (run the step again,
  * after fixing the cause) or `abort` signal, so the next attempt resumes exactly there.
  */
-import { ApplicationFailure, condition, defineSignal, isCancellation, log, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, ContinueAsNew, defineSignal, isCancellation, log, setHandler } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import { ErrorType, failureInfo, failureType } from '../../common/errors';
 import type { ProgressTracker } from './progress';
@@ -32,6 +32,8 @@ export interface FailurePolicy {
 export interface StepSelection {
   onlySteps?: readonly string[];
   skipSteps: readonly string[];
+  /** Steps an earlier run of the same workflow finished (before continue-as-new): left as they are. */
+  doneEarlier?: readonly string[];
 }
 
 /** Signal: run the failed step again. */
@@ -85,6 +87,7 @@ export async function runStepTable<C>(
   const operator = new OperatorChannel();
   tracker.setPhase('running');
   for (const step of steps) {
+    if (selection.doneEarlier?.includes(step.name)) continue;
     if (selection.onlySteps && !selection.onlySteps.includes(step.name)) {
       tracker.setStep(step.name, 'skipped', 'NotSelected', 'not in onlySteps');
       continue;
@@ -105,7 +108,8 @@ export async function runStepTable<C>(
         tracker.setStep(step.name, 'done', 'Succeeded', tracker.step(step.name).message);
         break;
       } catch (err) {
-        if (isCancellation(err)) throw err;
+        // Cancellation and continue-as-new end the run as they are, not as a failure of the step.
+        if (isCancellation(err) || err instanceof ContinueAsNew) throw err;
         const type = failureType(err) ?? 'Error';
         const message = rootMessage(err);
         const hint = failureInfo(err)?.hint ?? 'see the failure in the run history';

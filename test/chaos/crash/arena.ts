@@ -63,7 +63,9 @@ export function crashTopology(shape: ArenaShape = 'full', range: CrashRange = 'w
 export class Arena {
   readonly client: Client;
   readonly taskQueue: string;
-  private worker?: WorkerProcess;
+  private worker?: WorkerProcess & { identity?: string };
+  /** Worker children started before the latest one (several workers on one task queue). */
+  private readonly others: Array<WorkerProcess & { identity?: string }> = [];
   private workers = 0;
 
   private constructor(
@@ -109,9 +111,10 @@ export class Arena {
   }
 
   /** Starts a worker child (stub world when `stubWorldFile` is given); resolves once it polls. */
-  async startWorker(stubWorldFile?: string): Promise<{ identity: string; readyMs: number }> {
+  async startWorker(stubWorldFile?: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ identity: string; readyMs: number }> {
     this.workers += 1;
     const started = Date.now();
+    if (this.worker) this.others.push(this.worker);
     this.worker = await startWorkerProcess(
       {
         ...process.env,
@@ -122,15 +125,17 @@ export class Arena {
         KUBEHA_WORKER_IDENTITY: this.identity,
         KUBEHA_WORKFLOW_BUNDLE: this.context.bundlePath,
         ...(stubWorldFile ? { KUBEHA_CRASH_WORLD: stubWorldFile } : {}),
+        ...extraEnv,
       },
       path.join(__dirname, 'workerChild.js'),
     );
+    this.worker.identity = this.identity;
     return { identity: this.identity, readyMs: Date.now() - started };
   }
 
-  /** SIGKILLs the current worker child; resolves with the time of the kill once it is gone. */
-  async killWorker(): Promise<number> {
-    const worker = this.worker;
+  /** SIGKILLs the worker child `identity` (default: the latest); resolves with the time of the kill once it is gone. */
+  async killWorker(identity?: string): Promise<number> {
+    const worker = identity ? [this.worker, ...this.others].find((w) => w?.identity === identity) : this.worker;
     if (!worker) throw new Error('no worker child runs');
     const killedAt = Date.now();
     worker.child.kill('SIGKILL');
@@ -151,10 +156,12 @@ export class Arena {
 
   /** Stops the worker child, the lab and the client, and removes the data directory. */
   async close(): Promise<void> {
-    const child = this.worker?.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exitOf(child);
+    for (const worker of [this.worker, ...this.others]) {
+      const child = worker?.child;
+      if (child && child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exitOf(child);
+      }
     }
     await this.connection.close().catch(() => undefined);
     if (this.lab) await labDown({ dataDir: this.dataDir }).catch(() => undefined);

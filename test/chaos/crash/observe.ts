@@ -104,8 +104,8 @@ export interface InFlight {
   boundMs: number;
 }
 
-/** Activities proxied as `waits` (workflows/engine/activities.ts): heartbeat timeout 30 s; the others 1 minute. */
-const WAIT_ACTIVITIES = new Set(['waitTargetHealthy', 'waitNodeReady', 'waitRollout']);
+/** Every activity proxy's heartbeat timeout (workflows/engine/activities.ts); activities beat every 2 s. */
+const HEARTBEAT_TIMEOUT_MS = 10_000;
 /** The retry policy's first back-off (workflows/engine/activities.ts). */
 const FIRST_BACKOFF_MS = 2000;
 /** The SDK's default workflow task timeout. */
@@ -115,7 +115,7 @@ const WORKFLOW_TASK_TIMEOUT_MS = 10_000;
 export async function inFlightOf(handle: WorkflowHandle, identity: string): Promise<InFlight> {
   const held = (await pendingActivities(handle)).started.find((a) => a.worker === identity);
   if (!held) return { bound: 'no activity held: workflow task timeout 10 s at most', boundMs: WORKFLOW_TASK_TIMEOUT_MS };
-  const heartbeat = WAIT_ACTIVITIES.has(held.type) ? 30_000 : 60_000;
+  const heartbeat = HEARTBEAT_TIMEOUT_MS;
   return { activity: held, bound: `${held.type} heartbeat timeout ${heartbeat / 1000} s + 2 s back-off`, boundMs: heartbeat + FIRST_BACKOFF_MS };
 }
 

@@ -11,8 +11,9 @@ import { Client, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../../activities';
-import { KubeClient } from '../../../activities/kubernetes/client';
-import { parseKubeconfig } from '../../../activities/kubernetes/kubeconfig';
+// The lab's own API client reads what kubeha wrote: a defect in kubeha's client cannot hide itself.
+import { KubeClient } from '../../../lab/kube/client';
+import { parseKubeconfig } from '../../../lab/kube/kubeconfig';
 import { FileSecretStore } from '../../../activities/secrets/store';
 import { createSshShell, FileKnownHostsStore } from '../../../activities/ssh';
 import type { RemoteShell } from '../../../activities/ssh/types';
@@ -138,7 +139,7 @@ export async function startLabWebhook(lab: FailoverLab, files: LabPairFiles): Pr
 
 /** An API client for one context of the pair's kubeconfig (what `kubectl --context` would use). */
 export function contextClient(files: LabPairFiles, context: string): KubeClient {
-  return new KubeClient(parseKubeconfig(withContext(readFileSync(files.kubeconfig, 'utf8'), context), `the ${context} context`), { requestTimeoutMs: 5000 });
+  return new KubeClient(parseKubeconfig(withContext(readFileSync(files.kubeconfig, 'utf8'), context)), 5000);
 }
 
 /** The lab's demo service and its split on west. */
@@ -184,14 +185,15 @@ export async function watchSplit(files: LabPairFiles, onEast: (east: number, at:
 }
 
 async function startWatch(files: LabPairFiles, onEast: (east: number, at: number) => void): Promise<(() => void) | { retryAfterMs: number }> {
-  const target = parseKubeconfig(withContext(readFileSync(files.kubeconfig, 'utf8'), 'west'), 'the west context');
+  const target = parseKubeconfig(withContext(readFileSync(files.kubeconfig, 'utf8'), 'west'));
   const { resourceVersion } = await readSplit(contextClient(files, 'west'));
   const controller = new AbortController();
-  const credentials = await target.credentials();
+  const tls = { ca: target.caPem, cert: target.user.clientCertificatePem, key: target.user.clientKeyPem, rejectUnauthorized: !target.insecure };
+  const authorization: Record<string, string> = target.user.token ? { Authorization: `Bearer ${target.user.token}` } : {};
   const query = new URLSearchParams({ watch: '1', fieldSelector: `metadata.name=${DEMO.name}`, resourceVersion });
   const url = `${target.server}/apis/${LAB_SPLIT_API_VERSION}/namespaces/${DEMO.namespace}/trafficsplits?${query}`;
   return new Promise((resolve, reject) => {
-    const req = https.get(url, { agent: credentials.agent, headers: { ...credentials.headers, Accept: 'application/json' }, signal: controller.signal }, (res) => {
+    const req = https.get(url, { ...tls, agent: false, headers: { ...authorization, Accept: 'application/json' }, signal: controller.signal }, (res) => {
       if (res.statusCode === 429) {
         res.resume();
         resolve({ retryAfterMs: Math.min(5, Number(res.headers['retry-after']) || 1) * 1000 });

@@ -8,7 +8,7 @@
  * (the rotation test's, the crash campaign's) are made of the pieces exported here.
  */
 import path from 'node:path';
-import { createActivities } from '../../../activities';
+import { createActivities, defaultDependencies } from '../../../activities';
 import { FileSecretStore } from '../../../activities/secrets/store';
 import { createSshShell, FileKnownHostsStore, type ShellLogger } from '../../../activities/ssh';
 import { temporalSettings } from '../../../lib/config';
@@ -23,6 +23,8 @@ export const WORKER_RUNNING = 'kubeha worker running';
  * (the test process writes the other one, and two writers of one file would race).
  */
 export function workerProcessActivities(dir: string, knownHostsFile = 'known_hosts-worker-process.json', logger?: ShellLogger): object {
+  // A shared store configured (several workers): kubeha's own choice from the environment.
+  if (process.env.KUBEHA_SECRET_STORE && process.env.KUBEHA_SECRET_STORE !== 'file') return createActivities(defaultDependencies(process.env));
   return createActivities({
     secrets: new FileSecretStore(path.join(dir, 'secrets')),
     shell: createSshShell({ knownHosts: new FileKnownHostsStore(path.join(dir, knownHostsFile)), ...(logger ? { logger } : {}) }),

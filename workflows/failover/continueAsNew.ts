@@ -1,0 +1,105 @@
+/**
+ * FailoverToEast across runs. An incident can last for hours, and every signal, probe and timer adds to
+ * the run's history, which Temporal caps (10,240 events warn, 51,200 terminate). When the server
+ * suggests it, or the history passes a safe size, the run continues as new while it waits (holding, or
+ * in the failback window) and hands its state to the next run, which resumes at the same step: the
+ * workflow id, the alert bookkeeping, the approval, the decisions and the progress stay the same.
+ */
+import { allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
+import type { FailoverStatus } from '../../common/inputs/failoverToEast';
+import type { Progress } from '../../common/progress';
+
+/** A history this long continues as new even without the server's suggestion (10,240 is where it warns). */
+export const CONTINUE_AS_NEW_AT_EVENTS = 8000;
+
+/** The steps a run can continue from: the two that wait for the world. */
+export type ResumableStep = 'hold' | 'failback';
+
+/** What one run hands to the next. Sets and maps travel as arrays (payloads are JSON). */
+export interface FailoverCarry {
+  resumeAt: ResumableStep;
+  /** How many runs came before the new one. */
+  runsBefore: number;
+  progress: Progress;
+  status: FailoverStatus;
+  approval?: { decision: 'approve' | 'reject'; by: string; comment?: string };
+  westMirrorUnverified: boolean;
+  firingGeneration: number;
+  resolvedAt?: number;
+  alertsSeen: boolean;
+  failbackForced?: { by: string };
+  seenAlertStates: string[];
+  firingSince: Array<[string, string]>;
+  resolvedIncidents: Array<[string, string]>;
+  incidents: string[];
+}
+
+/** The part of the failover's state that travels (FailoverToEast's context has it all). */
+export interface CarriedState {
+  status: FailoverStatus;
+  approval?: FailoverCarry['approval'];
+  westMirrorUnverified: boolean;
+  firingGeneration: number;
+  resolvedAt?: number;
+  alertsSeen: boolean;
+  failbackForced?: { by: string };
+  seenAlertStates: Set<string>;
+  firingSince: Map<string, string>;
+  resolvedIncidents: Map<string, string>;
+  incidents: Set<string>;
+}
+
+/** Whether this run's history is long enough to hand over (deterministic: read from the task's info). */
+export function historyFull(): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength > CONTINUE_AS_NEW_AT_EVENTS;
+}
+
+/**
+ * Continues as new when the history is full; returns when it is not. Runs that started before this rule
+ * keep their single run (patched), so their histories replay as they ran.
+ */
+export async function continueIfFull<A>(state: CarriedState, progress: Progress, resumeAt: ResumableStep, input: A, runsBefore: number): Promise<void> {
+  if (!historyFull() || !patched('kubeha-failover-continue-as-new')) return;
+  // Signals and the approval update are state: let every handler finish before the state is copied.
+  await condition(allHandlersFinished);
+  const carry: FailoverCarry = {
+    resumeAt,
+    runsBefore: runsBefore + 1,
+    progress,
+    status: state.status,
+    approval: state.approval,
+    westMirrorUnverified: state.westMirrorUnverified,
+    firingGeneration: state.firingGeneration,
+    resolvedAt: state.resolvedAt,
+    alertsSeen: state.alertsSeen,
+    failbackForced: state.failbackForced,
+    seenAlertStates: [...state.seenAlertStates],
+    firingSince: [...state.firingSince],
+    resolvedIncidents: [...state.resolvedIncidents],
+    incidents: [...state.incidents],
+  };
+  await continueAsNew<(input: A, carry: FailoverCarry) => Promise<unknown>>(input, carry);
+}
+
+/** Restores what the previous run handed over into a fresh context. */
+export function restoreCarry(into: CarriedState & { tracker: { progress: Progress } }, carry: FailoverCarry): void {
+  Object.assign(into.status, carry.status);
+  into.approval = carry.approval;
+  into.westMirrorUnverified = carry.westMirrorUnverified;
+  into.firingGeneration = carry.firingGeneration;
+  into.resolvedAt = carry.resolvedAt;
+  into.alertsSeen = carry.alertsSeen;
+  into.failbackForced = carry.failbackForced;
+  into.seenAlertStates = new Set(carry.seenAlertStates);
+  into.firingSince = new Map(carry.firingSince);
+  into.resolvedIncidents = new Map(carry.resolvedIncidents);
+  into.incidents = new Set(carry.incidents);
+  into.tracker.progress.steps = carry.progress.steps;
+  into.tracker.progress.facts = carry.progress.facts;
+}
+
+/** The steps the earlier runs finished: every step before the one resumed. */
+export function stepsBefore(steps: readonly string[], resumeAt: ResumableStep): string[] {
+  return steps.slice(0, steps.indexOf(resumeAt));
+}
