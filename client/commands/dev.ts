@@ -6,7 +6,7 @@ import path from 'node:path';
 import { temporalSettings } from '../../lib/config';
 import { logLevel } from '../../lib/logging';
 import { dataDir } from '../../lib/paths';
-import { connectClient, requireCommandKeys } from '../connection';
+import { connectClient, requireCommandKeys, temporalConnectionOptions } from '../connection';
 import { requireSecretStore } from '../secretStore';
 import { devServerService, noticeService, runLocalStack, workerService, type LocalService, type StackContext } from '../localStack';
 import { BOOTSTRAP_WORKFLOW } from './bootstrap';
@@ -110,7 +110,8 @@ export async function startCommand(options: DevOptions): Promise<void> {
 
 /** Runs `kubeha worker` until SIGINT/SIGTERM, against the Temporal named by the environment. */
 export async function workerCommand(options: { verbose?: boolean } = {}): Promise<void> {
-  const settings = temporalSettings();
+  // The address the connection settings resolve (TEMPORAL_ADDRESS, else the temporal.toml profile's).
+  const settings = { ...temporalSettings(), address: temporalConnectionOptions().address };
   requireCommandKeys('kubeha worker');
   await requireSecretStore();
   // Check first, so an absent Temporal gives the same clear message as every other command.
