@@ -9,6 +9,9 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { KubeClient } from '../../activities/kubernetes/client';
+import { parseKubeconfig } from '../../activities/kubernetes/kubeconfig';
+import { KubernetesSecretStore } from '../../activities/secrets/kubernetesStore';
 import { promisify } from 'node:util';
 import { projectRoot } from '../../lib/paths';
 import { kubeBinDir, startTestApiServer, type TestApiServer } from '../support/apiserver';
@@ -88,5 +91,19 @@ describe('deploy/kubernetes on a real kube-apiserver', { timeout: 300_000 }, () 
     assert.match(refused.out, /forbidden/i);
     const refusedGet = await kubectl(['-n', 'kube-system', 'get', 'secrets'], asWorker);
     assert.match(refusedGet.out, /forbidden/i);
+
+    // kubeha's own Kubernetes secret store, as the worker pod runs it: the ServiceAccount token is enough
+    // for everything it does in kubeha, and nothing elsewhere.
+    const kubeconfig = api.kubeconfigWithUser({ token: token.out.trim() });
+    const store = new KubernetesSecretStore(new KubeClient(parseKubeconfig(kubeconfig), { requestTimeoutMs: 10_000 }), 'kubeha');
+    await store.put('clusters/west/admin-kubeconfig', 'first');
+    await store.put('clusters/west/admin-kubeconfig', 'second');
+    assert.equal(await store.get('clusters/west/admin-kubeconfig'), 'second');
+    assert.equal(await store.putIfAbsent('known-hosts/x', 'key-1'), 'key-1');
+    assert.equal(await store.putIfAbsent('known-hosts/x', 'key-2'), 'key-1');
+    await store.delete('clusters/west/admin-kubeconfig');
+    assert.equal(await store.has('clusters/west/admin-kubeconfig'), false);
+    const elsewhere = new KubernetesSecretStore(new KubeClient(parseKubeconfig(kubeconfig), { requestTimeoutMs: 10_000 }), 'elsewhere');
+    await assert.rejects(elsewhere.put('clusters/west/token', 'x'), /403|forbidden/i);
   });
 });
