@@ -1,8 +1,8 @@
-# The kubeha worker, webhook and codec server: Node 24 (an LTS line; glibc, which the Temporal core bridge's prebuilt binary needs), the
+# The kubeha worker, webhook and codec server: Node 26, the current LTS (the line `npm test` also runs the unit tests under; glibc, which the Temporal core bridge's prebuilt binary needs), the
 # compiled TypeScript, run as an unprivileged user. docker-compose.yml builds and runs it.
 
 # Build: dev dependencies (TypeScript) are needed to compile, not to run.
-FROM node:24-slim AS build
+FROM node:26-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # npm install, not npm ci: the lock file comes from mirrors that carry only the Linux builds of optional
@@ -12,7 +12,7 @@ COPY . .
 RUN npm run build && npm prune --omit=dev
 
 # Run.
-FROM node:24-slim
+FROM node:26-slim
 ENV NODE_ENV=production \
     KUBEHA_ROOT=/app \
     KUBEHA_DATA_DIR=/var/lib/kubeha \

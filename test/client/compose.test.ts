@@ -171,9 +171,9 @@ describe('Dockerfile', () => {
   const stages = instructions.filter((l) => /^FROM /i.test(l));
   const finalStage = instructions.slice(instructions.lastIndexOf(stages[stages.length - 1]));
 
-  test('builds and runs on Node 24, an LTS line', () => {
+  test('builds and runs on Node 26, the current LTS', () => {
     assert.ok(stages.length > 0);
-    for (const from of stages) assert.match(from, /^FROM node:24(-[a-z]+)?( AS \w+)?$/i);
+    for (const from of stages) assert.match(from, /^FROM node:26(-[a-z]+)?( AS \w+)?$/i);
   });
 
   test('installs from the lock file and compiles', () => {

@@ -66,6 +66,14 @@ describe('secret store configuration', () => {
     await assert.rejects(verifySecretStore(configured), /SecretStoreConfigError: KUBEHA_SECRET_STORE_KUBECONFIG: the kubernetes secret store \(Secrets in namespace kubeha of https:\/\/127\.0\.0\.1:1\) does not answer/);
   });
 
+  test('kubeha worker with the Secrets Manager store and no AWS credentials stops naming them', async () => {
+    const keys = formatKeyList([kubehaDataConverter().keyring.encryptKey]);
+    const noCredentials = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_PROFILE: '', AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'none'), AWS_CONFIG_FILE: path.join(dir, 'none'), AWS_EC2_METADATA_DISABLED: 'true', AWS_CONTAINER_CREDENTIALS_FULL_URI: '', AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '', AWS_WEB_IDENTITY_TOKEN_FILE: '' };
+    const run = await runCli(['worker'], { ...noCredentials, KUBEHA_SECRET_STORE: 'aws-secrets-manager', AWS_REGION: 'us-east-1', KUBEHA_CODEC_KEYS: keys, TEMPORAL_ADDRESS: '127.0.0.1:1', KUBEHA_DATA_DIR: dir }, 120_000);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /secret store: AWS credentials \(AWS_ACCESS_KEY_ID, AWS_PROFILE or a role\): the aws-secrets-manager secret store .* does not answer: .*credentials/i);
+  });
+
   test('kubeha worker stops on a bad store with the setting named and exit 2, without Temporal', async () => {
     const keys = formatKeyList([kubehaDataConverter().keyring.encryptKey]);
     // No Temporal listens on port 1: the store is checked before the connection.
