@@ -10,7 +10,8 @@ import { flag, flagList, flagSet, type ParsedArgs, parseDuration, rejectMixedWit
 import { createTokenSecret, DEFAULT_TOKEN_GROUP, ensureBootstrapRbac, ensureClusterAdmins, ensureClusterInfo, allowConfigMapRead, generateToken, splitToken, syncClusterInfoSignatures } from './bootstrap';
 import { KubeClient } from './client';
 import { ensureCAs, ensureLeaves, ensureServiceAccountKey, type KubeconfigFile, writeKubeconfigs } from './clusterPki';
-import { type BootstrapTokenSpec, clusterConfig, type InitConfig, initConfigFromDocs, readConfigDocuments, renderClusterConfiguration } from './config';
+import { type BootstrapTokenSpec, clusterConfig, type InitConfig, initConfigFromDocs, renderClusterConfiguration } from './config';
+import { readConfigDocuments } from './configFile';
 import { hostAddress, type HostEnv, KUBE } from './env';
 import { phase } from './errors';
 import { readKubeconfig, renderClusterInfoKubeconfig } from './kubeconfig';

@@ -16,7 +16,8 @@ import { parse } from 'yaml';
 import { flag, flagList, flagSet, type ParsedArgs, rejectMixedWithConfig, UsageError } from './args';
 import { ApiError, KubeClient, type KubeObject } from './client';
 import { ensureCAs, ensureLeaves, ensureServiceAccountKey, writeKubeconfigs } from './clusterPki';
-import { clusterConfig, type JoinConfig, joinConfigFromDocs, readConfigDocuments } from './config';
+import { clusterConfig, type JoinConfig, joinConfigFromDocs } from './config';
+import { readConfigDocuments } from './configFile';
 import { discover } from './discovery';
 import { hostAddress, type HostEnv, KUBE } from './env';
 import { KubeadmError, phase } from './errors';
@@ -50,6 +51,7 @@ export function joinConfiguration(args: ParsedArgs, host: HostEnv): JoinConfig {
     caCertHashes: flagList(args, 'discovery-token-ca-cert-hash'),
     unsafeSkipCAVerification: flagSet(args, 'discovery-token-unsafe-skip-ca-verification'),
     discoveryTimeoutMs: 5 * 60_000,
+    etcdApiCallTimeoutMs: 2 * 60_000,
     controlPlane: controlPlane ? { certificateKey: flag(args, 'certificate-key'), advertiseAddress: flag(args, 'apiserver-advertise-address'), bindPort: Number(flag(args, 'apiserver-bind-port') ?? 6443) } : undefined,
   };
 }

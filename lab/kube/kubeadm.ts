@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { type FlagSpec, flag, flagSet, parseArgs, type ParsedArgs, rejectMixedWithConfig, UsageError } from './args';
 import { certificateKey, checkExpiration, renew } from './certs';
-import { clusterConfig, readConfigDocuments } from './config';
+import { clusterConfig, initConfigFromDocs, joinConfigFromDocs } from './config';
+import { readConfigDocuments } from './configFile';
 import { hostEnv, KUBERNETES_VERSION } from './env';
 import { formatError, KubeadmError, phase } from './errors';
 import { INIT_FLAGS, runInit } from './init';
@@ -52,6 +53,16 @@ function version(args: ParsedArgs): void {
   out(`kubeadm version: &version.Info{Major:"1", Minor:"${info.minor}", GitVersion:"${KUBERNETES_VERSION}", GitCommit:"lab", GitTreeState:"clean", BuildDate:"${info.buildDate}", GoVersion:"go1.25", Compiler:"gc", Platform:"linux/amd64"}`);
 }
 
+/** `kubeadm config validate --config F`: decodes the file strictly and builds what it configures; prints "ok". */
+function configValidate(args: ParsedArgs): void {
+  const file = flag(args, 'config');
+  if (!file) throw new KubeadmError('the --config flag is mandatory');
+  const docs = readConfigDocuments(file);
+  if (docs.has('InitConfiguration') || docs.has('ClusterConfiguration')) initConfigFromDocs(docs, 'validate');
+  if (docs.has('JoinConfiguration')) joinConfigFromDocs(docs, 'validate');
+  out('ok');
+}
+
 const OUTPUT: FlagSpec = { booleans: [], values: ['output'], aliases: { o: 'output' } };
 
 /** Dispatches argv (without node and the script) to a subcommand. */
@@ -86,6 +97,9 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'version':
       return version(parseArgs(argv.slice(1), OUTPUT));
+    case 'config':
+      if (sub === 'validate') return configValidate(parseArgs(rest, { booleans: ['allow-deprecated-api', 'allow-experimental-api'], values: ['config'] }));
+      throw new UsageError(`the lab kubeadm runs only "config validate", not "config ${sub ?? ''}"`);
     default:
       throw new UsageError(`unknown command "${command ?? ''}" for "kubeadm"`);
   }
