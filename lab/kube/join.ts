@@ -21,9 +21,10 @@ import { readConfigDocuments } from './configFile';
 import { discover } from './discovery';
 import { hostAddress, type HostEnv, KUBE } from './env';
 import { KubeadmError, phase } from './errors';
-import { addLearner, endpointsHealthy, type EtcdAccess, initialCluster, listMembers, type Member, promote } from './etcd';
+import { endpointsHealthy, type EtcdAccess } from './etcd';
+import { etcdJoin } from './etcdJoin';
 import { readKubeconfig, renderKubeconfig } from './kubeconfig';
-import { apiServerManifest, etcdManifest, manifestPath, renderManifest } from './manifests';
+import { apiServerManifest, manifestPath, renderManifest } from './manifests';
 import { markControlPlane, type Out, startKubelet, waitForApiServer, writeKubeletFiles } from './phases';
 import { newKey, newRequest } from './pki';
 import { dirAvailable, fileAvailable, portAvailable, privilegedUser, reportPreflight } from './preflight';
@@ -62,44 +63,6 @@ async function etcdEndpoints(admin: KubeClient, self: string): Promise<string[]>
   return nodes.items
     .filter((n) => n.metadata?.name !== self)
     .flatMap((n) => ((n.status as { addresses?: { type: string; address: string }[] } | undefined)?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => `https://${a.address}:2379`));
-}
-
-/** Adds this host's etcd member (learner) unless an unstarted one with its peer URL is there already. */
-async function addMember(access: EtcdAccess, nodeName: string, peerUrl: string, warn: Out): Promise<{ id: string; members: Member[]; learner: boolean }> {
-  const members = await listMembers(access);
-  const existing = members.find((m) => m.peerUrls.includes(peerUrl));
-  if (existing && existing.name !== '') {
-    throw new KubeadmError(
-      `error creating local etcd static pod manifest file: etcdserver: Peer URLs already exists: member already exists with peer URL ${peerUrl} (member ${existing.id} "${existing.name}" has run before and cannot start again from an empty data directory; remove it with "etcdctl member remove ${existing.id}" and run "kubeadm reset -f" before joining)`,
-    );
-  }
-  if (existing) {
-    warn(`W${new Date().toISOString()} The peer URL "${peerUrl}" for the added etcd member already exists. Skipping etcd member addition`);
-    return { id: existing.id, members, learner: existing.isLearner };
-  }
-  try {
-    const added = await addLearner(access, nodeName, peerUrl);
-    return { ...added, learner: true };
-  } catch (err) {
-    throw new KubeadmError(`error creating local etcd static pod manifest file: ${(err as Error).message}`);
-  }
-}
-
-/** Promotes the learner once etcd lets it (in sync with the leader), within kubeadm's etcd API timeout. */
-async function promoteWhenInSync(access: EtcdAccess, id: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      await promote(access, id);
-      return;
-    } catch (err) {
-      last = (err as Error).message;
-      if (/not a learner/.test(last)) return;
-    }
-    await sleep(1000);
-  }
-  throw new KubeadmError(`error creating local etcd static pod manifest file: ${last}`);
 }
 
 /** A worker's kubelet client certificate through a CSR the lab controller signs. */
@@ -248,21 +211,18 @@ Run 'kubectl get nodes' on the control-plane to see this node join the cluster.
     out('[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap');
   });
 
-  await phase('control-plane-join/etcd', async () => {
-    const peerUrl = `https://${address}:2380`;
-    const member = await addMember(access, cfg.nodeName, peerUrl, warn);
-    out('[etcd] Announced new etcd member joining to the existing etcd cluster');
-    out('[etcd] Creating static Pod manifest for "etcd"');
-    writeFileSync(manifestPath('etcd'), renderManifest(etcdManifest({ cluster: clusterCfg, nodeName: cfg.nodeName, address: address!, initialCluster: initialCluster(member.members, cfg.nodeName, peerUrl), existing: true })), { mode: 0o600 });
-    out('[etcd] Waiting for the new etcd member to join the cluster. This can take up to 40s');
-    if (member.learner) await promoteWhenInSync(access, member.id, 2 * 60_000);
-    const local = { endpoints: [`https://${address}:2379`], certificatesDir: clusterCfg.certificatesDir };
-    const deadline = Date.now() + 40_000;
-    while (!(await endpointsHealthy(local))) {
-      if (Date.now() > deadline) throw new KubeadmError('error creating local etcd static pod manifest file: timeout waiting for etcd cluster to be available');
-      await sleep(1000);
-    }
-  });
+  await phase('etcd-join', () =>
+    etcdJoin({
+      access,
+      cluster: clusterCfg,
+      nodeName: cfg.nodeName,
+      address: address!,
+      apiCallTimeoutMs: (host.settings.etcdApiCallTimeoutSeconds ?? cfg.etcdApiCallTimeoutMs / 1000) * 1000,
+      verbosity: Number(flag(args, 'v') ?? 0),
+      out,
+      warn,
+    }),
+  );
 
   await phase('control-plane-join/mark-control-plane', async () => {
     const local = admin.withServer(localUrl);

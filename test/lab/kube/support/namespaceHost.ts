@@ -32,6 +32,7 @@ export interface LabSettings {
   uploadedCertsTtlSeconds?: number;
   discoveryTimeoutSeconds?: number;
   nodeHeartbeatSeconds?: number;
+  etcdApiCallTimeoutSeconds?: number;
 }
 
 function alive(pid: number): boolean {
