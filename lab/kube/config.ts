@@ -38,9 +38,15 @@ export interface ClusterConfig {
   imageRepository: string;
 }
 
+/** kubeadm's default CRI socket on Linux (containerd). */
+export const DEFAULT_CRI_SOCKET = 'unix:///var/run/containerd/containerd.sock';
+
 /** What `kubeadm init` needs. */
 export interface InitConfig {
   nodeName: string;
+  criSocket: string;
+  /** nodeRegistration.ignorePreflightErrors (the flag adds to them). */
+  ignorePreflightErrors: string[];
   advertiseAddress?: string;
   bindPort: number;
   bootstrapTokens: BootstrapTokenSpec[];
@@ -52,6 +58,8 @@ export interface InitConfig {
 /** What `kubeadm join` needs. */
 export interface JoinConfig {
   nodeName: string;
+  criSocket: string;
+  ignorePreflightErrors: string[];
   apiServerEndpoint: string;
   token: string;
   caCertHashes: string[];
@@ -170,6 +178,8 @@ export function initConfigFromDocs(docs: Map<string, Record<string, unknown>>, d
   const registration = section(init, 'nodeRegistration');
   return {
     nodeName: str(registration.name) ?? defaultNodeName,
+    criSocket: str(registration.criSocket) ?? DEFAULT_CRI_SOCKET,
+    ignorePreflightErrors: Array.isArray(registration.ignorePreflightErrors) ? registration.ignorePreflightErrors.map(String) : [],
     advertiseAddress: str(endpoint.advertiseAddress),
     bindPort: typeof endpoint.bindPort === 'number' ? endpoint.bindPort : 6443,
     bootstrapTokens: bootstrapTokens(init?.bootstrapTokens),
@@ -194,6 +204,8 @@ export function joinConfigFromDocs(docs: Map<string, Record<string, unknown>>, d
   const localEndpoint = section(controlPlane, 'localAPIEndpoint');
   return {
     nodeName: str(registration.name) ?? defaultNodeName,
+    criSocket: str(registration.criSocket) ?? DEFAULT_CRI_SOCKET,
+    ignorePreflightErrors: Array.isArray(registration.ignorePreflightErrors) ? registration.ignorePreflightErrors.map(String) : [],
     apiServerEndpoint,
     token,
     caCertHashes: Array.isArray(bootstrap.caCertHashes) ? bootstrap.caCertHashes.map(String) : [],

@@ -10,13 +10,14 @@
  * controller (see kubelet/controllers.ts).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
 import { flag, flagList, flagSet, type ParsedArgs, rejectMixedWithConfig, UsageError } from './args';
 import { ApiError, KubeClient, type KubeObject } from './client';
 import { ensureCAs, ensureLeaves, ensureServiceAccountKey, writeKubeconfigs } from './clusterPki';
-import { clusterConfig, type JoinConfig, joinConfigFromDocs } from './config';
+import { clusterConfig, DEFAULT_CRI_SOCKET, type JoinConfig, joinConfigFromDocs, splitHostPort } from './config';
 import { readConfigDocuments } from './configFile';
 import { discover } from './discovery';
 import { hostAddress, type HostEnv, KUBE } from './env';
@@ -27,7 +28,7 @@ import { readKubeconfig, renderKubeconfig } from './kubeconfig';
 import { apiServerManifest, manifestPath, renderManifest } from './manifests';
 import { markControlPlane, type Out, startKubelet, waitForApiServer, writeKubeletFiles } from './phases';
 import { newKey, newRequest } from './pki';
-import { dirAvailable, fileAvailable, portAvailable, privilegedUser, reportPreflight } from './preflight';
+import { dirAvailable, fileAvailable, ignoredChecks, ipv4Forwarding, nodeChecks, portAvailable, privilegedUser, reportPreflight } from './preflight';
 import { downloadCerts } from './uploadCerts';
 
 /** The flags `kubeadm join` accepts. */
@@ -47,6 +48,8 @@ export function joinConfiguration(args: ParsedArgs, host: HostEnv): JoinConfig {
   const controlPlane = flagSet(args, 'control-plane');
   return {
     nodeName: flag(args, 'node-name') ?? host.hostName,
+    criSocket: flag(args, 'cri-socket') ?? DEFAULT_CRI_SOCKET,
+    ignorePreflightErrors: [],
     apiServerEndpoint: endpoint,
     token,
     caCertHashes: flagList(args, 'discovery-token-ca-cert-hash'),
@@ -94,12 +97,25 @@ export async function runJoin(args: ParsedArgs, host: HostEnv, out: Out, warn: O
   const controlPlane = cfg.controlPlane;
   const address = controlPlane?.advertiseAddress ?? hostAddress(host);
   if (controlPlane && !address) throw new UsageError('unable to select an IP from default routes.');
-  const ignore = flagList(args, 'ignore-preflight-errors');
+  const ignore = ignoredChecks(flagList(args, 'ignore-preflight-errors'), cfg.ignorePreflightErrors);
   const timeoutMs = host.settings.discoveryTimeoutSeconds !== undefined ? host.settings.discoveryTimeoutSeconds * 1000 : cfg.discoveryTimeoutMs;
 
   const prepared = await phase('preflight', async () => {
     out('[preflight] Running pre-flight checks');
-    reportPreflight([privilegedUser(), fileAvailable(KUBE.kubeletConf), fileAvailable(KUBE.bootstrapKubeletConf), fileAvailable(path.join(KUBE.pki, 'ca.crt'))], ignore, warn);
+    // kubeadm's JoinNodeChecks: a worker must not have a CA yet (a control plane downloads it);
+    // forwarding is checked when discovery goes to an IPv4 address.
+    reportPreflight(
+      [
+        privilegedUser(),
+        fileAvailable(KUBE.kubeletConf),
+        fileAvailable(KUBE.bootstrapKubeletConf),
+        ...(await nodeChecks(cfg.criSocket, address ?? '127.0.0.1')),
+        controlPlane ? undefined : fileAvailable(path.join(KUBE.pki, 'ca.crt')),
+        net.isIPv4(splitHostPort(cfg.apiServerEndpoint).host) ? ipv4Forwarding() : undefined,
+      ],
+      ignore,
+      warn,
+    );
     let cluster;
     try {
       cluster = await discover({ endpoint: cfg.apiServerEndpoint, token: cfg.token, caCertHashes: cfg.caCertHashes, unsafeSkipCAVerification: cfg.unsafeSkipCAVerification, timeoutMs, log: () => undefined });
@@ -126,6 +142,8 @@ export async function runJoin(args: ParsedArgs, host: HostEnv, out: Out, warn: O
       reportPreflight(
         [
           await portAvailable(address!, controlPlane.bindPort),
+          await portAvailable(address!, 10259),
+          await portAvailable(address!, 10257),
           ...['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'].map((c) => fileAvailable(path.join(KUBE.manifests, `${c}.yaml`))),
           await portAvailable(address!, 2379),
           await portAvailable(address!, 2380),
