@@ -85,11 +85,13 @@ export class KubeClient {
           res.on('error', (err) => reject(new TransportError(err.message)));
         },
       );
-      req.on('timeout', () => req.destroy(new TransportError(`${method} ${url.href}: net/http: request canceled (Client.Timeout exceeded while awaiting headers)`)));
+      // Go's url.Error names the method as "Get", "Post", ...
+      const op = method.charAt(0) + method.slice(1).toLowerCase();
+      req.on('timeout', () => req.destroy(new TransportError(`${op} "${url.href}": net/http: request canceled (Client.Timeout exceeded while awaiting headers)`)));
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (err instanceof TransportError) return reject(err);
         const what = err.code === 'ECONNREFUSED' ? `dial tcp ${url.host}: connect: connection refused` : err.message;
-        reject(new TransportError(`${method} "${url.href}": ${what}`));
+        reject(new TransportError(`${op} "${url.href}": ${what}`));
       });
       if (payload) req.write(payload);
       req.end();

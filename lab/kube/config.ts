@@ -1,12 +1,12 @@
 /**
  * kubeadm's configuration: InitConfiguration, ClusterConfiguration and JoinConfiguration of
- * kubeadm.k8s.io/v1beta3 and v1beta4 (read with the `yaml` package), merged with kubeadm's
- * defaults and the command-line flags into what the lab's phases need.
+ * kubeadm.k8s.io/v1beta4 (read strictly by configFile.ts), merged with kubeadm's defaults and the
+ * command-line flags into what the lab's phases need.
  */
-import { readFileSync } from 'node:fs';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { parseDuration, UsageError } from './args';
 import { KUBE, KUBERNETES_VERSION } from './env';
+import { KubeadmError } from './errors';
 import type { EncryptionAlgorithm } from './pki';
 
 /** One bootstrap token of InitConfiguration.bootstrapTokens. */
@@ -38,9 +38,15 @@ export interface ClusterConfig {
   imageRepository: string;
 }
 
+/** kubeadm's default CRI socket on Linux (containerd). */
+export const DEFAULT_CRI_SOCKET = 'unix:///var/run/containerd/containerd.sock';
+
 /** What `kubeadm init` needs. */
 export interface InitConfig {
   nodeName: string;
+  criSocket: string;
+  /** nodeRegistration.ignorePreflightErrors (the flag adds to them). */
+  ignorePreflightErrors: string[];
   advertiseAddress?: string;
   bindPort: number;
   bootstrapTokens: BootstrapTokenSpec[];
@@ -52,11 +58,15 @@ export interface InitConfig {
 /** What `kubeadm join` needs. */
 export interface JoinConfig {
   nodeName: string;
+  criSocket: string;
+  ignorePreflightErrors: string[];
   apiServerEndpoint: string;
   token: string;
   caCertHashes: string[];
   unsafeSkipCAVerification: boolean;
   discoveryTimeoutMs: number;
+  /** timeouts.etcdAPICall (v1beta4), 2 min by default. */
+  etcdApiCallTimeoutMs: number;
   controlPlane?: { certificateKey?: string; advertiseAddress?: string; bindPort: number };
 }
 
@@ -64,40 +74,12 @@ export const DEFAULT_SERVICE_SUBNET = '10.96.0.0/12';
 const YEAR_MS = 365 * 24 * 3600_000;
 const DAY_MS = 24 * 3600_000;
 
-/** The documents of a kubeadm config file, by kind. */
-export function readConfigDocuments(file: string): Map<string, Record<string, unknown>> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`unable to read config from "${file}" : ${(err as Error).message}`);
-  }
-  const docs = new Map<string, Record<string, unknown>>();
-  for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length > 0) throw new UsageError(`error converting YAML to JSON: ${doc.errors[0].message}`);
-    const obj = doc.toJS() as Record<string, unknown> | null;
-    if (!obj) continue;
-    const apiVersion = String(obj.apiVersion ?? '');
-    const kind = String(obj.kind ?? '');
-    if (apiVersion.startsWith('kubeadm.k8s.io/')) {
-      if (!['kubeadm.k8s.io/v1beta3', 'kubeadm.k8s.io/v1beta4'].includes(apiVersion)) {
-        throw new UsageError(`no kind "${kind}" is registered for version "${apiVersion}" in scheme "k8s.io/kubernetes/cmd/kubeadm/app/apis/kubeadm/scheme/scheme.go:31"`);
-      }
-      docs.set(kind, obj);
-    }
-  }
-  return docs;
-}
-
-/** v1beta3 extraArgs are a map; v1beta4 a list of {name, value}. */
+/** v1beta4 extraArgs: a list of {name, value} (the decoder refuses v1beta3's map before this runs). */
 function extraArgs(value: unknown): Record<string, string> {
-  if (Array.isArray(value)) {
-    const out: Record<string, string> = {};
-    for (const item of value as { name?: unknown; value?: unknown }[]) if (typeof item?.name === 'string') out[item.name] = String(item.value ?? '');
-    return out;
-  }
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
-  return {};
+  const out: Record<string, string> = {};
+  if (!Array.isArray(value)) return out;
+  for (const item of value as { name?: unknown; value?: unknown }[]) if (typeof item?.name === 'string') out[item.name] = String(item.value ?? '');
+  return out;
 }
 
 function str(value: unknown): string | undefined {
@@ -176,19 +158,34 @@ function bootstrapTokens(value: unknown): BootstrapTokenSpec[] {
   }));
 }
 
+/** kubeadm deploys control planes of its own minor and the one before (MinimumControlPlaneVersion). */
+const MINIMUM_CONTROL_PLANE_VERSION = '1.36.0';
+
+function checkControlPlaneVersion(version: string): void {
+  const [major, minor] = version.replace(/^v/, '').split('.').map(Number);
+  const [minMajor, minMinor] = MINIMUM_CONTROL_PLANE_VERSION.split('.').map(Number);
+  if (major < minMajor || (major === minMajor && minor < minMinor)) {
+    throw new KubeadmError(`this version of kubeadm only supports deploying clusters with the control plane version >= ${MINIMUM_CONTROL_PLANE_VERSION}. Current version: ${version}`);
+  }
+}
+
 /** InitConfiguration + ClusterConfiguration from a file (either may be absent: defaults apply). */
 export function initConfigFromDocs(docs: Map<string, Record<string, unknown>>, defaultNodeName: string): InitConfig {
   const init = docs.get('InitConfiguration');
+  const cluster = clusterConfig(docs.get('ClusterConfiguration'));
+  checkControlPlaneVersion(cluster.kubernetesVersion);
   const endpoint = section(init, 'localAPIEndpoint');
   const registration = section(init, 'nodeRegistration');
   return {
     nodeName: str(registration.name) ?? defaultNodeName,
+    criSocket: str(registration.criSocket) ?? DEFAULT_CRI_SOCKET,
+    ignorePreflightErrors: Array.isArray(registration.ignorePreflightErrors) ? registration.ignorePreflightErrors.map(String) : [],
     advertiseAddress: str(endpoint.advertiseAddress),
     bindPort: typeof endpoint.bindPort === 'number' ? endpoint.bindPort : 6443,
     bootstrapTokens: bootstrapTokens(init?.bootstrapTokens),
     certificateKey: str(init?.certificateKey),
     taints: Array.isArray(registration.taints) ? registration.taints : undefined,
-    cluster: clusterConfig(docs.get('ClusterConfiguration')),
+    cluster,
   };
 }
 
@@ -207,11 +204,14 @@ export function joinConfigFromDocs(docs: Map<string, Record<string, unknown>>, d
   const localEndpoint = section(controlPlane, 'localAPIEndpoint');
   return {
     nodeName: str(registration.name) ?? defaultNodeName,
+    criSocket: str(registration.criSocket) ?? DEFAULT_CRI_SOCKET,
+    ignorePreflightErrors: Array.isArray(registration.ignorePreflightErrors) ? registration.ignorePreflightErrors.map(String) : [],
     apiServerEndpoint,
     token,
     caCertHashes: Array.isArray(bootstrap.caCertHashes) ? bootstrap.caCertHashes.map(String) : [],
     unsafeSkipCAVerification: bootstrap.unsafeSkipCAVerification === true,
     discoveryTimeoutMs: duration(timeouts.discovery ?? discovery.timeout, 5 * 60_000),
+    etcdApiCallTimeoutMs: duration(timeouts.etcdAPICall, 2 * 60_000),
     controlPlane: controlPlane
       ? {
           certificateKey: str(controlPlane.certificateKey),

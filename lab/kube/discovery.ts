@@ -24,7 +24,8 @@ async function clusterInfo(client: KubeClient, tokenId: string, timeoutMs: numbe
   let lastError = '';
   for (;;) {
     try {
-      const cm = await client.get('/api/v1/namespaces/kube-public/configmaps/cluster-info');
+      // kubeadm's bootstrap client sets a 10 s timeout, which client-go sends as the timeout parameter.
+      const cm = await client.get('/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s');
       if ((cm.data as Record<string, string> | undefined)?.[`${JWS_PREFIX}${tokenId}`]) return cm;
       lastError = `could not find a JWS signature in the cluster-info ConfigMap for token ID "${tokenId}"`;
     } catch (err) {

@@ -36,6 +36,8 @@ export interface LabKubeSettings {
   discoveryTimeoutSeconds?: number;
   /** How often the kubelet renews its Node's Ready condition. */
   nodeHeartbeatSeconds: number;
+  /** How long kubeadm retries one etcd call (kubeadm's timeouts.etcdAPICall, 2 min): shortened in tests. */
+  etcdApiCallTimeoutSeconds?: number;
 }
 
 const DEFAULT_SETTINGS: LabKubeSettings = { uploadedCertsTtlSeconds: 7200, nodeHeartbeatSeconds: 5 };
@@ -74,7 +76,7 @@ export function hostEnv(env: NodeJS.ProcessEnv = process.env): HostEnv {
   const state = readState(env.KUBEHA_LAB_STATE);
   const sources = [state?.settings as Record<string, unknown> | undefined, state?.kube as Record<string, unknown> | undefined, state];
   const settings: LabKubeSettings = { ...DEFAULT_SETTINGS };
-  for (const key of ['uploadedCertsTtlSeconds', 'discoveryTimeoutSeconds', 'nodeHeartbeatSeconds'] as const) {
+  for (const key of ['uploadedCertsTtlSeconds', 'discoveryTimeoutSeconds', 'nodeHeartbeatSeconds', 'etcdApiCallTimeoutSeconds'] as const) {
     const value = numberSetting(sources, key);
     if (value !== undefined) settings[key] = value;
   }

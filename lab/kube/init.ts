@@ -10,14 +10,15 @@ import { flag, flagList, flagSet, type ParsedArgs, parseDuration, rejectMixedWit
 import { createTokenSecret, DEFAULT_TOKEN_GROUP, ensureBootstrapRbac, ensureClusterAdmins, ensureClusterInfo, allowConfigMapRead, generateToken, splitToken, syncClusterInfoSignatures } from './bootstrap';
 import { KubeClient } from './client';
 import { ensureCAs, ensureLeaves, ensureServiceAccountKey, type KubeconfigFile, writeKubeconfigs } from './clusterPki';
-import { type BootstrapTokenSpec, clusterConfig, type InitConfig, initConfigFromDocs, readConfigDocuments, renderClusterConfiguration } from './config';
+import { type BootstrapTokenSpec, clusterConfig, DEFAULT_CRI_SOCKET, type InitConfig, initConfigFromDocs, renderClusterConfiguration } from './config';
+import { readConfigDocuments } from './configFile';
 import { hostAddress, type HostEnv, KUBE } from './env';
 import { phase } from './errors';
 import { readKubeconfig, renderClusterInfoKubeconfig } from './kubeconfig';
 import { apiServerManifest, etcdManifest, manifestPath, renderManifest } from './manifests';
 import { joinCommand, markControlPlane, type Out, startKubelet, waitForApiServer, writeKubeletFiles } from './phases';
 import { caCertHash } from './pki';
-import { dirAvailable, fileAvailable, portAvailable, privilegedUser, reportPreflight } from './preflight';
+import { dirAvailable, fileAvailable, ignoredChecks, ipv4Forwarding, nodeChecks, portAvailable, privilegedUser, reportPreflight } from './preflight';
 import { uploadCerts } from './uploadCerts';
 
 /** The flags `kubeadm init` accepts. */
@@ -43,6 +44,8 @@ export function initConfiguration(args: ParsedArgs, host: HostEnv): InitConfig {
   const tokens: BootstrapTokenSpec[] = [{ token: token ?? '', ttlMs: flag(args, 'token-ttl') ? parseDuration(flag(args, 'token-ttl')!) : 24 * 3600_000, usages: ['signing', 'authentication'], groups: [DEFAULT_TOKEN_GROUP] }];
   return {
     nodeName: flag(args, 'node-name') ?? host.hostName,
+    criSocket: flag(args, 'cri-socket') ?? DEFAULT_CRI_SOCKET,
+    ignorePreflightErrors: [],
     advertiseAddress: flag(args, 'apiserver-advertise-address'),
     bindPort: Number(flag(args, 'apiserver-bind-port') ?? 6443),
     bootstrapTokens: tokens,
@@ -51,9 +54,35 @@ export function initConfiguration(args: ParsedArgs, host: HostEnv): InitConfig {
   };
 }
 
+/**
+ * init's preflight (kubeadm's InitNodeChecks, in its order): the control plane's ports and
+ * manifests, the checks every node gets, forwarding, then etcd's ports and data directory.
+ * Also `kubeadm init phase preflight`.
+ */
+export async function initPreflight(cfg: InitConfig, address: string, ignore: string[], out: Out, warn: Out): Promise<void> {
+  out('[preflight] Running pre-flight checks');
+  const issues = [
+    privilegedUser(),
+    await portAvailable(address, cfg.bindPort),
+    await portAvailable(address, 10259),
+    await portAvailable(address, 10257),
+    ...['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'].map((c) => fileAvailable(path.join(KUBE.manifests, `${c}.yaml`))),
+    ...(await nodeChecks(cfg.criSocket, address)),
+    ipv4Forwarding(),
+    await portAvailable(address, 2379),
+    await portAvailable(address, 2380),
+    dirAvailable(cfg.cluster.etcdDataDir),
+  ];
+  reportPreflight(issues, ignore, warn);
+  out('[preflight] Pulling images required for setting up a Kubernetes cluster');
+  out('[preflight] This might take a minute or two, depending on the speed of your internet connection');
+  out("[preflight] You can also perform this action beforehand using 'kubeadm config images pull'");
+}
+
 /** Runs `kubeadm init`. */
 export async function runInit(args: ParsedArgs, host: HostEnv, out: Out, warn: Out): Promise<void> {
   const cfg = initConfiguration(args, host);
+  const ignore = ignoredChecks(flagList(args, 'ignore-preflight-errors'), cfg.ignorePreflightErrors);
   const address = cfg.advertiseAddress ?? hostAddress(host);
   if (!address) throw new UsageError('unable to select an IP from default routes.');
   const cluster = cfg.cluster;
@@ -68,21 +97,7 @@ export async function runInit(args: ParsedArgs, host: HostEnv, out: Out, warn: O
   const endpoint = cluster.controlPlaneEndpoint ? (/:\d+$/.test(cluster.controlPlaneEndpoint) ? cluster.controlPlaneEndpoint : `${cluster.controlPlaneEndpoint}:${cfg.bindPort}`) : `${address}:${cfg.bindPort}`;
 
   out(`[init] Using Kubernetes version: ${cluster.kubernetesVersion}`);
-  await phase('preflight', async () => {
-    out('[preflight] Running pre-flight checks');
-    const issues = [
-      privilegedUser(),
-      await portAvailable(address, cfg.bindPort),
-      ...['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'].map((c) => fileAvailable(path.join(KUBE.manifests, `${c}.yaml`))),
-      await portAvailable(address, 2379),
-      await portAvailable(address, 2380),
-      dirAvailable(cluster.etcdDataDir),
-    ];
-    reportPreflight(issues, flagList(args, 'ignore-preflight-errors'), warn);
-    out('[preflight] Pulling images required for setting up a Kubernetes cluster');
-    out('[preflight] This might take a minute or two, depending on the speed of your internet connection');
-    out("[preflight] You can also perform this action beforehand using 'kubeadm config images pull'");
-  });
+  await phase('preflight', () => initPreflight(cfg, address, ignore, out, warn));
 
   const host_ = { nodeName: cfg.nodeName, address };
   const cas = await phase('certs', async () => {

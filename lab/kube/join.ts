@@ -10,22 +10,25 @@
  * controller (see kubelet/controllers.ts).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
 import { flag, flagList, flagSet, type ParsedArgs, rejectMixedWithConfig, UsageError } from './args';
 import { ApiError, KubeClient, type KubeObject } from './client';
 import { ensureCAs, ensureLeaves, ensureServiceAccountKey, writeKubeconfigs } from './clusterPki';
-import { clusterConfig, type JoinConfig, joinConfigFromDocs, readConfigDocuments } from './config';
+import { clusterConfig, DEFAULT_CRI_SOCKET, type JoinConfig, joinConfigFromDocs, splitHostPort } from './config';
+import { readConfigDocuments } from './configFile';
 import { discover } from './discovery';
 import { hostAddress, type HostEnv, KUBE } from './env';
 import { KubeadmError, phase } from './errors';
-import { addLearner, endpointsHealthy, type EtcdAccess, initialCluster, listMembers, type Member, promote } from './etcd';
+import { endpointsHealthy, type EtcdAccess } from './etcd';
+import { etcdJoin } from './etcdJoin';
 import { readKubeconfig, renderKubeconfig } from './kubeconfig';
-import { apiServerManifest, etcdManifest, manifestPath, renderManifest } from './manifests';
+import { apiServerManifest, manifestPath, renderManifest } from './manifests';
 import { markControlPlane, type Out, startKubelet, waitForApiServer, writeKubeletFiles } from './phases';
 import { newKey, newRequest } from './pki';
-import { dirAvailable, fileAvailable, portAvailable, privilegedUser, reportPreflight } from './preflight';
+import { dirAvailable, fileAvailable, ignoredChecks, ipv4Forwarding, nodeChecks, portAvailable, privilegedUser, reportPreflight } from './preflight';
 import { downloadCerts } from './uploadCerts';
 
 /** The flags `kubeadm join` accepts. */
@@ -45,11 +48,14 @@ export function joinConfiguration(args: ParsedArgs, host: HostEnv): JoinConfig {
   const controlPlane = flagSet(args, 'control-plane');
   return {
     nodeName: flag(args, 'node-name') ?? host.hostName,
+    criSocket: flag(args, 'cri-socket') ?? DEFAULT_CRI_SOCKET,
+    ignorePreflightErrors: [],
     apiServerEndpoint: endpoint,
     token,
     caCertHashes: flagList(args, 'discovery-token-ca-cert-hash'),
     unsafeSkipCAVerification: flagSet(args, 'discovery-token-unsafe-skip-ca-verification'),
     discoveryTimeoutMs: 5 * 60_000,
+    etcdApiCallTimeoutMs: 2 * 60_000,
     controlPlane: controlPlane ? { certificateKey: flag(args, 'certificate-key'), advertiseAddress: flag(args, 'apiserver-advertise-address'), bindPort: Number(flag(args, 'apiserver-bind-port') ?? 6443) } : undefined,
   };
 }
@@ -60,44 +66,6 @@ async function etcdEndpoints(admin: KubeClient, self: string): Promise<string[]>
   return nodes.items
     .filter((n) => n.metadata?.name !== self)
     .flatMap((n) => ((n.status as { addresses?: { type: string; address: string }[] } | undefined)?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => `https://${a.address}:2379`));
-}
-
-/** Adds this host's etcd member (learner) unless an unstarted one with its peer URL is there already. */
-async function addMember(access: EtcdAccess, nodeName: string, peerUrl: string, warn: Out): Promise<{ id: string; members: Member[]; learner: boolean }> {
-  const members = await listMembers(access);
-  const existing = members.find((m) => m.peerUrls.includes(peerUrl));
-  if (existing && existing.name !== '') {
-    throw new KubeadmError(
-      `error creating local etcd static pod manifest file: etcdserver: Peer URLs already exists: member already exists with peer URL ${peerUrl} (member ${existing.id} "${existing.name}" has run before and cannot start again from an empty data directory; remove it with "etcdctl member remove ${existing.id}" and run "kubeadm reset -f" before joining)`,
-    );
-  }
-  if (existing) {
-    warn(`W${new Date().toISOString()} The peer URL "${peerUrl}" for the added etcd member already exists. Skipping etcd member addition`);
-    return { id: existing.id, members, learner: existing.isLearner };
-  }
-  try {
-    const added = await addLearner(access, nodeName, peerUrl);
-    return { ...added, learner: true };
-  } catch (err) {
-    throw new KubeadmError(`error creating local etcd static pod manifest file: ${(err as Error).message}`);
-  }
-}
-
-/** Promotes the learner once etcd lets it (in sync with the leader), within kubeadm's etcd API timeout. */
-async function promoteWhenInSync(access: EtcdAccess, id: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      await promote(access, id);
-      return;
-    } catch (err) {
-      last = (err as Error).message;
-      if (/not a learner/.test(last)) return;
-    }
-    await sleep(1000);
-  }
-  throw new KubeadmError(`error creating local etcd static pod manifest file: ${last}`);
 }
 
 /** A worker's kubelet client certificate through a CSR the lab controller signs. */
@@ -129,12 +97,25 @@ export async function runJoin(args: ParsedArgs, host: HostEnv, out: Out, warn: O
   const controlPlane = cfg.controlPlane;
   const address = controlPlane?.advertiseAddress ?? hostAddress(host);
   if (controlPlane && !address) throw new UsageError('unable to select an IP from default routes.');
-  const ignore = flagList(args, 'ignore-preflight-errors');
+  const ignore = ignoredChecks(flagList(args, 'ignore-preflight-errors'), cfg.ignorePreflightErrors);
   const timeoutMs = host.settings.discoveryTimeoutSeconds !== undefined ? host.settings.discoveryTimeoutSeconds * 1000 : cfg.discoveryTimeoutMs;
 
   const prepared = await phase('preflight', async () => {
     out('[preflight] Running pre-flight checks');
-    reportPreflight([privilegedUser(), fileAvailable(KUBE.kubeletConf), fileAvailable(KUBE.bootstrapKubeletConf), fileAvailable(path.join(KUBE.pki, 'ca.crt'))], ignore, warn);
+    // kubeadm's JoinNodeChecks: a worker must not have a CA yet (a control plane downloads it);
+    // forwarding is checked when discovery goes to an IPv4 address.
+    reportPreflight(
+      [
+        privilegedUser(),
+        fileAvailable(KUBE.kubeletConf),
+        fileAvailable(KUBE.bootstrapKubeletConf),
+        ...(await nodeChecks(cfg.criSocket, address ?? '127.0.0.1')),
+        controlPlane ? undefined : fileAvailable(path.join(KUBE.pki, 'ca.crt')),
+        net.isIPv4(splitHostPort(cfg.apiServerEndpoint).host) ? ipv4Forwarding() : undefined,
+      ],
+      ignore,
+      warn,
+    );
     let cluster;
     try {
       cluster = await discover({ endpoint: cfg.apiServerEndpoint, token: cfg.token, caCertHashes: cfg.caCertHashes, unsafeSkipCAVerification: cfg.unsafeSkipCAVerification, timeoutMs, log: () => undefined });
@@ -161,6 +142,8 @@ export async function runJoin(args: ParsedArgs, host: HostEnv, out: Out, warn: O
       reportPreflight(
         [
           await portAvailable(address!, controlPlane.bindPort),
+          await portAvailable(address!, 10259),
+          await portAvailable(address!, 10257),
           ...['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'].map((c) => fileAvailable(path.join(KUBE.manifests, `${c}.yaml`))),
           await portAvailable(address!, 2379),
           await portAvailable(address!, 2380),
@@ -246,21 +229,18 @@ Run 'kubectl get nodes' on the control-plane to see this node join the cluster.
     out('[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap');
   });
 
-  await phase('control-plane-join/etcd', async () => {
-    const peerUrl = `https://${address}:2380`;
-    const member = await addMember(access, cfg.nodeName, peerUrl, warn);
-    out('[etcd] Announced new etcd member joining to the existing etcd cluster');
-    out('[etcd] Creating static Pod manifest for "etcd"');
-    writeFileSync(manifestPath('etcd'), renderManifest(etcdManifest({ cluster: clusterCfg, nodeName: cfg.nodeName, address: address!, initialCluster: initialCluster(member.members, cfg.nodeName, peerUrl), existing: true })), { mode: 0o600 });
-    out('[etcd] Waiting for the new etcd member to join the cluster. This can take up to 40s');
-    if (member.learner) await promoteWhenInSync(access, member.id, 2 * 60_000);
-    const local = { endpoints: [`https://${address}:2379`], certificatesDir: clusterCfg.certificatesDir };
-    const deadline = Date.now() + 40_000;
-    while (!(await endpointsHealthy(local))) {
-      if (Date.now() > deadline) throw new KubeadmError('error creating local etcd static pod manifest file: timeout waiting for etcd cluster to be available');
-      await sleep(1000);
-    }
-  });
+  await phase('etcd-join', () =>
+    etcdJoin({
+      access,
+      cluster: clusterCfg,
+      nodeName: cfg.nodeName,
+      address: address!,
+      apiCallTimeoutMs: (host.settings.etcdApiCallTimeoutSeconds ?? cfg.etcdApiCallTimeoutMs / 1000) * 1000,
+      verbosity: Number(flag(args, 'v') ?? 0),
+      out,
+      warn,
+    }),
+  );
 
   await phase('control-plane-join/mark-control-plane', async () => {
     const local = admin.withServer(localUrl);

@@ -3,12 +3,14 @@
  * codes (0 on success; 1 with `error: ...` on stderr on failure). Run through lab/tools/bin/kubeadm.
  */
 import { randomBytes } from 'node:crypto';
-import { type FlagSpec, flag, flagSet, parseArgs, type ParsedArgs, rejectMixedWithConfig, UsageError } from './args';
+import { type FlagSpec, flag, flagList, flagSet, parseArgs, type ParsedArgs, rejectMixedWithConfig, UsageError } from './args';
 import { certificateKey, checkExpiration, renew } from './certs';
-import { clusterConfig, readConfigDocuments } from './config';
-import { hostEnv, KUBERNETES_VERSION } from './env';
+import { clusterConfig, initConfigFromDocs, joinConfigFromDocs } from './config';
+import { readConfigDocuments } from './configFile';
+import { hostAddress, hostEnv, KUBERNETES_VERSION } from './env';
 import { formatError, KubeadmError, phase } from './errors';
-import { INIT_FLAGS, runInit } from './init';
+import { INIT_FLAGS, initConfiguration, initPreflight, runInit } from './init';
+import { ignoredChecks } from './preflight';
 import { JOIN_FLAGS, runJoin } from './join';
 import type { Out } from './phases';
 import { runReset } from './reset';
@@ -52,6 +54,26 @@ function version(args: ParsedArgs): void {
   out(`kubeadm version: &version.Info{Major:"1", Minor:"${info.minor}", GitVersion:"${KUBERNETES_VERSION}", GitCommit:"lab", GitTreeState:"clean", BuildDate:"${info.buildDate}", GoVersion:"go1.25", Compiler:"gc", Platform:"linux/amd64"}`);
 }
 
+/** `kubeadm init phase preflight`: init's pre-flight checks alone. */
+async function preflightPhase(args: ParsedArgs): Promise<void> {
+  const host = hostEnv();
+  const cfg = initConfiguration(args, host);
+  const address = cfg.advertiseAddress ?? hostAddress(host);
+  if (!address) throw new UsageError('unable to select an IP from default routes.');
+  const ignore = ignoredChecks(flagList(args, 'ignore-preflight-errors'), cfg.ignorePreflightErrors);
+  await phase('preflight', () => initPreflight(cfg, address, ignore, out, warn));
+}
+
+/** `kubeadm config validate --config F`: decodes the file strictly and builds what it configures; prints "ok". */
+function configValidate(args: ParsedArgs): void {
+  const file = flag(args, 'config');
+  if (!file) throw new KubeadmError('the --config flag is mandatory');
+  const docs = readConfigDocuments(file);
+  if (docs.has('InitConfiguration') || docs.has('ClusterConfiguration')) initConfigFromDocs(docs, 'validate');
+  if (docs.has('JoinConfiguration')) joinConfigFromDocs(docs, 'validate');
+  out('ok');
+}
+
 const OUTPUT: FlagSpec = { booleans: [], values: ['output'], aliases: { o: 'output' } };
 
 /** Dispatches argv (without node and the script) to a subcommand. */
@@ -61,7 +83,8 @@ async function main(argv: string[]): Promise<void> {
     case 'init': {
       if (sub === 'phase') {
         const [phaseName, ...phaseArgs] = rest;
-        if (phaseName !== 'upload-certs') throw new UsageError(`the lab kubeadm runs only "init phase upload-certs", not "${phaseName ?? ''}"`);
+        if (phaseName === 'preflight') return preflightPhase(parseArgs(phaseArgs, { booleans: ['dry-run'], values: ['config', 'cri-socket', 'ignore-preflight-errors'] }));
+        if (phaseName !== 'upload-certs') throw new UsageError(`the lab kubeadm runs only "init phase upload-certs|preflight", not "${phaseName ?? ''}"`);
         return uploadCertsPhase(parseArgs(phaseArgs, { booleans: ['upload-certs', 'skip-certificate-key-print'], values: ['config', 'certificate-key', 'cert-dir', 'kubernetes-version'] }));
       }
       return runInit(parseArgs(argv.slice(1), INIT_FLAGS), hostEnv(), out, warn);
@@ -86,6 +109,9 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'version':
       return version(parseArgs(argv.slice(1), OUTPUT));
+    case 'config':
+      if (sub === 'validate') return configValidate(parseArgs(rest, { booleans: ['allow-deprecated-api', 'allow-experimental-api'], values: ['config'] }));
+      throw new UsageError(`the lab kubeadm runs only "config validate", not "config ${sub ?? ''}"`);
     default:
       throw new UsageError(`unknown command "${command ?? ''}" for "kubeadm"`);
   }

@@ -8,51 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readState, updateState } from './labState';
 import { loadedModules } from './modules';
-
-/** What `sysctl.json` holds: values set on this host. */
-interface SysctlState {
-  values: Record<string, string>;
-}
-
-const EMPTY: SysctlState = { values: {} };
-
-/** Keys whose fresh-host value differs from the machine's, or that depend on a module. */
-const FRESH_HOST: Record<string, { value: string; module?: string }> = {
-  'net.ipv4.ip_forward': { value: '0' },
-  'net.ipv6.conf.all.forwarding': { value: '0' },
-  'net.bridge.bridge-nf-call-iptables': { value: '1', module: 'br_netfilter' },
-  'net.bridge.bridge-nf-call-ip6tables': { value: '1', module: 'br_netfilter' },
-  'net.bridge.bridge-nf-call-arptables': { value: '1', module: 'br_netfilter' },
-};
-
-class NoSuchKey extends Error {}
-
-/** `net/ipv4/ip_forward` and `net.ipv4.ip_forward` name the same key. */
-function normalize(key: string): string {
-  return key.includes('/') ? key.replace(/\//g, '.') : key;
-}
-
-function procPath(key: string): string {
-  return `/proc/sys/${key.replace(/\./g, '/')}`;
-}
-
-function exists(key: string, modules: string[]): boolean {
-  const fresh = FRESH_HOST[key];
-  if (fresh) return !fresh.module || modules.includes(fresh.module);
-  return existsSync(procPath(key));
-}
-
-function read(key: string, state: SysctlState, modules: string[]): string {
-  if (!exists(key, modules)) throw new NoSuchKey(key);
-  if (key in state.values) return state.values[key];
-  const fresh = FRESH_HOST[key];
-  if (fresh) return fresh.value;
-  try {
-    return readFileSync(procPath(key), 'utf8').trim().replace(/\s+/g, '\t');
-  } catch {
-    throw new NoSuchKey(key);
-  }
-}
+import { EMPTY, exists, NoSuchKey, normalize, procPath, read, type SysctlState } from './sysctlValues';
 
 interface Flags {
   valuesOnly: boolean;

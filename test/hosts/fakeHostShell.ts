@@ -69,8 +69,8 @@ export class FakeHostShell implements RemoteShell {
   apiUp = true;
   /** Members (by name) whose endpoint answers unhealthy (etcd down on that host). */
   readonly unhealthyMembers = new Set<string>();
-  /** Hosts whose next join stops after adding an etcd learner (half-done join). */
-  readonly joinLeavesLearner = new Set<string>();
+  /** Hosts whose next join stops after adding an etcd learner (half-done join), with the fixture of kubeadm's output. */
+  readonly joinLeavesLearner = new Map<string, string>();
   /** Hosts whose next kubeadm init fails with this output. */
   readonly initFailsWith = new Map<string, string>();
   /** Prepared items per host. */
@@ -222,7 +222,11 @@ export class FakeHostShell implements RemoteShell {
       files.set('/etc/kubernetes/pki/ca.crt', this.caPem);
       const learner = this.addMember({ name: '', peerUrls: [`https://${host.address}:2380`], clientUrls: [], isLearner: true });
       files.set('/var/lib/etcd/member/snap/db', 'data');
-      if (this.joinLeavesLearner.delete(host.name)) return fail(fixture('join-etcd-learner-stuck.txt'));
+      const stuck = this.joinLeavesLearner.get(host.name);
+      if (stuck) {
+        this.joinLeavesLearner.delete(host.name);
+        return fail(fixture(stuck));
+      }
       Object.assign(learner, { name: host.name, clientUrls: [`https://${host.address}:2379`], isLearner: false });
       files.set('/etc/kubernetes/admin.conf', this.adminConf(host.name));
       files.set('/etc/kubernetes/manifests/etcd.yaml', 'etcd');

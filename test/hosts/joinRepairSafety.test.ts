@@ -92,7 +92,7 @@ describe('join repair safety', () => {
 
   test('a learner left by a half-done join is still repaired', async () => {
     const { shell, hosts, join } = await cluster([]);
-    shell.joinLeavesLearner.add('cp-b');
+    shell.joinLeavesLearner.set('cp-b', 'join-etcd-learner-stuck.txt');
     await assert.rejects(hosts.kubeadmJoin(joinInput(cpB, join)));
     const result = await hosts.kubeadmJoin(joinInput(cpB, join));
     assert.deepEqual([result.alreadyJoined, result.repaired], [false, true]);

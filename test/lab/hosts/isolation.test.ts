@@ -268,8 +268,10 @@ describe('isolate and rejoin on a lab', { timeout: 10 * 60_000 }, () => {
     const certificateKey = randomBytes(32).toString('hex');
     const runKubeadm = async (host: string, config: string, args: string) => {
       await shell.run(spec(host), { command: `mkdir -p /etc/kubernetes/kubeha && cat > ${KUBEADM_CONFIG} && chmod 600 ${KUBEADM_CONFIG}`, stdin: config, timeoutMs: 60_000 });
-      // No kubelet package on these hosts: kubeadm runs the lab kubelet itself.
-      return shell.run(spec(host), { command: `KUBEHA_LAB_KUBELET=direct kubeadm ${args} --config ${KUBEADM_CONFIG}`, timeoutMs: 5 * 60_000 });
+      // These hosts are not prepared: no kubelet package (kubeadm runs the lab kubelet itself) and no
+      // container runtime (its preflight checks are ignored); forwarding is set as prepareHost sets it.
+      const ignore = '--ignore-preflight-errors=CRI,ContainerRuntimeVersion';
+      return shell.run(spec(host), { command: `sysctl -qw net.ipv4.ip_forward=1 && KUBEHA_LAB_KUBELET=direct kubeadm ${args} --config ${KUBEADM_CONFIG} ${ignore}`, timeoutMs: 5 * 60_000 });
     };
     const kubeadm = async (host: string, config: string, args: string) => {
       const result = await runKubeadm(host, config, args);

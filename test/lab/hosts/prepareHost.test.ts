@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHostActivities } from '../../../activities/hosts';
+import { renderInitConfig } from '../../../activities/hosts/kubeadmConfig';
 import { expectedItems } from '../../../activities/hosts/prepareScript';
 import { FileSecretStore } from '../../../activities/secrets/store';
 import type { HostActivities } from '../../../activities/types';
@@ -30,6 +31,19 @@ describe('prepareHost on lab hosts', () => {
   });
   after(async () => {
     await lab.close();
+  });
+
+  /** kubeadm's preflight for kubeha's init config of the host (the lab's kubeadm, its host checks). */
+  async function preflight(host: LabHost) {
+    const config = renderInitConfig({ clusterName: 'prep', nodeName: host.name, advertiseAddress: host.address, controlPlaneEndpoint: `${host.address}:6443`, kubernetesVersion: VERSION, podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', token: 'abcdef.0123456789abcdef', certificateKey: 'a'.repeat(64) });
+    return lab.sh(host, 'mkdir -p /etc/kubernetes/kubeha && cat > /etc/kubernetes/kubeha/preflight.yaml && kubeadm init phase preflight --config /etc/kubernetes/kubeha/preflight.yaml', config);
+  }
+
+  test("kubeadm's preflight fails on the fresh host: no container runtime, no IPv4 forwarding", async () => {
+    const result = await preflight(controlPlane);
+    assert.equal(result.exitCode, 1);
+    assert.match(result.stderr, /\[ERROR CRI\]: could not connect to the container runtime/);
+    assert.match(result.stderr, /\[ERROR FileContent--proc-sys-net-ipv4-ip_forward\]: \/proc\/sys\/net\/ipv4\/ip_forward contents are not set to 1/);
   });
 
   test('a dry run on a fresh host reports what would change and changes nothing', async () => {
@@ -62,6 +76,12 @@ describe('prepareHost on lab hosts', () => {
       '1.37.2-1.1 1.37.2-1.1 1.37.2-1.1 \nkubeadm kubectl kubelet \nenabled\n\n1\n\nbr_netfilter\n\n1\n\ndeb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v1.37/deb/ /\n',
     );
     assert.match(readFileSync(path.join(controlPlane.rootDir, 'etc/sysctl.d/99-kubernetes.conf'), 'utf8'), /^net\.ipv4\.ip_forward = 1$/m);
+  });
+
+  test("kubeadm's preflight passes on the prepared host, without a warning", async () => {
+    const result = await preflight(controlPlane);
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, /\[(ERROR|WARNING) /);
   });
 
   test('a second run finds the host prepared', async () => {

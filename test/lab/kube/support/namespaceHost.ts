@@ -32,6 +32,7 @@ export interface LabSettings {
   uploadedCertsTtlSeconds?: number;
   discoveryTimeoutSeconds?: number;
   nodeHeartbeatSeconds?: number;
+  etcdApiCallTimeoutSeconds?: number;
 }
 
 function alive(pid: number): boolean {
@@ -147,6 +148,13 @@ export class NamespaceHost {
     return this.run([path.join(TOOLS_BIN, 'kubeadm'), ...args], options);
   }
 
+  /** The host's lab state as after kubeha's prepareHost: forwarding on (the lab's sysctl), containerd active (its systemctl). */
+  prepare(): void {
+    mkdirSync(this.labDir, { recursive: true });
+    writeFileSync(path.join(this.labDir, 'sysctl.json'), JSON.stringify({ values: { 'net.ipv4.ip_forward': '1' } }));
+    writeFileSync(path.join(this.labDir, 'units.json'), JSON.stringify({ units: { containerd: { enabled: true, active: true, since: new Date().toISOString() } } }));
+  }
+
   /** Writes a file inside the host's /etc/kubernetes (through its directory on disk). */
   writeFile(inside: string, content: string): void {
     const file = this.hostPath(inside);
@@ -229,10 +237,16 @@ export class TestLab {
     writeFileSync(this.statePath, JSON.stringify({ settings: this.settings, hosts }, null, 2));
   }
 
-  async addHost(name: string, address: string): Promise<NamespaceHost> {
+  /**
+   * A host; `prepared` (the default) gives it what kubeha's prepareHost leaves and kubeadm's
+   * preflight wants: IPv4 forwarding on and containerd running. These hosts cannot run the prepare
+   * script (their /etc is the machine's); test/lab/hosts/prepareHost.test.ts checks that it does this.
+   */
+  async addHost(name: string, address: string, options: { prepared?: boolean } = {}): Promise<NamespaceHost> {
     const host = await NamespaceHost.start({ name, address, statePath: this.statePath, parent: this.dir });
     this.hosts.push(host);
     this.writeSettings({});
+    if (options.prepared ?? true) host.prepare();
     return host;
   }
 
