@@ -16,7 +16,9 @@ const run = promisify(execFile);
 export async function runOnLabHost(host: LabHost, command: string, timeoutMs = 30_000): Promise<string> {
   const knownHosts = path.join(host.labDir, 'lab_known_hosts');
   const [type, key] = readFileSync(`${host.paths.hostKey}.pub`, 'utf8').trim().split(/\s+/);
-  writeFileSync(knownHosts, `[${host.address}]:${host.port} ${type} ${key}\n`, { mode: 0o600 });
+  // OpenSSH names a host on port 22 by its bare address, on any other port as `[address]:port`.
+  const name = host.port === 22 ? host.address : `[${host.address}]:${host.port}`;
+  writeFileSync(knownHosts, `${name} ${type} ${key}\n`, { mode: 0o600 });
   const args = [
     '-i', host.clientKeyPath,
     '-p', String(host.port),
