@@ -294,6 +294,13 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
     const [first, second] = cps();
     await labFault('host-stop', [first.name], dataDir);
     try {
+      // When the stopped host led etcd, the survivors elect a new leader first; until then the next
+      // control plane's API server is not ready and would be passed over too. Start once it answers.
+      const secondApi = kube.withServer(`https://${second.address}:6443`);
+      // (At most 30 s: the rotation itself then reports whatever it finds.)
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline && (await secondApi.request('GET', '/readyz').catch(() => ({ status: 0 }))).status !== 200; ) {
+        await new Promise((r) => setTimeout(r, 250));
+      }
       const started = Date.now();
       // 0: rotate although a key was uploaded minutes ago.
       const { result, progress } = await rotate('rotation-2-first-down', { keepKeyUploadedWithinMinutes: 0 });
