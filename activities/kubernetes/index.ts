@@ -11,6 +11,7 @@ import { KubeClient } from './client';
 import { KubeconfigCache } from './kubeconfig';
 import { type FetchManifest, fetchWithTimeout, parseManifest, readManifest } from './manifest';
 import { nodeStatus } from './nodes';
+import { describePodProblem, type PodProblem, podProblemHint, podProblems, worstFirst } from './podProblems';
 import { pollUntil } from './poll';
 import { rolloutState, workloadLabel, workloadPath } from './rollout';
 
@@ -32,13 +33,16 @@ export interface KubernetesDependencies {
 interface WaitingWorkload extends WorkloadRef {
   message: string;
   counts: Record<string, number>;
+  /** Its pods that are not ready, and why (the worst first). */
+  pods?: PodProblem[];
 }
 
 function describeWaiting(waiting: WaitingWorkload[]): string {
   return waiting
     .map((w) => {
       const counts = Object.entries(w.counts).map(([name, value]) => `${name} ${value}`).join(', ');
-      return `${workloadLabel(w)}: ${w.message}${counts ? ` (${counts})` : ''}`;
+      const pods = w.pods?.length ? `; ${w.pods.map(describePodProblem).join('; ')}` : '';
+      return `${workloadLabel(w)}: ${w.message}${counts ? ` (${counts})` : ''}${pods}`;
     })
     .join('; ');
 }
@@ -102,7 +106,17 @@ export function createKubernetesActivities(deps: KubernetesDependencies): Kubern
                 details: { workload: ref, counts: state.counts },
               });
             }
-            if (!state.done) waiting.push({ ...ref, message: state.message, counts: state.counts });
+            if (!state.done) {
+              // Why the pods are not ready, so a failed rollout names the pod and the cause, not only counts.
+              const selector = (object as { spec?: { selector?: { matchLabels?: Record<string, string> } } }).spec?.selector?.matchLabels ?? {};
+              let pods: PodProblem[] = [];
+              try {
+                pods = await podProblems(client, ref.namespace, selector);
+              } catch (err) {
+                throw client.failure(err, `list the pods of ${workloadLabel(ref)}`);
+              }
+              waiting.push({ ...ref, message: state.message, counts: state.counts, ...(pods.length ? { pods } : {}) });
+            }
           }
           return waiting.length === 0 ? { done: true, value: undefined } : { done: false, progress: waiting };
         },
@@ -111,7 +125,9 @@ export function createKubernetesActivities(deps: KubernetesDependencies): Kubern
             type: ErrorType.DeadlineExceeded,
             message: `rollout not finished after ${input.timeoutSeconds} s: ${describeWaiting(waiting)}`,
             retryable: false,
-            hint: 'kubectl describe the workloads and their pods (image pulls, scheduling, node readiness); run the step again once fixed, or raise the timeout',
+            hint:
+              podProblemHint(worstFirst(waiting.flatMap((w) => w.pods ?? []))) ??
+              'kubectl describe the workloads and their pods (image pulls, scheduling, node readiness); run the step again once fixed, or raise the timeout',
             details: { waiting },
           }),
       });
@@ -154,7 +170,9 @@ export function createKubernetesActivities(deps: KubernetesDependencies): Kubern
             hint:
               progress === 'not registered'
                 ? 'the kubelet on the host never registered: check `journalctl -u kubelet` there (join, certificates, API endpoint)'
-                : 'the kubelet reports NotReady: usually the CNI is not installed or not running yet; check `kubectl describe node`',
+                : progress.includes('NetworkPluginNotReady')
+                  ? `the container runtime has no network: the CNI's pod does not run on this node or wrote no configuration; check \`kubectl -n kube-system get pods -o wide --field-selector spec.nodeName=${input.nodeName}\``
+                  : 'the kubelet reports NotReady: usually the CNI is not installed or not running yet; check `kubectl describe node`',
             details: { node: input.nodeName, state: progress },
           }),
       });

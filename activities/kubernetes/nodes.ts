@@ -27,6 +27,8 @@ export function nodeStatus(object: unknown): NodeStatus {
   };
   const kubeletVersion = node.status?.nodeInfo?.kubeletVersion;
   if (kubeletVersion) status.kubeletVersion = kubeletVersion;
-  if (!ready) status.reason = readyCondition ? (readyCondition.reason ?? `Ready=${readyCondition.status}`) : 'NoReadyCondition';
+  // The kubelet's reason is only "KubeletNotReady"; the runtime's own reason is inside the message.
+  const runtimeReason = /reason:(\w+)/.exec(readyCondition?.message ?? '')?.[1];
+  if (!ready) status.reason = readyCondition ? (runtimeReason ?? readyCondition.reason ?? `Ready=${readyCondition.status}`) : 'NoReadyCondition';
   return status;
 }

@@ -15,6 +15,7 @@ export const HOST_BIND_PATHS = [
   '/etc/sysctl.d',
   '/etc/modules-load.d',
   '/etc/containerd',
+  '/etc/cni/net.d',
   '/etc/apt/sources.list.d',
   '/etc/apt/keyrings',
   '/var/log/kubeha-lab',

@@ -2,11 +2,16 @@
  * `kubeha lab fault ...`: the parts' own faults on a running lab. Host faults come from lab/hosts,
  * AWS faults go to the front's control API (the lab AWS runs in the supervisor process).
  */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { delaySsh, dropSsh, isolate, rejoin, restoreSsh, runOnLabHost, startLabHost, stopLabHost } from '../hosts';
 import { awsRunning } from './awsSupervisor';
 import { findHost, hostProcesses, hostRecord, labHostOf } from './hostAccess';
 import { labPaths, readLabState, type LabPaths, type LabState } from './state';
 import { startStaticPod, stopStaticPod } from './staticPodFaults';
+import { labHostPaths } from '../hosts/layout';
+import { updateWorkloadRules, workloadRulesFile } from '../kube/kubelet/labRules';
+import { networkBrokenMarker } from '../kube/kubelet/network';
 
 /** The faults, with the argument each takes. */
 export const LAB_FAULTS = {
@@ -24,6 +29,10 @@ export const LAB_FAULTS = {
   'aws-throttle': 'count',
   'aws-error': 'count',
   'aws-clear': 'none',
+  'cni-break': 'none',
+  'cni-fix': 'none',
+  'node-notready': 'host',
+  'node-ready': 'host',
 } as const;
 /** One fault's name. */
 export type LabFaultName = keyof typeof LAB_FAULTS;
@@ -74,6 +83,13 @@ export async function labFault(fault: string, args: string[], dataDir?: string):
     await awsFault(state, { kind: name === 'aws-throttle' ? 'throttle' : 'server-error', count: n, ...(args[1] ? { action: args[1] } : {}) });
     return `the next ${n} AWS call(s)${args[1] ? ` of ${args[1]}` : ''} answer ${name === 'aws-throttle' ? 'Throttling' : 'InternalFailure'}`;
   }
+  if (name === 'cni-break' || name === 'cni-fix') {
+    const broken = name === 'cni-break';
+    updateWorkloadRules(workloadRulesFile(paths.stateFile), (rules) => ({ ...rules, cniCrash: broken }));
+    return broken
+      ? "every CNI pod (one that mounts /etc/cni/net.d) now crash-loops and writes no network configuration; nodes without one stay NotReady"
+      : 'CNI pods run again (a crash-looping one installs its network configuration when it next starts)';
+  }
   if (name === 'aws-clear') {
     await awsFault(state, undefined, 'DELETE');
     return 'pending AWS faults cleared';
@@ -112,6 +128,15 @@ export async function labFault(fault: string, args: string[], dataDir?: string):
       return stopStaticPod(host.name, 'kube-apiserver', dataDir);
     case 'apiserver-start':
       return startStaticPod(host.name, 'kube-apiserver', dataDir);
+    case 'node-notready': {
+      const marker = networkBrokenMarker(labHostPaths(paths.labDir, host.name).hostLabDir);
+      mkdirSync(path.dirname(marker), { recursive: true });
+      writeFileSync(marker, 'broken by `kubeha lab fault node-notready`\n');
+      return `the container runtime's network on ${host.name} is broken: its kubelet reports the Node NotReady (NetworkPluginNotReady)`;
+    }
+    case 'node-ready':
+      rmSync(networkBrokenMarker(labHostPaths(paths.labDir, host.name).hostLabDir), { force: true });
+      return `the container runtime's network on ${host.name} works again`;
   }
   throw new Error(`unhandled fault ${name}`);
 }

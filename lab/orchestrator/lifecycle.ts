@@ -36,10 +36,10 @@ export interface LabUpResult {
   ms: number;
 }
 
-/** The CNI manifest the lab installs: the test fixture shaped like Calico's (installs nothing real). */
+/** The CNI manifest the lab installs: shaped like Calico's; the lab kubelet runs its install step (lab/kube/kubelet). */
 function installCniManifest(paths: LabPaths): void {
   mkdirSync(path.dirname(paths.cniManifest), { recursive: true });
-  copyFileSync(path.join(projectRoot, 'test', 'fixtures', 'calico-like.yaml'), paths.cniManifest);
+  copyFileSync(path.join(projectRoot, 'lab', 'cni', 'calico-like.yaml'), paths.cniManifest);
 }
 
 /** Writes one BootstrapStackedEtcd input per cluster; returns cluster -> file. */

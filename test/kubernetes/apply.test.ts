@@ -197,7 +197,7 @@ describe('applyManifest against a real kube-apiserver', () => {
   });
 
   test('a Calico-like CNI manifest from a file applies with CRD schemas and privileged pods intact', async () => {
-    const file = path.join(projectRoot, 'test', 'fixtures', 'calico-like.yaml');
+    const file = path.join(projectRoot, 'lab', 'cni', 'calico-like.yaml');
     const result = await h.activities.applyManifest({ kubeconfigSecret: ADMIN_SECRET, source: { file } });
     assert.equal(result.applied, 14);
     assert.deepEqual(result.workloads, [

@@ -8,10 +8,10 @@
  * - garbage collector (only for kubeadm-certs): deletes the uploaded certificates once their owner
  *   token is gone or expired;
  * - CSR approver and signer: approves and signs kubelet client CSRs (TLS bootstrap of workers);
- * - node lifecycle: removes the not-ready taint from Ready Nodes; marks a Node whose kubelet stopped
- *   posting status for 40 s Ready=Unknown with the unreachable taint;
- * - workload status: marks Deployments, DaemonSets and StatefulSets as rolled out (their pods
- *   cannot run here), so waits on rollouts behave as on a healthy cluster.
+ * - node lifecycle: taints NotReady Nodes not-ready and untaints Ready ones; marks a Node whose kubelet
+ *   stopped posting status for 40 s Ready=Unknown with the unreachable taint, and its pods not Ready;
+ * - workloads and scheduling (workloads.ts): pods for DaemonSets, Deployments and StatefulSets, placed
+ *   as the scheduler would, and the workloads' status from what their pods' kubelets report.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -22,6 +22,8 @@ import { KUBE } from '../env';
 import { readKubeconfig } from '../kubeconfig';
 import { signRequest } from '../pki';
 import { uploadedCertsExpired } from '../uploadCerts';
+import { taintsOf, type Taint } from './scheduling';
+import { WorkloadController } from './workloads';
 
 const LEASE = '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kubeha-lab-controller';
 const LEASE_SECONDS = 15;
@@ -34,11 +36,15 @@ function microTime(date: Date): string {
 
 /** The lab controller of one control-plane host. */
 export class LabController {
+  private readonly workloads: WorkloadController;
+
   constructor(
     private readonly nodeName: string,
     private readonly address: string | undefined,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.workloads = new WorkloadController(log);
+  }
 
   /** An admin client against this host's own API server (the load balancer may be down). */
   private client(): KubeClient | undefined {
@@ -87,7 +93,7 @@ export class LabController {
       await this.collectUploadedCerts(client);
       await this.signCsrs(client);
       await this.nodeLifecycle(client);
-      await this.rollOutWorkloads(client);
+      await this.workloads.run(client);
     } catch (err) {
       if (!(err instanceof Error && /ECONNREFUSED|connection refused|socket hang up|ECONNRESET/.test(err.message))) this.log(`lab controller: ${(err as Error).message}`);
     }
@@ -135,83 +141,42 @@ export class LabController {
 
   private async nodeLifecycle(client: KubeClient): Promise<void> {
     const nodes = (await client.get<{ items: KubeObject[] }>('/api/v1/nodes')).items;
+    const NODE_TAINTS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'];
     for (const node of nodes) {
       const name = node.metadata?.name as string;
       const conditions = ((node.status as { conditions?: { type: string; status: string; lastHeartbeatTime?: string }[] } | undefined)?.conditions ?? []);
       const ready = conditions.find((c) => c.type === 'Ready');
-      const taints = ((node.spec as { taints?: Taint[] } | undefined)?.taints ?? []);
+      const taints = taintsOf(node);
       const stale = ready?.lastHeartbeatTime !== undefined && Date.now() - Date.parse(ready.lastHeartbeatTime) > NODE_GRACE_MS;
+      // resourceVersion makes each taint change a compare-and-swap: kubeadm marks control planes meanwhile.
+      const setTaints = (wanted: Taint[]) => client.mergePatch(`/api/v1/nodes/${name}`, { metadata: { resourceVersion: node.metadata?.resourceVersion }, spec: { taints: [...taints.filter((t) => !NODE_TAINTS.includes(t.key ?? '')), ...wanted] } });
+      const has = (key: string) => taints.some((t) => t.key === key);
       if (stale && ready?.status !== 'Unknown') {
         const unknown = conditions.map((c) => ({ ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' }));
         await client.strategicPatch(`/api/v1/nodes/${name}/status`, { status: { conditions: unknown } });
-        await client.mergePatch(`/api/v1/nodes/${name}`, { spec: { taints: [...taints.filter((t) => !t.key?.startsWith('node.kubernetes.io/')), { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' }] } });
+        await setTaints([{ key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' }]).catch(ignoreConflict);
+        await this.markPodsNotReady(client, name);
         this.log(`lab controller: node ${name} stopped posting status: Ready=Unknown`);
-      } else if (!stale && ready?.status === 'True' && taints.some((t) => t.key === 'node.kubernetes.io/not-ready' || t.key === 'node.kubernetes.io/unreachable')) {
-        await client.mergePatch(`/api/v1/nodes/${name}`, { spec: { taints: taints.filter((t) => t.key !== 'node.kubernetes.io/not-ready' && t.key !== 'node.kubernetes.io/unreachable') } });
+      } else if (!stale && ready?.status === 'False' && (!has('node.kubernetes.io/not-ready') || has('node.kubernetes.io/unreachable'))) {
+        await setTaints([{ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }]).catch(ignoreConflict);
+      } else if (!stale && ready?.status === 'True' && NODE_TAINTS.some(has)) {
+        await setTaints([]).catch(ignoreConflict);
       }
     }
   }
 
-  private async rollOutWorkloads(client: KubeClient): Promise<void> {
-    const nodes = (await client.get<{ items: KubeObject[] }>('/api/v1/nodes')).items;
-    for (const kind of ['deployments', 'daemonsets', 'statefulsets'] as const) {
-      const list = await client.get<{ items: KubeObject[] }>(`/apis/apps/v1/${kind}`);
-      for (const item of list.items) {
-        const wanted = rolledOutStatus(kind, item, nodes);
-        const current = (item.status ?? {}) as Record<string, unknown>;
-        if (Object.entries(wanted).every(([k, v]) => JSON.stringify(current[k]) === JSON.stringify(v))) continue;
-        try {
-          await client.put(`/apis/apps/v1/namespaces/${item.metadata?.namespace}/${kind}/${item.metadata?.name}/status`, { ...item, status: { ...current, ...wanted } });
-        } catch (err) {
-          if (!(err instanceof ApiError && (err.status === 409 || err.status === 404))) throw err;
-        }
-      }
+  /** The node lifecycle controller's MarkPodsNotReady: pods on a node nobody hears from are not Ready. */
+  private async markPodsNotReady(client: KubeClient, nodeName: string): Promise<void> {
+    const pods = (await client.get<{ items: KubeObject[] }>(`/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${nodeName}`)}`)).items;
+    for (const pod of pods) {
+      const status = (pod.status ?? {}) as { conditions?: { type: string; status: string }[] };
+      if (!status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
+      const conditions = status.conditions.map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', reason: 'NodeNotReady' } : c));
+      await client.put(`/api/v1/namespaces/${pod.metadata?.namespace}/pods/${pod.metadata?.name}/status`, { ...pod, status: { ...status, conditions } }).catch(ignoreConflict);
     }
   }
 }
 
-type Taint = { key?: string; effect?: string; value?: string };
-type Toleration = { key?: string; operator?: string; effect?: string; value?: string };
-
-/** Whether a pod template tolerates every NoSchedule/NoExecute taint of a node. */
-function tolerates(tolerations: Toleration[], taints: Taint[]): boolean {
-  return taints
-    .filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute')
-    .every((t) =>
-      tolerations.some((tol) => {
-        const keyMatches = tol.operator === 'Exists' ? !tol.key || tol.key === t.key : tol.key === t.key && (tol.value ?? '') === (t.value ?? '');
-        return keyMatches && (!tol.effect || tol.effect === t.effect);
-      }),
-    );
-}
-
-/** The status a controller reports once every replica is updated and ready. */
-export function rolledOutStatus(kind: 'deployments' | 'daemonsets' | 'statefulsets', item: KubeObject, nodes: KubeObject[]): Record<string, unknown> {
-  const generation = item.metadata?.generation ?? 1;
-  const spec = (item.spec ?? {}) as { replicas?: number; template?: { spec?: { nodeSelector?: Record<string, string>; tolerations?: Toleration[] } } };
-  if (kind === 'daemonsets') {
-    const template = spec.template?.spec ?? {};
-    const desired = nodes.filter((n) => {
-      const labels = n.metadata?.labels ?? {};
-      const selector = template.nodeSelector ?? {};
-      const taints = ((n.spec as { taints?: Taint[] } | undefined)?.taints ?? []) as Taint[];
-      return Object.entries(selector).every(([k, v]) => labels[k] === v) && tolerates(template.tolerations ?? [], taints);
-    }).length;
-    return { observedGeneration: generation, desiredNumberScheduled: desired, currentNumberScheduled: desired, updatedNumberScheduled: desired, numberReady: desired, numberAvailable: desired, numberMisscheduled: 0 };
-  }
-  const replicas = spec.replicas ?? 1;
-  if (kind === 'statefulsets') {
-    return { observedGeneration: generation, replicas, readyReplicas: replicas, currentReplicas: replicas, updatedReplicas: replicas, availableReplicas: replicas, currentRevision: `${item.metadata?.name}-lab`, updateRevision: `${item.metadata?.name}-lab` };
-  }
-  return {
-    observedGeneration: generation,
-    replicas,
-    updatedReplicas: replicas,
-    readyReplicas: replicas,
-    availableReplicas: replicas,
-    conditions: [
-      { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' },
-      { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${item.metadata?.name}-lab" has successfully progressed.` },
-    ],
-  };
+function ignoreConflict(err: unknown): void {
+  if (!(err instanceof ApiError && (err.status === 409 || err.status === 404))) throw err;
 }

@@ -1,7 +1,8 @@
 /**
  * The lab kubelet: one long-running process per host (started by `systemctl start kubelet` or by
  * the lab's kubeadm). It runs the static Pods of /etc/kubernetes/manifests as processes, registers
- * the host's Node and keeps it Ready, and on control planes takes its turn as the lab controller.
+ * the host's Node (Ready once the runtime's network is: network.ts), posts the status of the API pods
+ * bound to it (podRunner.ts), and on control planes takes its turn as the lab controller.
  * Accepts (and ignores) the real kubelet's flags, so a systemd-style unit line works unchanged.
  * Logs go to stdout (the host's kubelet.log).
  */
@@ -10,7 +11,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { hostAddress, hostEnv, KUBE } from '../env';
 import { kubeletPidFile } from '../processes';
 import { LabController } from './controllers';
-import { kubeadmFlags, NodeAgent } from './node';
+import { workloadRulesFile } from './labRules';
+import { RuntimeNetwork } from './network';
+import { kubeadmFlags, kubeletClient, NodeAgent } from './node';
+import { PodRunner } from './podRunner';
 import { PodSupervisor } from './pods';
 
 const SYNC_INTERVAL_MS = 1000;
@@ -33,8 +37,19 @@ async function main(): Promise<void> {
 
   const pods = new PodSupervisor(host, log);
   pods.adopt();
-  const node = new NodeAgent(nodeName, address, log);
+  const network = new RuntimeNetwork(host.labDir);
+  const node = new NodeAgent(nodeName, address, network, log);
   const controller = new LabController(nodeName, address, log);
+  const runner = new PodRunner(nodeName, address ?? '127.0.0.1', host.env.KUBEHA_LAB_STATE ? workloadRulesFile(host.env.KUBEHA_LAB_STATE) : undefined, network, log);
+  const runPods = async (): Promise<void> => {
+    const client = node.isRegistered ? kubeletClient() : undefined;
+    if (!client) return;
+    try {
+      await runner.sync(client);
+    } catch (err) {
+      if (!(err instanceof Error && /ECONNREFUSED|connection refused|socket hang up|ECONNRESET/.test(err.message))) log(`pod status sync failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
 
   let stopping = false;
   let wake: (() => void) | undefined;
@@ -74,9 +89,11 @@ async function main(): Promise<void> {
     // API work runs beside the pod loop so a slow API never delays restarting a dead process.
     if (!background && Date.now() - lastHeartbeat >= (node.isRegistered ? Math.min(heartbeatMs, CONTROLLER_INTERVAL_MS) : SYNC_INTERVAL_MS)) {
       lastHeartbeat = Date.now();
-      const beat = !node.isRegistered || Date.now() - lastBeat >= heartbeatMs;
+      const due = !node.isRegistered || Date.now() - lastBeat >= heartbeatMs;
       background = (async () => {
-        if (beat) {
+        await runPods();
+        // A network that came or went is posted at once, as the kubelet's status loop does on a change.
+        if (due || node.readinessChanged) {
           lastBeat = Date.now();
           await node.heartbeat();
         }

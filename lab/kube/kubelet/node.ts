@@ -8,6 +8,7 @@ import os from 'node:os';
 import { ApiError, KubeClient } from '../client';
 import { KUBE, KUBERNETES_VERSION } from '../env';
 import { readKubeconfig } from '../kubeconfig';
+import { NETWORK_NOT_READY_MESSAGE, type RuntimeNetwork } from './network';
 
 /** The flags kubeadm wrote for the kubelet (/var/lib/kubelet/kubeadm-flags.env). */
 export function kubeadmFlags(): Record<string, string> {
@@ -20,6 +21,16 @@ export function kubeadmFlags(): Record<string, string> {
     if (m) flags[m[1]] = m[2];
   }
   return flags;
+}
+
+/** A client with the kubelet's own credentials (kubelet.conf), once it has them. */
+export function kubeletClient(): KubeClient | undefined {
+  if (!existsSync(KUBE.kubeletConf)) return undefined;
+  try {
+    return new KubeClient(readKubeconfig(KUBE.kubeletConf), 5000);
+  } catch {
+    return undefined;
+  }
 }
 
 /** MicroTime as the API wants it for Leases. */
@@ -39,17 +50,19 @@ export class NodeAgent {
   constructor(
     private readonly nodeName: string,
     private readonly address: string | undefined,
+    private readonly network: RuntimeNetwork,
     private readonly log: (line: string) => void,
   ) {}
 
-  private client(): KubeClient | undefined {
-    if (!existsSync(KUBE.kubeletConf)) return undefined;
-    try {
-      return new KubeClient(readKubeconfig(KUBE.kubeletConf), 5000);
-    } catch {
-      return undefined;
-    }
+  /** Whether the runtime's network was ready at the last status posted (a change posts at once). */
+  private postedNetworkReady: boolean | undefined;
+
+  /** Whether the Node's Ready condition would change now (the runtime's network came or went). */
+  get readinessChanged(): boolean {
+    return this.registered && this.postedNetworkReady !== this.network.state().ready;
   }
+
+  private networkReady = false;
 
   private conditions(now: string): Record<string, unknown>[] {
     const condition = (type: string, status: string, reason: string, message: string): Record<string, unknown> => ({ type, status, reason, message, lastHeartbeatTime: now });
@@ -57,7 +70,9 @@ export class NodeAgent {
       condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
       condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
       condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-      condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
+      this.networkReady
+        ? condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status')
+        : condition('Ready', 'False', 'KubeletNotReady', NETWORK_NOT_READY_MESSAGE),
     ];
   }
 
@@ -103,8 +118,9 @@ export class NodeAgent {
 
   /** One heartbeat: register when needed, then post Ready and renew the Lease. Errors are logged, never thrown. */
   async heartbeat(): Promise<void> {
-    const client = this.client();
+    const client = kubeletClient();
     if (!client) return;
+    this.networkReady = this.network.state().ready;
     const nowDate = new Date();
     const now = nowDate.toISOString().replace(/\.\d{3}Z$/, 'Z');
     try {
@@ -120,6 +136,7 @@ export class NodeAgent {
           throw err;
         }
       }
+      this.postedNetworkReady = this.networkReady;
       await this.renewLease(client, nowDate);
     } catch (err) {
       this.log(`node status update failed: ${(err as Error).message}`);

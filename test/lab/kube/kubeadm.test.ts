@@ -29,6 +29,11 @@ function running(pid: number): boolean {
   }
 }
 
+/** A network configuration written by hand (test/lab/kube/network.test.ts has a CNI install it). */
+function installNetworkByHand(host: NamespaceHost): void {
+  host.writeFile('/etc/cni/net.d/10-test.conflist', JSON.stringify({ cniVersion: '1.0.0', name: 'test', plugins: [{ type: 'bridge' }] }));
+}
+
 function output(r: { stdout: string; stderr: string }): string {
   return `${r.stdout}\n${r.stderr}`;
 }
@@ -110,10 +115,16 @@ describe('lab kubeadm and kubelet', { timeout: 15 * 60_000 }, () => {
     assert.ok((info.data as Record<string, string>)['jws-kubeconfig-abcdef'], 'cluster-info carries the token signature');
     const secret = await admin.get('/api/v1/namespaces/kube-system/secrets/bootstrap-token-abcdef');
     assert.equal(secret.type, 'bootstrap.kubernetes.io/token');
+    // No CNI yet: the kubelet registers the Node NotReady, in containerd's words.
+    const notReady = await eventually('Node cp1 registered', async () => (await nodeReady(admin, 'cp1')).node);
+    const condition = (notReady.status as { conditions: { type: string; status: string; message?: string }[] }).conditions.find((c) => c.type === 'Ready');
+    assert.equal(condition?.status, 'False');
+    assert.match(condition?.message ?? '', /NetworkPluginNotReady/);
+    for (const host of [cp1, cp2, worker]) installNetworkByHand(host);
     const { ready, node } = await eventually('Node cp1 Ready', async () => ((await nodeReady(admin, 'cp1')).ready === 'True' ? nodeReady(admin, 'cp1') : undefined));
     assert.equal(ready, 'True');
     assert.equal(node?.metadata?.labels?.['node-role.kubernetes.io/control-plane'], '');
-    // The apiserver adds the not-ready taint at registration; the lab's node lifecycle emulation lifts it.
+    // The apiserver adds the not-ready taint at registration; the lab's node lifecycle emulation lifts it once Ready.
     await eventually('only the control-plane taint', async () => {
       const taints = ((await admin.get('/api/v1/nodes/cp1')).spec as { taints?: unknown[] }).taints;
       return JSON.stringify(taints) === JSON.stringify([{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]) ? true : undefined;

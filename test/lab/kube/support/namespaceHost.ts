@@ -81,6 +81,7 @@ export class NamespaceHost {
       ['/etc/kubernetes', 'etc-kubernetes'],
       ['/var/lib/etcd', 'var-lib-etcd'],
       ['/var/lib/kubelet', 'var-lib-kubelet'],
+      ['/etc/cni/net.d', 'etc-cni-net.d'],
     ];
     for (const [prefix, dir] of map) if (inside === prefix || inside.startsWith(`${prefix}/`)) return path.join(this.root, dir, inside.slice(prefix.length));
     throw new Error(`${inside} is not a host directory`);
@@ -89,15 +90,16 @@ export class NamespaceHost {
   /** Starts the namespace; `statePath` is shared by the hosts of one lab. */
   static async start(options: { name: string; address: string; statePath: string; parent: string }): Promise<NamespaceHost> {
     const root = mkdtempSync(path.join(options.parent, `${options.name}-`));
-    const dirs = ['etc-kubernetes', 'var-lib-etcd', 'var-lib-kubelet', 'lab'];
+    const dirs = ['etc-kubernetes', 'var-lib-etcd', 'var-lib-kubelet', 'etc-cni-net.d', 'lab'];
     for (const d of dirs) mkdirSync(path.join(root, d), { recursive: true });
     const script = [
       'set -e',
       // The mount points must exist on the machine; an empty /var/lib/kubelet is all this leaves behind.
-      'mkdir -p /etc/kubernetes /var/lib/etcd /var/lib/kubelet',
+      'mkdir -p /etc/kubernetes /var/lib/etcd /var/lib/kubelet /etc/cni/net.d',
       `mount --bind ${root}/etc-kubernetes /etc/kubernetes`,
       `mount --bind ${root}/var-lib-etcd /var/lib/etcd`,
       `mount --bind ${root}/var-lib-kubelet /var/lib/kubelet`,
+      `mount --bind ${root}/etc-cni-net.d /etc/cni/net.d`,
       'echo ready',
       'exec sleep infinity',
     ].join('\n');
