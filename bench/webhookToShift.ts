@@ -19,6 +19,7 @@
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { failoverWorkflowId } from '../common/inputs/failoverToEast';
+import type { Progress } from '../common/progress';
 import { LAB_FAILOVER_ALERT } from '../lab/orchestrator/inputs';
 import { contextClient, preparePair, readSplit, startFailoverLab, startLabWebhook, watchSplit } from '../test/lab/e2e/failoverLab';
 import { alert, notificationBody } from '../test/webhook/helpers';
@@ -78,7 +79,7 @@ export async function labShiftLatency(cycles: number): Promise<LabShiftLatencyRe
   const lab = await startFailoverLab({ label: `failover-bench-${process.pid}`, taskQueue: 'kubeha-lab-bench-shift' });
   const setupMs = { labUp: Date.now() - t, bootstrapBoth: 0, pairFilesAndStandIns: 0 };
   const agent = new http.Agent({ keepAlive: true });
-  let stopWatch: (() => void) | undefined;
+  let watch: Awaited<ReturnType<typeof watchSplit>> | undefined;
   let webhook: Awaited<ReturnType<typeof startLabWebhook>> | undefined;
   const samples: number[] = [];
   try {
@@ -90,7 +91,7 @@ export async function labShiftLatency(cycles: number): Promise<LabShiftLatencyRe
     setupMs.pairFilesAndStandIns = Date.now() - t;
     webhook = await startLabWebhook(lab, files);
     const changes: Array<{ east: number; at: number }> = [];
-    stopWatch = await watchSplit(files, (east, at) => changes.push({ east, at }));
+    watch = await watchSplit(files, (east, at) => changes.push({ east, at }));
     const west = contextClient(files, 'west');
     const handle = lab.client.workflow.getHandle(failoverWorkflowId('west', 'east'));
     for (let i = 0; i < cycles; i++) {
@@ -102,7 +103,13 @@ export async function labShiftLatency(cycles: number): Promise<LabShiftLatencyRe
       if (status !== 202) throw new Error(`webhook answered ${status}`);
       const deadline = Date.now() + 120_000;
       while (!changes.slice(seen).some((c) => c.east > 0)) {
-        if (Date.now() > deadline) throw new Error(`cycle ${i}: no traffic change on west's split within 120 s`);
+        if (Date.now() > deadline) {
+          // Say which part failed: the split itself moved (the watch missed it) or it never moved (the run did not shift).
+          const now = await readSplit(west);
+          const progress = await handle.query<Progress>('progress').catch((err: unknown) => `(no progress: ${(err as Error).message})`);
+          const where = now.east > 0 ? `west's split is at east ${now.east} but the watch delivered no change (${JSON.stringify(watch.record)})` : `west's split never moved; the run: ${JSON.stringify(progress)}`;
+          throw new Error(`cycle ${i}: no traffic change within 120 s: ${where}`);
+        }
         await sleep(5);
       }
       samples.push(changes.slice(seen).find((c) => c.east > 0)!.at - sent);
@@ -112,7 +119,7 @@ export async function labShiftLatency(cycles: number): Promise<LabShiftLatencyRe
       if ((await readSplit(west)).east !== 0) throw new Error(`cycle ${i}: the forced failback left traffic on east`);
     }
   } finally {
-    stopWatch?.();
+    watch?.stop();
     agent.destroy();
     await webhook?.close();
     await lab.stop();

@@ -83,6 +83,7 @@ export function labPodStatus(pod: KubeObject, outcome: PodOutcome, hostIP: strin
   const base = { hostIP, hostIPs: [{ ip: hostIP }], startTime, ...(previous.qosClass ? { qosClass: previous.qosClass } : {}) };
   const waiting = (c: Container, reason: string, message?: string) => ({ name: c.name, image: c.image, imageID: '', ready: false, started: false, restartCount: 0, state: { waiting: { reason, ...(message ? { message } : {}) } } });
   const scheduled = condition('PodScheduled', true);
+  const completed = (c: Container) => ({ name: c.name, image: c.image, imageID: '', ready: true, started: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: startTime, finishedAt: startTime } } });
 
   if (outcome === 'waiting-network') {
     return {
@@ -99,8 +100,11 @@ export function labPodStatus(pod: KubeObject, outcome: PodOutcome, hostIP: strin
   if (outcome === 'crash-loop') {
     const restarts = restartsAfter((now.getTime() - Date.parse(startTime)) / 1000);
     const backoff = Math.min(BACKOFF_START_S * 2 ** Math.max(restarts - 1, 0), BACKOFF_MAX_S);
-    // The first container to run is the one that crashes: the first init container when there is one.
-    const crashing = inits[0] ?? spec.containers[0];
+    // The first container to run is the one that crashes: the first init container when there is one,
+    // unless the init containers completed before (a running pod whose image broke crashes in its main container).
+    const initDone = (pod.status as { phase?: string } | undefined)?.phase === 'Running' && !((pod.status as { initContainerStatuses?: { state?: { waiting?: unknown } }[] }).initContainerStatuses ?? []).some((c) => c.state?.waiting);
+    const crashInInit = inits.length > 0 && !initDone;
+    const crashing = crashInInit ? inits[0] : spec.containers[0];
     const crashed = {
       name: crashing.name,
       image: crashing.image,
@@ -115,10 +119,10 @@ export function labPodStatus(pod: KubeObject, outcome: PodOutcome, hostIP: strin
     return {
       ...base,
       ...addresses,
-      phase: inits.length ? 'Pending' : 'Running',
-      conditions: [condition('PodReadyToStartContainers', true), condition('Initialized', inits.length === 0, 'ContainersNotInitialized', `containers with incomplete status: [${crashing.name}]`), condition('Ready', false, 'ContainersNotReady', `containers with unready status: [${names}]`), condition('ContainersReady', false, 'ContainersNotReady', `containers with unready status: [${names}]`), scheduled],
-      ...(inits.length ? { initContainerStatuses: [crashed, ...inits.slice(1).map((c) => waiting(c, 'PodInitializing'))] } : {}),
-      containerStatuses: inits.length ? spec.containers.map((c) => waiting(c, 'PodInitializing')) : [crashed, ...spec.containers.slice(1).map((c) => waiting(c, 'PodInitializing'))],
+      phase: crashInInit ? 'Pending' : 'Running',
+      conditions: [condition('PodReadyToStartContainers', true), condition('Initialized', !crashInInit, 'ContainersNotInitialized', `containers with incomplete status: [${crashing.name}]`), condition('Ready', false, 'ContainersNotReady', `containers with unready status: [${names}]`), condition('ContainersReady', false, 'ContainersNotReady', `containers with unready status: [${names}]`), scheduled],
+      ...(crashInInit ? { initContainerStatuses: [crashed, ...inits.slice(1).map((c) => waiting(c, 'PodInitializing'))] } : inits.length ? { initContainerStatuses: inits.map(completed) } : {}),
+      containerStatuses: crashInInit ? spec.containers.map((c) => waiting(c, 'PodInitializing')) : [crashed, ...spec.containers.slice(1).map((c) => waiting(c, 'PodInitializing'))],
     };
   }
 
@@ -129,7 +133,7 @@ export function labPodStatus(pod: KubeObject, outcome: PodOutcome, hostIP: strin
     ...addresses,
     phase: 'Running',
     conditions: [condition('PodReadyToStartContainers', true), condition('Initialized', true), condition('Ready', ready, 'ContainersNotReady', `containers with unready status: [${names}]`), condition('ContainersReady', ready, 'ContainersNotReady', `containers with unready status: [${names}]`), scheduled],
-    ...(inits.length ? { initContainerStatuses: inits.map((c) => ({ name: c.name, image: c.image, imageID: '', ready: true, started: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: startTime, finishedAt: startTime } } })) } : {}),
+    ...(inits.length ? { initContainerStatuses: inits.map(completed) } : {}),
     containerStatuses: spec.containers.map((c) => ({ name: c.name, image: c.image, imageID: '', containerID: `containerd://${createHash('sha256').update(`${pod.metadata?.uid}/${c.name}`).digest('hex')}`, ready, started: true, restartCount: 0, state: { running: { startedAt: startTime } } })),
   };
 }

@@ -198,6 +198,38 @@ describe('BootstrapStackedEtcd on the lab, end to end', { timeout: 30 * 60_000 }
     assert.equal(progress.steps.find((s) => s.step === 'init-primary')?.hosts[0]?.reason, 'AlreadyInitialized');
   });
 
+  test('a CNI that breaks: install-cni run alone fails naming the crash-looping pod and the fix; repaired, it passes', async () => {
+    assert.match(await labFault('cni-break', [], dataDir), /crash-loops/);
+    // The kubelets post the crashes and the lab controller counts them within seconds; until then the
+    // DaemonSet's status still says rolled out, as on a real cluster.
+    const api = new KubeClient(parseKubeconfig(await new FileSecretStore(path.join(dataDir, 'secrets')).get(kubeconfigSecret!)));
+    for (const deadline = Date.now() + 30_000; ; ) {
+      const ds = await api.get('/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node');
+      if (((ds.status as { numberReady?: number }).numberReady ?? 0) === 0) break;
+      assert.ok(Date.now() < deadline, 'the lab reports the broken CNI pods within 30 s');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const rerun = (workflowId: string, rolloutTimeoutSeconds: number) =>
+      client.workflow.start('BootstrapStackedEtcd', { taskQueue: TASK_QUEUE, workflowId, args: [{ ...input, onlySteps: ['install-cni'], cni: { ...input.cni, rolloutTimeoutSeconds } }] });
+    const failed = await (await rerun('e2e-cni-broken', 20)).result().then(
+      () => assert.fail('install-cni passed with every CNI pod crash-looping'),
+      (err: unknown) => err,
+    );
+    assert.ok(failed instanceof WorkflowFailedError);
+    const messages: string[] = [];
+    for (let cause: unknown = failed.cause; cause instanceof Error; cause = (cause as Error & { cause?: unknown }).cause) {
+      messages.push(cause.message, JSON.stringify((cause as { details?: unknown }).details ?? []));
+    }
+    const shown = messages.join('\n');
+    process.stdout.write(`# install-cni with a broken CNI failed as the operator sees it:\n# ${shown.replace(/\n/g, '\n# ')}\n`);
+    assert.match(shown, /install-cni/);
+    // The pods ran before the break: their main container is the one that crash-loops now.
+    assert.match(shown, /pod kube-system\/calico-node-\w+ on west-\w+-\d: CrashLoopBackOff \(calico-node restarted \d+ times\)/);
+    assert.match(shown, /kubectl -n kube-system logs calico-node-\w+ -c calico-node --previous/);
+    assert.match(await labFault('cni-fix', [], dataDir), /run again/);
+    await (await rerun('e2e-cni-fixed', 120)).result();
+  });
+
   test('lab down leaves nothing: no sshd, etcd, kube-apiserver, kubelet or moto of the lab, no /etc/hosts block', async () => {
     await assertLabDownLeavesNothing(lab, dataDir, `e2e-${process.pid}`);
   });

@@ -5,7 +5,6 @@
  * webhook`'s server in this process, and what the test reads back from west's API and the lab AWS.
  */
 import { readFileSync } from 'node:fs';
-import https from 'node:https';
 import path from 'node:path';
 import { Client, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -28,6 +27,7 @@ import { applyLabMeshStandIns, readLabAwsStatus, withContext, writeLabPairFiles,
 import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
 import { createWorker } from '../../../worker';
 import { startTestTemporal } from '../../support/temporal';
+import { type SplitWatchRecord, watchSplitResilient } from './splitWatch';
 import { startTestLab } from './support';
 
 /**
@@ -170,60 +170,20 @@ export async function westTargets(lab: FailoverLab, lbName: string): Promise<Rec
 }
 
 /**
- * Watches west's TrafficSplit through west's API (a Kubernetes watch, not polling) and calls `onEast`
- * with east's weight and the time (performance.now()) each change arrived. Returns a stop function.
+ * Watches west's TrafficSplit through west's API (a Kubernetes watch, not polling, resumed and relisted
+ * as an informer would: splitWatch.ts) and calls `onEast` with east's weight and the time
+ * (performance.now()) each change arrived. Returns a stop function and the watch's record.
  */
-export async function watchSplit(files: LabPairFiles, onEast: (east: number, at: number) => void): Promise<() => void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const started = await startWatch(files, onEast);
-    if (typeof started === 'function') return started;
-    // 429: the API server's watch cache for a new resource is not ready yet; it says when to come back.
-    if (Date.now() > deadline) throw new Error(`watch of west's TrafficSplit still answers HTTP 429 after 60 s`);
-    await new Promise((r) => setTimeout(r, started.retryAfterMs));
-  }
-}
-
-async function startWatch(files: LabPairFiles, onEast: (east: number, at: number) => void): Promise<(() => void) | { retryAfterMs: number }> {
-  const target = parseKubeconfig(withContext(readFileSync(files.kubeconfig, 'utf8'), 'west'));
-  const { resourceVersion } = await readSplit(contextClient(files, 'west'));
-  const controller = new AbortController();
-  const tls = { ca: target.caPem, cert: target.user.clientCertificatePem, key: target.user.clientKeyPem, rejectUnauthorized: !target.insecure };
-  const authorization: Record<string, string> = target.user.token ? { Authorization: `Bearer ${target.user.token}` } : {};
-  const query = new URLSearchParams({ watch: '1', fieldSelector: `metadata.name=${DEMO.name}`, resourceVersion });
-  const url = `${target.server}/apis/${LAB_SPLIT_API_VERSION}/namespaces/${DEMO.namespace}/trafficsplits?${query}`;
-  return new Promise((resolve, reject) => {
-    const req = https.get(url, { ...tls, agent: false, headers: { ...authorization, Accept: 'application/json' }, signal: controller.signal }, (res) => {
-      if (res.statusCode === 429) {
-        res.resume();
-        resolve({ retryAfterMs: Math.min(5, Number(res.headers['retry-after']) || 1) * 1000 });
-        return;
-      }
-      if (res.statusCode !== 200) {
-        reject(new Error(`watch of west's TrafficSplit answered HTTP ${res.statusCode}`));
-        res.resume();
-        return;
-      }
-      resolve(() => controller.abort());
-      let buffered = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        const at = performance.now();
-        buffered += chunk;
-        let newline: number;
-        while ((newline = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, newline);
-          buffered = buffered.slice(newline + 1);
-          if (!line.trim()) continue;
-          const event = JSON.parse(line) as { type: string; object?: { spec?: { backends?: Array<{ service: string; weight: number }> } } };
-          if (event.type !== 'MODIFIED' && event.type !== 'ADDED') continue;
-          onEast(event.object?.spec?.backends?.find((b) => b.service === `${DEMO.name}-east`)?.weight ?? 0, at);
-        }
-      });
-      res.on('error', () => undefined);
-    });
-    req.on('error', (err) => {
-      if (!controller.signal.aborted) reject(err);
-    });
-  });
+export async function watchSplit(files: LabPairFiles, onEast: (east: number, at: number) => void): Promise<{ stop: () => void; record: SplitWatchRecord }> {
+  const west = contextClient(files, 'west');
+  return watchSplitResilient(
+    {
+      target: parseKubeconfig(withContext(readFileSync(files.kubeconfig, 'utf8'), 'west')),
+      collection: `/apis/${LAB_SPLIT_API_VERSION}/namespaces/${DEMO.namespace}/trafficsplits`,
+      name: DEMO.name,
+      read: () => readSplit(west),
+      eastOf: (object) => ((object as { spec?: { backends?: Array<{ service: string; weight: number }> } }).spec?.backends ?? []).find((b) => b.service === `${DEMO.name}-east`)?.weight ?? 0,
+    },
+    onEast,
+  );
 }
