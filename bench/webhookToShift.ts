@@ -71,6 +71,8 @@ export async function stubShiftLatency(cycles: number): Promise<ShiftLatencyRepo
 /** What the lab mode adds: how long the pair took to come up. */
 export interface LabShiftLatencyReport extends ShiftLatencyReport {
   setupMs: { labUp: number; bootstrapBoth: number; pairFilesAndStandIns: number };
+  /** How often the split watch had to resume or relist, and why the last time. */
+  watch?: { restarts: number; lastError?: string };
 }
 
 /** On the lab's west/east pair (see the header). */
@@ -124,7 +126,7 @@ export async function labShiftLatency(cycles: number): Promise<LabShiftLatencyRe
     await webhook?.close();
     await lab.stop();
   }
-  return { ...report('lab', samples), setupMs };
+  return { ...report('lab', samples), setupMs, ...(watch ? { watch: { restarts: watch.record.restarts, ...(watch.record.lastError ? { lastError: watch.record.lastError } : {}) } } : {}) };
 }
 
 if (require.main === module) {

@@ -114,6 +114,21 @@ export function devServerArgs(options: DevServerOptions, cliPath: string): strin
  * never left behind.
  */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  try {
+    return await launchDevServer(options);
+  } catch (err) {
+    // The CLI's dev server can panic on start right after a previous one stopped on the same data dir
+    // (seen as exit 2 with a Go panic); a second start then works. Anything else is reported as is.
+    if (!(err instanceof DevServerPanic)) throw err;
+    await delay(1000);
+    return launchDevServer(options);
+  }
+}
+
+/** The dev server exited with a Go panic before it answered. */
+class DevServerPanic extends Error {}
+
+async function launchDevServer(options: DevServerOptions): Promise<DevServer> {
   const cliPath = options.cliPath ?? temporalCliPath();
   const ip = options.ip ?? '127.0.0.1';
   const address = `${ip}:${options.port ?? DEFAULT_PORT}`;
@@ -125,8 +140,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   // Its own process group: a Ctrl-C in the terminal reaches kubeha only, which stops the worker first
   // and the server after it, instead of both dying at once.
   const child = spawn(cliPath, devServerArgs(options, cliPath), { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let sawPanic = false;
   const remember = (chunk: Buffer): void => {
     log.write(chunk);
+    if (/^panic: |goroutine \d+ \[running\]/m.test(chunk.toString('utf8'))) sawPanic = true;
     tail.push(...chunk.toString('utf8').split('\n').filter(Boolean));
     tail.splice(0, Math.max(0, tail.length - 20));
   };
@@ -164,7 +181,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   } catch (err) {
     await server.stop();
     const why = err instanceof Error ? err.message : String(err);
-    throw new Error(`the Temporal dev server (${cliPath}) did not start: ${why}${tail.length ? `\n  last output:\n    ${tail.join('\n    ')}` : ''}\n  full log: ${logFile}`, { cause: err });
+    const panicked = (await exited) === 2 && sawPanic;
+    throw new (panicked ? DevServerPanic : Error)(`the Temporal dev server (${cliPath}) did not start: ${why}${tail.length ? `\n  last output:\n    ${tail.join('\n    ')}` : ''}\n  full log: ${logFile}`, { cause: err });
   }
   return server;
 }

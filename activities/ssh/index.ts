@@ -2,7 +2,8 @@
  * kubeha's SSH transport: what host activities import.
  */
 export type { CommandResult, RemoteCommand, RemoteShell, RunOptions } from './types';
-export { createSshShell, commandLabel, type SshShellDeps } from './shell';
+export { createSshShell, type SshShellDeps } from './shell';
+export { commandLabel } from './channels';
 export { activityRunOptions, type ActivityRunSettings, type CommandHeartbeat } from './activityRunOptions';
 export { FileKnownHostsStore, defaultKnownHostsPath, knownHostsEndpoint, type KnownHost, type KnownHostsStore } from './knownHosts';
 export { sshFingerprint } from './fingerprint';

@@ -3,13 +3,12 @@
  * host keys, one pooled connection per (user, address, port), and commands that really stop on
  * timeout or cancellation.
  */
-import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
-import { CancelledFailure } from '@temporalio/common';
 import type { Client, ClientChannel } from 'ssh2';
 import type { HostSpec } from '../../common/inputs/shared';
 import { resolveSecretRef } from '../secrets/store';
 import { ChannelSlots } from './channelSlots';
+import { cancellation, commandLabel, exitCodeOfSignal, exitStatus, openExec, usesSudo } from './channels';
 import { ConnectionPool, type ShellLogger } from './connections';
 import { commandFailure, commandTimeout, unreachable } from './failures';
 import { FileKnownHostsStore, type KnownHostsStore } from './knownHosts';
@@ -52,50 +51,6 @@ const CHANNEL_REFUSAL_PAUSE_MS = 250;
 /** How long a stop waits for the wrapper to report its process group, and for the kill to finish. */
 const PGID_WAIT_MS = 2000;
 const KILL_WAIT_MS = 15_000;
-
-/**
- * The short name of a command in errors and logs: its label, else its first word after any
- * leading `NAME=value` assignments (which may hold secrets).
- */
-export function commandLabel(cmd: RemoteCommand): string {
-  if (cmd.label) return cmd.label;
-  const words = cmd.command.trim().split(/\s+/);
-  const first = words.find((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word));
-  return first ? first.slice(0, 60) : '(command)';
-}
-
-/** Whether a command goes through sudo on this host. */
-function usesSudo(host: HostSpec, cmd: Pick<RemoteCommand, 'sudo'>): boolean {
-  return host.ssh.user !== 'root' && cmd.sudo !== false;
-}
-
-function exitCodeOfSignal(name: string | undefined): number {
-  const number = name ? (osConstants.signals as Record<string, number | undefined>)[`SIG${name}`] : undefined;
-  return number ? 128 + number : 255;
-}
-
-function cancellation(signal: AbortSignal, what: string): Error {
-  return signal.reason instanceof Error ? signal.reason : new CancelledFailure(`${what} was cancelled`);
-}
-
-/** The exit status a channel reported, recorded from the moment it opened. */
-const exitStatus = new WeakMap<ClientChannel, { code: number | null; signalName?: string }>();
-
-function openExec(client: Client, command: string): Promise<ClientChannel> {
-  return new Promise((resolve, reject) => {
-    try {
-      client.exec(command, (err, channel) => {
-        if (err) return reject(err);
-        // Listen at once: a command that ends immediately can report its exit status in the same
-        // read as the channel's opening, before the caller's listeners exist.
-        channel.on('exit', (code: number | null, signalName?: string) => exitStatus.set(channel, { code, signalName }));
-        resolve(channel);
-      });
-    } catch (err) {
-      reject(err as Error);
-    }
-  });
-}
 
 /** Builds the SSH {@link RemoteShell}. Call `close()` when done (worker shutdown, end of tests). */
 export function createSshShell(deps: SshShellDeps = {}): RemoteShell {

@@ -5,15 +5,13 @@
  * kubeadm's failure messages come from the fixtures. End-to-end behaviour against real hosts is
  * tested elsewhere; this double only has to be faithful enough to tell right decisions from wrong.
  */
-import { execFileSync } from 'node:child_process';
-import { createCipheriv, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { HostSpec } from '../../common/inputs/shared';
 import type { CommandResult, RemoteCommand, RemoteShell } from '../../activities/ssh/types';
 import { parseKubeadmConfig } from '../../activities/hosts/kubeadmConfig';
-import { projectRoot } from '../../lib/paths';
+import { fail, fixture, initOutput, makeCaPem, type Member, MemorySecretStore, notFound, ok, randomToken, sealedCertsSecret } from './fakeCluster';
+
+export { makeCaPem, MemorySecretStore };
 
 /** One recorded call. */
 export interface Recorded {
@@ -25,35 +23,6 @@ export interface Recorded {
   path?: string;
   content?: string;
   mode?: number;
-}
-
-interface Member {
-  id: bigint;
-  name: string;
-  peerUrls: string[];
-  clientUrls: string[];
-  isLearner: boolean;
-}
-
-const fixture = (name: string): string => readFileSync(path.join(projectRoot, 'test/fixtures/kubeadm', name), 'utf8');
-const ok = (stdout = ''): CommandResult => ({ exitCode: 0, stdout, stderr: '', durationMs: 1 });
-const fail = (stderr: string, stdout = '', exitCode = 1): CommandResult => ({ exitCode, stdout, stderr, durationMs: 1 });
-const notFound = (what: string): CommandResult => fail(`Error from server (NotFound): ${what} not found\n`);
-const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-const randomToken = (): string => {
-  const pick = (n: number) => Array.from(randomBytes(n), (b) => alphabet[b % 36]).join('');
-  return `${pick(6)}.${pick(16)}`;
-};
-
-/** A self-signed CA made with openssl, as kubeadm's /etc/kubernetes/pki/ca.crt would be. */
-export function makeCaPem(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'kubeha-fake-ca-'));
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'ca.key'), '-out', path.join(dir, 'ca.crt'), '-days', '1', '-subj', '/CN=kubernetes'], { stdio: 'ignore' });
-    return readFileSync(path.join(dir, 'ca.crt'), 'utf8');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** The fake world: hosts' files and one cluster. */
@@ -152,10 +121,7 @@ export class FakeHostShell implements RemoteShell {
 
   private sealedSecretJson(): string {
     const { key, ownerTokenId } = this.uploaded as { key: string; ownerTokenId: string };
-    const nonce = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', Buffer.from(key, 'hex'), nonce);
-    const sealed = Buffer.concat([nonce, cipher.update(this.caPem), cipher.final(), cipher.getAuthTag()]);
-    return JSON.stringify({ kind: 'Secret', metadata: { name: 'kubeadm-certs', ownerReferences: [{ kind: 'Secret', name: `bootstrap-token-${ownerTokenId}` }] }, data: { 'ca.crt': sealed.toString('base64') } });
+    return sealedCertsSecret(this.caPem, key, ownerTokenId);
   }
 
   private clusterAnswers(host: string): boolean {
@@ -165,30 +131,6 @@ export class FakeHostShell implements RemoteShell {
   private tokenValid(token: string): boolean {
     const entry = this.tokens.get(token.slice(0, 6));
     return !!entry && entry.token === token && entry.expiresAt > this.now();
-  }
-
-  private initOutput(token: string, key: string, endpoint: string): string {
-    const hash = 'sha256:' + execFileSync('sh', ['-c', 'openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | sha256sum | cut -d" " -f1'], { input: this.caPem, encoding: 'utf8' }).trim();
-    return [
-      '[init] Using Kubernetes version: v1.31.2',
-      '[upload-certs] Using certificate key:',
-      key,
-      `[bootstrap-token] Using token: ${token}`,
-      '',
-      'Your Kubernetes control-plane has initialized successfully!',
-      '',
-      'You can now join any number of the control-plane node running the following command on each as root:',
-      '',
-      `  kubeadm join ${endpoint} --token ${token} \\`,
-      `\t--discovery-token-ca-cert-hash ${hash} \\`,
-      `\t--control-plane --certificate-key ${key}`,
-      '',
-      'Then you can join any number of worker nodes by running the following on each as root:',
-      '',
-      `kubeadm join ${endpoint} --token ${token} \\`,
-      `\t--discovery-token-ca-cert-hash ${hash} `,
-      '',
-    ].join('\n');
   }
 
   private configAt(host: string, file: string): Record<string, any>[] { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -206,7 +148,7 @@ export class FakeHostShell implements RemoteShell {
     this.initializeControlPlane(host);
     this.addToken(token, 24 * 3600_000);
     this.upload(init.certificateKey);
-    return ok(this.initOutput(token, init.certificateKey, cluster.controlPlaneEndpoint));
+    return ok(initOutput(this.caPem, token, init.certificateKey, cluster.controlPlaneEndpoint));
   }
 
   private kubeadmJoin(host: HostSpec, cmd: string): CommandResult {
@@ -352,27 +294,4 @@ export class FakeHostShell implements RemoteShell {
   }
 
   async close(): Promise<void> {}
-}
-
-/** A {@link SecretStore} in memory. */
-export class MemorySecretStore {
-  readonly values = new Map<string, string>();
-  async put(name: string, value: string): Promise<void> {
-    this.values.set(name, value);
-  }
-  async get(name: string): Promise<string> {
-    const value = this.values.get(name);
-    if (value === undefined) throw new Error(`secret ${name} missing`);
-    return value;
-  }
-  async has(name: string): Promise<boolean> {
-    return this.values.has(name);
-  }
-  async delete(name: string): Promise<void> {
-    this.values.delete(name);
-  }
-  async putIfAbsent(name: string, value: string): Promise<string> {
-    if (!this.values.has(name)) this.values.set(name, value);
-    return this.values.get(name) as string;
-  }
 }

@@ -14,9 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { stringify } from 'yaml';
 import { projectRoot } from '../../lib/paths';
 import { freePort } from '../../lib/freePort';
+import { clientCertFor, createPki, kubeconfigWithUserEntry, kubeconfigYaml, tokenFileCsv } from './apiserverPki';
 
 const run = promisify(execFile);
 const BUILD_SCRIPT = path.join(projectRoot, 'lab', 'build', 'build-kube.sh');
@@ -63,16 +63,6 @@ export interface TestApiServer {
   stop(): Promise<void>;
 }
 
-/** Workload kinds the status helpers know. */
-export type WorkloadKind = 'Deployment' | 'DaemonSet' | 'StatefulSet';
-
-/** Identifies one workload. */
-export interface WorkloadId {
-  kind: WorkloadKind;
-  namespace: string;
-  name: string;
-}
-
 // ------------------------------------------------------------------------------------------ binaries
 
 /** The build cache's bin directory for the version lab/build/kube/go.mod pins. */
@@ -100,76 +90,6 @@ export async function kubeApiServerBinary(): Promise<string> {
 }
 
 // ------------------------------------------------------------------------------------------ PKI
-
-async function openssl(args: string[], cwd: string): Promise<void> {
-  try {
-    await run('openssl', args, { cwd });
-  } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr ?? '';
-    throw new Error(`openssl ${args[0]} failed: ${stderr.trim() || (err as Error).message}`);
-  }
-}
-
-const NEW_EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-
-/** Issues `<name>.crt`/`<name>.key` signed by `ca.crt`; `extensions` go into an openssl extfile. */
-async function issueCert(dir: string, name: string, subject: string, extensions: string[]): Promise<{ cert: string; key: string }> {
-  await openssl(['req', '-new', ...NEW_EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject], dir);
-  await writeFile(path.join(dir, `${name}.ext`), `${extensions.join('\n')}\n`);
-  await openssl(
-    ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-sha256',
-      '-extfile', `${name}.ext`, '-out', `${name}.crt`],
-    dir,
-  );
-  return { cert: await readFile(path.join(dir, `${name}.crt`), 'utf8'), key: await readFile(path.join(dir, `${name}.key`), 'utf8') };
-}
-
-/** CA, serving certificate for 127.0.0.1/localhost, service-account key pair. */
-async function createPki(dir: string): Promise<void> {
-  await openssl(
-    ['req', '-x509', ...NEW_EC_KEY, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=kubeha-test-ca',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature'],
-    dir,
-  );
-  await issueCert(dir, 'apiserver', '/CN=kube-apiserver', [
-    'basicConstraints=critical,CA:FALSE',
-    'keyUsage=critical,digitalSignature,keyEncipherment',
-    'extendedKeyUsage=serverAuth',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc',
-  ]);
-  await openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'sa.key'], dir);
-  await openssl(['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
-}
-
-function clientCertFor(dir: string, user: string, groups: string[]): Promise<{ cert: string; key: string }> {
-  const fileName = `client-${user.replace(/[^a-zA-Z0-9_-]/g, '_')}`;
-  const subject = `/CN=${user}${groups.map((group) => `/O=${group}`).join('')}`;
-  return issueCert(dir, fileName, subject, ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth']);
-}
-
-const b64 = (pem: string) => Buffer.from(pem).toString('base64');
-
-function kubeconfigWithUserEntry(server: string, caPem: string, user: string, entry: Record<string, unknown>): string {
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'kubeha-test', cluster: { server, 'certificate-authority-data': b64(caPem) } }],
-    users: [{ name: user, user: entry }],
-    contexts: [{ name: `${user}@kubeha-test`, context: { cluster: 'kubeha-test', user } }],
-    'current-context': `${user}@kubeha-test`,
-  });
-}
-
-function kubeconfigYaml(server: string, caPem: string, user: string, client: { cert: string; key: string }): string {
-  return kubeconfigWithUserEntry(server, caPem, user, { 'client-certificate-data': b64(client.cert), 'client-key-data': b64(client.key) });
-}
-
-/** The `--token-auth-file` format: `token,user,uid,"group1,group2"`. */
-function tokenFileCsv(tokens: StaticToken[]): string {
-  return tokens.map((t) => `${t.token},${t.user},${t.user},"${(t.groups ?? []).join(',')}"\n`).join('');
-}
-
-// ------------------------------------------------------------------------------------------ processes
 
 interface Peer {
   name: string;
@@ -353,87 +273,5 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
   }
 }
 
-// ------------------------------------------------------------------------------------------ controller and kubelet stand-ins
-
-const WORKLOAD_RESOURCE: Record<WorkloadKind, string> = {
-  Deployment: 'deployments',
-  DaemonSet: 'daemonsets',
-  StatefulSet: 'statefulsets',
-};
-
-function workloadPath(ref: WorkloadId): string {
-  return `/apis/apps/v1/namespaces/${ref.namespace}/${WORKLOAD_RESOURCE[ref.kind]}/${ref.name}`;
-}
-
-function expectOk(what: string, res: { status: number; body: unknown }): void {
-  if (res.status < 200 || res.status > 299) throw new Error(`${what}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
-}
-
-/** Replaces a workload's status (merge patch of the status subresource), as its controller would. */
-export async function setWorkloadStatus(api: TestApiServer, ref: WorkloadId, status: Record<string, unknown>): Promise<void> {
-  const res = await api.request('PATCH', `${workloadPath(ref)}/status`, { status }, 'application/merge-patch+json');
-  expectOk(`status of ${ref.kind} ${ref.namespace}/${ref.name}`, res);
-}
-
-/**
- * Writes the status a finished rollout has: observedGeneration = generation and every count equal to
- * the desired replicas (`spec.replicas`, default 1; for a DaemonSet `desired`, default 1).
- */
-export async function markRolledOut(api: TestApiServer, ref: WorkloadId, desired = 1): Promise<void> {
-  const res = await api.request<{ metadata: { generation: number }; spec: { replicas?: number } }>('GET', workloadPath(ref));
-  expectOk(`read ${ref.kind} ${ref.namespace}/${ref.name}`, res);
-  const generation = res.body.metadata.generation;
-  const replicas = res.body.spec.replicas ?? 1;
-  const statusByKind: Record<WorkloadKind, Record<string, unknown>> = {
-    Deployment: { observedGeneration: generation, replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas },
-    StatefulSet: {
-      observedGeneration: generation, replicas, readyReplicas: replicas, currentReplicas: replicas, updatedReplicas: replicas,
-      availableReplicas: replicas, currentRevision: `${ref.name}-1`, updateRevision: `${ref.name}-1`,
-    },
-    DaemonSet: {
-      observedGeneration: generation, desiredNumberScheduled: desired, currentNumberScheduled: desired, numberMisscheduled: 0,
-      numberReady: desired, updatedNumberScheduled: desired, numberAvailable: desired,
-    },
-  };
-  await setWorkloadStatus(api, ref, statusByKind[ref.kind]);
-}
-
-/** What a stand-in kubelet reports for its node. */
-export interface NodeOptions {
-  ready?: boolean;
-  controlPlane?: boolean;
-  kubeletVersion?: string;
-  /** Reason of the Ready condition. Default KubeletReady / KubeletNotReady. */
-  reason?: string;
-}
-
-/** Registers a Node (as a kubelet would) and sets its Ready condition. Registering again only updates status. */
-export async function registerNode(api: TestApiServer, name: string, options: NodeOptions = {}): Promise<void> {
-  const labels: Record<string, string> = { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' };
-  if (options.controlPlane) labels['node-role.kubernetes.io/control-plane'] = '';
-  const res = await api.request('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name, labels } });
-  if (res.status !== 409) expectOk(`create node ${name}`, res);
-  await setNodeReady(api, name, options.ready ?? true, options);
-}
-
-/** Sets a Node's Ready condition (and kubelet version), as its kubelet's status updates would. */
-export async function setNodeReady(api: TestApiServer, name: string, ready: boolean, options: NodeOptions = {}): Promise<void> {
-  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const kubeletVersion = options.kubeletVersion ?? 'v1.37.2';
-  const status = {
-    conditions: [{
-      type: 'Ready',
-      status: ready ? 'True' : 'False',
-      reason: options.reason ?? (ready ? 'KubeletReady' : 'KubeletNotReady'),
-      message: ready ? 'kubelet is posting ready status' : 'container runtime network not ready',
-      lastHeartbeatTime: now,
-      lastTransitionTime: now,
-    }],
-    nodeInfo: {
-      machineID: name, systemUUID: name, bootID: name, kernelVersion: os.release(), osImage: 'Debian GNU/Linux',
-      containerRuntimeVersion: 'containerd://2.0.0', kubeletVersion, kubeProxyVersion: '', operatingSystem: 'linux', architecture: 'amd64',
-    },
-  };
-  const res = await api.request('PATCH', `/api/v1/nodes/${name}/status`, { status }, 'application/merge-patch+json');
-  expectOk(`status of node ${name}`, res);
-}
+export { type WorkloadId, type WorkloadKind } from './clusterState';
+export { markRolledOut, registerNode, setNodeReady, setWorkloadStatus, type NodeOptions } from './clusterState';

@@ -230,6 +230,25 @@ describe('BootstrapStackedEtcd on the lab, end to end', { timeout: 30 * 60_000 }
     await (await rerun('e2e-cni-fixed', 120)).result();
   });
 
+  test("node-notready breaks one host's runtime network: kubeha's waitNodeReady reports NetworkPluginNotReady; node-ready mends it", async () => {
+    const worker = lab.state.hosts.find((h) => h.role === 'worker')!;
+    const activities = createActivities({ secrets: new FileSecretStore(path.join(dataDir, 'secrets')), shell });
+    assert.match(await labFault('node-notready', [worker.name], dataDir), /NotReady/);
+    const failure = await (async () => {
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+        try {
+          await activities.waitNodeReady({ kubeconfigSecret: kubeconfigSecret!, nodeName: worker.name, timeoutSeconds: 1 });
+        } catch (err) {
+          return err as Error;
+        }
+      }
+      return assert.fail(`${worker.name} stayed Ready for 30 s with its runtime network broken`);
+    })();
+    assert.match(failure.message, new RegExp(`node ${worker.name} not Ready \\(NetworkPluginNotReady\\)`));
+    assert.match(await labFault('node-ready', [worker.name], dataDir), /works again/);
+    assert.equal((await activities.waitNodeReady({ kubeconfigSecret: kubeconfigSecret!, nodeName: worker.name, timeoutSeconds: 30 })).ready, true);
+  });
+
   test('lab down leaves nothing: no sshd, etcd, kube-apiserver, kubelet or moto of the lab, no /etc/hosts block', async () => {
     await assertLabDownLeavesNothing(lab, dataDir, `e2e-${process.pid}`);
   });
