@@ -14,10 +14,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client, WorkflowFailedError } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { REMOTE } from '../../../activities/hosts/context';
 import { rotationSecretNames, type CertificateKeyRecord } from '../../../activities/rotation/upload';
@@ -32,10 +31,10 @@ import { readCommandLog } from '../../../lab/hosts';
 import { labHostPaths } from '../../../lab/hosts/layout';
 import { KubeClient } from '../../../lab/kube/client';
 import { parseKubeconfig } from '../../../lab/kube/kubeconfig';
-import { defaultTopologyInput, labFault, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
+import { labFault, type LabUpResult } from '../../../lab/orchestrator';
 import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
 import type { RotationResult } from '../../../workflows/RotateCertificateKey';
-import { decodedPayloadTexts, findSecrets, type SecretValue, workflowHistories } from '../../support/secretScan';
+import { findSecrets, type SecretValue } from '../../support/secretScan';
 import { startTestTemporal } from '../../support/temporal';
 import {
   caCertHash,
@@ -49,6 +48,9 @@ import {
   startRotationWorker,
   tokenSecrets,
   type WorkerProcess,
+  decodedHistoriesWithControl,
+  explained,
+  rotationTopology,
 } from './rotationSupport';
 import { etcdMembers, kubeadmRuns, startTestLab, type TestLab } from './support';
 
@@ -57,23 +59,6 @@ const HOSTS_LABEL = `rotation-e2e-${process.pid}`;
 /** moto derives the NLB's DNS name from its name, and the lab maps it in /etc/hosts: a name of this lab's own. */
 const LOAD_BALANCER_NAME = `kh-west-rotation-${process.pid}`.slice(0, 32);
 const UPLOAD_CERTS = /kubeadm init phase upload-certs/;
-
-/** West with 2 control planes and the spare (no workers: they add nothing here), on this test's addresses. */
-function rotationTopology() {
-  const west = defaultTopologyInput().clusters[0];
-  const hosts = [...west.hosts.filter((h) => h.role === 'control-plane').slice(0, 2), west.hosts.find((h) => h.role === 'spare-control-plane')!];
-  return parseTopology({
-    clusters: [{ ...west, hosts: hosts.map((h, i) => ({ ...h, address: `127.0.12.${101 + i}` })) }],
-    loadBalancerAddressPrefix: '127.0.82',
-    hostsBlockLabel: HOSTS_LABEL,
-  });
-}
-
-/** Shows a failed run's whole failure chain (it names the step and the host). */
-function explained(err: unknown): never {
-  if (err instanceof WorkflowFailedError) throw new Error(`${err.message}: ${JSON.stringify(err.cause, null, 1)}`);
-  throw err;
-}
 
 describe('RotateCertificateKey on the lab; no secret in history, worker output or command lines', { timeout: 25 * 60_000 }, () => {
   let testLab: TestLab | undefined;
@@ -113,7 +98,7 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
   }
 
   before(async () => {
-    testLab = await startTestLab('rotation', rotationTopology());
+    testLab = await startTestLab('rotation', rotationTopology(HOSTS_LABEL));
     ({ dataDir, lab } = testLab);
     figures.labUpMs = testLab.upMs;
     workerLog = path.join(dataDir, 'worker-output.log');
@@ -158,24 +143,6 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
     const result = (await handle.result().catch(explained)) as RotationResult;
     return { result, progress: await handle.query<Progress>('progress') };
   }
-
-  test('the scan finds a secret in every shape it looks for: raw, inside base64 at any offset, PEM lines escaped into JSON, a kubeconfig field', () => {
-    const key = randomBytes(32).toString('hex');
-    const pem = `-----BEGIN PRIVATE KEY-----\n${randomBytes(96).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END PRIVATE KEY-----\n`;
-    const planted: Record<string, string> = {
-      raw: `upload-certs printed ${key} here`,
-      'base64, offset 0': Buffer.from(key).toString('base64'),
-      'base64, offset 1': Buffer.from(`x${key}y`).toString('base64'),
-      'base64, offset 2': Buffer.from(`xy${key}`).toString('base64'),
-      'JSON-escaped PEM': JSON.stringify({ message: `failed: ${pem}` }),
-      'kubeconfig field decoded': pem.split('\n')[2],
-    };
-    for (const [shape, text] of Object.entries(planted)) {
-      const secret = shape.startsWith('kubeconfig') || shape.startsWith('JSON') ? Buffer.from(pem).toString('base64') : key;
-      assert.equal(findSecrets([{ source: shape, texts: ['nothing', text] }], [{ label: 'planted', value: secret }]).length, 1, `found ${shape}`);
-    }
-    assert.deepEqual(findSecrets([{ source: 'clean', texts: [key.slice(0, 10), Buffer.from(key.slice(8)).toString('hex')] }], [{ label: 'planted', value: key }]), []);
-  });
 
   test('bootstrap of west with the spare held back: 2 control planes, the spare not yet a member', async () => {
     const started = Date.now();
@@ -360,27 +327,9 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
     }
     assert.ok(labels.some((l) => l.startsWith('admin kubeconfig in the secret store: client-key-data')));
 
-    // A control inside an ENCRYPTED payload (a run's input): the scan of decoded payloads must find it, and
-    // only then can it vouch that no secret hides under the encryption.
-    const control = `control-value-${randomBytes(12).toString('hex')}`;
-    const converter = kubehaDataConverter();
-    await client.workflow.start('ScanControl', {
-      taskQueue: 'nobody-polls-scan-control',
-      workflowId: `scan-control-${Date.now()}`,
-      args: [{ planted: control }],
-    });
-
-    // Every run, as the CLI shows it to an operator, and every payload of it decoded with the worker's keys.
-    const histories = workflowHistories({ address: env.address, namespace: env.namespace });
-    const encrypted = histories.flatMap((h) => h.payloads).filter((p) => Buffer.from(p.metadata?.encoding ?? new Uint8Array()).toString() === 'binary/encrypted');
-    assert.ok(encrypted.length > 20, `the histories hold encrypted payloads (${encrypted.length})`);
-    for (const h of histories) h.texts.push(...(await decodedPayloadTexts(converter.codec, h.payloads)));
-    assert.equal(findSecrets(histories.map((h) => ({ source: h.workflowId, texts: h.texts })), [{ label: 'control', value: control }]).length, 1, 'the control value is found in the decoded payloads');
-    assert.equal(
-      findSecrets(histories.map((h) => ({ source: h.workflowId, texts: h.payloads.map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('latin1')) })), [{ label: 'control', value: control }]).length,
-      0,
-      'and it is not readable without the keys',
-    );
+    // Every run, as the CLI shows it to an operator, each payload decoded with the worker's keys (a control
+    // value planted in an encrypted payload proves the decoding sees what the encryption hides).
+    const histories = await decodedHistoriesWithControl(client, { address: env.address, namespace: env.namespace });
     const types = new Set(histories.map((h) => h.workflowType));
     for (const type of ['BootstrapStackedEtcd', 'RotateCertificateKey', 'ClusterLock']) assert.ok(types.has(type), `the list holds ${type} runs: ${[...types].join(', ')}`);
     assert.ok(histories.length >= 5, `every run is listed: ${histories.map((h) => h.workflowId).join(', ')}`);

@@ -6,10 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createDecipheriv, createHash, X509Certificate } from 'node:crypto';
+import { createDecipheriv, createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { appendFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
+import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
+import { type CliTarget, decodedPayloadTexts, findSecrets, type RunHistory, workflowHistories } from '../../support/secretScan';
 import type { RemoteShell } from '../../../activities/ssh/types';
+import { defaultTopologyInput, parseTopology } from '../../../lab/orchestrator';
 import type { HostSpec } from '../../../common/inputs/shared';
 import { labHostPaths } from '../../../lab/hosts/layout';
 import type { KubeClient } from '../../../lab/kube/client';
@@ -188,4 +192,41 @@ export function tokenSecrets(token: string, where: string): SecretValue[] {
     { label: `bootstrap token (${where})`, value: token },
     { label: `bootstrap token secret half (${where})`, value: secretPart ?? token },
   ];
+}
+
+/** West with 2 control planes and the spare (no workers: they add nothing here), on this test's addresses. */
+export function rotationTopology(hostsBlockLabel: string) {
+  const west = defaultTopologyInput().clusters[0];
+  const hosts = [...west.hosts.filter((h) => h.role === 'control-plane').slice(0, 2), west.hosts.find((h) => h.role === 'spare-control-plane')!];
+  return parseTopology({
+    clusters: [{ ...west, hosts: hosts.map((h, i) => ({ ...h, address: `127.0.12.${101 + i}` })) }],
+    loadBalancerAddressPrefix: '127.0.82',
+    hostsBlockLabel,
+  });
+}
+
+/** Shows a failed run's whole failure chain (it names the step and the host). */
+export function explained(err: unknown): never {
+  if (err instanceof WorkflowFailedError) throw new Error(`${err.message}: ${JSON.stringify(err.cause, null, 1)}`);
+  throw err;
+}
+
+/**
+ * Every run's history as the CLI shows it, each payload decoded with the worker's keys. A control value
+ * planted in an encrypted payload (a run's input) must be found decoded and not without the keys:
+ * only then can a clean scan vouch that no secret hides under the encryption.
+ */
+export async function decodedHistoriesWithControl(client: Client, target: CliTarget): Promise<RunHistory[]> {
+  const control = `control-value-${randomBytes(12).toString('hex')}`;
+  await client.workflow.start('ScanControl', { taskQueue: 'nobody-polls-scan-control', workflowId: `scan-control-${Date.now()}`, args: [{ planted: control }] });
+  const histories = workflowHistories(target);
+  const encrypted = histories.flatMap((h) => h.payloads).filter((p) => Buffer.from(p.metadata?.encoding ?? new Uint8Array()).toString() === 'binary/encrypted');
+  assert.ok(encrypted.length > 20, `the histories hold encrypted payloads (${encrypted.length})`);
+  const { codec } = kubehaDataConverter();
+  for (const h of histories) h.texts.push(...(await decodedPayloadTexts(codec, h.payloads)));
+  const planted = [{ label: 'control', value: control }];
+  assert.equal(findSecrets(histories.map((h) => ({ source: h.workflowId, texts: h.texts })), planted).length, 1, 'the control value is found in the decoded payloads');
+  const raw = histories.map((h) => ({ source: h.workflowId, texts: h.payloads.map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('latin1')) }));
+  assert.equal(findSecrets(raw, planted).length, 0, 'and it is not readable without the keys');
+  return histories;
 }
