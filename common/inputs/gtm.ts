@@ -1,6 +1,6 @@
 /**
  * The GTM section of a failover service: the Route 53 weighted record pair kubeha keeps for it.
- * Not yet read by FailoverToEast (issue 11 is open); the schema is kept apart so the workflow input
+ * Not yet read by FailoverToEast (activities/dns/route53.ts keeps the records); the schema is kept apart so the workflow input
  * and the webhook routing file can take it with the same rules. Pure zod: no Node built-ins.
  */
 import { z } from 'zod';
@@ -19,8 +19,8 @@ const targetSchema = z.strictObject({
 /** The Route 53 record of one failover service. */
 export const gtmRecordSchema = z
   .strictObject({
-    /** The hosted zone's id, as Route 53 gives it ("Z" and upper-case letters and digits). */
-    hostedZoneId: z.string().regex(/^(\/hostedzone\/)?Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id like "Z0123456789ABC"'),
+    /** The hosted zone's id, as Route 53 gives it (upper-case letters and digits, "Z…" on AWS), with or without "/hostedzone/". */
+    hostedZoneId: z.string().regex(/^(\/hostedzone\/)?[A-Z0-9]{1,32}$/, 'must be a Route 53 hosted zone id like "Z0123456789ABC"'),
     /** The zone's name, so kubeha can refuse a record outside it before calling Route 53. */
     zoneName: dnsName,
     recordName: dnsName,

@@ -1,0 +1,174 @@
+/**
+ * Global traffic management through Route 53: for each failover service, a pair of weighted records
+ * (one name and type, set identifiers `kubeha-west` and `kubeha-east`) that kubeha owns. Reading is
+ * find-only; a weight change reads first and acts only when the records differ, UPSERTs both records in
+ * one change batch (clients never see both sides at 0 or a half-applied change), then waits for the
+ * change to be INSYNC. Records of the same name that kubeha does not own are never touched: a plain
+ * (non-weighted) record there is a conflict with a hint.
+ */
+import { ChangeResourceRecordSetsCommand, GetChangeCommand, ListResourceRecordSetsCommand, type ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
+import { ErrorType, kubehaFailure } from '../../common/errors';
+import type { GtmRecord } from '../../common/inputs/gtm';
+import type { AwsSettings } from '../../common/inputs/shared';
+import { awsCall } from '../aws/awsErrors';
+import { cancellationSignal } from '../activityContext';
+import { pollUntil } from '../kubernetes/poll';
+
+/** The set identifier of each side's record: what marks a record as kubeha's. */
+export const GTM_SET_IDENTIFIERS = { west: 'kubeha-west', east: 'kubeha-east' } as const;
+
+/** The weights of the pair; Route 53 sends traffic in proportion (both 0: it answers both equally). */
+export interface GtmWeights {
+  west: number;
+  east: number;
+}
+
+/** What the pair looks like in Route 53 now. */
+export interface GtmState {
+  /** Undefined for a side whose record does not exist yet. */
+  west?: number;
+  east?: number;
+  /** Both records exist with the input's type, TTL and targets. */
+  inShape: boolean;
+}
+
+/** The outcome of a weight change. */
+export interface GtmChange {
+  changed: boolean;
+  weights: GtmWeights;
+  /** Route 53's change id, when a change was sent. */
+  changeId?: string;
+  /** How long the change took to become INSYNC. */
+  waitedMs?: number;
+}
+
+/** The Route 53 activities. */
+export interface DnsActivities {
+  readGtmWeights(input: { aws: AwsSettings; record: GtmRecord }): Promise<GtmState>;
+  setGtmWeights(input: { aws: AwsSettings; record: GtmRecord; weights: GtmWeights; syncTimeoutSeconds?: number }): Promise<GtmChange>;
+}
+
+/** What the DNS activities need. */
+export interface DnsDependencies {
+  /** Builds the Route 53 client for a region and endpoint. Default: the SDK's default credential chain. */
+  route53?: (aws: AwsSettings) => Route53Client;
+  /** Pause between two GetChange calls. Default 2000 ms. */
+  pollIntervalMs?: number;
+}
+
+const zoneId = (record: GtmRecord): string => record.hostedZoneId.replace(/^\/hostedzone\//, '');
+const fqdn = (name: string): string => `${name.replace(/\.$/, '')}.`;
+const sameName = (a: string | undefined, b: string): boolean => (a ?? '').replace(/\\052/g, '*').replace(/\.$/, '').toLowerCase() === b.replace(/\.$/, '').toLowerCase();
+
+/** The records of the name and type, as Route 53 lists them. */
+async function recordsOf(client: Route53Client, record: GtmRecord): Promise<ResourceRecordSet[]> {
+  const answer = await awsCall('route53:ListResourceRecordSets', (options) =>
+    client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId(record), StartRecordName: fqdn(record.recordName), StartRecordType: record.type, MaxItems: 10 }), options),
+  );
+  return (answer.ResourceRecordSets ?? []).filter((r) => sameName(r.Name, record.recordName) && r.Type === record.type);
+}
+
+function wantedSet(record: GtmRecord, side: 'west' | 'east', weight: number): ResourceRecordSet {
+  return {
+    Name: fqdn(record.recordName),
+    Type: record.type,
+    SetIdentifier: GTM_SET_IDENTIFIERS[side],
+    Weight: weight,
+    TTL: record.ttl,
+    ResourceRecords: record[side].values.map((Value) => ({ Value })),
+  };
+}
+
+function inShape(found: ResourceRecordSet | undefined, wanted: ResourceRecordSet): boolean {
+  const values = (r: ResourceRecordSet | undefined) => (r?.ResourceRecords ?? []).map((v) => v.Value ?? '').sort().join(',');
+  return found !== undefined && found.TTL === wanted.TTL && values(found) === values(wanted);
+}
+
+function stateOf(record: GtmRecord, sets: ResourceRecordSet[]): GtmState {
+  const foreign = sets.find((s) => !s.SetIdentifier);
+  if (foreign) {
+    throw kubehaFailure({
+      type: ErrorType.Conflict,
+      message: `${record.recordName} ${record.type} in zone ${record.zoneName} is a plain record, not a weighted pair: kubeha does not replace records it does not own`,
+      retryable: false,
+      hint: `delete that record (or point the failover at another name); kubeha then keeps the weighted records ${GTM_SET_IDENTIFIERS.west} and ${GTM_SET_IDENTIFIERS.east}`,
+    });
+  }
+  const west = sets.find((s) => s.SetIdentifier === GTM_SET_IDENTIFIERS.west);
+  const east = sets.find((s) => s.SetIdentifier === GTM_SET_IDENTIFIERS.east);
+  return {
+    ...(west ? { west: west.Weight ?? 0 } : {}),
+    ...(east ? { east: east.Weight ?? 0 } : {}),
+    inShape: inShape(west, wantedSet(record, 'west', 0)) && inShape(east, wantedSet(record, 'east', 0)),
+  };
+}
+
+function checkWeights(weights: GtmWeights): void {
+  for (const side of ['west', 'east'] as const) {
+    const w = weights[side];
+    if (!Number.isInteger(w) || w < 0 || w > 255) {
+      throw kubehaFailure({ type: ErrorType.InvalidInput, message: `weights.${side} must be a whole number from 0 to 255 (Route 53's range), got ${w}`, retryable: false, hint: 'the failover steps give percentages: 0 to 100' });
+    }
+  }
+}
+
+/** Builds the Route 53 activities. */
+export function createDnsActivities(deps: DnsDependencies = {}): DnsActivities {
+  const clients = new Map<string, Route53Client>();
+  const clientFor =
+    deps.route53 ??
+    ((aws: AwsSettings): Route53Client => {
+      const key = aws.endpoint ?? '';
+      let client = clients.get(key);
+      // Route 53 is global: its API lives in us-east-1 whatever the cluster's region.
+      if (!client) clients.set(key, (client = new Route53Client({ region: 'us-east-1', ...(aws.endpoint ? { endpoint: aws.endpoint } : {}) })));
+      return client;
+    });
+  const pollIntervalMs = deps.pollIntervalMs ?? 2000;
+
+  return {
+    async readGtmWeights(input) {
+      return stateOf(input.record, await recordsOf(clientFor(input.aws), input.record));
+    },
+
+    async setGtmWeights(input) {
+      checkWeights(input.weights);
+      const client = clientFor(input.aws);
+      const before = stateOf(input.record, await recordsOf(client, input.record));
+      if (before.inShape && before.west === input.weights.west && before.east === input.weights.east) return { changed: false, weights: input.weights };
+      const answer = await awsCall('route53:ChangeResourceRecordSets', (options) =>
+        client.send(
+          new ChangeResourceRecordSetsCommand({
+            HostedZoneId: zoneId(input.record),
+            ChangeBatch: {
+              Comment: `kubeha: ${input.record.recordName} west ${input.weights.west}, east ${input.weights.east}`,
+              Changes: (['west', 'east'] as const).map((side) => ({ Action: 'UPSERT', ResourceRecordSet: wantedSet(input.record, side, input.weights[side]) })),
+            },
+          }),
+          options,
+        ),
+      );
+      const changeId = answer.ChangeInfo?.Id ?? '';
+      const started = Date.now();
+      const timeoutSeconds = input.syncTimeoutSeconds ?? 300;
+      await pollUntil<void, string>({
+        timeoutMs: timeoutSeconds * 1000,
+        intervalMs: pollIntervalMs,
+        signal: cancellationSignal(),
+        check: async () => {
+          const change = await awsCall('route53:GetChange', (options) => client.send(new GetChangeCommand({ Id: changeId }), options));
+          const status = change.ChangeInfo?.Status ?? 'UNKNOWN';
+          return status === 'INSYNC' ? { done: true, value: undefined } : { done: false, progress: status };
+        },
+        onDeadline: (status) =>
+          kubehaFailure({
+            type: ErrorType.DeadlineExceeded,
+            message: `Route 53 change ${changeId} for ${input.record.recordName} still ${status} after ${timeoutSeconds} s`,
+            retryable: true,
+            hint: 'Route 53 accepted the change and is still propagating it; a retry finds the records set and does not send it again',
+          }),
+      });
+      return { changed: true, weights: input.weights, changeId, waitedMs: Date.now() - started };
+    },
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * The Route 53 activities against moto_server's Route 53: the weighted pair is created and moved in
+ * one change batch, a second call with the same weights sends nothing, a half-made pair is completed,
+ * records kubeha does not own are left alone (a plain record of the name is refused with a hint), and
+ * bad weights are refused before any call.
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { ApplicationFailure } from '@temporalio/common';
+import { createDnsActivities, type DnsActivities, GTM_SET_IDENTIFIERS } from '../../activities/dns/route53';
+import { gtmRecordSchema, type GtmRecord } from '../../common/inputs/gtm';
+import type { AwsSettings } from '../../common/inputs/shared';
+import { MOTO_CREDENTIALS, MOTO_REGION, type MotoServer, startMoto } from '../support/moto';
+
+describe('Route 53 weighted records (moto)', { timeout: 120_000 }, () => {
+  let moto: MotoServer;
+  let client: Route53Client;
+  let dns: DnsActivities;
+  let aws: AwsSettings;
+  let record: GtmRecord;
+  const sent: string[] = [];
+
+  before(async () => {
+    moto = await startMoto();
+    client = new Route53Client({ region: MOTO_REGION, endpoint: moto.endpoint, credentials: MOTO_CREDENTIALS });
+    // Every command the activities send, by name: what "sends nothing" is checked against.
+    const counted = new Route53Client({ region: MOTO_REGION, endpoint: moto.endpoint, credentials: MOTO_CREDENTIALS });
+    counted.middlewareStack.add((next, context) => (args) => {
+      sent.push(String(context.commandName));
+      return next(args);
+    });
+    dns = createDnsActivities({ route53: () => counted, pollIntervalMs: 50 });
+    aws = { region: 'us-west-2', endpoint: moto.endpoint, subnetIds: ['subnet-0abc'] } as AwsSettings;
+  });
+  after(async () => {
+    await moto?.stop();
+  });
+  beforeEach(async () => {
+    await moto.reset();
+    sent.length = 0;
+    const zone = await client.send(new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: `ref-${Date.now()}-${Math.random()}` }));
+    record = gtmRecordSchema.parse({
+      hostedZoneId: zone.HostedZone!.Id!.replace('/hostedzone/', ''),
+      zoneName: 'example.com',
+      recordName: 'podinfo.example.com',
+      ttl: 30,
+      west: { values: ['10.10.0.10'] },
+      east: { values: ['10.20.0.10', '10.20.0.11'] },
+    });
+  });
+
+  async function pair(): Promise<Record<string, { weight?: number; values: string[]; ttl?: number }>> {
+    const list = await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: record.hostedZoneId }));
+    const sets = (list.ResourceRecordSets ?? []).filter((r) => r.Name === 'podinfo.example.com.' && r.Type === 'A');
+    return Object.fromEntries(sets.map((r) => [r.SetIdentifier ?? '(plain)', { weight: r.Weight, values: (r.ResourceRecords ?? []).map((v) => v.Value ?? '').sort(), ttl: r.TTL }]));
+  }
+
+  test('creates the pair in one change batch, waits for INSYNC, and moves it; the same weights again send nothing', async () => {
+    assert.deepEqual(await dns.readGtmWeights({ aws, record }), { inShape: false });
+    const first = await dns.setGtmWeights({ aws, record, weights: { west: 100, east: 0 } });
+    assert.equal(first.changed, true);
+    assert.match(first.changeId ?? '', /\S/);
+    assert.deepEqual(sent.filter((c) => c === 'ChangeResourceRecordSetsCommand').length, 1);
+    assert.ok(sent.includes('GetChangeCommand'), 'it waited for the change');
+    assert.deepEqual(await pair(), {
+      [GTM_SET_IDENTIFIERS.west]: { weight: 100, values: ['10.10.0.10'], ttl: 30 },
+      [GTM_SET_IDENTIFIERS.east]: { weight: 0, values: ['10.20.0.10', '10.20.0.11'], ttl: 30 },
+    });
+
+    await dns.setGtmWeights({ aws, record, weights: { west: 50, east: 50 } });
+    assert.deepEqual(await dns.readGtmWeights({ aws, record }), { west: 50, east: 50, inShape: true });
+
+    sent.length = 0;
+    const again = await dns.setGtmWeights({ aws, record, weights: { west: 50, east: 50 } });
+    assert.deepEqual(again, { changed: false, weights: { west: 50, east: 50 } });
+    assert.deepEqual(sent, ['ListResourceRecordSetsCommand'], 'read only');
+  });
+
+  test('a half-made pair (west only, another TTL) is completed and put in shape', async () => {
+    await client.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: record.hostedZoneId,
+        ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: 'podinfo.example.com', Type: 'A', SetIdentifier: GTM_SET_IDENTIFIERS.west, Weight: 0, TTL: 300, ResourceRecords: [{ Value: '10.10.0.10' }] } }] },
+      }),
+    );
+    assert.deepEqual(await dns.readGtmWeights({ aws, record }), { west: 0, inShape: false });
+    const change = await dns.setGtmWeights({ aws, record, weights: { west: 0, east: 100 } });
+    assert.equal(change.changed, true, 'same weight on west, but the TTL and the missing east record differ');
+    assert.deepEqual(await dns.readGtmWeights({ aws, record }), { west: 0, east: 100, inShape: true });
+  });
+
+  test("records kubeha does not own: another set identifier is left alone; a plain record is refused with a hint", async () => {
+    await client.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: record.hostedZoneId,
+        ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: 'podinfo.example.com', Type: 'A', SetIdentifier: 'someone-else', Weight: 7, TTL: 30, ResourceRecords: [{ Value: '10.30.0.1' }] } }] },
+      }),
+    );
+    await dns.setGtmWeights({ aws, record, weights: { west: 100, east: 0 } });
+    assert.deepEqual((await pair())['someone-else'], { weight: 7, values: ['10.30.0.1'], ttl: 30 });
+
+    await moto.reset();
+    const zone = await client.send(new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: `plain-${Date.now()}` }));
+    record = { ...record, hostedZoneId: zone.HostedZone!.Id!.replace('/hostedzone/', '') };
+    await client.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: record.hostedZoneId,
+        ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: 'podinfo.example.com', Type: 'A', TTL: 30, ResourceRecords: [{ Value: '10.40.0.1' }] } }] },
+      }),
+    );
+    sent.length = 0;
+    const refused = await dns.setGtmWeights({ aws, record, weights: { west: 100, east: 0 } }).then(
+      () => assert.fail('a plain record was replaced'),
+      (err: unknown) => err,
+    );
+    assert.ok(refused instanceof ApplicationFailure);
+    assert.equal(refused.type, 'Conflict');
+    assert.match(refused.message, /is a plain record, not a weighted pair/);
+    assert.deepEqual(sent, ['ListResourceRecordSetsCommand']);
+    assert.deepEqual(await pair(), { '(plain)': { weight: undefined, values: ['10.40.0.1'], ttl: 30 } });
+  });
+
+  test('weights outside 0..255 are refused before any call', async () => {
+    sent.length = 0;
+    const refused = await dns.setGtmWeights({ aws, record, weights: { west: 256, east: 0 } }).catch((err: unknown) => err);
+    assert.ok(refused instanceof ApplicationFailure);
+    assert.match(refused.message, /weights\.west must be a whole number from 0 to 255/);
+    assert.deepEqual(sent, []);
+  });
+});
