@@ -6,6 +6,7 @@
 import { findTool } from '../../lib/paths';
 import { DEFAULT_ADDRESS_POOL } from './addressPool';
 import { DataPlane } from './dataPlane';
+import { type LabDns, startLabDns } from './dnsPlane';
 import { EventLog } from './events';
 import { FaultQueue } from './faults';
 import { startFront, type Front } from './front';
@@ -70,11 +71,13 @@ export async function startLabAws(options: LabAwsOptions = {}): Promise<LabAws> 
   const moto: MotoProcess = await startMotoProcess(options.motoServerPath ?? findTool('moto_server', 'MOTO_SERVER_PATH'), host);
   let dataPlane: DataPlane | undefined;
   let front: Front | undefined;
+  let labDns: LabDns | undefined;
   let stopping: Promise<void> | undefined;
   // Idempotent: `lab down` and a test's `after` may both call it.
   const stop = () =>
     (stopping ??= (async () => {
       await front?.close();
+      await labDns?.close();
       await dataPlane?.stop();
       await moto.stop();
     })());
@@ -89,11 +92,14 @@ export async function startLabAws(options: LabAwsOptions = {}): Promise<LabAws> 
       events,
     });
     const plane = dataPlane;
+    if (options.dns) labDns = await startLabDns({ motoEndpoint: moto.endpoint, ...options.dns });
+    const dns = labDns;
     let endpoint = '';
     const status = (): LabAwsStatus => ({
       endpoint,
       motoEndpoint: moto.endpoint,
       ...(moto.pid !== undefined ? { motoPid: moto.pid } : {}),
+      ...(dns ? { dns: { address: dns.address, port: dns.port, answered: dns.answered() } } : {}),
       regions,
       healthCheckIntervalScale,
       deregistrationDelayScale,

@@ -8,6 +8,8 @@ export type LabTargetState = 'initial' | 'healthy' | 'unhealthy' | 'draining' | 
 
 /** Options of {@link startLabAws}. Every field has a default that suits `kubeha lab up`. */
 export interface LabAwsOptions {
+  /** Where the Route 53 data plane (an authoritative DNS server over moto's zones) listens; none when left out. */
+  dns?: { address: string; port: number };
   /** Where the front and moto listen. Default `127.0.0.1`. */
   host?: string;
   /** The front's port; default 0 (a free port). */
@@ -88,6 +90,8 @@ export type LabFaultKind = 'throttle' | 'server-error';
 export interface LabAwsStatus {
   /** The front: what `aws.endpoint` must be. */
   endpoint: string;
+  /** The Route 53 data plane, with the answers it gave by name. */
+  dns?: { address: string; port: number; answered: Record<string, number> };
   motoEndpoint: string;
   motoPid?: number;
   regions: string[];

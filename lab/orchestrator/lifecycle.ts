@@ -92,7 +92,9 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
       say('starting the lab AWS (moto, front, load balancer data plane)');
       const aws = await startAwsSupervisor(paths, {
         regions: [...new Set(topology.clusters.map((c) => c.region))],
-        addressPool: loopbackRange(topology.loadBalancerAddressPrefix, 1, 254),
+        // The last address of the prefix is the Route 53 data plane's (DNS on port 53).
+        addressPool: loopbackRange(topology.loadBalancerAddressPrefix, 1, 253),
+        dns: { address: `${topology.loadBalancerAddressPrefix}.254`, port: 53 },
         hostsBlockLabel: topology.hostsBlockLabel,
         healthCheckIntervalScale: topology.healthCheckIntervalScale,
         deregistrationDelayScale: topology.deregistrationDelayScale,

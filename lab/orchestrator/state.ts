@@ -56,6 +56,8 @@ export interface LabAwsRecord {
   motoPid?: number;
   hostsFile: string;
   hostsBlockLabel?: string;
+  /** The Route 53 data plane's DNS server. */
+  dns?: { address: string; port: number };
 }
 
 /** A cluster's network in moto. */

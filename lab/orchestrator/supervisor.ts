@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     motoPid: aws.motoPid,
     hostsFile: options.hostsFile ?? '/etc/hosts',
     hostsBlockLabel: options.hostsBlockLabel,
+    ...(options.dns ? { dns: options.dns } : {}),
   };
   report(readyFile, record);
   process.stdout.write(`${new Date().toISOString()} lab AWS at ${aws.endpoint} (moto ${aws.motoEndpoint}, pid ${aws.motoPid})\n`);

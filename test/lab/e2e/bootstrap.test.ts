@@ -7,6 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Resolver } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, WorkflowFailedError } from '@temporalio/client';
@@ -164,6 +165,11 @@ describe('BootstrapStackedEtcd on the lab, end to end', { timeout: 30 * 60_000 }
     }
     const aws = status.aws as LabAwsStatus;
     assert.equal(aws.loadBalancers[0].targets.filter((t) => t.state === 'healthy').length, 3);
+    // The Route 53 data plane answers on the prefix's last address; with no hosted zone it refuses every name.
+    assert.deepEqual(aws.dns && { address: aws.dns.address, port: aws.dns.port }, { address: '127.0.97.254', port: 53 });
+    const resolver = new Resolver({ timeout: 2000, tries: 1 });
+    resolver.setServers([`${aws.dns!.address}:53`]);
+    await assert.rejects(resolver.resolve4('podinfo.example.com'), (err: NodeJS.ErrnoException) => err.code === 'EREFUSED');
 
     const victim = cps()[2];
     assert.match(await labFault('kill-etcd', [victim.name], dataDir), /killed etcd/);
