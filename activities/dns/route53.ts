@@ -8,8 +8,7 @@
  */
 import { ChangeResourceRecordSetsCommand, GetChangeCommand, ListResourceRecordSetsCommand, type ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
 import { ErrorType, kubehaFailure } from '../../common/errors';
-import type { GtmRecord } from '../../common/inputs/gtm';
-import type { AwsSettings } from '../../common/inputs/shared';
+import type { GtmRecord, Route53Settings } from '../../common/inputs/gtm';
 import { awsCall } from '../aws/awsErrors';
 import { cancellationSignal } from '../activityContext';
 import { pollUntil } from '../kubernetes/poll';
@@ -44,14 +43,14 @@ export interface GtmChange {
 
 /** The Route 53 activities. */
 export interface DnsActivities {
-  readGtmWeights(input: { aws: AwsSettings; record: GtmRecord }): Promise<GtmState>;
-  setGtmWeights(input: { aws: AwsSettings; record: GtmRecord; weights: GtmWeights; syncTimeoutSeconds?: number }): Promise<GtmChange>;
+  readGtmWeights(input: { route53: Route53Settings; record: GtmRecord }): Promise<GtmState>;
+  setGtmWeights(input: { route53: Route53Settings; record: GtmRecord; weights: GtmWeights; syncTimeoutSeconds?: number }): Promise<GtmChange>;
 }
 
 /** What the DNS activities need. */
 export interface DnsDependencies {
-  /** Builds the Route 53 client for a region and endpoint. Default: the SDK's default credential chain. */
-  route53?: (aws: AwsSettings) => Route53Client;
+  /** Builds the Route 53 client for the settings. Default: the SDK's default credential chain. */
+  route53?: (settings: Route53Settings) => Route53Client;
   /** Pause between two GetChange calls. Default 2000 ms. */
   pollIntervalMs?: number;
 }
@@ -117,23 +116,23 @@ export function createDnsActivities(deps: DnsDependencies = {}): DnsActivities {
   const clients = new Map<string, Route53Client>();
   const clientFor =
     deps.route53 ??
-    ((aws: AwsSettings): Route53Client => {
-      const key = aws.endpoint ?? '';
+    ((settings: Route53Settings): Route53Client => {
+      const key = settings.endpoint ?? '';
       let client = clients.get(key);
       // Route 53 is global: its API lives in us-east-1 whatever the cluster's region.
-      if (!client) clients.set(key, (client = new Route53Client({ region: 'us-east-1', ...(aws.endpoint ? { endpoint: aws.endpoint } : {}) })));
+      if (!client) clients.set(key, (client = new Route53Client({ region: 'us-east-1', ...(settings.endpoint ? { endpoint: settings.endpoint } : {}) })));
       return client;
     });
   const pollIntervalMs = deps.pollIntervalMs ?? 2000;
 
   return {
     async readGtmWeights(input) {
-      return stateOf(input.record, await recordsOf(clientFor(input.aws), input.record));
+      return stateOf(input.record, await recordsOf(clientFor(input.route53), input.record));
     },
 
     async setGtmWeights(input) {
       checkWeights(input.weights);
-      const client = clientFor(input.aws);
+      const client = clientFor(input.route53);
       const before = stateOf(input.record, await recordsOf(client, input.record));
       if (before.inShape && before.west === input.weights.west && before.east === input.weights.east) return { changed: false, weights: input.weights };
       const answer = await awsCall('route53:ChangeResourceRecordSets', (options) =>

@@ -6,6 +6,7 @@
  * Shared by the workflow, the webhook (which validates its routing file with the same schema at start)
  * and the CLI. Pure zod: no Node built-ins.
  */
+import { gtmRecordKey, gtmRecordSchema, route53SettingsSchema } from './gtm';
 import { z } from 'zod';
 import { awsSettingsSchema, dnsLabel, hostSchema, stepSelectionSchema } from './shared';
 
@@ -56,6 +57,8 @@ const serviceSchema = z.strictObject({
   /** The service's name in east; defaults to `name`. */
   eastService: dnsLabel.optional(),
   split: splitSchema.default({ kind: 'TrafficSplit' }),
+  /** The service's Route 53 weighted record pair, for clients outside the mesh (global traffic management). */
+  gtm: gtmRecordSchema.optional(),
 });
 /** A service as the user writes it. */
 export type FailoverServiceInput = z.input<typeof serviceSchema>;
@@ -152,6 +155,8 @@ export const failoverToEastInputSchema = z
     failback: failbackSchema.default({ hysteresisSeconds: 600, checkIntervalSeconds: 15, automatic: true }),
     /** Pause between two traffic steps, for the mesh to settle and metrics to show a problem. */
     stepPauseSeconds: z.number().int().min(0).max(3600).default(10),
+    /** Where Route 53 is reached, for the services with a `gtm` record. */
+    route53: route53SettingsSchema.default({}),
     ...stepSelectionSchema(FAILOVER_STEPS),
   })
   .superRefine((input, ctx) => {
@@ -159,6 +164,14 @@ export const failoverToEastInputSchema = z
     if (input.west.kubeconfigSecret === input.east.kubeconfigSecret) {
       ctx.addIssue({ code: 'custom', path: ['east', 'kubeconfigSecret'], message: 'is west\'s kubeconfig: east must reach another cluster' });
     }
+    const records = new Map<string, number>();
+    input.services.forEach((s, i) => {
+      if (!s.gtm) return;
+      const key = gtmRecordKey(s.gtm);
+      const at = records.get(key);
+      if (at !== undefined) ctx.addIssue({ code: 'custom', path: ['services', i, 'gtm', 'recordName'], message: `is the record of services[${at}]: two services cannot move one set of clients` });
+      else records.set(key, i);
+    });
     const seen = new Map<string, number>();
     input.services.forEach((s, i) => {
       const key = `${s.namespace}/${s.split.name ?? s.name}`;

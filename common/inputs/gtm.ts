@@ -1,9 +1,10 @@
 /**
  * The GTM section of a failover service: the Route 53 weighted record pair kubeha keeps for it.
- * Not yet read by FailoverToEast (activities/dns/route53.ts keeps the records); the schema is kept apart so the workflow input
- * and the webhook routing file can take it with the same rules. Pure zod: no Node built-ins.
+ * FailoverToEast's input takes it per service (activities/dns/route53.ts keeps the records); the schema is
+ * kept apart so the webhook routing file can take it with the same rules. Pure zod: no Node built-ins.
  */
 import { z } from 'zod';
+import { urlWithoutCredentials } from './shared';
 
 /** A DNS name, written without the trailing dot, compared case-insensitively. */
 const dnsName = z
@@ -40,3 +41,16 @@ export const gtmRecordSchema = z
   });
 /** A service's GTM record after defaults. */
 export type GtmRecord = z.infer<typeof gtmRecordSchema>;
+
+/** Where kubeha reaches Route 53 (a global API: no region). Credentials come from the worker's environment. */
+export const route53SettingsSchema = z.strictObject({
+  /** Another endpoint than AWS's own (a VPC endpoint, or the lab's moto). */
+  endpoint: urlWithoutCredentials(/^https?$/, 'must be an http(s) URL').optional(),
+});
+/** Route 53 settings after defaults. */
+export type Route53Settings = z.infer<typeof route53SettingsSchema>;
+
+/** The key two services must not share: one record name and type moves one set of clients. */
+export function gtmRecordKey(record: Pick<GtmRecord, 'hostedZoneId' | 'recordName' | 'type'>): string {
+  return `${record.hostedZoneId.replace(/^\/hostedzone\//, '')}/${record.recordName}/${record.type}`;
+}

@@ -9,15 +9,14 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { ApplicationFailure } from '@temporalio/common';
 import { createDnsActivities, type DnsActivities, GTM_SET_IDENTIFIERS } from '../../activities/dns/route53';
-import { gtmRecordSchema, type GtmRecord } from '../../common/inputs/gtm';
-import type { AwsSettings } from '../../common/inputs/shared';
+import { gtmRecordSchema, type GtmRecord, type Route53Settings } from '../../common/inputs/gtm';
 import { MOTO_CREDENTIALS, MOTO_REGION, type MotoServer, startMoto } from '../support/moto';
 
 describe('Route 53 weighted records (moto)', { timeout: 120_000 }, () => {
   let moto: MotoServer;
   let client: Route53Client;
   let dns: DnsActivities;
-  let aws: AwsSettings;
+  let route53: Route53Settings;
   let record: GtmRecord;
   const sent: string[] = [];
 
@@ -31,7 +30,7 @@ describe('Route 53 weighted records (moto)', { timeout: 120_000 }, () => {
       return next(args);
     });
     dns = createDnsActivities({ route53: () => counted, pollIntervalMs: 50 });
-    aws = { region: 'us-west-2', endpoint: moto.endpoint, subnetIds: ['subnet-0abc'] } as AwsSettings;
+    route53 = { endpoint: moto.endpoint };
   });
   after(async () => {
     await moto?.stop();
@@ -57,8 +56,8 @@ describe('Route 53 weighted records (moto)', { timeout: 120_000 }, () => {
   }
 
   test('creates the pair in one change batch, waits for INSYNC, and moves it; the same weights again send nothing', async () => {
-    assert.deepEqual(await dns.readGtmWeights({ aws, record }), { inShape: false });
-    const first = await dns.setGtmWeights({ aws, record, weights: { west: 100, east: 0 } });
+    assert.deepEqual(await dns.readGtmWeights({ route53, record }), { inShape: false });
+    const first = await dns.setGtmWeights({ route53, record, weights: { west: 100, east: 0 } });
     assert.equal(first.changed, true);
     assert.match(first.changeId ?? '', /\S/);
     assert.deepEqual(sent.filter((c) => c === 'ChangeResourceRecordSetsCommand').length, 1);
@@ -68,11 +67,11 @@ describe('Route 53 weighted records (moto)', { timeout: 120_000 }, () => {
       [GTM_SET_IDENTIFIERS.east]: { weight: 0, values: ['10.20.0.10', '10.20.0.11'], ttl: 30 },
     });
 
-    await dns.setGtmWeights({ aws, record, weights: { west: 50, east: 50 } });
-    assert.deepEqual(await dns.readGtmWeights({ aws, record }), { west: 50, east: 50, inShape: true });
+    await dns.setGtmWeights({ route53, record, weights: { west: 50, east: 50 } });
+    assert.deepEqual(await dns.readGtmWeights({ route53, record }), { west: 50, east: 50, inShape: true });
 
     sent.length = 0;
-    const again = await dns.setGtmWeights({ aws, record, weights: { west: 50, east: 50 } });
+    const again = await dns.setGtmWeights({ route53, record, weights: { west: 50, east: 50 } });
     assert.deepEqual(again, { changed: false, weights: { west: 50, east: 50 } });
     assert.deepEqual(sent, ['ListResourceRecordSetsCommand'], 'read only');
   });
@@ -84,10 +83,10 @@ describe('Route 53 weighted records (moto)', { timeout: 120_000 }, () => {
         ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: 'podinfo.example.com', Type: 'A', SetIdentifier: GTM_SET_IDENTIFIERS.west, Weight: 0, TTL: 300, ResourceRecords: [{ Value: '10.10.0.10' }] } }] },
       }),
     );
-    assert.deepEqual(await dns.readGtmWeights({ aws, record }), { west: 0, inShape: false });
-    const change = await dns.setGtmWeights({ aws, record, weights: { west: 0, east: 100 } });
+    assert.deepEqual(await dns.readGtmWeights({ route53, record }), { west: 0, inShape: false });
+    const change = await dns.setGtmWeights({ route53, record, weights: { west: 0, east: 100 } });
     assert.equal(change.changed, true, 'same weight on west, but the TTL and the missing east record differ');
-    assert.deepEqual(await dns.readGtmWeights({ aws, record }), { west: 0, east: 100, inShape: true });
+    assert.deepEqual(await dns.readGtmWeights({ route53, record }), { west: 0, east: 100, inShape: true });
   });
 
   test("records kubeha does not own: another set identifier is left alone; a plain record is refused with a hint", async () => {
@@ -97,7 +96,7 @@ describe('Route 53 weighted records (moto)', { timeout: 120_000 }, () => {
         ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: 'podinfo.example.com', Type: 'A', SetIdentifier: 'someone-else', Weight: 7, TTL: 30, ResourceRecords: [{ Value: '10.30.0.1' }] } }] },
       }),
     );
-    await dns.setGtmWeights({ aws, record, weights: { west: 100, east: 0 } });
+    await dns.setGtmWeights({ route53, record, weights: { west: 100, east: 0 } });
     assert.deepEqual((await pair())['someone-else'], { weight: 7, values: ['10.30.0.1'], ttl: 30 });
 
     await moto.reset();
@@ -110,7 +109,7 @@ describe('Route 53 weighted records (moto)', { timeout: 120_000 }, () => {
       }),
     );
     sent.length = 0;
-    const refused = await dns.setGtmWeights({ aws, record, weights: { west: 100, east: 0 } }).then(
+    const refused = await dns.setGtmWeights({ route53, record, weights: { west: 100, east: 0 } }).then(
       () => assert.fail('a plain record was replaced'),
       (err: unknown) => err,
     );
@@ -123,7 +122,7 @@ describe('Route 53 weighted records (moto)', { timeout: 120_000 }, () => {
 
   test('weights outside 0..255 are refused before any call', async () => {
     sent.length = 0;
-    const refused = await dns.setGtmWeights({ aws, record, weights: { west: 256, east: 0 } }).catch((err: unknown) => err);
+    const refused = await dns.setGtmWeights({ route53, record, weights: { west: 256, east: 0 } }).catch((err: unknown) => err);
     assert.ok(refused instanceof ApplicationFailure);
     assert.match(refused.message, /weights\.west must be a whole number from 0 to 255/);
     assert.deepEqual(sent, []);

@@ -1,7 +1,9 @@
 /** The GTM record schema's rules: each bad input names its field and rule. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { failoverToEastInputSchema } from '../../common/inputs/failoverToEast';
 import { gtmRecordSchema } from '../../common/inputs/gtm';
+import { failoverInput } from './fakeFailoverWorld';
 
 const good = {
   hostedZoneId: 'Z0123456789ABC',
@@ -41,5 +43,15 @@ describe('GTM record schema', () => {
   test('a record name outside the zone', () => {
     assert.deepEqual(issue({ ...good, recordName: 'podinfo.example.org' }), { path: 'recordName', message: 'must be inside the hosted zone (zoneName)' });
     assert.equal(issue({ ...good, recordName: 'badexample.com' }).path, 'recordName');
+  });
+
+  test('the failover input takes a GTM record per service and Route 53 settings; without them nothing changes', () => {
+    const input = { ...failoverInput(), route53: { endpoint: 'http://127.0.0.1:5000' } };
+    (input.services as Array<Record<string, unknown>>)[0].gtm = good;
+    const parsed = failoverToEastInputSchema.parse(input);
+    assert.equal(parsed.services[0].gtm?.recordName, 'podinfo.example.com');
+    assert.deepEqual(parsed.route53, { endpoint: 'http://127.0.0.1:5000' });
+    assert.deepEqual(failoverToEastInputSchema.parse(failoverInput()).route53, {});
+    assert.equal(failoverToEastInputSchema.parse(failoverInput()).services[0].gtm, undefined);
   });
 });

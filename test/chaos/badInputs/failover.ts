@@ -28,6 +28,7 @@ export function validFailoverInput(): Record<string, unknown> {
 }
 
 const CP = 'controlPlane';
+const GTM = { hostedZoneId: 'Z0123456789ABC', zoneName: 'example.com', recordName: 'podinfo.example.com', west: { values: ['203.0.113.10'] }, east: { values: ['198.51.100.10'] } };
 const controlPlanes = (i: Record<string, unknown>) => (i.controlPlane as Record<string, unknown>).controlPlanes as Array<Record<string, unknown>>;
 
 const specs: CaseSpec[] = [
@@ -80,6 +81,16 @@ const specs: CaseSpec[] = [
   ['a load balancer ARN as the target group', `${CP}.targetGroupArn`, /target group ARN/, set(`${CP}.targetGroupArn`, 'arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/kube-api-west/1')],
   ['a negative spare healthy deadline', `${CP}.healthyDeadlineSeconds`, />=\s*10/, set(`${CP}.healthyDeadlineSeconds`, -300)],
   ['an AWS region on Mars', `${CP}.aws.region`, /AWS region/, set(`${CP}.aws.region`, 'mars-north-1a')],
+  // The GTM record of a service (issue cases: zone missing, TTL out of range, one target on both sides, a name outside the zone).
+  ['a GTM record without its hosted zone', 'services[0].gtm.hostedZoneId', /expected string/i, set('services[0].gtm', { ...GTM, hostedZoneId: undefined })],
+  ['a GTM zone id that is a domain name', 'services[0].gtm.hostedZoneId', /hosted zone id/, set('services[0].gtm', { ...GTM, hostedZoneId: 'example.com' })],
+  ['a GTM TTL of two days', 'services[0].gtm.ttl', /at most 86400/, set('services[0].gtm', { ...GTM, ttl: 172_800 })],
+  ['a negative GTM TTL', 'services[0].gtm.ttl', /0 or more/, set('services[0].gtm', { ...GTM, ttl: -1 })],
+  ['one GTM target on both sides', 'services[0].gtm.east.values', /must differ from west/, set('services[0].gtm', { ...GTM, east: { values: ['203.0.113.10'] } })],
+  ['a GTM record outside its zone', 'services[0].gtm.recordName', /inside the hosted zone/, set('services[0].gtm', { ...GTM, recordName: 'podinfo.example.org' })],
+  ['a GTM record type MX', 'services[0].gtm.type', /Invalid option/i, set('services[0].gtm', { ...GTM, type: 'MX' })],
+  ['two services on one GTM record', 'services[1].gtm.recordName', /two services cannot move one set of clients/, setFrom('services', (i) => [{ ...(i.services as Record<string, unknown>[])[0], gtm: GTM }, { namespace: 'test', name: 'web', gtm: GTM }])],
+  ['a Route 53 endpoint with a password', 'route53.endpoint', /credentials|password|user/i, set('route53', { endpoint: 'https://user:secret@route53.example' })],
   ...hostCases(`${CP}.spares[0]`),
   ...runOptionCases('precheck', 'shift-traffic'),
 ];

@@ -9,8 +9,7 @@ import { Resolver } from 'node:dns/promises';
 import { after, before, describe, test } from 'node:test';
 import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { createDnsActivities } from '../../../activities/dns/route53';
-import { gtmRecordSchema, type GtmRecord } from '../../../common/inputs/gtm';
-import type { AwsSettings } from '../../../common/inputs/shared';
+import { gtmRecordSchema, type GtmRecord, type Route53Settings } from '../../../common/inputs/gtm';
 import { startLabDns, pickWeighted, type LabDns } from '../../../lab/aws/dnsPlane';
 import { freePort } from '../../../lib/freePort';
 import { MOTO_CREDENTIALS, MOTO_REGION, type MotoServer, startMoto } from '../../support/moto';
@@ -20,7 +19,7 @@ describe('lab DNS data plane over moto Route 53', { timeout: 120_000 }, () => {
   let labDns: LabDns;
   let resolver: Resolver;
   let record: GtmRecord;
-  let aws: AwsSettings;
+  let route53: Route53Settings;
   const dns = createDnsActivities({ pollIntervalMs: 50 });
   // Alternating dice: a 50/50 pair answers west, east, west, east...
   let roll = 0;
@@ -28,11 +27,11 @@ describe('lab DNS data plane over moto Route 53', { timeout: 120_000 }, () => {
 
   before(async () => {
     moto = await startMoto();
-    const route53 = new Route53Client({ region: MOTO_REGION, endpoint: moto.endpoint, credentials: MOTO_CREDENTIALS });
-    const zone = await route53.send(new CreateHostedZoneCommand({ Name: 'lab.example', CallerReference: `dns-${Date.now()}` }));
-    route53.destroy();
+    const api = new Route53Client({ region: MOTO_REGION, endpoint: moto.endpoint, credentials: MOTO_CREDENTIALS });
+    const zone = await api.send(new CreateHostedZoneCommand({ Name: 'lab.example', CallerReference: `dns-${Date.now()}` }));
+    api.destroy();
     record = gtmRecordSchema.parse({ hostedZoneId: zone.HostedZone!.Id!, zoneName: 'lab.example', recordName: 'podinfo.lab.example', ttl: 5, west: { values: ['127.0.10.200'] }, east: { values: ['127.0.20.200'] } });
-    aws = { region: 'us-west-2', endpoint: moto.endpoint, subnetIds: ['subnet-0abc'] } as AwsSettings;
+    route53 = { endpoint: moto.endpoint };
     process.env.AWS_ACCESS_KEY_ID ??= MOTO_CREDENTIALS.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY ??= MOTO_CREDENTIALS.secretAccessKey;
     labDns = await startLabDns({ motoEndpoint: moto.endpoint, address: '127.0.0.1', port: await freePort(), refreshMs: 200, random: dice });
@@ -52,19 +51,19 @@ describe('lab DNS data plane over moto Route 53', { timeout: 120_000 }, () => {
   const settle = () => new Promise((r) => setTimeout(r, 300));
 
   test('all weight on west: every answer is west; moved to east, every answer is east', async () => {
-    await dns.setGtmWeights({ aws, record, weights: { west: 100, east: 0 } });
+    await dns.setGtmWeights({ route53, record, weights: { west: 100, east: 0 } });
     await settle();
     assert.deepEqual(await answers(10), { '127.0.10.200': 10 });
-    await dns.setGtmWeights({ aws, record, weights: { west: 0, east: 100 } });
+    await dns.setGtmWeights({ route53, record, weights: { west: 0, east: 100 } });
     await settle();
     assert.deepEqual(await answers(10), { '127.0.20.200': 10 });
   });
 
   test('50/50 answers both sides in proportion; 0/0 answers both alike', async () => {
-    await dns.setGtmWeights({ aws, record, weights: { west: 50, east: 50 } });
+    await dns.setGtmWeights({ route53, record, weights: { west: 50, east: 50 } });
     await settle();
     assert.deepEqual(await answers(10), { '127.0.10.200': 5, '127.0.20.200': 5 });
-    await dns.setGtmWeights({ aws, record, weights: { west: 0, east: 0 } });
+    await dns.setGtmWeights({ route53, record, weights: { west: 0, east: 0 } });
     await settle();
     assert.deepEqual(await answers(10), { '127.0.10.200': 5, '127.0.20.200': 5 });
   });
