@@ -105,11 +105,15 @@ export function registerLabCommands(program: Command): void {
       failing(async () => {
         const hysteresisSeconds = Number(options.hysteresis);
         if (!Number.isInteger(hysteresisSeconds) || hysteresisSeconds < 0) throw new CliError(`--hysteresis must be a whole number of seconds, got ${options.hysteresis}`, 2);
-        const { writeLabPairFiles, applyLabMeshStandIns } = await import('../../lab/orchestrator/pair.js');
+        const { writeLabPairFiles, applyLabMeshStandIns, startLabPairGreeters } = await import('../../lab/orchestrator/pair.js');
         const files = await writeLabPairFiles({ hysteresisSeconds });
         say(`kubeconfig (contexts west, east): ${files.kubeconfig}\n  west ${files.servers.west}\n  east ${files.servers.east}`);
         say(`FailoverToEast input: ${files.failoverInput}\nwebhook: kubeha webhook --config ${files.webhookConfig}   (Bearer token in ${files.webhookToken})`);
-        if (options.standIns) say(`mesh stand-ins applied: ${(await applyLabMeshStandIns()).applied.length} objects`);
+        if (options.standIns) {
+          say(`mesh stand-ins applied: ${(await applyLabMeshStandIns()).applied.length} objects`);
+          const greeters = await startLabPairGreeters();
+          for (const [cluster, g] of Object.entries(greeters)) say(`${cluster}'s demo service for clients outside the mesh: ${g.url} on ${g.host}`);
+        }
       }),
     );
 

@@ -17,6 +17,7 @@ import { labHostPaths } from '../hosts/layout';
 import { applyMeshStandIns, LAB_MESH_SERVICES, LAB_SPLIT_API_VERSION, type MeshStandIns } from '../mesh';
 import { failoverInput, loadBalancerName, webhookRoutes } from './inputs';
 import { labPaths, readLabState, type LabPaths, type LabState, type LabStateHost } from './state';
+import { type LabGreeters, startLabGreeters } from './greeters';
 
 /** The pair's cluster names in the lab topology. */
 export const LAB_PAIR = { west: 'west', east: 'east' } as const;
@@ -173,4 +174,10 @@ export async function applyLabMeshStandIns(options: { dataDir?: string } = {}): 
     node: podNode(state, name),
   });
   return applyMeshStandIns({ west: cluster(LAB_PAIR.west), east: cluster(LAB_PAIR.east) });
+}
+
+/** Starts the pair's greeters: "greetings from west" and "greetings from east" over HTTP (greeters.ts). */
+export async function startLabPairGreeters(options: { dataDir?: string } = {}): Promise<LabGreeters> {
+  const { paths, state } = running(options.dataDir);
+  return startLabGreeters(paths, state, Object.values(LAB_PAIR));
 }

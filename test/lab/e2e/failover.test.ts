@@ -18,6 +18,7 @@ import { loadConfig } from '../../../client/webhook/config';
 import { LAB_FAILOVER_ALERT, loadBalancerName } from '../../../lab/orchestrator/inputs';
 import { startStaticPod, stopStaticPod } from '../../../lab/orchestrator/staticPodFaults';
 import type { LabPairFiles } from '../../../lab/orchestrator/pair';
+import type { LabGreeters } from '../../../lab/orchestrator/greeters';
 import type { FailoverResult } from '../../../workflows/FailoverToEast';
 import { eventually } from '../../support/workflowHarness';
 import { startAlertmanager, type TestAlertmanager } from '../../webhook/alertmanagerProcess';
@@ -29,7 +30,7 @@ const HYSTERESIS_SECONDS = 5;
 
 describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 }, () => {
   let lab: FailoverLab;
-  let files: LabPairFiles;
+  let files: LabPairFiles & { greeters: LabGreeters };
   let webhook: LabWebhook | undefined;
   let alertmanager: TestAlertmanager | undefined;
   const runs: Record<string, BootstrapRun> = {};
@@ -116,6 +117,12 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
       const nodes = (await client.get<{ items: Array<{ metadata: { name: string }; status: { conditions: Array<{ type: string; status: string }> } }> }>('/api/v1/nodes')).items;
       assert.deepEqual(nodes.map((n) => n.metadata.name).sort(), hosts(cluster).map((h) => h.name).sort());
       for (const n of nodes) assert.equal(n.status.conditions.find((c) => c.type === 'Ready')?.status, 'True', `${n.metadata.name} Ready`);
+    }
+    // The demo service for clients outside the mesh: each cluster's greeter, a process of its first worker.
+    for (const cluster of ['west', 'east']) {
+      const greeter = files.greeters[cluster];
+      assert.equal(greeter.host, hosts(cluster).find((h) => h.role === 'worker')?.name);
+      assert.equal((await (await fetch(greeter.url)).text()).trim(), `greetings from ${cluster}`);
     }
     // Two clusters, two certificate authorities.
     const cas = kubeconfig.clusters.map((c) => c.cluster['certificate-authority-data']);

@@ -23,7 +23,8 @@ import type { Progress } from '../../../common/progress';
 import type { LabAwsStatus } from '../../../lab/aws';
 import { LAB_MESH_SERVICES, LAB_SPLIT_API_VERSION } from '../../../lab/mesh';
 import { defaultTopologyInput, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
-import { applyLabMeshStandIns, readLabAwsStatus, withContext, writeLabPairFiles, type LabPairFiles } from '../../../lab/orchestrator/pair';
+import type { LabGreeters } from '../../../lab/orchestrator/greeters';
+import { applyLabMeshStandIns, readLabAwsStatus, startLabPairGreeters, withContext, writeLabPairFiles, type LabPairFiles } from '../../../lab/orchestrator/pair';
 import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
 import { createWorker } from '../../../worker';
 import { startTestTemporal } from '../../support/temporal';
@@ -114,11 +115,11 @@ export async function startFailoverLab(options: { label?: string; taskQueue?: st
   }
 }
 
-/** The pair's files (short failback window, failures fail the run) and the mesh stand-ins applied. */
-export async function preparePair(lab: FailoverLab, hysteresisSeconds: number): Promise<LabPairFiles> {
+/** The pair's files (short failback window, failures fail the run), the mesh stand-ins applied and the greeters started. */
+export async function preparePair(lab: FailoverLab, hysteresisSeconds: number): Promise<LabPairFiles & { greeters: LabGreeters }> {
   const files = await writeLabPairFiles({ dataDir: lab.dataDir, hysteresisSeconds, onFailure: 'fail' });
   await applyLabMeshStandIns({ dataDir: lab.dataDir });
-  return files;
+  return { ...files, greeters: await startLabPairGreeters({ dataDir: lab.dataDir }) };
 }
 
 /** `kubeha webhook`'s server in this process, configured by the lab's routing file (Bearer auth). */
