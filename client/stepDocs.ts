@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { BOOTSTRAP_STEP_TABLE } from '../workflows/BootstrapStackedEtcd';
-import { FAILOVER_STEP_TABLE } from '../workflows/FailoverToEast';
+import { FAILOVER_STEP_TABLE } from '../workflows/failover';
 import { MESH_STEP_TABLE } from '../workflows/LinkMeshClusters';
 import { ROTATION_STEP_TABLE } from '../workflows/RotateCertificateKey';
 

@@ -26,7 +26,7 @@ import { defaultTopologyInput, parseTopology, type LabUpResult } from '../../lab
 import { kubehaDataConverter } from '../../lib/codec/dataConverter';
 import { projectRoot } from '../../lib/paths';
 import type { BootstrapResult } from '../../workflows/BootstrapStackedEtcd';
-import type { FailoverResult } from '../../workflows/FailoverToEast';
+import type { FailoverResult } from '../../workflows/failover';
 import { failoverBundle, failoverInput, FakeFailoverWorld, notification } from '../failover/fakeFailoverWorld';
 import { kubeadmRuns, startTestLab, type TestLab } from '../lab/e2e/support';
 import { eventually } from '../support/workflowHarness';

@@ -18,7 +18,7 @@ import { loadConfig } from '../../../client/webhook/config';
 import { LAB_FAILOVER_ALERT, loadBalancerName } from '../../../lab/orchestrator/inputs';
 import { startStaticPod, stopStaticPod } from '../../../lab/orchestrator/staticPodFaults';
 import type { LabPairFiles } from '../../../lab/orchestrator/pair';
-import type { FailoverResult } from '../../../workflows/FailoverToEast';
+import type { FailoverResult } from '../../../workflows/failover';
 import { eventually } from '../../support/workflowHarness';
 import { startAlertmanager, type TestAlertmanager } from '../../webhook/alertmanagerProcess';
 import { contextClient, DEMO, preparePair, readSplit, splitEvents, startFailoverLab, startLabWebhook, westTargets, type BootstrapRun, type FailoverLab, type LabWebhook } from './failoverLab';
