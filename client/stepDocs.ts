@@ -5,7 +5,7 @@
  * and the tables disagree.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { BOOTSTRAP_STEP_TABLE } from '../workflows/BootstrapStackedEtcd';
+import { BOOTSTRAP_STEP_TABLE } from '../workflows/bootstrap';
 import { FAILOVER_STEP_TABLE } from '../workflows/failover';
 import { MESH_STEP_TABLE } from '../workflows/LinkMeshClusters';
 import { ROTATION_STEP_TABLE } from '../workflows/RotateCertificateKey';

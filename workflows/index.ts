@@ -1,5 +1,5 @@
 /** Every kubeha workflow, for the worker's bundle. One file per workflow, named after it. */
-export { BootstrapStackedEtcd } from './BootstrapStackedEtcd';
+export { BootstrapStackedEtcd } from './bootstrap';
 export { ClusterLock } from './ClusterLock';
 export { FailoverToEast } from './failover';
 export { LinkMeshClusters } from './LinkMeshClusters';

@@ -11,7 +11,7 @@ import type { CallRecord } from '../support/fakeWorld';
 import type { Progress } from '../../common/progress';
 import type { ClusterLockState } from '../../workflows/engine/clusterLock';
 import { clusterLockId } from '../../workflows/engine/clusterLock';
-import type { BootstrapResult } from '../../workflows/BootstrapStackedEtcd';
+import type { BootstrapResult } from '../../workflows/bootstrap';
 import type { RotationResult } from '../../workflows/RotateCertificateKey';
 import { bootstrapInput } from '../support/inputs';
 import { startTestTemporal } from '../support/temporal';

@@ -14,7 +14,7 @@ import { failureType } from '../../common/errors';
 import { rotationScheduleId } from '../../common/inputs/rotateCertificateKey';
 import { CliError } from '../../client/connection';
 import { formatSchedules, listRotationSchedules, scheduleAction, scheduleRotate, scheduleRunOutcomes } from '../../client/schedule';
-import type { BootstrapResult } from '../../workflows/BootstrapStackedEtcd';
+import type { BootstrapResult } from '../../workflows/bootstrap';
 import type { RotationResult } from '../../workflows/RotateCertificateKey';
 import { bootstrapInput } from '../support/inputs';
 import { startTestTemporal } from '../support/temporal';

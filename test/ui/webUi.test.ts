@@ -25,7 +25,7 @@ import type { Progress } from '../../common/progress';
 import { defaultTopologyInput, parseTopology, type LabUpResult } from '../../lab/orchestrator';
 import { kubehaDataConverter } from '../../lib/codec/dataConverter';
 import { projectRoot } from '../../lib/paths';
-import type { BootstrapResult } from '../../workflows/BootstrapStackedEtcd';
+import type { BootstrapResult } from '../../workflows/bootstrap';
 import type { FailoverResult } from '../../workflows/failover';
 import { failoverBundle, failoverInput, FakeFailoverWorld, notification } from '../failover/fakeFailoverWorld';
 import { kubeadmRuns, startTestLab, type TestLab } from '../lab/e2e/support';
