@@ -82,12 +82,7 @@ export async function LinkMeshClusters(rawInput: unknown): Promise<LinkMeshResul
   for (const role of ROLES) tracker.setFact(role, `${pre[role].name} (context ${pre[role].context}, ${pre[role].server})`);
 
   const context: MeshContext = { config, tracker, pairName, pre, linkCommand, mirrors: [], warnings: new Set() };
-  try {
-    await runStepTable(MESH_STEP_TABLE, context, tracker, config, { onFailure: config.onFailure, operatorTimeout: `${config.operatorTimeoutMinutes} minutes` });
-  } catch (err) {
-    tracker.setPhase('failed');
-    throw err;
-  }
+  await runStepTable(MESH_STEP_TABLE, context, tracker, config);
   tracker.setPhase('succeeded');
   return resultOf(context);
 }

@@ -59,12 +59,7 @@ export async function RotateCertificateKey(rawInput: unknown): Promise<RotationR
   const config = parseInput('RotateCertificateKey', rotateCertificateKeyInputSchema, rawInput);
   upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.cluster, value: config.clusterName }]);
   const context: RotationContext = { config, tracker, candidates: config.hosts.filter((h) => h.role !== 'worker'), skipped: [], certificates: [], renewed: [] };
-  try {
-    await runStepTable(ROTATION_STEP_TABLE, context, tracker, config, { onFailure: config.onFailure, operatorTimeout: `${config.operatorTimeoutMinutes} minutes` });
-  } catch (err) {
-    tracker.setPhase('failed');
-    throw err;
-  }
+  await runStepTable(ROTATION_STEP_TABLE, context, tracker, config);
   tracker.setPhase('succeeded');
   const soonest = soonestOf(context.certificates);
   return {

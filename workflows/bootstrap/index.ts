@@ -94,15 +94,7 @@ export async function BootstrapStackedEtcd(rawInput: unknown): Promise<Bootstrap
   tracker.setFact('primary', context.primary.name);
   if (context.spares.length) tracker.setFact('spares (kept out of the load balancer)', context.spares.map((h) => h.name).join(', '));
 
-  try {
-    await runStepTable(BOOTSTRAP_STEP_TABLE, context, tracker, config, {
-      onFailure: config.onFailure,
-      operatorTimeout: `${config.operatorTimeoutMinutes} minutes`,
-    });
-  } catch (err) {
-    tracker.setPhase('failed');
-    throw err;
-  }
+  await runStepTable(BOOTSTRAP_STEP_TABLE, context, tracker, config);
   const result = resultOf(context);
   if (config.rotationSchedule && !config.dryRun) result.rotationSchedule = await ensureRotationSchedule(context);
   tracker.setPhase('succeeded');

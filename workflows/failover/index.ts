@@ -8,7 +8,7 @@
  * Every decision and its reason lands in the `status` and `progress` queries, the Web UI's current
  * details and the search attributes; the history keeps the audit trail.
  */
-import { ContinueAsNew, defineQuery, defineSignal, defineUpdate, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import {
   ALERT_SIGNAL,
   APPROVAL_UPDATE,
@@ -137,16 +137,8 @@ export async function FailoverToEast(rawInput: unknown, carry?: FailoverCarry): 
   tracker.setFact('services', ctx.services.map((s) => `${s.namespace}/${s.name} (${s.split.kind})`).join(', '));
   tracker.setFact('steps', `${config.steps.join(' → ')} % to east; back ${failbackSteps(config).join(' → ')} %`);
 
-  try {
-    const doneEarlier = carry ? stepsBefore(FAILOVER_STEPS, carry.resumeAt) : undefined;
-    await runStepTable(FAILOVER_STEP_TABLE, ctx, tracker, { ...config, doneEarlier }, {
-      onFailure: config.onFailure,
-      operatorTimeout: `${config.operatorTimeoutMinutes} minutes`,
-    });
-  } catch (err) {
-    if (!(err instanceof ContinueAsNew)) tracker.setPhase('failed');
-    throw err;
-  }
+  const doneEarlier = carry ? stepsBefore(FAILOVER_STEPS, carry.resumeAt) : undefined;
+  await runStepTable(FAILOVER_STEP_TABLE, ctx, tracker, { ...config, doneEarlier });
   tracker.setPhase('succeeded');
   return resultOf(ctx);
 }
