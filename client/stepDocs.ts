@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { BOOTSTRAP_STEP_TABLE } from '../workflows/bootstrap';
 import { FAILOVER_STEP_TABLE } from '../workflows/failover';
-import { MESH_STEP_TABLE } from '../workflows/LinkMeshClusters';
+import { MESH_STEP_TABLE } from '../workflows/mesh';
 import { ROTATION_STEP_TABLE } from '../workflows/RotateCertificateKey';
 
 /** What documentation needs of a step. */

@@ -2,5 +2,5 @@
 export { BootstrapStackedEtcd } from './bootstrap';
 export { ClusterLock } from './ClusterLock';
 export { FailoverToEast } from './failover';
-export { LinkMeshClusters } from './LinkMeshClusters';
+export { LinkMeshClusters } from './mesh';
 export { RotateCertificateKey } from './RotateCertificateKey';
