@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { BOOTSTRAP_STEP_TABLE } from '../workflows/bootstrap';
 import { FAILOVER_STEP_TABLE } from '../workflows/failover';
 import { MESH_STEP_TABLE } from '../workflows/mesh';
-import { ROTATION_STEP_TABLE } from '../workflows/RotateCertificateKey';
+import { ROTATION_STEP_TABLE } from '../workflows/rotate';
 
 /** What documentation needs of a step. */
 export interface DocumentedStep {

@@ -3,4 +3,4 @@ export { BootstrapStackedEtcd } from './bootstrap';
 export { ClusterLock } from './ClusterLock';
 export { FailoverToEast } from './failover';
 export { LinkMeshClusters } from './mesh';
-export { RotateCertificateKey } from './RotateCertificateKey';
+export { RotateCertificateKey } from './rotate';

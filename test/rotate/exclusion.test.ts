@@ -12,7 +12,7 @@ import type { Progress } from '../../common/progress';
 import type { ClusterLockState } from '../../workflows/engine/clusterLock';
 import { clusterLockId } from '../../workflows/engine/clusterLock';
 import type { BootstrapResult } from '../../workflows/bootstrap';
-import type { RotationResult } from '../../workflows/RotateCertificateKey';
+import type { RotationResult } from '../../workflows/rotate';
 import { bootstrapInput } from '../support/inputs';
 import { startTestTemporal } from '../support/temporal';
 import { eventually } from '../support/workflowHarness';

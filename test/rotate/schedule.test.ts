@@ -15,7 +15,7 @@ import { rotationScheduleId } from '../../common/inputs/rotateCertificateKey';
 import { CliError } from '../../client/connection';
 import { formatSchedules, listRotationSchedules, scheduleAction, scheduleRotate, scheduleRunOutcomes } from '../../client/schedule';
 import type { BootstrapResult } from '../../workflows/bootstrap';
-import type { RotationResult } from '../../workflows/RotateCertificateKey';
+import type { RotationResult } from '../../workflows/rotate';
 import { bootstrapInput } from '../support/inputs';
 import { startTestTemporal } from '../support/temporal';
 import { eventually } from '../support/workflowHarness';

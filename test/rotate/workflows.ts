@@ -4,4 +4,4 @@
  */
 export { BootstrapStackedEtcd } from '../../workflows/bootstrap';
 export { ClusterLock } from '../../workflows/ClusterLock';
-export { RotateCertificateKey } from '../../workflows/RotateCertificateKey';
+export { RotateCertificateKey } from '../../workflows/rotate';

@@ -2,7 +2,7 @@
 import { log } from '@temporalio/workflow';
 import { failuresTolerated, haReport, type HaReport, quorumOf } from '../../common/haReport';
 import type { BootstrapStackedEtcdConfig } from '../../common/inputs/bootstrapStackedEtcd';
-import { schedules } from '../engine/rotationActivities';
+import { schedules } from '../rotate/activities';
 import type { BootstrapContext } from './data';
 
 /** What BootstrapStackedEtcd returns: the cluster as verified. No secrets, only their names. */

@@ -34,7 +34,7 @@ import { KubeClient } from '../../../lab/kube/client';
 import { parseKubeconfig } from '../../../lab/kube/kubeconfig';
 import { defaultTopologyInput, labFault, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
 import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
-import type { RotationResult } from '../../../workflows/RotateCertificateKey';
+import type { RotationResult } from '../../../workflows/rotate';
 import { decodedPayloadTexts, findSecrets, type SecretValue, workflowHistories } from '../../support/secretScan';
 import { startTestTemporal } from '../../support/temporal';
 import {
