@@ -3,5 +3,5 @@
  * must exclude a rotation (a private bundle, independent of workflows/index.ts).
  */
 export { BootstrapStackedEtcd } from '../../workflows/bootstrap';
-export { ClusterLock } from '../../workflows/ClusterLock';
+export { ClusterLock } from '../../workflows/lock';
 export { RotateCertificateKey } from '../../workflows/rotate';

@@ -4,7 +4,7 @@
  */
 import { patched } from '@temporalio/workflow';
 import { ErrorType, kubehaFailure } from '../../common/errors';
-import { withClusterLock } from '../engine/clusterLock';
+import { withClusterLock } from '../lock/withClusterLock';
 import type { BootstrapContext } from './data';
 
 /**

@@ -7,7 +7,7 @@ import { ErrorType, kubehaFailure } from '../../common/errors';
 import { defaultKubeconfigSecret } from '../../common/inputs/rotateCertificateKey';
 import type { HostSpec } from '../../common/inputs/shared';
 import { kube } from '../engine/activities';
-import { withClusterLock } from '../engine/clusterLock';
+import { withClusterLock } from '../lock/withClusterLock';
 import { rotation } from './activities';
 import type { RotationContext } from './data';
 

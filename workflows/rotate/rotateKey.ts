@@ -1,5 +1,5 @@
 /** Step rotate-key: the control-plane certificates uploaded again under a new key, holding the cluster lock. */
-import { withClusterLock } from '../engine/clusterLock';
+import { withClusterLock } from '../lock/withClusterLock';
 import { rotation } from './activities';
 import type { RotationContext } from './data';
 import { selectHost } from './selectHost';
