@@ -5,10 +5,10 @@
  * and the tables disagree.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { BOOTSTRAP_STEP_TABLE } from '../workflows/BootstrapStackedEtcd';
-import { FAILOVER_STEP_TABLE } from '../workflows/FailoverToEast';
-import { MESH_STEP_TABLE } from '../workflows/LinkMeshClusters';
-import { ROTATION_STEP_TABLE } from '../workflows/RotateCertificateKey';
+import { BOOTSTRAP_STEP_TABLE } from '../workflows/bootstrap';
+import { FAILOVER_STEP_TABLE } from '../workflows/failover';
+import { MESH_STEP_TABLE } from '../workflows/mesh';
+import { ROTATION_STEP_TABLE } from '../workflows/rotate';
 
 /** What documentation needs of a step. */
 export interface DocumentedStep {

@@ -1,6 +1,6 @@
-/** Every kubeha workflow, for the worker's bundle. One file per workflow, named after it. */
-export { BootstrapStackedEtcd } from './BootstrapStackedEtcd';
-export { ClusterLock } from './ClusterLock';
-export { FailoverToEast } from './FailoverToEast';
-export { LinkMeshClusters } from './LinkMeshClusters';
-export { RotateCertificateKey } from './RotateCertificateKey';
+/** Every kubeha workflow, for the worker's bundle. One folder per workflow; its index.ts is the workflow. */
+export { BootstrapStackedEtcd } from './bootstrap';
+export { ClusterLock } from './lock';
+export { FailoverToEast } from './failover';
+export { LinkMeshClusters } from './mesh';
+export { RotateCertificateKey } from './rotate';

@@ -25,6 +25,9 @@ const refused: Array<{ file: string; source: string; why: RegExp }> = [
   { file: 'activities/hosts/probe.ts', source: "import { startLab } from '../../lab/orchestrator';\nexport const x = startLab;\n", why: /Activities never import/ },
   { file: 'activities/probe.ts', source: "import { run } from '../client/commands/run';\nexport const x = run;\n", why: /Activities never import/ },
   { file: 'workflows/probe.ts', source: "import { projectRoot } from '../lib/paths';\nexport const x = projectRoot;\n", why: /import only common\/ and activity types/ },
+  // A workflow's own folder is one level deeper: the same rules.
+  { file: 'workflows/bootstrap/probe.ts', source: "import { projectRoot } from '../../lib/paths';\nexport const x = projectRoot;\n", why: /import only common\/ and activity types/ },
+  { file: 'workflows/failover/probe.ts', source: "import { createFailoverActivities } from '../../activities/failover';\nexport const x = createFailoverActivities;\n", why: /Workflows import activity types only/ },
   { file: 'common/inputs/probe.ts', source: "import { loadConfig } from '../../client/webhook/config';\nexport const x = loadConfig;\n", why: /import only common\/ and activity types/ },
 ];
 
@@ -34,6 +37,7 @@ const allowed: Array<{ file: string; source: string }> = [
   { file: 'lab/hosts/probe.ts', source: "import type { HostSpec } from '../../common/inputs/shared';\nexport type X = HostSpec;\n" },
   { file: 'lab/orchestrator/probe.ts', source: "import { failoverToEastInputSchema } from '../../common/inputs/failoverToEast';\nexport const x = failoverToEastInputSchema;\n" },
   { file: 'workflows/engine/probe.ts', source: "import type { Activities } from '../../activities/types';\nexport type X = Activities;\n" },
+  { file: 'workflows/failover/probe.ts', source: "import type { FailoverActivities } from '../../activities/failover/types';\nexport type X = FailoverActivities;\n" },
 ];
 
 describe('import boundaries', () => {

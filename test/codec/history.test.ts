@@ -13,7 +13,7 @@ import { Worker } from '@temporalio/worker';
 import { ErrorType, kubehaFailure } from '../../common/errors';
 import { dataConverterFor } from '../../lib/codec/dataConverter';
 import { generateKey, keyringOf } from '../../lib/codec/keyring';
-import type { RotationResult } from '../../workflows/RotateCertificateKey';
+import type { RotationResult } from '../../workflows/rotate';
 import { workflowHistories } from '../support/secretScan';
 import { startTestTemporal } from '../support/temporal';
 import { rotationBundle, rotationInput, RotationWorld } from '../rotate/harness';

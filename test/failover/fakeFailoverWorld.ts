@@ -143,9 +143,9 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 const noop = () => undefined;
 const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
 
-/** FailoverToEast alone, bundled once per process (workflows/index.ts may not export it yet). */
+/** FailoverToEast alone, bundled once per process. */
 export function failoverBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows/FailoverToEast'), logger: quietLogger });
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows/failover'), logger: quietLogger });
   return bundle;
 }
 

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FailoverStatus } from '../../common/inputs/failoverToEast';
-import type { FailoverResult } from '../../workflows/FailoverToEast';
+import type { FailoverResult } from '../../workflows/failover';
 import { startTestTemporal } from '../support/temporal';
 import { eventually } from '../support/workflowHarness';
 import { failoverInput, failoverWorker, FakeFailoverWorld, notification } from './fakeFailoverWorld';

@@ -13,7 +13,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FailoverStatus } from '../../common/inputs/failoverToEast';
 import { SEARCH_ATTRIBUTES } from '../../common/searchAttributes';
 import { temporalCliPath } from '../../lib/paths';
-import type { FailoverResult } from '../../workflows/FailoverToEast';
+import type { FailoverResult } from '../../workflows/failover';
 import { eventually } from '../support/workflowHarness';
 import { failoverInput, failoverWorker, FakeFailoverWorld, notification, WEST } from './fakeFailoverWorld';
 

@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { failureType } from '../../common/errors';
 import type { FailoverStatus, FailoverToEastInput } from '../../common/inputs/failoverToEast';
 import type { Progress } from '../../common/progress';
-import type { FailoverResult } from '../../workflows/FailoverToEast';
+import type { FailoverResult } from '../../workflows/failover';
 import { startTestTemporal } from '../support/temporal';
 import { eventually } from '../support/workflowHarness';
 import { EAST, failoverInput, failoverWorker, FakeFailoverWorld, notification, verificationFailure, WEST } from './fakeFailoverWorld';

@@ -13,7 +13,7 @@ import { MESH_STEPS } from '../../common/inputs/linkMeshClusters';
 import type { Progress } from '../../common/progress';
 import { startTestTemporal } from '../support/temporal';
 import { eventually } from '../support/workflowHarness';
-import type { LinkMeshResult } from '../../workflows/LinkMeshClusters';
+import type { LinkMeshResult } from '../../workflows/mesh';
 import { FakeMeshWorld, permanentMeshFailure } from './fakeMeshWorld';
 
 let env: TestWorkflowEnvironment;
@@ -21,7 +21,7 @@ let bundle: WorkflowBundleWithSourceMap;
 const noop = () => undefined;
 before(async () => {
   env = await startTestTemporal();
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows/LinkMeshClusters'), logger: { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop } });
+  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows/mesh'), logger: { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop } });
 });
 after(async () => {
   await env?.teardown();

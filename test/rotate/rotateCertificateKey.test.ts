@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { failureType } from '../../common/errors';
 import { ROTATION_STEPS } from '../../common/inputs/rotateCertificateKey';
 import type { Progress } from '../../common/progress';
-import type { RotationResult } from '../../workflows/RotateCertificateKey';
+import type { RotationResult } from '../../workflows/rotate';
 import { startTestTemporal } from '../support/temporal';
 import { rotationInput, rotationWorker, RotationWorld } from './harness';
 

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { FailoverStatus } from '../../common/inputs/failoverToEast';
-import type { FailoverResult } from '../../workflows/FailoverToEast';
+import type { FailoverResult } from '../../workflows/failover';
 import { failoverWorker, FakeFailoverWorld } from '../failover/fakeFailoverWorld';
 import { startTestTemporal } from '../support/temporal';
 import { eventually } from '../support/workflowHarness';

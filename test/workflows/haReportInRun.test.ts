@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Progress } from '../../common/progress';
-import type { BootstrapResult } from '../../workflows/BootstrapStackedEtcd';
+import type { BootstrapResult } from '../../workflows/bootstrap';
 import { bootstrapInput } from '../support/inputs';
 import { FakeWorld } from '../support/fakeWorld';
 import { startTestTemporal } from '../support/temporal';

@@ -13,7 +13,8 @@ import type { RetryPolicy } from '@temporalio/common';
 import type { AwsActivities, HostActivities, KubernetesActivities } from '../../activities/types';
 import { ErrorType, NON_RETRYABLE_TYPES } from '../../common/errors';
 
-const retry: RetryPolicy = {
+/** The retry policy of every proxy unless it says otherwise: 8 attempts, backing off from 2 s to 1 minute. */
+export const defaultRetry: RetryPolicy = {
   initialInterval: '2 seconds',
   backoffCoefficient: 2,
   maximumInterval: '1 minute',
@@ -25,26 +26,26 @@ const retry: RetryPolicy = {
 export const aws = proxyActivities<AwsActivities>({
   startToCloseTimeout: '3 minutes',
   heartbeatTimeout: '10 seconds',
-  retry,
+  retry: defaultRetry,
 });
 
 /** Commands on hosts over SSH. A join whose credentials kubeadm rejects is not retried as is: the workflow refreshes them first. */
 export const hosts = proxyActivities<HostActivities>({
   startToCloseTimeout: '20 minutes',
   heartbeatTimeout: '10 seconds',
-  retry: { ...retry, maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES, ErrorType.CredentialExpired] },
+  retry: { ...defaultRetry, maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES, ErrorType.CredentialExpired] },
 });
 
 /** Kubernetes API calls. */
 export const kube = proxyActivities<KubernetesActivities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '10 seconds',
-  retry,
+  retry: defaultRetry,
 });
 
 /** Long waits that poll and heartbeat (target health, rollouts, Node Ready); their own deadlines end them. */
 export const waits = proxyActivities<AwsActivities & KubernetesActivities>({
   startToCloseTimeout: '65 minutes',
   heartbeatTimeout: '10 seconds',
-  retry,
+  retry: defaultRetry,
 });

@@ -2,9 +2,12 @@
  * Keeps a run's {@link Progress} and shows it where operators look: the `progress` query, the Web UI's
  * current details (markdown) and the typed search attributes (current step, phase).
  */
-import { patched, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { HostCondition, Progress, StepCondition, StepState } from '../../common/progress';
+import { defineQuery, patched, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { type HostCondition, PROGRESS_QUERY, type Progress, type StepCondition, type StepState } from '../../common/progress';
 import { SEARCH_ATTRIBUTES } from '../../common/searchAttributes';
+
+/** Query: the run's conditions per step and per host (every workflow answers it from its tracker). */
+export const progressQuery = defineQuery<Progress>(PROGRESS_QUERY);
 
 const SYMBOL: Record<StepState, string> = {
   pending: '…',
@@ -76,6 +79,15 @@ export class ProgressTracker {
   setFact(key: string, value: string): void {
     this.progress.facts[key] = value;
     this.publish();
+  }
+
+  /**
+   * Takes over the steps and facts of an earlier run (continue-as-new), without publishing: the run's
+   * next update shows them.
+   */
+  restore(earlier: Progress): void {
+    this.progress.steps = earlier.steps;
+    this.progress.facts = earlier.facts;
   }
 
   /**

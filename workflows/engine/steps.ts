@@ -25,7 +25,7 @@ export interface FailurePolicy {
   /** `wait`: hold the run for an operator's retry/abort signal; `fail`: fail the run at once. */
   onFailure: 'wait' | 'fail';
   /** How long to wait for the operator before failing. */
-  operatorTimeout: Duration;
+  operatorTimeoutMinutes: number;
 }
 
 /** Which steps run: all but `skipSteps`, or only `onlySteps`. */
@@ -76,23 +76,29 @@ export function rootMessage(err: unknown): string {
   return message;
 }
 
-/** Runs a step table with selection, progress and the failure policy. */
-export async function runStepTable<C>(
-  steps: readonly Step<C>[],
-  context: C,
-  tracker: ProgressTracker,
-  selection: StepSelection,
-  policy: FailurePolicy,
-): Promise<void> {
+/**
+ * Runs a step table with selection, progress and the failure policy (the workflow's validated input
+ * carries both). A failure ends the run in phase `failed`; continue-as-new is not a failure.
+ */
+export async function runStepTable<C>(steps: readonly Step<C>[], context: C, tracker: ProgressTracker, options: StepSelection & FailurePolicy): Promise<void> {
   const operator = new OperatorChannel();
   tracker.setPhase('running');
+  try {
+    await runSteps(steps, context, tracker, options, operator);
+  } catch (err) {
+    if (!(err instanceof ContinueAsNew)) tracker.setPhase('failed');
+    throw err;
+  }
+}
+
+async function runSteps<C>(steps: readonly Step<C>[], context: C, tracker: ProgressTracker, options: StepSelection & FailurePolicy, operator: OperatorChannel): Promise<void> {
   for (const step of steps) {
-    if (selection.doneEarlier?.includes(step.name)) continue;
-    if (selection.onlySteps && !selection.onlySteps.includes(step.name)) {
+    if (options.doneEarlier?.includes(step.name)) continue;
+    if (options.onlySteps && !options.onlySteps.includes(step.name)) {
       tracker.setStep(step.name, 'skipped', 'NotSelected', 'not in onlySteps');
       continue;
     }
-    if (selection.skipSteps.includes(step.name)) {
+    if (options.skipSteps.includes(step.name)) {
       tracker.setStep(step.name, 'skipped', 'SkippedByInput', 'listed in skipSteps');
       continue;
     }
@@ -115,9 +121,9 @@ export async function runStepTable<C>(
         const hint = failureInfo(err)?.hint ?? 'see the failure in the run history';
         tracker.setStep(step.name, 'failed', type, message);
         log.warn('step failed', { step: step.name, type, message });
-        if (policy.onFailure === 'wait' && type !== ErrorType.InvalidInput) {
+        if (options.onFailure === 'wait' && type !== ErrorType.InvalidInput) {
           tracker.setPhase('waiting', `operator: step ${step.name} failed (${type}: ${message}). Hint: ${hint}. Signal "retry" to run it again, or "abort" to stop.`);
-          const { answer, reason } = await operator.await(policy.operatorTimeout);
+          const { answer, reason } = await operator.await(`${options.operatorTimeoutMinutes} minutes`);
           if (answer === 'retry') {
             tracker.setPhase('running');
             continue;

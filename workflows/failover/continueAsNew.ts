@@ -8,6 +8,7 @@
 import { allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
 import type { FailoverStatus } from '../../common/inputs/failoverToEast';
 import type { Progress } from '../../common/progress';
+import type { FailoverContext } from './data';
 
 /** A history this long continues as new even without the server's suggestion (10,240 is where it warns). */
 export const CONTINUE_AS_NEW_AT_EVENTS = 8000;
@@ -34,20 +35,8 @@ export interface FailoverCarry {
   incidents: string[];
 }
 
-/** The part of the failover's state that travels (FailoverToEast's context has it all). */
-export interface CarriedState {
-  status: FailoverStatus;
-  approval?: FailoverCarry['approval'];
-  westMirrorUnverified: boolean;
-  firingGeneration: number;
-  resolvedAt?: number;
-  alertsSeen: boolean;
-  failbackForced?: { by: string };
-  seenAlertStates: Set<string>;
-  firingSince: Map<string, string>;
-  resolvedIncidents: Map<string, string>;
-  incidents: Set<string>;
-}
+/** The part of the failover's state that travels: the incident's, and what the precheck left open. */
+export type CarriedState = Omit<FailoverCarry, 'resumeAt' | 'runsBefore' | 'progress'>;
 
 /** Whether this run's history is long enough to hand over (deterministic: read from the task's info). */
 export function historyFull(): boolean {
@@ -55,48 +44,28 @@ export function historyFull(): boolean {
   return info.continueAsNewSuggested || info.historyLength > CONTINUE_AS_NEW_AT_EVENTS;
 }
 
+/** Whether the run should hand over to a new run now (history full, and this run may). */
+export function handOverDue(ctx: FailoverContext): boolean {
+  return ctx.mayContinue && historyFull();
+}
+
+/** Continues as new at `step` when due; returns when not. */
+export async function handOver(ctx: FailoverContext, step: ResumableStep): Promise<void> {
+  if (!handOverDue(ctx)) return;
+  ctx.incident.decide('ContinuedAsNew', `history at ${workflowInfo().historyLength} events: run ${ctx.runsBefore + 2} takes over at ${step}`);
+  await continueIfFull(ctx, step);
+}
+
 /**
  * Continues as new when the history is full; returns when it is not. Runs that started before this rule
  * keep their single run (patched), so their histories replay as they ran.
  */
-export async function continueIfFull<A>(state: CarriedState, progress: Progress, resumeAt: ResumableStep, input: A, runsBefore: number): Promise<void> {
+async function continueIfFull(ctx: FailoverContext, resumeAt: ResumableStep): Promise<void> {
   if (!historyFull() || !patched('kubeha-failover-continue-as-new')) return;
   // Signals and the approval update are state: let every handler finish before the state is copied.
   await condition(allHandlersFinished);
-  const carry: FailoverCarry = {
-    resumeAt,
-    runsBefore: runsBefore + 1,
-    progress,
-    status: state.status,
-    approval: state.approval,
-    westMirrorUnverified: state.westMirrorUnverified,
-    firingGeneration: state.firingGeneration,
-    resolvedAt: state.resolvedAt,
-    alertsSeen: state.alertsSeen,
-    failbackForced: state.failbackForced,
-    seenAlertStates: [...state.seenAlertStates],
-    firingSince: [...state.firingSince],
-    resolvedIncidents: [...state.resolvedIncidents],
-    incidents: [...state.incidents],
-  };
-  await continueAsNew<(input: A, carry: FailoverCarry) => Promise<unknown>>(input, carry);
-}
-
-/** Restores what the previous run handed over into a fresh context. */
-export function restoreCarry(into: CarriedState & { tracker: { progress: Progress } }, carry: FailoverCarry): void {
-  Object.assign(into.status, carry.status);
-  into.approval = carry.approval;
-  into.westMirrorUnverified = carry.westMirrorUnverified;
-  into.firingGeneration = carry.firingGeneration;
-  into.resolvedAt = carry.resolvedAt;
-  into.alertsSeen = carry.alertsSeen;
-  into.failbackForced = carry.failbackForced;
-  into.seenAlertStates = new Set(carry.seenAlertStates);
-  into.firingSince = new Map(carry.firingSince);
-  into.resolvedIncidents = new Map(carry.resolvedIncidents);
-  into.incidents = new Set(carry.incidents);
-  into.tracker.progress.steps = carry.progress.steps;
-  into.tracker.progress.facts = carry.progress.facts;
+  const carry: FailoverCarry = { resumeAt, runsBefore: ctx.runsBefore + 1, progress: ctx.tracker.progress, ...ctx.incident.carried(ctx.westMirrorUnverified) };
+  await continueAsNew<(input: unknown, carry: FailoverCarry) => Promise<unknown>>(ctx.input, carry);
 }
 
 /** The steps the earlier runs finished: every step before the one resumed. */

@@ -19,7 +19,7 @@ import { LAB_FAILOVER_ALERT, loadBalancerName } from '../../../lab/orchestrator/
 import { startStaticPod, stopStaticPod } from '../../../lab/orchestrator/staticPodFaults';
 import type { LabPairFiles } from '../../../lab/orchestrator/pair';
 import type { LabGreeters } from '../../../lab/orchestrator/greeters';
-import type { FailoverResult } from '../../../workflows/FailoverToEast';
+import type { FailoverResult } from '../../../workflows/failover';
 import { eventually } from '../../support/workflowHarness';
 import { startAlertmanager, type TestAlertmanager } from '../../webhook/alertmanagerProcess';
 import { contextClient, DEMO, preparePair, readSplit, splitEvents, startFailoverLab, startLabWebhook, westTargets, type BootstrapRun, type FailoverLab, type LabWebhook } from './failoverLab';

@@ -33,7 +33,7 @@ import { KubeClient } from '../../../lab/kube/client';
 import { parseKubeconfig } from '../../../lab/kube/kubeconfig';
 import { labFault, type LabUpResult } from '../../../lab/orchestrator';
 import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
-import type { RotationResult } from '../../../workflows/RotateCertificateKey';
+import type { RotationResult } from '../../../workflows/rotate';
 import { findSecrets, type SecretValue } from '../../support/secretScan';
 import { startTestTemporal } from '../../support/temporal';
 import {

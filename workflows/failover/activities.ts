@@ -1,11 +1,12 @@
 /**
  * Activity proxies of FailoverToEast. A failover is urgent: quick calls get short timeouts and quick
- * retries, so that a dead API server is reported in seconds, not minutes. Load balancer targets and
- * etcd members go through the shared AWS and host proxies (workflows/engine/activities.ts).
+ * retries, so that a dead API server is reported in seconds, not minutes. Load balancer targets go
+ * through the shared AWS proxies (workflows/engine/activities.ts).
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { FailoverActivities } from '../../activities/failover/types';
+import type { HostActivities } from '../../activities/types';
 import { ErrorType, NON_RETRYABLE_TYPES } from '../../common/errors';
 
 const quickRetry: RetryPolicy = {
@@ -29,4 +30,13 @@ export const failover = proxyActivities<FailoverActivities>({
 export const probes = proxyActivities<FailoverActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 1 },
+});
+
+/**
+ * etcd asked with a short retry: a cluster that lost quorum does not answer `member list` at all (etcd
+ * 3.5+ makes it linearizable), and the failover must not wait minutes on it before moving traffic.
+ */
+export const etcdProbe = proxyActivities<Pick<HostActivities, 'etcdMembers'>>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '2 seconds', maximumAttempts: 2 },
 });

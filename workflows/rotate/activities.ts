@@ -4,15 +4,9 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { RotationActivities } from '../../activities/rotation/types';
-import { NON_RETRYABLE_TYPES } from '../../common/errors';
+import { defaultRetry } from '../engine/activities';
 
-const retry: RetryPolicy = {
-  initialInterval: '2 seconds',
-  backoffCoefficient: 2,
-  maximumInterval: '1 minute',
-  maximumAttempts: 5,
-  nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
-};
+const retry: RetryPolicy = { ...defaultRetry, maximumAttempts: 5 };
 
 /** Probing a host is quick and answers "unhealthy" instead of failing: no retries needed beyond a couple. */
 export const probes = proxyActivities<Pick<RotationActivities, 'probeControlPlane' | 'certificateExpiration'>>({

@@ -3,36 +3,27 @@
  * Types only from the activities: the worker registers the implementations.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { RetryPolicy } from '@temporalio/common';
 import type { MeshActivities } from '../../activities/mesh/types';
 import type { KubernetesActivities } from '../../activities/types';
-import { NON_RETRYABLE_TYPES } from '../../common/errors';
-
-const retry: RetryPolicy = {
-  initialInterval: '2 seconds',
-  backoffCoefficient: 2,
-  maximumInterval: '1 minute',
-  maximumAttempts: 8,
-  nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
-};
+import { defaultRetry } from '../engine/activities';
 
 /** Reads, checks and small writes through the API (preflight, trust, checks, labels, split objects). */
 export const mesh = proxyActivities<MeshActivities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '10 seconds',
-  retry,
+  retry: defaultRetry,
 });
 
 /** The linkerd CLI renders, then a server-side apply of the result (CRDs wait to be Established). */
 export const meshInstall = proxyActivities<Pick<MeshActivities, 'installLinkerdCrds' | 'installControlPlane' | 'installMulticluster' | 'linkClusters'>>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '10 seconds',
-  retry: { ...retry, maximumAttempts: 5 },
+  retry: { ...defaultRetry, maximumAttempts: 5 },
 });
 
 /** Long waits that poll and heartbeat (rollouts, mirrors); their own deadlines end them. */
 export const meshWaits = proxyActivities<Pick<MeshActivities, 'waitMirrors'> & Pick<KubernetesActivities, 'waitRollout'>>({
   startToCloseTimeout: '125 minutes',
   heartbeatTimeout: '10 seconds',
-  retry,
+  retry: defaultRetry,
 });
