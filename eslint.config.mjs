@@ -22,7 +22,32 @@ function boundary(root, rules) {
 
 const labMessage = "The lab reproduces the real tools: its names, schemas and clients are its own, never kubeha's.";
 
-const nodeBuiltins = ['assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises', 'http', 'https', 'net', 'os', 'path', 'process', 'readline', 'stream', 'timers', 'tls', 'url', 'util', 'worker_threads', 'zlib'];
+const nodeBuiltins = [
+  'assert',
+  'buffer',
+  'child_process',
+  'cluster',
+  'crypto',
+  'dgram',
+  'dns',
+  'events',
+  'fs',
+  'fs/promises',
+  'http',
+  'https',
+  'net',
+  'os',
+  'path',
+  'process',
+  'readline',
+  'stream',
+  'timers',
+  'tls',
+  'url',
+  'util',
+  'worker_threads',
+  'zlib',
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', '.out/**', 'dist-*/**', 'node_modules/**', '.venv/**', '.kubeha/**', '.cache/**', 'bin/**', 'scripts/**'] },
@@ -53,7 +78,9 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
-  ...boundary('activities', (depth) => [topLevel(depth, ['client', 'lab', 'workflows', 'worker'], 'Activities never import the CLI, the lab, workflows or the worker.')]),
+  ...boundary('activities', (depth) => [
+    topLevel(depth, ['client', 'lab', 'workflows', 'worker'], 'Activities never import the CLI, the lab, workflows or the worker.'),
+  ]),
   ...boundary('lab', (depth) => [topLevel(depth, ['activities', 'workflows', 'client', 'worker'], labMessage)]),
   // The emulations (kubeadm, kubelet, AWS, hosts, Debian tools, the mesh) run nothing of kubeha's; they may
   // name kubeha's input types (what they hand kubeha). Only the orchestrator, which writes kubeha's inputs
@@ -64,7 +91,12 @@ export default tseslint.config(
       rules: {
         'no-restricted-imports': [
           'error',
-          { patterns: [topLevel(depth, ['activities', 'workflows', 'client', 'worker'], labMessage), topLevel(depth, ['common'], "A lab emulation may name kubeha's input types, never run kubeha's code.", { allowTypeImports: true })] },
+          {
+            patterns: [
+              topLevel(depth, ['activities', 'workflows', 'client', 'worker'], labMessage),
+              topLevel(depth, ['common'], "A lab emulation may name kubeha's input types, never run kubeha's code.", { allowTypeImports: true }),
+            ],
+          },
         ],
       },
     })),

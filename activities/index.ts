@@ -64,14 +64,16 @@ export function mergeActivityGroups<T extends object>(groups: Record<string, obj
 /** Builds every activity from its factory. */
 export function createActivities(deps: ActivityDependencies = defaultDependencies()): KubehaActivities {
   // Every activity heartbeats while it runs, so the workflows' short heartbeat timeouts hold (takeover).
-  return withLiveness(mergeActivityGroups<KubehaActivities>({
-    aws: createAwsActivities({ clientsFor: defaultAwsClients }),
-    hosts: createHostActivities({ shell: deps.shell, secrets: deps.secrets, runOptions: activityRunOptions }),
-    kubernetes: createKubernetesActivities({ secrets: deps.secrets }),
-    mesh: createMeshActivities({ secrets: deps.secrets }),
-    failover: createFailoverActivities({ secrets: deps.secrets }),
-    rotation: createRotationActivities({ shell: deps.shell, secrets: deps.secrets, runOptions: activityRunOptions, temporal: lazyTemporalClient() }),
-  }));
+  return withLiveness(
+    mergeActivityGroups<KubehaActivities>({
+      aws: createAwsActivities({ clientsFor: defaultAwsClients }),
+      hosts: createHostActivities({ shell: deps.shell, secrets: deps.secrets, runOptions: activityRunOptions }),
+      kubernetes: createKubernetesActivities({ secrets: deps.secrets }),
+      mesh: createMeshActivities({ secrets: deps.secrets }),
+      failover: createFailoverActivities({ secrets: deps.secrets }),
+      rotation: createRotationActivities({ shell: deps.shell, secrets: deps.secrets, runOptions: activityRunOptions, temporal: lazyTemporalClient() }),
+    }),
+  );
 }
 
 /**

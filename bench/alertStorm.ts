@@ -55,7 +55,9 @@ export async function alertStorm(deliveries = 10_000, connections = 64, dedupeSe
     const history = await stack.env.client.workflow.getHandle(workflowId).fetchHistory();
     const alertSignals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'alert').length;
     await stack.env.client.workflow.getHandle(workflowId).terminate('benchmark over');
-    const fiveXx = Object.entries(statuses).filter(([s]) => Number(s) >= 500 || Number(s) === 0).reduce((n, [, c]) => n + c, 0);
+    const fiveXx = Object.entries(statuses)
+      .filter(([s]) => Number(s) >= 500 || Number(s) === 0)
+      .reduce((n, [, c]) => n + c, 0);
     return {
       deliveries,
       connections,

@@ -27,7 +27,9 @@ async function codecPerPayload(): Promise<void> {
     for (let i = 0; i < rounds; i++) await codec.decode(await codec.encode([payload]));
     const micros = ((performance.now() - start) * 1000) / rounds;
     const sealed = (await codec.encode([payload]))[0];
-    console.log(`  ${String(size).padStart(8)} B: ${micros.toFixed(1).padStart(8)} µs  (${(size / micros).toFixed(0)} MB/s, stored ${(sealed.data as Uint8Array).length - (payload.data as Uint8Array).length} B larger)`);
+    console.log(
+      `  ${String(size).padStart(8)} B: ${micros.toFixed(1).padStart(8)} µs  (${(size / micros).toFixed(0)} MB/s, stored ${(sealed.data as Uint8Array).length - (payload.data as Uint8Array).length} B larger)`,
+    );
   }
 }
 
@@ -39,12 +41,23 @@ async function throughput(runs: number, concurrency: number): Promise<void> {
     for (const mode of ['off', 'on', 'off', 'on'] as const) {
       const encrypted = mode === 'on';
       const converter = encrypted ? dataConverterFor(keyringOf([generateKey()])).dataConverter : undefined;
-      const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../test/rotate/workflows'), logger: quietLogger, ...(encrypted ? { failureConverterPath: FAILURE_CONVERTER_PATH } : {}) });
+      const bundle = await bundleWorkflowCode({
+        workflowsPath: require.resolve('../test/rotate/workflows'),
+        logger: quietLogger,
+        ...(encrypted ? { failureConverterPath: FAILURE_CONVERTER_PATH } : {}),
+      });
       const rw = new RotationWorld();
       rw.world.initialized = true;
       rw.uploadDelayMs = 0;
       const taskQueue = `bench-${mode}-${randomBytes(4).toString('hex')}`;
-      const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: rw.allActivities(), dataConverter: converter, shutdownGraceTime: '1 second' });
+      const worker = await Worker.create({
+        connection: env.nativeConnection,
+        taskQueue,
+        workflowBundle: bundle,
+        activities: rw.allActivities(),
+        dataConverter: converter,
+        shutdownGraceTime: '1 second',
+      });
       const client = new Client({ connection: env.connection, dataConverter: converter });
       const seconds = await worker.runUntil(async () => {
         const start = performance.now();
@@ -53,7 +66,11 @@ async function throughput(runs: number, concurrency: number): Promise<void> {
           while (next < runs) {
             const i = next++;
             // One cluster per run: the cluster lock would otherwise serialise them all.
-            await client.workflow.execute('RotateCertificateKey', { args: [rotationInput({ clusterName: `c${i}`, certificates: { enabled: false } })], taskQueue, workflowId: `${taskQueue}-${i}` });
+            await client.workflow.execute('RotateCertificateKey', {
+              args: [rotationInput({ clusterName: `c${i}`, certificates: { enabled: false } })],
+              taskQueue,
+              workflowId: `${taskQueue}-${i}`,
+            });
           }
         };
         await Promise.all(Array.from({ length: concurrency }, lane));

@@ -37,10 +37,12 @@ async function measure(store: SecretStore, operations: number): Promise<Record<s
       times[op].push(performance.now() - start);
     }
   }
-  return Object.fromEntries(Object.entries(times).map(([op, list]) => {
-    const sorted = [...list].sort((a, b) => a - b);
-    return [op, `median ${quantile(sorted, 0.5).toFixed(2)} ms, p99 ${quantile(sorted, 0.99).toFixed(2)} ms`];
-  }));
+  return Object.fromEntries(
+    Object.entries(times).map(([op, list]) => {
+      const sorted = [...list].sort((a, b) => a - b);
+      return [op, `median ${quantile(sorted, 0.5).toFixed(2)} ms, p99 ${quantile(sorted, 0.99).toFixed(2)} ms`];
+    }),
+  );
 }
 
 async function main(): Promise<void> {
@@ -52,7 +54,9 @@ async function main(): Promise<void> {
     const stores: Record<string, SecretStore> = {
       file: new FileSecretStore(path.join(dir, 'secrets')),
       kubernetes: new KubernetesSecretStore(new KubeClient(parseKubeconfig(api.kubeconfig), { requestTimeoutMs: 10_000 }), 'kubeha'),
-      'aws-secrets-manager (moto)': new SecretsManagerSecretStore(new SecretsManagerClient({ region: MOTO_REGION, endpoint: moto.endpoint, credentials: MOTO_CREDENTIALS })),
+      'aws-secrets-manager (moto)': new SecretsManagerSecretStore(
+        new SecretsManagerClient({ region: MOTO_REGION, endpoint: moto.endpoint, credentials: MOTO_CREDENTIALS }),
+      ),
     };
     console.log(`secret-store latency, ${operations} operations each of put / get / has / putIfAbsent (1 KiB):`);
     for (const [kind, store] of Object.entries(stores)) {

@@ -23,12 +23,16 @@ async function main(): Promise<void> {
       for (const point of POINTS) {
         const run = await twoWorkerRun(campaign.context, `takeover-${point}-${round}`.toLowerCase(), store, point);
         times.push(run.resumeMs);
-        console.log(`  ${point.padEnd(18)} held ${run.held.padEnd(22)} resumed after ${(run.resumeMs / 1000).toFixed(1)} s; init ${run.records.inits}, duplicates ${run.records.duplicates}`);
+        console.log(
+          `  ${point.padEnd(18)} held ${run.held.padEnd(22)} resumed after ${(run.resumeMs / 1000).toFixed(1)} s; init ${run.records.inits}, duplicates ${run.records.duplicates}`,
+        );
       }
     }
     const sorted = [...times].sort((a, b) => a - b);
     const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-    console.log(`  kill to resume: median ${(at(0.5) / 1000).toFixed(1)} s, p99 ${(at(0.99) / 1000).toFixed(1)} s over ${times.length} kills (heartbeat timeout 10 s + 2 s back-off)`);
+    console.log(
+      `  kill to resume: median ${(at(0.5) / 1000).toFixed(1)} s, p99 ${(at(0.99) / 1000).toFixed(1)} s over ${times.length} kills (heartbeat timeout 10 s + 2 s back-off)`,
+    );
   } finally {
     await api.stop();
     await campaign.close();

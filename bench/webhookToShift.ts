@@ -34,13 +34,20 @@ export interface ShiftLatencyReport {
 
 function firing(i: number, alertname = 'WestDown') {
   // A new alert each cycle (another startsAt and fingerprint), as a new incident would be.
-  const a = { ...alert('firing', { alertname, severity: 'critical', cluster: 'west' }, `bench${i.toString(16).padStart(12, '0')}`), startsAt: new Date(Date.now() - 1000).toISOString() };
+  const a = {
+    ...alert('firing', { alertname, severity: 'critical', cluster: 'west' }, `bench${i.toString(16).padStart(12, '0')}`),
+    startsAt: new Date(Date.now() - 1000).toISOString(),
+  };
   return { a, body: JSON.stringify(notificationBody('firing', [a])) };
 }
 
 function report(mode: 'stub' | 'lab', samples: number[]): ShiftLatencyReport {
   const r = (v: number) => Math.round(v * 10) / 10;
-  return { mode, cycles: samples.length, msToFirstShift: { median: r(quantile(samples, 0.5)), p99: r(quantile(samples, 0.99)), min: r(Math.min(...samples)), max: r(Math.max(...samples)) } };
+  return {
+    mode,
+    cycles: samples.length,
+    msToFirstShift: { median: r(quantile(samples, 0.5)), p99: r(quantile(samples, 0.99)), min: r(Math.min(...samples)), max: r(Math.max(...samples)) },
+  };
 }
 
 /** In-process stack with stub activities. */
@@ -109,7 +116,10 @@ export async function labShiftLatency(cycles: number): Promise<LabShiftLatencyRe
           // Say which part failed: the split itself moved (the watch missed it) or it never moved (the run did not shift).
           const now = await readSplit(west);
           const progress = await handle.query<Progress>('progress').catch((err: unknown) => `(no progress: ${(err as Error).message})`);
-          const where = now.east > 0 ? `west's split is at east ${now.east} but the watch delivered no change (${JSON.stringify(watch.record)})` : `west's split never moved; the run: ${JSON.stringify(progress)}`;
+          const where =
+            now.east > 0
+              ? `west's split is at east ${now.east} but the watch delivered no change (${JSON.stringify(watch.record)})`
+              : `west's split never moved; the run: ${JSON.stringify(progress)}`;
           throw new Error(`cycle ${i}: no traffic change within 120 s: ${where}`);
         }
         await sleep(5);
@@ -126,7 +136,11 @@ export async function labShiftLatency(cycles: number): Promise<LabShiftLatencyRe
     await webhook?.close();
     await lab.stop();
   }
-  return { ...report('lab', samples), setupMs, ...(watch ? { watch: { restarts: watch.record.restarts, ...(watch.record.lastError ? { lastError: watch.record.lastError } : {}) } } : {}) };
+  return {
+    ...report('lab', samples),
+    setupMs,
+    ...(watch ? { watch: { restarts: watch.record.restarts, ...(watch.record.lastError ? { lastError: watch.record.lastError } : {}) } } : {}),
+  };
 }
 
 if (require.main === module) {

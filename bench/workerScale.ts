@@ -41,13 +41,25 @@ async function drive(workerCount: number, runs: number): Promise<{ seconds: numb
     for (let i = 0; i < workerCount; i++) {
       const connection = await NativeConnection.connect({ address: env.address });
       connections.push(connection);
-      workers.push(await Worker.create({ connection, taskQueue, workflowBundle: await workflowBundle(), activities: perRunActivities(worlds), shutdownGraceTime: '1 second' }));
+      workers.push(
+        await Worker.create({
+          connection,
+          taskQueue,
+          workflowBundle: await workflowBundle(),
+          activities: perRunActivities(worlds),
+          shutdownGraceTime: '1 second',
+        }),
+      );
     }
     const running = workers.map((w) => w.run());
     const start = performance.now();
     await Promise.all(
       Array.from({ length: runs }, (_, i) =>
-        env.client.workflow.execute('BootstrapStackedEtcd', { args: [bootstrapInput({ clusterName: `c${i}`, loadBalancer: { name: `kube-api-c${i}` } })], taskQueue, workflowId: `${taskQueue}-${i}` }),
+        env.client.workflow.execute('BootstrapStackedEtcd', {
+          args: [bootstrapInput({ clusterName: `c${i}`, loadBalancer: { name: `kube-api-c${i}` } })],
+          taskQueue,
+          workflowId: `${taskQueue}-${i}`,
+        }),
       ),
     );
     const seconds = (performance.now() - start) / 1000;
@@ -67,7 +79,9 @@ async function main(): Promise<void> {
   const one = await drive(1, runs);
   console.log(`  1 worker:  ${one.seconds.toFixed(1)} s, ${(runs / one.seconds).toFixed(2)} workflows/s, process RSS ${one.rssMb.toFixed(0)} MB`);
   const two = await drive(2, runs);
-  console.log(`  2 workers: ${two.seconds.toFixed(1)} s, ${(runs / two.seconds).toFixed(2)} workflows/s, process RSS ${two.rssMb.toFixed(0)} MB (both in this process)`);
+  console.log(
+    `  2 workers: ${two.seconds.toFixed(1)} s, ${(runs / two.seconds).toFixed(2)} workflows/s, process RSS ${two.rssMb.toFixed(0)} MB (both in this process)`,
+  );
   console.log(`  ratio (2 workers / 1): ${(one.seconds / two.seconds).toFixed(2)}x on this 2-core machine; SSH connections: none (stub activities)`);
 }
 

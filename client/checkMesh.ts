@@ -49,7 +49,12 @@ export async function checkMesh(options: CheckMeshOptions, activities?: (store: 
     const mesh = activities ? activities(secrets) : createMeshActivities({ secrets });
     const fallback = options.kubeconfig ?? process.env.KUBECONFIG?.split(path.delimiter)[0] ?? path.join(os.homedir(), '.kube', 'config');
     const cluster = (context: string, file: string | undefined, name: string | undefined) => ({
-      name: (name ?? context).toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || 'cluster',
+      name:
+        (name ?? context)
+          .toLowerCase()
+          .replace(/[^a-z0-9-]/g, '-')
+          .replace(/^-+|-+$/g, '')
+          .slice(0, 63) || 'cluster',
       kubeconfig: { file: path.resolve(file ?? fallback) },
       context,
       set: [],
@@ -61,15 +66,38 @@ export async function checkMesh(options: CheckMeshOptions, activities?: (store: 
     const eastAccess = await resolveClusterAccess(secrets, 'check', 'east', east);
     const reports: MeshCheckReport[] = [];
     for (const access of [westAccess, eastAccess]) {
-      reports.push(await mesh.meshCheck({ cluster: access, scope: 'core', withoutCli: options.withoutCli }).catch((err) => ({ cluster: access.name, healthy: false, checks: [failedCheck('linkerd check', 'the checks ran', err)] })));
+      reports.push(
+        await mesh
+          .meshCheck({ cluster: access, scope: 'core', withoutCli: options.withoutCli })
+          .catch((err) => ({ cluster: access.name, healthy: false, checks: [failedCheck('linkerd check', 'the checks ran', err)] })),
+      );
     }
-    reports.push(await mesh.verifyLink({ west: westAccess, east: eastAccess, withoutCli: options.withoutCli }).catch((err) => ({ cluster: westAccess.name, healthy: false, checks: [failedCheck('kubeha multicluster', 'the link checks ran', err)] })));
+    reports.push(
+      await mesh
+        .verifyLink({ west: westAccess, east: eastAccess, withoutCli: options.withoutCli })
+        .catch((err) => ({ cluster: westAccess.name, healthy: false, checks: [failedCheck('kubeha multicluster', 'the link checks ran', err)] })),
+    );
     let mirrorChecks: MeshCheck[];
     try {
       const { gateway, mirrors } = await mesh.verifyMirrors({ west: westAccess, east: eastAccess, services: [] });
       mirrorChecks = mirrors.length
-        ? mirrors.map((m) => ({ category: 'kubeha mirrors', description: `mirror ${m.mirror} points at east's gateway`, status: m.pointsAtGateway ? 'ok' : 'error', ...(m.pointsAtGateway ? {} : { error: m.message }) }) as MeshCheck)
-        : [{ category: 'kubeha mirrors', description: 'east exports services', status: 'warning', error: `no Service on east is labelled mirror.linkerd.io/exported=true (gateway ${gateway.reported.join(', ')})` }];
+        ? mirrors.map(
+            (m) =>
+              ({
+                category: 'kubeha mirrors',
+                description: `mirror ${m.mirror} points at east's gateway`,
+                status: m.pointsAtGateway ? 'ok' : 'error',
+                ...(m.pointsAtGateway ? {} : { error: m.message }),
+              }) as MeshCheck,
+          )
+        : [
+            {
+              category: 'kubeha mirrors',
+              description: 'east exports services',
+              status: 'warning',
+              error: `no Service on east is labelled mirror.linkerd.io/exported=true (gateway ${gateway.reported.join(', ')})`,
+            },
+          ];
     } catch (err) {
       mirrorChecks = [failedCheck('kubeha mirrors', 'mirrors can be verified', err)];
     }
@@ -82,7 +110,8 @@ export async function checkMesh(options: CheckMeshOptions, activities?: (store: 
 
 /** Registers `kubeha check mesh` on a commander 14 program (adds the `check` group when missing). */
 export function registerCheckMeshCommand(program: Command): void {
-  const check = program.commands.find((c) => c.name() === 'check') ?? program.command('check').description('verify what a workflow built, without changing anything');
+  const check =
+    program.commands.find((c) => c.name() === 'check') ?? program.command('check').description('verify what a workflow built, without changing anything');
   check
     .command('mesh')
     .description("verify the Linkerd mesh between two clusters: linkerd check on both, the link, east's exports and their mirrors on west")

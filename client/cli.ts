@@ -55,10 +55,7 @@ function withLocalStackOptions(command: Command): Command {
 
 /** Builds the command tree. */
 export function buildProgram(): Command {
-  const program = new Command('kubeha')
-    .description('Durable Temporal workflows for highly available Kubernetes clusters.')
-    .showHelpAfterError()
-    .exitOverride();
+  const program = new Command('kubeha').description('Durable Temporal workflows for highly available Kubernetes clusters.').showHelpAfterError().exitOverride();
 
   program
     .command('worker')
@@ -71,7 +68,7 @@ export function buildProgram(): Command {
     .action((options: DevOptions) => devCommand(options));
 
   withLocalStackOptions(program.command('start'))
-    .description('what `npm start` runs: everything of `dev`, the local lab, and BootstrapStackedEtcd on the lab\'s west cluster')
+    .description("what `npm start` runs: everything of `dev`, the local lab, and BootstrapStackedEtcd on the lab's west cluster")
     .option('--no-lab', 'run no lab (only the dev server, codec server and worker)')
     .option('--topology <file>', 'the lab topology (default: west 3+1 spare+2 workers, east 1+1)')
     .action((options: DevOptions) => startCommand(options));
@@ -100,7 +97,7 @@ export function buildProgram(): Command {
     .argument('[workflowId]')
     .option('--json', 'print JSON', false)
     .option('--query-timeout <seconds>', 'how long to wait for a worker to answer the progress query', seconds, 5)
-    .option('--cluster <name>', 'list only this cluster\'s runs (without an id)')
+    .option('--cluster <name>', "list only this cluster's runs (without an id)")
     .option('--open', 'list only runs still open (without an id)', false)
     .option('--limit <count>', 'list at most this many runs, newest first (without an id)', count, 50)
     .action((workflowId: string | undefined, options: { json: boolean; queryTimeout: number; cluster?: string; open: boolean; limit: number }) =>
@@ -119,7 +116,7 @@ export function buildProgram(): Command {
     .command('abort')
     .description('stop a held workflow instead of retrying its failed step')
     .argument('<workflowId>')
-    .argument('[reason]', 'recorded in the run\'s failure', 'aborted by operator')
+    .argument('[reason]', "recorded in the run's failure", 'aborted by operator')
     .action((workflowId: string, reason: string) => signalCommand(workflowId, 'abort', reason));
 
   registerScheduleCommands(program);

@@ -140,7 +140,12 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
         const token = new URLSearchParams(form).get('token') ?? '';
         if (!access.tokenMatches(token)) return send(res, 401, loginPage('Wrong token.'), 'text/html; charset=utf-8');
         res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${access.sessionValue()}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${access.sessionSeconds}`);
-        return send(res, 200, `<!doctype html><p>This browser may now decode kubeha payloads (${Math.round(access.sessionSeconds / 3600)} hours).</p>`, 'text/html; charset=utf-8');
+        return send(
+          res,
+          200,
+          `<!doctype html><p>This browser may now decode kubeha payloads (${Math.round(access.sessionSeconds / 3600)} hours).</p>`,
+          'text/html; charset=utf-8',
+        );
       }
     }
     const operation = url.pathname.replace(/\/+$/, '');
@@ -208,14 +213,42 @@ export interface CodecServerCommandOptions {
 }
 
 /** Builds the server's options from the environment: keys (lib/codec/keyring.ts) and access token. */
-export function codecServerOptionsFromEnv(options: CodecServerCommandOptions, env: NodeJS.ProcessEnv = process.env): { server: CodecServerOptions; notes: string[] } {
+export function codecServerOptionsFromEnv(
+  options: CodecServerCommandOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): { server: CodecServerOptions; notes: string[] } {
   const converter = kubehaDataConverter(env);
   const { token, source } = loadAccessToken(env);
-  const origins = options.allowOrigin?.length ? options.allowOrigin : env.KUBEHA_CODEC_CORS_ORIGINS ? env.KUBEHA_CODEC_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : DEFAULT_UI_ORIGINS;
-  const tokenWhere = source.kind === 'env' ? 'env KUBEHA_CODEC_TOKEN' : source.kind === 'file' ? `file ${source.file}` : `${source.created ? 'new ' : ''}token file ${source.file}`;
+  const origins = options.allowOrigin?.length
+    ? options.allowOrigin
+    : env.KUBEHA_CODEC_CORS_ORIGINS
+      ? env.KUBEHA_CODEC_CORS_ORIGINS.split(',')
+          .map((o) => o.trim())
+          .filter(Boolean)
+      : DEFAULT_UI_ORIGINS;
+  const tokenWhere =
+    source.kind === 'env'
+      ? 'env KUBEHA_CODEC_TOKEN'
+      : source.kind === 'file'
+        ? `file ${source.file}`
+        : `${source.created ? 'new ' : ''}token file ${source.file}`;
   return {
-    server: { codec: converter.codec, token, host: options.host, port: options.port, allowedOrigins: origins, namespaces: options.namespace, trustLoopback: options.trustLoopback },
-    notes: [converter.description, options.trustLoopback ? `decodes for callers on this machine without login (local dev mode); others need the access token from ${tokenWhere}` : `decode access token from ${tokenWhere}`, `CORS origins: ${origins.join(', ')}`],
+    server: {
+      codec: converter.codec,
+      token,
+      host: options.host,
+      port: options.port,
+      allowedOrigins: origins,
+      namespaces: options.namespace,
+      trustLoopback: options.trustLoopback,
+    },
+    notes: [
+      converter.description,
+      options.trustLoopback
+        ? `decodes for callers on this machine without login (local dev mode); others need the access token from ${tokenWhere}`
+        : `decode access token from ${tokenWhere}`,
+      `CORS origins: ${origins.join(', ')}`,
+    ],
   };
 }
 
@@ -244,7 +277,11 @@ export function registerCodecServerCommand(program: Command): Command {
     .description('serve /encode and /decode for the Temporal Web UI (decoding needs the codec access token)')
     .option('--host <ip>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on', (v) => Number(v), DEFAULT_CODEC_PORT)
-    .option('--allow-origin <origin>', `a Web UI origin allowed by CORS (repeatable; default ${DEFAULT_UI_ORIGINS.join(', ')} or KUBEHA_CODEC_CORS_ORIGINS)`, collect)
+    .option(
+      '--allow-origin <origin>',
+      `a Web UI origin allowed by CORS (repeatable; default ${DEFAULT_UI_ORIGINS.join(', ')} or KUBEHA_CODEC_CORS_ORIGINS)`,
+      collect,
+    )
     .option('--namespace <name>', 'serve only this namespace (repeatable; default all)', collect)
     .action(async (options: CodecServerCommandOptions) => {
       requireCommandKeys('kubeha codec-server');
@@ -253,7 +290,10 @@ export function registerCodecServerCommand(program: Command): Command {
       const temporal = temporalConnectionOptions();
       const { server, notes } = codecServerOptionsFromEnv(options);
       notes.push(`for the Web UI of Temporal at ${temporal.address}${temporal.tls ? ' (TLS)' : ''}`);
-      const running = await startCodecServer({ ...server, onRequest: (e) => process.stdout.write(`${e.method} ${e.path} ${e.status}${e.namespace ? ` ns=${e.namespace}` : ''}\n`) });
+      const running = await startCodecServer({
+        ...server,
+        onRequest: (e) => process.stdout.write(`${e.method} ${e.path} ${e.status}${e.namespace ? ` ns=${e.namespace}` : ''}\n`),
+      });
       // Listen for the stop signals before saying it runs: a supervisor may stop it right after that line.
       const stopped = new Promise<void>((resolve) => {
         const stop = () => resolve();

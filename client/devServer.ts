@@ -182,7 +182,10 @@ async function launchDevServer(options: DevServerOptions): Promise<DevServer> {
     await server.stop();
     const why = err instanceof Error ? err.message : String(err);
     const panicked = (await exited) === 2 && sawPanic;
-    throw new (panicked ? DevServerPanic : Error)(`the Temporal dev server (${cliPath}) did not start: ${why}${tail.length ? `\n  last output:\n    ${tail.join('\n    ')}` : ''}\n  full log: ${logFile}`, { cause: err });
+    throw new (panicked ? DevServerPanic : Error)(
+      `the Temporal dev server (${cliPath}) did not start: ${why}${tail.length ? `\n  last output:\n    ${tail.join('\n    ')}` : ''}\n  full log: ${logFile}`,
+      { cause: err },
+    );
   }
   return server;
 }
@@ -195,10 +198,7 @@ async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise
   child.kill('SIGTERM');
   // The grace timer is cancelled once the server is gone, so it does not hold the process open.
   const grace = new AbortController();
-  const graceful = await Promise.race([
-    exited.then(() => true),
-    delay(STOP_GRACE_MS, false, { signal: grace.signal }).catch(() => false),
-  ]);
+  const graceful = await Promise.race([exited.then(() => true), delay(STOP_GRACE_MS, false, { signal: grace.signal }).catch(() => false)]);
   grace.abort();
   if (!graceful) {
     child.kill('SIGKILL');

@@ -45,7 +45,11 @@ export function labBootstrapService(inputs: Record<string, string>, cluster: str
       process.env.KUBEHA_UI_URL = context.settings.uiUrl;
       context.say(`bootstrapping the lab's ${cluster} cluster from ${file}`);
       bootstrapCommand({ file, follow: true })
-        .then(() => context.say(`the ${cluster} cluster is up; kubeha keeps running: start more workflows from the Web UI (${context.settings.uiUrl}); Ctrl-C stops everything and takes the lab down`))
+        .then(() =>
+          context.say(
+            `the ${cluster} cluster is up; kubeha keeps running: start more workflows from the Web UI (${context.settings.uiUrl}); Ctrl-C stops everything and takes the lab down`,
+          ),
+        )
         .catch((err: Error) => context.say(`bootstrap of ${cluster}: ${err.message}`));
       return { ended: never, stop: async () => undefined };
     },

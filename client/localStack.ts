@@ -56,7 +56,11 @@ export function workerService(level: KubehaLogLevel = logLevel()): LocalService 
     name: 'worker',
     async start(context) {
       // Loaded on demand: the worker pulls in every activity's client library, which other commands do not need.
-      const [{ createWorker }, { NativeConnection }, { installWorkerLogging }] = await Promise.all([import('../worker/index.js'), import('@temporalio/worker'), import('../worker/logging.js')]);
+      const [{ createWorker }, { NativeConnection }, { installWorkerLogging }] = await Promise.all([
+        import('../worker/index.js'),
+        import('@temporalio/worker'),
+        import('../worker/logging.js'),
+      ]);
       installWorkerLogging(level);
       // TLS, client certificate and API key from temporal.toml / TEMPORAL_* (client/connection.ts); the address is the stack's.
       const connection = await NativeConnection.connect({ ...temporalConnectionOptions(context.settings), address: context.settings.address });

@@ -100,7 +100,10 @@ export async function scheduleRotate(client: Client, options: ScheduleRotateOpti
     inputFrom = `workflow ${bootstrapWorkflowId(options.cluster)}`;
   }
   if (!workflowInput) {
-    throw new CliError(`no input for the rotation of "${options.cluster}": give -f with the cluster's RotateCertificateKey or BootstrapStackedEtcd input (no schedule and no ${bootstrapWorkflowId(options.cluster)} run found)`, 2);
+    throw new CliError(
+      `no input for the rotation of "${options.cluster}": give -f with the cluster's RotateCertificateKey or BootstrapStackedEtcd input (no schedule and no ${bootstrapWorkflowId(options.cluster)} run found)`,
+      2,
+    );
   }
   try {
     const result = await ensureRotationSchedule(client, {
@@ -146,7 +149,10 @@ export async function scheduleRunOutcomes(client: Client, summary: ScheduleSumma
       client.workflow
         .getHandle(a.action.workflow.workflowId, a.action.workflow.firstExecutionRunId)
         .describe()
-        .then((d) => d.status.name as string, () => 'UNKNOWN'),
+        .then(
+          (d) => d.status.name as string,
+          () => 'UNKNOWN',
+        ),
     ),
   );
   return {
@@ -160,17 +166,19 @@ export async function scheduleRunOutcomes(client: Client, summary: ScheduleSumma
 /** One line per schedule: id, state, next run, last run and how it ended; a warning line when runs fail. */
 export function formatSchedules(list: ScheduleSummary[], outcomes: Map<string, ScheduleRunOutcomes> = new Map()): string {
   if (list.length === 0) return 'no rotation schedules\n';
-  return list
-    .map((s) => {
-      const every = s.spec?.intervals?.[0]?.every;
-      const next = s.info.nextActionTimes[0]?.toISOString() ?? '-';
-      const last = s.info.recentActions.at(-1)?.takenAt.toISOString() ?? 'never';
-      const outcome = outcomes.get(s.scheduleId);
-      const line = `${s.scheduleId}  ${s.state.paused ? 'paused' : 'active'}  every ${every !== undefined ? `${Math.round(Number(every) / 60_000)}m` : '?'}  next ${next}  last ${last}${outcome?.lastStatus ? ` ${outcome.lastStatus.toLowerCase()}` : ''}${s.state.note ? `  (${s.state.note})` : ''}`;
-      if (!outcome || outcome.failedRecent === 0) return line;
-      return `${line}\n  ! ${outcome.failedRecent} of the last ${outcome.recent} rotations failed${outcome.lastStatus && FAILED_STATUSES.has(outcome.lastStatus) ? `, the last one too: kubeha status ${outcome.lastWorkflowId}` : ''}`;
-    })
-    .join('\n') + '\n';
+  return (
+    list
+      .map((s) => {
+        const every = s.spec?.intervals?.[0]?.every;
+        const next = s.info.nextActionTimes[0]?.toISOString() ?? '-';
+        const last = s.info.recentActions.at(-1)?.takenAt.toISOString() ?? 'never';
+        const outcome = outcomes.get(s.scheduleId);
+        const line = `${s.scheduleId}  ${s.state.paused ? 'paused' : 'active'}  every ${every !== undefined ? `${Math.round(Number(every) / 60_000)}m` : '?'}  next ${next}  last ${last}${outcome?.lastStatus ? ` ${outcome.lastStatus.toLowerCase()}` : ''}${s.state.note ? `  (${s.state.note})` : ''}`;
+        if (!outcome || outcome.failedRecent === 0) return line;
+        return `${line}\n  ! ${outcome.failedRecent} of the last ${outcome.recent} rotations failed${outcome.lastStatus && FAILED_STATUSES.has(outcome.lastStatus) ? `, the last one too: kubeha status ${outcome.lastWorkflowId}` : ''}`;
+      })
+      .join('\n') + '\n'
+  );
 }
 
 /** The schedule id from `--cluster NAME` or an explicit id. */
@@ -219,12 +227,17 @@ export function registerScheduleCommands(program: Command, out: Output = process
     .option('--every <duration>', 'interval between rotations; with jitter under 110m (uploaded certificates live 2 h)', duration, '90m')
     .option('--jitter <duration>', 'random delay added to each run', duration, '5m')
     .option('--catchup-window <duration>', 'how late a run missed during an outage may still start', duration, '10m')
-    .option('-f, --file <input.json>', "the cluster's RotateCertificateKey or BootstrapStackedEtcd input (default: the existing schedule's, or the bootstrap run's)")
+    .option(
+      '-f, --file <input.json>',
+      "the cluster's RotateCertificateKey or BootstrapStackedEtcd input (default: the existing schedule's, or the bootstrap run's)",
+    )
     .option('--paused', 'create it paused', false)
     .action((options: Omit<ScheduleRotateOptions, 'taskQueue'>) =>
       withClient(async (client, taskQueue) => {
         const result = await scheduleRotate(client, { ...options, taskQueue });
-        out.write(`${result.created ? 'created' : 'updated'} schedule ${result.scheduleId}: every ${options.every} (jitter ${options.jitter}, catch-up ${options.catchupWindow}, overlap SKIP), input from ${result.inputFrom}\n`);
+        out.write(
+          `${result.created ? 'created' : 'updated'} schedule ${result.scheduleId}: every ${options.every} (jitter ${options.jitter}, catch-up ${options.catchupWindow}, overlap SKIP), input from ${result.inputFrom}\n`,
+        );
       }),
     );
 
@@ -238,7 +251,17 @@ export function registerScheduleCommands(program: Command, out: Output = process
         const outcomes = new Map(await Promise.all(list.map(async (s) => [s.scheduleId, await scheduleRunOutcomes(client, s)] as const)));
         out.write(
           options.json
-            ? `${JSON.stringify(list.map((s) => ({ scheduleId: s.scheduleId, paused: s.state.paused, note: s.state.note, nextActionTimes: s.info.nextActionTimes, runs: outcomes.get(s.scheduleId) })), null, 2)}\n`
+            ? `${JSON.stringify(
+                list.map((s) => ({
+                  scheduleId: s.scheduleId,
+                  paused: s.state.paused,
+                  note: s.state.note,
+                  nextActionTimes: s.info.nextActionTimes,
+                  runs: outcomes.get(s.scheduleId),
+                })),
+                null,
+                2,
+              )}\n`
             : formatSchedules(list, outcomes),
         );
         // A failing rotation is an operator's problem now: say so in the exit code too.

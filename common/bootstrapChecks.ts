@@ -44,15 +44,23 @@ export const BOOTSTRAP_CHECKS: readonly CheckRecord<BootstrapFacts>[] = [
     hint: 'a missing member means a join did not finish (run join-control-plane or join-spare again); a stale one belongs to a machine that left: remove it with etcdctl member remove once you are sure',
     fatal: true,
     check: (f) => [
-      ...etcdHosts(f).filter((h) => !f.members.some((m) => m.name === h.name)).map((h) => `etcd has no member ${h.name}`),
-      ...f.members.filter((m) => !etcdHosts(f).some((h) => h.name === m.name)).map((m) => `etcd member ${m.name || m.id} is not a control-plane host (stale member?)`),
+      ...etcdHosts(f)
+        .filter((h) => !f.members.some((m) => m.name === h.name))
+        .map((h) => `etcd has no member ${h.name}`),
+      ...f.members
+        .filter((m) => !etcdHosts(f).some((h) => h.name === m.name))
+        .map((m) => `etcd member ${m.name || m.id} is not a control-plane host (stale member?)`),
     ],
   },
   {
     description: 'every etcd member is a started, healthy voter',
     hint: 'a learner is promoted once it caught up (wait, then verify again); an unhealthy member: etcdctl endpoint health on its host, and the etcd static pod log',
     fatal: true,
-    check: (f) => f.members.flatMap((m) => [...(m.isLearner ? [`etcd member ${m.name} is still a learner`] : []), ...(m.healthy ? [] : [`etcd member ${m.name} is unhealthy`])]),
+    check: (f) =>
+      f.members.flatMap((m) => [
+        ...(m.isLearner ? [`etcd member ${m.name} is still a learner`] : []),
+        ...(m.healthy ? [] : [`etcd member ${m.name} is unhealthy`]),
+      ]),
   },
   {
     description: 'the serving control planes are healthy targets of the load balancer',

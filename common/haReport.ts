@@ -76,10 +76,24 @@ export function failuresTolerated(voters: number): number {
 }
 
 function availabilityModel(topology: HaTopology, voters: number, zonesWithControlPlanes: number, zoned: boolean): AvailabilityModel {
-  if (topology.failoverTo) return { level: 4, name: 'multiple instances in multiple regions', why: `a second cluster (${topology.failoverTo}) takes the traffic when this one is lost (FailoverToEast)` };
+  if (topology.failoverTo)
+    return {
+      level: 4,
+      name: 'multiple instances in multiple regions',
+      why: `a second cluster (${topology.failoverTo}) takes the traffic when this one is lost (FailoverToEast)`,
+    };
   if (voters <= 1) return { level: 1, name: 'single instance', why: 'one control plane and one etcd member: any loss of it stops the API' };
-  if (zoned && zonesWithControlPlanes > 1) return { level: 3, name: 'multiple instances on multiple hosts', why: `control planes in ${zonesWithControlPlanes} zones behind one load balancer, one etcd cluster` };
-  return { level: 2, name: 'multiple instances on one host', why: zoned ? 'every control plane in one zone: losing it loses them all' : 'several control planes, but no zones are given: assume they are adjacent' };
+  if (zoned && zonesWithControlPlanes > 1)
+    return {
+      level: 3,
+      name: 'multiple instances on multiple hosts',
+      why: `control planes in ${zonesWithControlPlanes} zones behind one load balancer, one etcd cluster`,
+    };
+  return {
+    level: 2,
+    name: 'multiple instances on one host',
+    why: zoned ? 'every control plane in one zone: losing it loses them all' : 'several control planes, but no zones are given: assume they are adjacent',
+  };
 }
 
 /** The report for a topology. */
@@ -91,7 +105,9 @@ export function haReport(topology: HaTopology): HaReport {
   const zoneOf = (h: { zone?: string }) => h.zone ?? NO_ZONE;
   const zoneNames = [...new Set(topology.hosts.map(zoneOf))].sort();
   const detectSeconds = topology.healthCheck ? topology.healthCheck.intervalSeconds * topology.healthCheck.unhealthyThreshold : undefined;
-  const snapshotLoss = topology.snapshotEvery ? `writes since the last snapshot (up to ${topology.snapshotEvery})` : 'everything: no etcd snapshots are scheduled';
+  const snapshotLoss = topology.snapshotEvery
+    ? `writes since the last snapshot (up to ${topology.snapshotEvery})`
+    : 'everything: no etcd snapshots are scheduled';
 
   const zones = zoneNames.map((zone): ZoneLoss => {
     const inZone = topology.hosts.filter((h) => zoneOf(h) === zone);
@@ -104,26 +120,64 @@ export function haReport(topology: HaTopology): HaReport {
     const base = { zone, hosts: inZone.map((h) => h.name), votersLost, votersLeft, keepsQuorum };
     if (keepsQuorum && registeredLeft.length > 0) {
       const targetsLost = registeredLeft.length < controlPlanes.length;
-      return { ...base, apiServed: true, recovery: 'none-needed', dataLoss: 'none', downtime: targetsLost && detectSeconds ? `none; requests to the lost targets fail for up to ${detectSeconds} s until the load balancer marks them unhealthy` : 'none' };
+      return {
+        ...base,
+        apiServed: true,
+        recovery: 'none-needed',
+        dataLoss: 'none',
+        downtime:
+          targetsLost && detectSeconds
+            ? `none; requests to the lost targets fail for up to ${detectSeconds} s until the load balancer marks them unhealthy`
+            : 'none',
+      };
     }
     if (keepsQuorum) {
-      return { ...base, apiServed: false, recovery: 'register-spare', restoreFrom: sparesLeft[0]?.name, dataLoss: 'none', downtime: 'until a spare control plane is registered in the load balancer and healthy (FailoverToEast does it on the alert)' };
+      return {
+        ...base,
+        apiServed: false,
+        recovery: 'register-spare',
+        restoreFrom: sparesLeft[0]?.name,
+        dataLoss: 'none',
+        downtime: 'until a spare control plane is registered in the load balancer and healthy (FailoverToEast does it on the alert)',
+      };
     }
     if (survivor) {
-      return { ...base, apiServed: false, recovery: 'survivor', restoreFrom: survivor.name, dataLoss: `at most the last writes ${survivor.name} had not received (etcd replicates before it acknowledges, so usually none)`, downtime: `until etcd is restored on ${survivor.name} with --force-new-cluster and the API answers again (minutes)` };
+      return {
+        ...base,
+        apiServed: false,
+        recovery: 'survivor',
+        restoreFrom: survivor.name,
+        dataLoss: `at most the last writes ${survivor.name} had not received (etcd replicates before it acknowledges, so usually none)`,
+        downtime: `until etcd is restored on ${survivor.name} with --force-new-cluster and the API answers again (minutes)`,
+      };
     }
-    return { ...base, apiServed: false, recovery: 'snapshot', dataLoss: snapshotLoss, downtime: 'until a new control plane is restored from a snapshot (minutes to hours)' };
+    return {
+      ...base,
+      apiServed: false,
+      recovery: 'snapshot',
+      dataLoss: snapshotLoss,
+      downtime: 'until a new control plane is restored from a snapshot (minutes to hours)',
+    };
   });
 
   const warnings: string[] = [];
-  if (voters > 1 && voters % 2 === 0) warnings.push(`${voters} etcd voters: an even count needs ${quorum} for quorum and tolerates ${failuresTolerated(voters)} failure(s), no more than ${voters - 1} would; every write waits for one more vote`);
+  if (voters > 1 && voters % 2 === 0)
+    warnings.push(
+      `${voters} etcd voters: an even count needs ${quorum} for quorum and tolerates ${failuresTolerated(voters)} failure(s), no more than ${voters - 1} would; every write waits for one more vote`,
+    );
   if (spares.length > 0 && failuresTolerated(voters) === failuresTolerated(voters - spares.length)) {
-    warnings.push(`the spare control plane(s) ${spares.map((s) => s.name).join(', ')} add a vote but no tolerance (${failuresTolerated(voters - spares.length)} failure(s) with or without them)`);
+    warnings.push(
+      `the spare control plane(s) ${spares.map((s) => s.name).join(', ')} add a vote but no tolerance (${failuresTolerated(voters - spares.length)} failure(s) with or without them)`,
+    );
   }
   const unzoned = topology.hosts.filter((h) => !h.zone && h.role !== 'worker');
-  if (unzoned.length > 0) warnings.push(`${unzoned.map((h) => h.name).join(', ')} have no zone: what losing a zone does cannot be told for them (give hosts[].zone)`);
+  if (unzoned.length > 0)
+    warnings.push(`${unzoned.map((h) => h.name).join(', ')} have no zone: what losing a zone does cannot be told for them (give hosts[].zone)`);
   for (const loss of zones) {
-    if (!loss.keepsQuorum && loss.votersLost > 0) warnings.push(`losing zone ${loss.zone} loses etcd quorum (${loss.votersLeft} of ${voters} voters left, ${quorum} needed): the API stops until ${loss.recovery === 'survivor' ? `etcd is restored on ${loss.restoreFrom}` : 'a snapshot is restored'}`);
+    if (!loss.keepsQuorum && loss.votersLost > 0)
+      warnings.push(
+        `losing zone ${loss.zone} loses etcd quorum (${loss.votersLeft} of ${voters} voters left, ${quorum} needed): the API stops until ${loss.recovery === 'survivor' ? `etcd is restored on ${loss.restoreFrom}` : 'a snapshot is restored'}`,
+      );
   }
   const zonesWithControlPlanes = new Set(controlPlanes.concat(spares).map(zoneOf)).size;
   return {

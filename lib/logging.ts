@@ -19,7 +19,8 @@ export type KubehaLogLevel = (typeof LOG_LEVELS)[number];
 export function logLevel(env: NodeJS.ProcessEnv = process.env, verbose = false): KubehaLogLevel {
   const asked = env.KUBEHA_LOG_LEVEL?.trim().toLowerCase();
   if (asked) {
-    if (!(LOG_LEVELS as readonly string[]).includes(asked)) throw new Error(`KUBEHA_LOG_LEVEL="${env.KUBEHA_LOG_LEVEL}" must be one of ${LOG_LEVELS.join(', ')}`);
+    if (!(LOG_LEVELS as readonly string[]).includes(asked))
+      throw new Error(`KUBEHA_LOG_LEVEL="${env.KUBEHA_LOG_LEVEL}" must be one of ${LOG_LEVELS.join(', ')}`);
     return asked as KubehaLogLevel;
   }
   return verbose ? 'info' : 'warn';
@@ -63,7 +64,13 @@ export function createLogger(options: LoggerOptions): Logger {
   return pino({ name: options.name, level: options.level as LevelWithSilent }, destination);
 }
 
-const SDK_TO_PINO: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+const SDK_TO_PINO: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
 
 /** The Temporal SDK's Logger interface over a pino logger (for `Runtime.install({ logger })`). */
 export function sdkLogger(logger: Logger): SdkLogger {

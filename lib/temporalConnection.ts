@@ -36,4 +36,3 @@ export function temporalConnectionOptions(settings: TemporalSettings = temporalS
   // TEMPORAL_ADDRESS wins (the variable everyone knows), then the profile, then kubeha's default.
   return { ...options, address: env.TEMPORAL_ADDRESS || options.address || settings.address };
 }
-

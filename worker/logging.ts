@@ -6,7 +6,14 @@ import { IllegalStateError } from '@temporalio/common';
 import { makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { createLogger, type KubehaLogLevel, sdkLogger } from '../lib/logging';
 
-const CORE_LEVEL: Record<KubehaLogLevel, 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', silent: 'ERROR' };
+const CORE_LEVEL: Record<KubehaLogLevel, 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'> = {
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARN',
+  error: 'ERROR',
+  silent: 'ERROR',
+};
 
 /**
  * Installs the Temporal runtime with kubeha's logger. Must run before anything else in the process

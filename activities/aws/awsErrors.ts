@@ -74,8 +74,7 @@ export function awsErrorFacts(err: unknown): AwsErrorFacts | undefined {
   const httpStatus = e.$metadata?.httpStatusCode;
   // Modelled errors carry the wire code in `Code` (the class name in `name` adds "Exception");
   // network errors carry Node's code in `code`.
-  const code =
-    typeof e.Code === 'string' ? e.Code : typeof e.code === 'string' && httpStatus === undefined ? e.code : e.name;
+  const code = typeof e.Code === 'string' ? e.Code : typeof e.code === 'string' && httpStatus === undefined ? e.code : e.name;
   if (e.$metadata === undefined && e.$fault === undefined && !NETWORK_CODES.has(code) && !DENIED_CODES.has(code)) {
     return undefined;
   }
@@ -114,12 +113,15 @@ function classify(facts: AwsErrorFacts, operation: string): Classification {
     };
   }
   if ((httpStatus !== undefined && httpStatus >= 500) || facts.fault === 'server') {
-    return { type: ErrorType.CloudTransient, hint: 'AWS answered with a server error; a retry usually helps. If it lasts, check the AWS Health Dashboard for the region.' };
+    return {
+      type: ErrorType.CloudTransient,
+      hint: 'AWS answered with a server error; a retry usually helps. If it lasts, check the AWS Health Dashboard for the region.',
+    };
   }
   if (httpStatus === undefined && NETWORK_CODES.has(code)) {
     return {
       type: ErrorType.CloudTransient,
-      hint: 'The AWS endpoint could not be reached. Check the worker\'s network, proxy and DNS, the VPC endpoint if one is used, and aws.endpoint in the input.',
+      hint: "The AWS endpoint could not be reached. Check the worker's network, proxy and DNS, the VPC endpoint if one is used, and aws.endpoint in the input.",
     };
   }
   if (code.startsWith('AccessDenied') || DENIED_CODES.has(code)) {
@@ -135,9 +137,15 @@ function classify(facts: AwsErrorFacts, operation: string): Classification {
     };
   }
   if (code === 'ValidationError' || code.startsWith('InvalidConfigurationRequest') || code.startsWith('InvalidParameter')) {
-    return { type: ErrorType.CloudRejected, hint: `AWS rejected ${operation} as invalid; the message names the value. Fix the input (aws, loadBalancer) and start again.` };
+    return {
+      type: ErrorType.CloudRejected,
+      hint: `AWS rejected ${operation} as invalid; the message names the value. Fix the input (aws, loadBalancer) and start again.`,
+    };
   }
-  return { type: ErrorType.CloudRejected, hint: `AWS refused ${operation} (${code}); a retry will not change that. Read the message and fix the input or the account.` };
+  return {
+    type: ErrorType.CloudRejected,
+    hint: `AWS refused ${operation} (${code}); a retry will not change that. Read the message and fix the input or the account.`,
+  };
 }
 
 /**

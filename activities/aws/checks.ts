@@ -55,16 +55,40 @@ export function checkLoadBalancer(lb: LoadBalancer, want: LoadBalancerExpectatio
     ? 'Adopt another load balancer, or leave loadBalancer.adopt out to let kubeha create one.'
     : 'Choose another loadBalancer.name, or delete that load balancer if nothing uses it.';
   if (lb.Type !== 'network') {
-    throw conflict({ object, field: 'Type', expected: 'network', actual: lb.Type ?? '', hint: `The API needs a Network Load Balancer (TCP ${API_PORT} passthrough). ${instead}` });
+    throw conflict({
+      object,
+      field: 'Type',
+      expected: 'network',
+      actual: lb.Type ?? '',
+      hint: `The API needs a Network Load Balancer (TCP ${API_PORT} passthrough). ${instead}`,
+    });
   }
   if (lb.Scheme !== 'internal') {
-    throw conflict({ object, field: 'Scheme', expected: 'internal', actual: lb.Scheme ?? '', hint: `The API stays inside the VPC: the load balancer must be internal. ${instead}` });
+    throw conflict({
+      object,
+      field: 'Scheme',
+      expected: 'internal',
+      actual: lb.Scheme ?? '',
+      hint: `The API stays inside the VPC: the load balancer must be internal. ${instead}`,
+    });
   }
   if (want.vpcId !== undefined && lb.VpcId !== want.vpcId) {
-    throw conflict({ object, field: 'VpcId', expected: want.vpcId, actual: lb.VpcId ?? '', hint: `The load balancer is in another VPC than aws.vpcId: fix aws.vpcId if it is wrong. ${instead}` });
+    throw conflict({
+      object,
+      field: 'VpcId',
+      expected: want.vpcId,
+      actual: lb.VpcId ?? '',
+      hint: `The load balancer is in another VPC than aws.vpcId: fix aws.vpcId if it is wrong. ${instead}`,
+    });
   }
   if (lb.State?.Code === 'failed') {
-    throw conflict({ object, field: 'State', expected: 'active', actual: 'failed', hint: `AWS could not provision it (${lb.State.Reason ?? 'no reason given'}). ${instead}` });
+    throw conflict({
+      object,
+      field: 'State',
+      expected: 'active',
+      actual: 'failed',
+      hint: `AWS could not provision it (${lb.State.Reason ?? 'no reason given'}). ${instead}`,
+    });
   }
   if (want.ownership.kind === 'other-cluster') {
     throw conflict({
@@ -100,7 +124,13 @@ export function checkTargetGroup(tg: TargetGroup, want: TargetGroupExpectations)
   const object = `target group "${tg.TargetGroupName}"`;
   const instead = 'Set loadBalancer.targetGroup.name to an unused name (kubeha creates it), or delete that target group if nothing uses it.';
   if (tg.Protocol !== 'TCP') {
-    throw conflict({ object, field: 'Protocol', expected: 'TCP', actual: tg.Protocol ?? '', hint: `The API is forwarded as plain TCP (TLS ends at the apiserver). ${instead}` });
+    throw conflict({
+      object,
+      field: 'Protocol',
+      expected: 'TCP',
+      actual: tg.Protocol ?? '',
+      hint: `The API is forwarded as plain TCP (TLS ends at the apiserver). ${instead}`,
+    });
   }
   if (tg.Port !== API_PORT) {
     throw conflict({ object, field: 'Port', expected: String(API_PORT), actual: String(tg.Port), hint: `The apiserver listens on ${API_PORT}. ${instead}` });
@@ -115,7 +145,13 @@ export function checkTargetGroup(tg: TargetGroup, want: TargetGroupExpectations)
     });
   }
   if (tg.VpcId !== want.vpcId) {
-    throw conflict({ object, field: 'VpcId', expected: want.vpcId, actual: tg.VpcId ?? '', hint: `A target group serves load balancers of its own VPC only. ${instead}` });
+    throw conflict({
+      object,
+      field: 'VpcId',
+      expected: want.vpcId,
+      actual: tg.VpcId ?? '',
+      hint: `A target group serves load balancers of its own VPC only. ${instead}`,
+    });
   }
   const elsewhere = (tg.LoadBalancerArns ?? []).filter((arn) => arn !== want.loadBalancerArn);
   if (elsewhere.length > 0) {
@@ -191,7 +227,13 @@ export function checkApiListener(listeners: Listener[], targetGroup: { arn?: str
   if (!listener) return undefined;
   const object = `listener on port ${API_PORT} of load balancer "${lbName}"`;
   if (listener.Protocol !== 'TCP') {
-    throw conflict({ object, field: 'Protocol', expected: 'TCP', actual: listener.Protocol ?? '', hint: `The API needs a plain TCP listener on ${API_PORT}. Remove that listener, or use another load balancer.` });
+    throw conflict({
+      object,
+      field: 'Protocol',
+      expected: 'TCP',
+      actual: listener.Protocol ?? '',
+      hint: `The API needs a plain TCP listener on ${API_PORT}. Remove that listener, or use another load balancer.`,
+    });
   }
   const targets = forwardTargets(listener);
   if (targets.length !== 1 || targets[0] !== targetGroupArn) {

@@ -98,7 +98,9 @@ async function lookAround(clients: AwsClients, input: EnsureLoadBalancerInput, t
     notes.push(`target group "${tgName}" already there (TCP ${API_PORT}, ip targets, ${vpcId}${whose})`);
   }
 
-  const listener = lb ? checkApiListener(await listenersOf(clients, lb.LoadBalancerArn ?? ''), { arn: tg?.TargetGroupArn, name: tgName }, lb.LoadBalancerName ?? '') : undefined;
+  const listener = lb
+    ? checkApiListener(await listenersOf(clients, lb.LoadBalancerArn ?? ''), { arn: tg?.TargetGroupArn, name: tgName }, lb.LoadBalancerName ?? '')
+    : undefined;
   if (listener) notes.push(`listener TCP ${API_PORT} already forwards to target group "${tgName}"`);
   return { lb, tg, tgOwnership, drift, listener, vpcId };
 }
@@ -128,7 +130,8 @@ function dryRunInfo(input: EnsureLoadBalancerInput, found: Found, tgName: string
   const name = input.loadBalancer.name;
   if (!found.lb) notes.push(`dry run: would create internal network load balancer "${name}" in ${found.vpcId} (subnets ${input.aws.subnetIds.join(', ')})`);
   if (!found.tg) notes.push(`dry run: would create target group "${tgName}" (TCP ${API_PORT}, ip targets, ${describeHealthCheck(input)})`);
-  if (found.tg && found.drift.length > 0 && found.tgOwnership?.kind === 'ours') notes.push(`dry run: would update the health check of "${tgName}": ${describeDrift(found.drift)}`);
+  if (found.tg && found.drift.length > 0 && found.tgOwnership?.kind === 'ours')
+    notes.push(`dry run: would update the health check of "${tgName}": ${describeDrift(found.drift)}`);
   if (!found.listener) notes.push(`dry run: would create listener TCP ${API_PORT} forwarding to "${tgName}"`);
   return {
     loadBalancerArn: found.lb?.LoadBalancerArn ?? `${DRY_RUN_PREFIX}loadbalancer/net/${name}`,
@@ -150,7 +153,12 @@ async function waitUntilActive(deps: ResolvedAwsDependencies, clients: AwsClient
   for (;;) {
     const lb = await findLoadBalancer(clients, { arn });
     if (!lb) {
-      throw kubehaFailure({ type: ErrorType.VerificationFailed, retryable: true, message: `load balancer ${arn} disappeared while kubeha waited for it`, hint: 'Someone deleted it; the next attempt creates it again.' });
+      throw kubehaFailure({
+        type: ErrorType.VerificationFailed,
+        retryable: true,
+        message: `load balancer ${arn} disappeared while kubeha waited for it`,
+        hint: 'Someone deleted it; the next attempt creates it again.',
+      });
     }
     const state = lb.State?.Code ?? 'unknown';
     const waitedSeconds = Math.floor((deps.clock.now() - started) / 1000);
@@ -159,7 +167,13 @@ async function waitUntilActive(deps: ResolvedAwsDependencies, clients: AwsClient
       return lb;
     }
     if (state === 'failed') {
-      throw conflict({ object: `load balancer "${lb.LoadBalancerName}"`, field: 'State', expected: 'active', actual: 'failed', hint: `AWS could not provision it (${lb.State?.Reason ?? 'no reason given'}). Delete it and run again.` });
+      throw conflict({
+        object: `load balancer "${lb.LoadBalancerName}"`,
+        field: 'State',
+        expected: 'active',
+        actual: 'failed',
+        hint: `AWS could not provision it (${lb.State?.Reason ?? 'no reason given'}). Delete it and run again.`,
+      });
     }
     sawProvisioning = true;
     if (waitedSeconds >= deps.loadBalancerActiveTimeoutSeconds) {
@@ -193,24 +207,42 @@ export async function ensureLoadBalancer(deps: ResolvedAwsDependencies, input: E
   if (!tg) {
     const out = await awsCall('CreateTargetGroup', (o) =>
       clients.elbv2.send(
-        new CreateTargetGroupCommand({ Name: tgName, Protocol: 'TCP', Port: API_PORT, TargetType: 'ip', VpcId: found.vpcId, ...healthCheckParams(input), Tags: tags }),
+        new CreateTargetGroupCommand({
+          Name: tgName,
+          Protocol: 'TCP',
+          Port: API_PORT,
+          TargetType: 'ip',
+          VpcId: found.vpcId,
+          ...healthCheckParams(input),
+          Tags: tags,
+        }),
         o,
       ),
     );
     tg = out.TargetGroups?.[0];
-    if (!tg?.TargetGroupArn) throw kubehaFailure({ type: ErrorType.VerificationFailed, retryable: true, message: `CreateTargetGroup returned no target group for "${tgName}"`, hint: 'The next attempt looks again.' });
+    if (!tg?.TargetGroupArn)
+      throw kubehaFailure({
+        type: ErrorType.VerificationFailed,
+        retryable: true,
+        message: `CreateTargetGroup returned no target group for "${tgName}"`,
+        hint: 'The next attempt looks again.',
+      });
     created.targetGroup = true;
     notes.push(`target group "${tgName}" created (TCP ${API_PORT}, ip targets, ${describeHealthCheck(input)})`);
     heartbeat({ created: 'target group' });
   } else if (found.drift.length > 0) {
     if (found.tgOwnership?.kind === 'ours') {
-      await awsCall('ModifyTargetGroup', (o) => clients.elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: tg?.TargetGroupArn, ...healthCheckParams(input) }), o));
+      await awsCall('ModifyTargetGroup', (o) =>
+        clients.elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: tg?.TargetGroupArn, ...healthCheckParams(input) }), o),
+      );
       notes.push(`target group "${tgName}": health check updated (${describeDrift(found.drift)})`);
     } else {
       const tcpOnly = found.drift.some((d) => d.field === 'HealthCheckProtocol');
       notes.push(
         `target group "${tgName}": health check differs from the input (${describeDrift(found.drift)}); kubeha leaves a target group it did not create as it is` +
-          (tcpOnly ? `: with a ${found.tg?.HealthCheckProtocol} check an API server whose etcd lost quorum stays in the load balancer; set HTTPS GET ${API_HEALTH_CHECK.path} on it` : ''),
+          (tcpOnly
+            ? `: with a ${found.tg?.HealthCheckProtocol} check an API server whose etcd lost quorum stays in the load balancer; set HTTPS GET ${API_HEALTH_CHECK.path} on it`
+            : ''),
       );
     }
   }
@@ -220,12 +252,25 @@ export async function ensureLoadBalancer(deps: ResolvedAwsDependencies, input: E
   if (!lb) {
     const out = await awsCall('CreateLoadBalancer', (o) =>
       clients.elbv2.send(
-        new CreateLoadBalancerCommand({ Name: settings.name, Type: 'network', Scheme: 'internal', IpAddressType: 'ipv4', Subnets: input.aws.subnetIds, Tags: tags }),
+        new CreateLoadBalancerCommand({
+          Name: settings.name,
+          Type: 'network',
+          Scheme: 'internal',
+          IpAddressType: 'ipv4',
+          Subnets: input.aws.subnetIds,
+          Tags: tags,
+        }),
         o,
       ),
     );
     lb = out.LoadBalancers?.[0];
-    if (!lb?.LoadBalancerArn) throw kubehaFailure({ type: ErrorType.VerificationFailed, retryable: true, message: `CreateLoadBalancer returned no load balancer for "${settings.name}"`, hint: 'The next attempt looks again.' });
+    if (!lb?.LoadBalancerArn)
+      throw kubehaFailure({
+        type: ErrorType.VerificationFailed,
+        retryable: true,
+        message: `CreateLoadBalancer returned no load balancer for "${settings.name}"`,
+        hint: 'The next attempt looks again.',
+      });
     created.loadBalancer = true;
     notes.push(`load balancer "${settings.name}" created (internal network load balancer in ${found.vpcId}, subnets ${input.aws.subnetIds.join(', ')})`);
     heartbeat({ created: 'load balancer' });
@@ -234,7 +279,16 @@ export async function ensureLoadBalancer(deps: ResolvedAwsDependencies, input: E
 
   if (!found.listener) {
     await awsCall('CreateListener', (o) =>
-      clients.elbv2.send(new CreateListenerCommand({ LoadBalancerArn: lbArn, Protocol: 'TCP', Port: API_PORT, DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }], Tags: tags }), o),
+      clients.elbv2.send(
+        new CreateListenerCommand({
+          LoadBalancerArn: lbArn,
+          Protocol: 'TCP',
+          Port: API_PORT,
+          DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }],
+          Tags: tags,
+        }),
+        o,
+      ),
     );
     created.listener = true;
     notes.push(`listener TCP ${API_PORT} created, forwarding to target group "${tgName}"`);
@@ -244,7 +298,12 @@ export async function ensureLoadBalancer(deps: ResolvedAwsDependencies, input: E
   // Verify: the listener AWS now lists on 6443 forwards to the target group, and nothing else.
   const listener = checkApiListener(await listenersOf(clients, lbArn), { arn: tgArn, name: tgName }, lb.LoadBalancerName ?? settings.name);
   if (!listener?.ListenerArn) {
-    throw kubehaFailure({ type: ErrorType.VerificationFailed, retryable: true, message: `load balancer "${lb.LoadBalancerName}" has no listener on ${API_PORT} after kubeha created one`, hint: 'Someone removed it meanwhile; the next attempt creates it again.' });
+    throw kubehaFailure({
+      type: ErrorType.VerificationFailed,
+      retryable: true,
+      message: `load balancer "${lb.LoadBalancerName}" has no listener on ${API_PORT} after kubeha created one`,
+      hint: 'Someone removed it meanwhile; the next attempt creates it again.',
+    });
   }
   return { loadBalancerArn: lbArn, dnsName: lb.DNSName ?? '', targetGroupArn: tgArn, listenerArn: listener.ListenerArn, created, notes };
 }

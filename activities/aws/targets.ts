@@ -76,7 +76,9 @@ export async function registerTarget(clients: AwsClients, ref: TargetRef): Promi
   const before = await healthOfTarget(clients, ref);
   if (before && before.state !== 'draining') return { registered: false };
   const port = portOf(ref);
-  await awsCall('RegisterTargets', (o) => clients.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: ref.targetGroupArn, Targets: [{ Id: ref.ip, Port: port }] }), o));
+  await awsCall('RegisterTargets', (o) =>
+    clients.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: ref.targetGroupArn, Targets: [{ Id: ref.ip, Port: port }] }), o),
+  );
   const after = await healthOfTarget(clients, ref);
   if (!after) {
     throw kubehaFailure({
@@ -94,7 +96,9 @@ export async function deregisterTarget(clients: AwsClients, ref: TargetRef): Pro
   const before = await healthOfTarget(clients, ref);
   if (!before || before.state === 'draining') return { deregistered: false };
   const port = portOf(ref);
-  await awsCall('DeregisterTargets', (o) => clients.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: ref.targetGroupArn, Targets: [{ Id: ref.ip, Port: port }] }), o));
+  await awsCall('DeregisterTargets', (o) =>
+    clients.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: ref.targetGroupArn, Targets: [{ Id: ref.ip, Port: port }] }), o),
+  );
   const after = await healthOfTarget(clients, ref);
   if (after && after.state !== 'draining') {
     throw kubehaFailure({

@@ -31,15 +31,15 @@ export function resumedWaitedSeconds(details: unknown): number {
 export function stuckTargetHint(state: TargetState): string {
   switch (state) {
     case 'initial':
-      return 'The NLB is still running its first health checks, or cannot finish them: check that the host\'s security group allows TCP 6443 from the VPC CIDR (NLB health checks come from the NLB\'s private IPs) and that kube-apiserver listens on 6443 (ss -ltn | grep 6443).';
+      return "The NLB is still running its first health checks, or cannot finish them: check that the host's security group allows TCP 6443 from the VPC CIDR (NLB health checks come from the NLB's private IPs) and that kube-apiserver listens on 6443 (ss -ltn | grep 6443).";
     case 'unhealthy':
-      return 'The NLB\'s health checks (HTTPS GET /readyz on 6443, 200 only) fail. Likely causes: kube-apiserver is down, not listening on 6443, or not ready: its etcd has no quorum or is unreachable (curl -k https://<host>:6443/readyz?verbose names the failing check; crictl ps | grep kube-apiserver); the host\'s security group does not allow TCP 6443 from the NLB (the VPC CIDR); a hairpin, when client IP preservation is on and the host reaches itself through the NLB (IP targets keep it off by default).';
+      return "The NLB's health checks (HTTPS GET /readyz on 6443, 200 only) fail. Likely causes: kube-apiserver is down, not listening on 6443, or not ready: its etcd has no quorum or is unreachable (curl -k https://<host>:6443/readyz?verbose names the failing check; crictl ps | grep kube-apiserver); the host's security group does not allow TCP 6443 from the NLB (the VPC CIDR); a hairpin, when client IP preservation is on and the host reaches itself through the NLB (IP targets keep it off by default).";
     case 'unused':
-      return 'The NLB sends no health checks to the target: the target group is not attached to a listener of the load balancer, or the target\'s IP is in an availability zone where the load balancer has no subnet (add that zone\'s subnet to aws.subnetIds), or the target is stopped.';
+      return "The NLB sends no health checks to the target: the target group is not attached to a listener of the load balancer, or the target's IP is in an availability zone where the load balancer has no subnet (add that zone's subnet to aws.subnetIds), or the target is stopped.";
     case 'draining':
       return 'The target is being deregistered: something removed it from the target group. Register it again (registerTarget) if it should serve the API.';
     case 'unavailable':
-      return 'AWS reports the target\'s health as unavailable: health checks may be disabled on the target group, or AWS has a problem of its own. Check the target group\'s health-check settings and the AWS Health Dashboard.';
+      return "AWS reports the target's health as unavailable: health checks may be disabled on the target group, or AWS has a problem of its own. Check the target group's health-check settings and the AWS Health Dashboard.";
     default:
       return 'Check the target in the AWS console (EC2 > Target groups > Targets).';
   }
@@ -64,7 +64,15 @@ function deadlineExceeded(input: WaitTargetHealthyInput, health: TargetHealth, w
     retryable: false,
     message: `target ${input.ip}:${port} is still ${health.state}${why ? ` (${why})` : ''} after ${waitedSeconds} s; the deadline was ${input.deadlineSeconds} s`,
     hint: stuckTargetHint(health.state),
-    details: { ip: input.ip, port, state: health.state, reason: health.reason, description: health.description, waitedSeconds, deadlineSeconds: input.deadlineSeconds },
+    details: {
+      ip: input.ip,
+      port,
+      state: health.state,
+      reason: health.reason,
+      description: health.description,
+      waitedSeconds,
+      deadlineSeconds: input.deadlineSeconds,
+    },
   });
 }
 

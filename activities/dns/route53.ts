@@ -6,7 +6,13 @@
  * change to be INSYNC. Records of the same name that kubeha does not own are never touched: a plain
  * (non-weighted) record there is a conflict with a hint.
  */
-import { ChangeResourceRecordSetsCommand, GetChangeCommand, ListResourceRecordSetsCommand, type ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  ListResourceRecordSetsCommand,
+  type ResourceRecordSet,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import { ErrorType, kubehaFailure } from '../../common/errors';
 import type { GtmRecord, Route53Settings } from '../../common/inputs/gtm';
 import { awsCall } from '../aws/awsErrors';
@@ -57,12 +63,16 @@ export interface DnsDependencies {
 
 const zoneId = (record: GtmRecord): string => record.hostedZoneId.replace(/^\/hostedzone\//, '');
 const fqdn = (name: string): string => `${name.replace(/\.$/, '')}.`;
-const sameName = (a: string | undefined, b: string): boolean => (a ?? '').replace(/\\052/g, '*').replace(/\.$/, '').toLowerCase() === b.replace(/\.$/, '').toLowerCase();
+const sameName = (a: string | undefined, b: string): boolean =>
+  (a ?? '').replace(/\\052/g, '*').replace(/\.$/, '').toLowerCase() === b.replace(/\.$/, '').toLowerCase();
 
 /** The records of the name and type, as Route 53 lists them. */
 async function recordsOf(client: Route53Client, record: GtmRecord): Promise<ResourceRecordSet[]> {
   const answer = await awsCall('route53:ListResourceRecordSets', (options) =>
-    client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId(record), StartRecordName: fqdn(record.recordName), StartRecordType: record.type, MaxItems: 10 }), options),
+    client.send(
+      new ListResourceRecordSetsCommand({ HostedZoneId: zoneId(record), StartRecordName: fqdn(record.recordName), StartRecordType: record.type, MaxItems: 10 }),
+      options,
+    ),
   );
   return (answer.ResourceRecordSets ?? []).filter((r) => sameName(r.Name, record.recordName) && r.Type === record.type);
 }
@@ -79,7 +89,11 @@ function wantedSet(record: GtmRecord, side: 'west' | 'east', weight: number): Re
 }
 
 function inShape(found: ResourceRecordSet | undefined, wanted: ResourceRecordSet): boolean {
-  const values = (r: ResourceRecordSet | undefined) => (r?.ResourceRecords ?? []).map((v) => v.Value ?? '').sort().join(',');
+  const values = (r: ResourceRecordSet | undefined) =>
+    (r?.ResourceRecords ?? [])
+      .map((v) => v.Value ?? '')
+      .sort()
+      .join(',');
   return found !== undefined && found.TTL === wanted.TTL && values(found) === values(wanted);
 }
 
@@ -106,7 +120,12 @@ function checkWeights(weights: GtmWeights): void {
   for (const side of ['west', 'east'] as const) {
     const w = weights[side];
     if (!Number.isInteger(w) || w < 0 || w > 255) {
-      throw kubehaFailure({ type: ErrorType.InvalidInput, message: `weights.${side} must be a whole number from 0 to 255 (Route 53's range), got ${w}`, retryable: false, hint: 'the failover steps give percentages: 0 to 100' });
+      throw kubehaFailure({
+        type: ErrorType.InvalidInput,
+        message: `weights.${side} must be a whole number from 0 to 255 (Route 53's range), got ${w}`,
+        retryable: false,
+        hint: 'the failover steps give percentages: 0 to 100',
+      });
     }
   }
 }

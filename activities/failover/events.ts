@@ -19,7 +19,12 @@ export interface InvolvedObject {
 
 /** An Event name the API accepts (DNS subdomain): lowercase, `[a-z0-9.-]`, at most 253 characters. */
 export function eventName(raw: string): string {
-  const cleaned = raw.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 253).replace(/[^a-z0-9]+$/, '');
+  const cleaned = raw
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, 253)
+    .replace(/[^a-z0-9]+$/, '');
   return cleaned || 'kubeha-event';
 }
 

@@ -63,7 +63,10 @@ export function createFailoverActivities(deps: FailoverDependencies): FailoverAc
           type: ErrorType.Conflict,
           message: `west does not serve ${ref.kind} in ${ref.apiVersion}`,
           retryable: false,
-          hint: ref.kind === 'TrafficSplit' ? 'install the linkerd-smi extension on west (linkerd smi install), or use an HTTPRoute split' : 'use the HTTPRoute apiVersion the installed Linkerd serves (policy.linkerd.io/v1beta2 from 2.13, gateway.networking.k8s.io/v1 from 2.18)',
+          hint:
+            ref.kind === 'TrafficSplit'
+              ? 'install the linkerd-smi extension on west (linkerd smi install), or use an HTTPRoute split'
+              : 'use the HTTPRoute apiVersion the installed Linkerd serves (policy.linkerd.io/v1beta2 from 2.13, gateway.networking.k8s.io/v1 from 2.18)',
           details: { split: label(ref) },
         });
       }
@@ -93,7 +96,13 @@ export function createFailoverActivities(deps: FailoverDependencies): FailoverAc
       read = readWeights(ref.kind, object, ref.westBackend, ref.eastBackend, lenient);
     } catch (err) {
       if (!(err instanceof SplitShapeError)) throw err;
-      throw kubehaFailure({ type: ErrorType.Conflict, message: `${label(ref)}: ${err.message}`, retryable: false, hint: 'make the split consistent by hand, then retry the step', details: { split: label(ref) } });
+      throw kubehaFailure({
+        type: ErrorType.Conflict,
+        message: `${label(ref)}: ${err.message}`,
+        retryable: false,
+        hint: 'make the split consistent by hand, then retry the step',
+        details: { split: label(ref) },
+      });
     }
     if (read.others.length > 0) {
       throw kubehaFailure({
@@ -150,7 +159,12 @@ export function createFailoverActivities(deps: FailoverDependencies): FailoverAc
           spec = specWithPercent(input.kind, object, input.westBackend, input.eastBackend, input.eastPercent);
         } catch (err) {
           if (!(err instanceof SplitShapeError)) throw err;
-          throw kubehaFailure({ type: ErrorType.Conflict, message: `${label(input)}: ${err.message}`, retryable: false, hint: 'add backendRefs for both backends to the route, then retry the step' });
+          throw kubehaFailure({
+            type: ErrorType.Conflict,
+            message: `${label(input)}: ${err.message}`,
+            retryable: false,
+            hint: 'add backendRefs for both backends to the route, then retry the step',
+          });
         }
         // The resourceVersion makes the merge patch fail (409) if someone changed the object since it was read.
         const patch = { metadata: { resourceVersion: object.metadata.resourceVersion }, spec };
@@ -158,7 +172,12 @@ export function createFailoverActivities(deps: FailoverDependencies): FailoverAc
           throw client.failure(err, `patch ${label(input)}`);
         });
         if (res.status === 409) {
-          throw kubehaFailure({ type: ErrorType.CloudTransient, message: `${label(input)} changed while kubeha updated it`, retryable: true, hint: 'another writer changed the split; the retry reads it again' });
+          throw kubehaFailure({
+            type: ErrorType.CloudTransient,
+            message: `${label(input)} changed while kubeha updated it`,
+            retryable: true,
+            hint: 'another writer changed the split; the retry reads it again',
+          });
         }
         if (res.status < 200 || res.status > 299) throw client.failure(new KubeApiError(res.status, res.body), `patch ${label(input)}`);
         changed = true;
@@ -177,14 +196,18 @@ export function createFailoverActivities(deps: FailoverDependencies): FailoverAc
       }
       let eventRecorded: boolean;
       try {
-        eventRecorded = await recordEvent(client, {
-          apiVersion: input.apiVersion,
-          kind: input.kind,
-          namespace: input.namespace,
-          name: input.name,
-          uid: (current.metadata as { uid?: string }).uid,
-          resourceVersion: after.resourceVersion,
-        }, input.event);
+        eventRecorded = await recordEvent(
+          client,
+          {
+            apiVersion: input.apiVersion,
+            kind: input.kind,
+            namespace: input.namespace,
+            name: input.name,
+            uid: (current.metadata as { uid?: string }).uid,
+            resourceVersion: after.resourceVersion,
+          },
+          input.event,
+        );
       } catch (err) {
         throw client.failure(err, `record an Event on ${label(input)}`);
       }

@@ -61,7 +61,13 @@ function othersWithWeight(names: Array<{ name?: string; weight: number }>, west:
  * Reads west's and east's weights. HTTPRoute: every rule naming them must agree, unless `lenient`
  * (before a write that sets them all), which reads the first such rule.
  */
-export function readWeights(kind: 'TrafficSplit' | 'HTTPRoute', object: SplitObject, west: string, east: string, lenient = false): { west: number; east: number; others: string[] } {
+export function readWeights(
+  kind: 'TrafficSplit' | 'HTTPRoute',
+  object: SplitObject,
+  west: string,
+  east: string,
+  lenient = false,
+): { west: number; east: number; others: string[] } {
   if (kind === 'TrafficSplit') {
     const backends = object.spec?.backends ?? [];
     const list = backends.map((b) => ({ name: b.service, weight: weightValue(b.weight, 0) }));
@@ -83,7 +89,10 @@ export function readWeights(kind: 'TrafficSplit' | 'HTTPRoute', object: SplitObj
   });
   const first = perRule[0];
   const disagreeing = perRule.findIndex((r) => percentOf(r.west, r.east) !== percentOf(first.west, first.east));
-  if (disagreeing > 0 && !lenient) throw new SplitShapeError(`its rules split traffic differently (rule 1: east ${percentOf(first.west, first.east)}%, another: east ${percentOf(perRule[disagreeing].west, perRule[disagreeing].east)}%)`);
+  if (disagreeing > 0 && !lenient)
+    throw new SplitShapeError(
+      `its rules split traffic differently (rule 1: east ${percentOf(first.west, first.east)}%, another: east ${percentOf(perRule[disagreeing].west, perRule[disagreeing].east)}%)`,
+    );
   return { west: first.west, east: first.east, others: [...new Set(perRule.flatMap((r) => r.others))] };
 }
 
@@ -92,12 +101,21 @@ export function readWeights(kind: 'TrafficSplit' | 'HTTPRoute', object: SplitObj
  * are replaced whole, which is why the patch also carries the resourceVersion it was computed from).
  * A missing backend is added: the east one with the west one's port on HTTPRoutes.
  */
-export function specWithPercent(kind: 'TrafficSplit' | 'HTTPRoute', object: SplitObject, west: string, east: string, eastPercent: number): Record<string, unknown> {
+export function specWithPercent(
+  kind: 'TrafficSplit' | 'HTTPRoute',
+  object: SplitObject,
+  west: string,
+  east: string,
+  eastPercent: number,
+): Record<string, unknown> {
   const eastWeight = eastPercent;
   const westWeight = 100 - eastPercent;
   if (kind === 'TrafficSplit') {
     const backends = [...(object.spec?.backends ?? [])].map((b) => ({ ...b }));
-    for (const [name, weight] of [[west, westWeight], [east, eastWeight]] as const) {
+    for (const [name, weight] of [
+      [west, westWeight],
+      [east, eastWeight],
+    ] as const) {
       const found = backends.find((b) => b.service === name);
       if (found) found.weight = weight;
       else backends.push({ service: name, weight });

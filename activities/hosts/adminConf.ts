@@ -8,7 +8,19 @@ import { parse } from 'yaml';
 import { caCertHash } from './pki';
 
 /** Keys of a kubeconfig user kubeha refuses in a host's admin.conf. */
-const FORBIDDEN_USER_KEYS = ['exec', 'auth-provider', 'token', 'tokenFile', 'token-file', 'client-certificate', 'client-key', 'username', 'password', 'as', 'impersonate'];
+const FORBIDDEN_USER_KEYS = [
+  'exec',
+  'auth-provider',
+  'token',
+  'tokenFile',
+  'token-file',
+  'client-certificate',
+  'client-key',
+  'username',
+  'password',
+  'as',
+  'impersonate',
+];
 /** Keys of a kubeconfig cluster kubeha refuses in a host's admin.conf. */
 const FORBIDDEN_CLUSTER_KEYS = ['certificate-authority', 'insecure-skip-tls-verify', 'proxy-url'];
 
@@ -43,7 +55,8 @@ export function adminConfProblem(text: string, caHash: string): string | undefin
   for (const { name, user } of users) {
     const bad = FORBIDDEN_USER_KEYS.find((k) => user && k in user);
     if (bad) return `user "${String(name)}" has "${bad}" (only embedded client-certificate-data and client-key-data are accepted)`;
-    if (!user?.['client-certificate-data'] || !user['client-key-data']) return `user "${String(name)}" lacks embedded client-certificate-data and client-key-data`;
+    if (!user?.['client-certificate-data'] || !user['client-key-data'])
+      return `user "${String(name)}" lacks embedded client-certificate-data and client-key-data`;
   }
   for (const { name, cluster } of clusters) {
     const bad = FORBIDDEN_CLUSTER_KEYS.find((k) => cluster && k in cluster);

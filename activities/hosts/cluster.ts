@@ -64,10 +64,20 @@ export async function removeEtcdMember(run: HostRunner, via: HostSpec, memberId:
 /** When a bootstrap token expires, from its Secret kube-system/bootstrap-token-<id>; undefined when it does not exist. */
 export async function bootstrapTokenExpiry(run: HostRunner, via: HostSpec, id: string): Promise<Date | undefined> {
   if (!/^[a-z0-9]{6}$/.test(id)) throw new Error('bootstrap token id must be 6 lowercase letters or digits');
-  const result = await run.run(via, { command: kubectl(`-n kube-system get secret bootstrap-token-${id} -o jsonpath={.data.expiration}`), label: 'kubectl get bootstrap token' });
+  const result = await run.run(via, {
+    command: kubectl(`-n kube-system get secret bootstrap-token-${id} -o jsonpath={.data.expiration}`),
+    label: 'kubectl get bootstrap token',
+  });
   if (result.exitCode !== 0) {
     if (NOT_FOUND.test(result.stderr)) return undefined;
-    throw hostFailure({ type: ErrorType.Unreachable, host: via, message: 'cannot read bootstrap tokens', retryable: true, hint: 'the API server does not answer through admin.conf on this host', result });
+    throw hostFailure({
+      type: ErrorType.Unreachable,
+      host: via,
+      message: 'cannot read bootstrap tokens',
+      retryable: true,
+      hint: 'the API server does not answer through admin.conf on this host',
+      result,
+    });
   }
   const text = Buffer.from(result.stdout.trim(), 'base64').toString('utf8');
   const when = Date.parse(text);
@@ -86,7 +96,14 @@ export async function uploadedCertsState(run: HostRunner, via: HostSpec, certifi
   const result = await run.run(via, { command: kubectl('-n kube-system get secret kubeadm-certs -o json'), label: 'kubectl get secret kubeadm-certs' });
   if (result.exitCode !== 0) {
     if (NOT_FOUND.test(result.stderr)) return { present: false, opens: false };
-    throw hostFailure({ type: ErrorType.Unreachable, host: via, message: 'cannot read Secret kube-system/kubeadm-certs', retryable: true, hint: 'the API server does not answer through admin.conf on this host', result });
+    throw hostFailure({
+      type: ErrorType.Unreachable,
+      host: via,
+      message: 'cannot read Secret kube-system/kubeadm-certs',
+      retryable: true,
+      hint: 'the API server does not answer through admin.conf on this host',
+      result,
+    });
   }
   const check = checkUploadedCerts(result.stdout, certificateKey);
   const expiresAt = check.ownerTokenId ? await bootstrapTokenExpiry(run, via, check.ownerTokenId) : undefined;
@@ -102,7 +119,13 @@ export async function clusterConfiguration(run: HostRunner, via: HostSpec): Prom
     ErrorType.Unreachable,
   );
   if (!result.stdout.trim()) {
-    throw hostFailure({ type: ErrorType.Conflict, host: via, message: 'ConfigMap kube-system/kubeadm-config has no ClusterConfiguration', retryable: false, hint: 'this cluster was not set up by kubeadm, or its kubeadm-config was edited' });
+    throw hostFailure({
+      type: ErrorType.Conflict,
+      host: via,
+      message: 'ConfigMap kube-system/kubeadm-config has no ClusterConfiguration',
+      retryable: false,
+      hint: 'this cluster was not set up by kubeadm, or its kubeadm-config was edited',
+    });
   }
   return result.stdout;
 }

@@ -65,7 +65,10 @@ export function mask(text: string, secrets: readonly string[]): string {
 
 /** The last lines of a command's output, masked, for an error's details. */
 export function outputTail(result: CommandResult, secrets: readonly string[], lines = 20): string {
-  const text = `${result.stdout}\n${result.stderr}`.replace(/\r\n?/g, '\n').split('\n').filter((l) => l.trim() !== '');
+  const text = `${result.stdout}\n${result.stderr}`
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   return mask(text.slice(-lines).join('\n'), secrets);
 }
 
@@ -144,7 +147,11 @@ export class HostRunner {
 
   /** Writes a kubeadm config file holding secrets: 0700 directory, 0600 file. */
   async writeSecretConfig(host: HostSpec, path: string, content: string): Promise<void> {
-    await this.check(host, { command: `mkdir -p ${REMOTE.configDir} && chmod 0700 ${REMOTE.configDir}`, label: 'mkdir kubeha config dir' }, 'kubeha needs root (or sudo) on the host');
+    await this.check(
+      host,
+      { command: `mkdir -p ${REMOTE.configDir} && chmod 0700 ${REMOTE.configDir}`, label: 'mkdir kubeha config dir' },
+      'kubeha needs root (or sudo) on the host',
+    );
     await this.writeFile(host, path, content, 0o600);
   }
 

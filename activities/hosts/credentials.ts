@@ -35,7 +35,11 @@ function outputFailure(host: HostSpec, err: unknown, what: string): never {
 
 /** A new certificate key from `kubeadm certs certificate-key` (only printed, not yet used by anything). */
 export async function generateCertificateKey(run: HostRunner, host: HostSpec): Promise<string> {
-  const result = await run.check(host, { command: 'kubeadm certs certificate-key', label: 'kubeadm certs certificate-key', secretOutput: true }, 'kubeadm must be installed on the host (prepareHost)');
+  const result = await run.check(
+    host,
+    { command: 'kubeadm certs certificate-key', label: 'kubeadm certs certificate-key', secretOutput: true },
+    'kubeadm must be installed on the host (prepareHost)',
+  );
   try {
     return parseCertificateKey(result.stdout);
   } catch (err) {
@@ -45,7 +49,11 @@ export async function generateCertificateKey(run: HostRunner, host: HostSpec): P
 
 /** A new random token from `kubeadm token generate` (not yet known to any cluster). */
 export async function generateToken(run: HostRunner, host: HostSpec): Promise<string> {
-  const result = await run.check(host, { command: 'kubeadm token generate', label: 'kubeadm token generate', secretOutput: true }, 'kubeadm must be installed on the host (prepareHost)');
+  const result = await run.check(
+    host,
+    { command: 'kubeadm token generate', label: 'kubeadm token generate', secretOutput: true },
+    'kubeadm must be installed on the host (prepareHost)',
+  );
   try {
     return parseToken(result.stdout);
   } catch (err) {
@@ -57,7 +65,13 @@ export async function generateToken(run: HostRunner, host: HostSpec): Promise<st
 export async function readCaCertHash(run: HostRunner, host: HostSpec): Promise<string> {
   const pem = await run.readFile(host, REMOTE.caCert);
   if (!pem) {
-    throw hostFailure({ type: ErrorType.Conflict, host, message: `${REMOTE.caCert} is missing`, retryable: false, hint: 'this host is not an initialized control plane' });
+    throw hostFailure({
+      type: ErrorType.Conflict,
+      host,
+      message: `${REMOTE.caCert} is missing`,
+      retryable: false,
+      hint: 'this host is not an initialized control plane',
+    });
   }
   return caCertHash(pem);
 }
@@ -69,7 +83,11 @@ export async function readCaCertHash(run: HostRunner, host: HostSpec): Promise<s
 export async function createToken(run: HostRunner, host: HostSpec): Promise<Credential> {
   const result = await run.check(
     host,
-    { command: `kubeadm token create --kubeconfig ${REMOTE.adminConf} --ttl 24h0m0s --description kubeha-join-token`, label: 'kubeadm token create', secretOutput: true },
+    {
+      command: `kubeadm token create --kubeconfig ${REMOTE.adminConf} --ttl 24h0m0s --description kubeha-join-token`,
+      label: 'kubeadm token create',
+      secretOutput: true,
+    },
     'creating a bootstrap token needs a healthy API server; check `kubectl get --raw /readyz` on the host',
     ErrorType.CommandTransient,
   );
@@ -81,7 +99,13 @@ export async function createToken(run: HostRunner, host: HostSpec): Promise<Cred
   }
   const expiresAt = await bootstrapTokenExpiry(run, host, tokenId(token));
   if (!expiresAt) {
-    throw hostFailure({ type: ErrorType.VerificationFailed, host, message: `bootstrap token ${tokenId(token)} is not in the cluster after kubeadm token create`, retryable: true, hint: 'the API server may have lost the write; the next attempt creates another token' });
+    throw hostFailure({
+      type: ErrorType.VerificationFailed,
+      host,
+      message: `bootstrap token ${tokenId(token)} is not in the cluster after kubeadm token create`,
+      retryable: true,
+      hint: 'the API server may have lost the write; the next attempt creates another token',
+    });
   }
   return { value: token, expiresAt };
 }
@@ -99,7 +123,11 @@ export async function uploadCertificates(run: HostRunner, host: HostSpec): Promi
   try {
     await run.check(
       host,
-      { command: `kubeadm init phase upload-certs --upload-certs --config ${REMOTE.uploadCertsConfig}`, redact: [key], label: 'kubeadm init phase upload-certs' },
+      {
+        command: `kubeadm init phase upload-certs --upload-certs --config ${REMOTE.uploadCertsConfig}`,
+        redact: [key],
+        label: 'kubeadm init phase upload-certs',
+      },
       'uploading certificates needs a healthy API server and the CA keys under /etc/kubernetes/pki on this host',
       ErrorType.CommandTransient,
     );
@@ -111,7 +139,9 @@ export async function uploadCertificates(run: HostRunner, host: HostSpec): Promi
     throw hostFailure({
       type: ErrorType.VerificationFailed,
       host,
-      message: state.present ? 'Secret kube-system/kubeadm-certs does not open with the new certificate key' : 'Secret kube-system/kubeadm-certs is missing after upload-certs',
+      message: state.present
+        ? 'Secret kube-system/kubeadm-certs does not open with the new certificate key'
+        : 'Secret kube-system/kubeadm-certs is missing after upload-certs',
       retryable: true,
       hint: 'another upload may have run at the same time (key rotation and control-plane joins must not overlap); the next attempt uploads again',
     });
@@ -152,7 +182,13 @@ export async function reusableCertificateKey(run: HostRunner, host: HostSpec, cl
  * certificate key left out is reported expired (an upload is needed): uploads run only in the
  * workflow, under the cluster lock.
  */
-export async function storeJoinCredentials(run: HostRunner, clusterName: string, caHash: string, token: Credential, certificateKey: Credential | undefined): Promise<JoinCredentials> {
+export async function storeJoinCredentials(
+  run: HostRunner,
+  clusterName: string,
+  caHash: string,
+  token: Credential,
+  certificateKey: Credential | undefined,
+): Promise<JoinCredentials> {
   const names = secretNames(clusterName);
   await run.secrets.put(names.token, token.value);
   if (certificateKey) await run.secrets.put(names.certificateKey, certificateKey.value);

@@ -9,7 +9,17 @@ import type { JoinCredentials, KubeadmInitInput, KubeadmInitResult } from '../ty
 import { adminConfProblem } from './adminConf';
 import { nodeState } from './cluster';
 import { hostFailure, type HostRunner, outputTail, REMOTE, secretNames, UPLOADED_CERTS_TTL_MS } from './context';
-import { createToken, type Credential, generateCertificateKey, generateToken, readCaCertHash, reusableCertificateKey, reusableToken, storeJoinCredentials, tokenExpiryFrom } from './credentials';
+import {
+  createToken,
+  type Credential,
+  generateCertificateKey,
+  generateToken,
+  readCaCertHash,
+  reusableCertificateKey,
+  reusableToken,
+  storeJoinCredentials,
+  tokenExpiryFrom,
+} from './credentials';
 import { alreadySetUp, transientNetwork } from './kubeadmFailures';
 import { awaitEarlierRun, outlivingSession } from './outlivingSession';
 import { renderInitConfig } from './kubeadmConfig';
@@ -25,7 +35,13 @@ const INIT_TIMEOUT_MS = 15 * 60_000;
 async function storeKubeconfig(run: HostRunner, host: HostSpec, clusterName: string, caHash: string): Promise<string> {
   const kubeconfig = await run.readFile(host, REMOTE.adminConf);
   if (!kubeconfig) {
-    throw hostFailure({ type: ErrorType.VerificationFailed, host, message: `${REMOTE.adminConf} is missing after init`, retryable: true, hint: 'kubeadm init did not finish writing the kubeconfigs' });
+    throw hostFailure({
+      type: ErrorType.VerificationFailed,
+      host,
+      message: `${REMOTE.adminConf} is missing after init`,
+      retryable: true,
+      hint: 'kubeadm init did not finish writing the kubeconfigs',
+    });
   }
   const problem = adminConfProblem(kubeconfig, caHash);
   if (problem) {
@@ -124,7 +140,12 @@ export async function kubeadmInit(run: HostRunner, input: KubeadmInitInput): Pro
   const startedAt = run.now();
   let result;
   try {
-    result = await run.run(host, { command: outlivingSession(`kubeadm init --config ${REMOTE.initConfig} --upload-certs`, 'init'), redact: secrets, timeoutMs: INIT_TIMEOUT_MS, label: 'kubeadm init' });
+    result = await run.run(host, {
+      command: outlivingSession(`kubeadm init --config ${REMOTE.initConfig} --upload-certs`, 'init'),
+      redact: secrets,
+      timeoutMs: INIT_TIMEOUT_MS,
+      label: 'kubeadm init',
+    });
   } finally {
     await run.removeFile(host, REMOTE.initConfig);
   }
@@ -159,21 +180,47 @@ export async function kubeadmInit(run: HostRunner, input: KubeadmInitInput): Pro
   try {
     const parsed = parseInitOutput(result.stdout);
     caHash = parsed.caCertHash;
-    if (parsed.worker.token !== undefined && parsed.worker.token !== token) throw new KubeadmOutputError('kubeadm init printed a different token than the one configured');
+    if (parsed.worker.token !== undefined && parsed.worker.token !== token)
+      throw new KubeadmOutputError('kubeadm init printed a different token than the one configured');
     if (parsed.controlPlane?.certificateKey !== undefined && parsed.controlPlane.certificateKey !== certificateKey) {
       throw new KubeadmOutputError('kubeadm init printed a different certificate key than the one configured');
     }
   } catch (err) {
-    throw hostFailure({ type: ErrorType.VerificationFailed, host, message: `kubeadm init succeeded but its output is unexpected: ${(err as Error).message}`, retryable: true, hint: 'the next attempt finds the cluster and renews the credentials', details: { outputTail: outputTail(result, secrets, 5) } });
+    throw hostFailure({
+      type: ErrorType.VerificationFailed,
+      host,
+      message: `kubeadm init succeeded but its output is unexpected: ${(err as Error).message}`,
+      retryable: true,
+      hint: 'the next attempt finds the cluster and renews the credentials',
+      details: { outputTail: outputTail(result, secrets, 5) },
+    });
   }
   if ((await readCaCertHash(run, host)) !== caHash) {
-    throw hostFailure({ type: ErrorType.VerificationFailed, host, message: `the CA hash kubeadm init printed does not match ${REMOTE.caCert}`, retryable: false, hint: 'the host\'s PKI changed during init; inspect /etc/kubernetes/pki before retrying' });
+    throw hostFailure({
+      type: ErrorType.VerificationFailed,
+      host,
+      message: `the CA hash kubeadm init printed does not match ${REMOTE.caCert}`,
+      retryable: false,
+      hint: "the host's PKI changed during init; inspect /etc/kubernetes/pki before retrying",
+    });
   }
   const kubeconfigSecret = await storeKubeconfig(run, host, input.clusterName, caHash);
   if ((await nodeState(run, host, host.name)) !== 'found') {
-    throw hostFailure({ type: ErrorType.VerificationFailed, host, message: `kubeadm init finished but Node ${host.name} is not in the cluster`, retryable: true, hint: 'the next attempt checks again and renews the credentials' });
+    throw hostFailure({
+      type: ErrorType.VerificationFailed,
+      host,
+      message: `kubeadm init finished but Node ${host.name} is not in the cluster`,
+      retryable: true,
+      hint: 'the next attempt checks again and renews the credentials',
+    });
   }
-  const join = await storeJoinCredentials(run, input.clusterName, caHash, { value: token, expiresAt: tokenExpiryFrom(startedAt) }, { value: certificateKey, expiresAt: new Date(startedAt.getTime() + UPLOADED_CERTS_TTL_MS) });
+  const join = await storeJoinCredentials(
+    run,
+    input.clusterName,
+    caHash,
+    { value: token, expiresAt: tokenExpiryFrom(startedAt) },
+    { value: certificateKey, expiresAt: new Date(startedAt.getTime() + UPLOADED_CERTS_TTL_MS) },
+  );
   return { alreadyInitialized: false, join, kubeconfigSecret };
 }
 

@@ -37,7 +37,13 @@ export async function surveyJoin(run: HostRunner, input: KubeadmJoinInput): Prom
   const { host, repairVia } = input;
   const node = await nodeState(run, repairVia, host.name);
   if (node === 'unreachable') {
-    throw hostFailure({ type: ErrorType.Unreachable, host: repairVia, message: 'the cluster does not answer through this control-plane host', retryable: true, hint: `kubectl --kubeconfig ${REMOTE.adminConf} get nodes must work on ${repairVia.name}` });
+    throw hostFailure({
+      type: ErrorType.Unreachable,
+      host: repairVia,
+      message: 'the cluster does not answer through this control-plane host',
+      retryable: true,
+      hint: `kubectl --kubeconfig ${REMOTE.adminConf} get nodes must work on ${repairVia.name}`,
+    });
   }
   // Every join adds to etcd's view only for control planes, but a worker's host may still carry a stale member from an earlier role.
   const members = await listEtcdMembers(run, repairVia);
@@ -101,17 +107,37 @@ async function repair(run: HostRunner, input: KubeadmJoinInput, survey: JoinSurv
     await removeEtcdMember(run, repairVia, survey.member.id);
   }
   if (survey.node === 'found') {
-    await run.check(repairVia, { command: kubectl(`delete node ${shellWord(host.name)} --ignore-not-found`), label: 'kubectl delete node' }, 'the stale Node object could not be deleted', ErrorType.CommandTransient);
+    await run.check(
+      repairVia,
+      { command: kubectl(`delete node ${shellWord(host.name)} --ignore-not-found`), label: 'kubectl delete node' },
+      'the stale Node object could not be deleted',
+      ErrorType.CommandTransient,
+    );
   }
-  await run.check(host, { command: 'kubeadm reset -f', timeoutMs: 5 * 60_000, label: 'kubeadm reset' }, `kubeadm reset -f failed on ${host.name}; read its output`, ErrorType.CommandTransient);
+  await run.check(
+    host,
+    { command: 'kubeadm reset -f', timeoutMs: 5 * 60_000, label: 'kubeadm reset' },
+    `kubeadm reset -f failed on ${host.name}; read its output`,
+    ErrorType.CommandTransient,
+  );
 }
 
 /** The kubeadm version on the host (`v1.31.2`): it decides the config's apiVersion. */
 async function kubeadmVersion(run: HostRunner, host: HostSpec): Promise<string> {
-  const result = await run.check(host, { command: 'kubeadm version -o short', label: 'kubeadm version' }, 'kubeadm must be installed on the host (prepareHost)');
+  const result = await run.check(
+    host,
+    { command: 'kubeadm version -o short', label: 'kubeadm version' },
+    'kubeadm must be installed on the host (prepareHost)',
+  );
   const version = result.stdout.trim().split('\n').pop()?.trim() ?? '';
   if (!/^v?\d+\.\d+\.\d+/.test(version)) {
-    throw hostFailure({ type: ErrorType.CommandFailed, host, message: 'kubeadm version -o short printed no version', retryable: false, hint: 'check the kubeadm binary on the host' });
+    throw hostFailure({
+      type: ErrorType.CommandFailed,
+      host,
+      message: 'kubeadm version -o short printed no version',
+      retryable: false,
+      hint: 'check the kubeadm binary on the host',
+    });
   }
   return version.replace(/[-+].*$/, '');
 }
@@ -132,7 +158,12 @@ async function runJoin(run: HostRunner, input: KubeadmJoinInput): Promise<void> 
   await run.writeSecretConfig(host, REMOTE.joinConfig, config);
   let result;
   try {
-    result = await run.run(host, { command: outlivingSession(`kubeadm join --config ${REMOTE.joinConfig}`, 'join'), redact: secrets, timeoutMs: JOIN_TIMEOUT_MS, label: 'kubeadm join' });
+    result = await run.run(host, {
+      command: outlivingSession(`kubeadm join --config ${REMOTE.joinConfig}`, 'join'),
+      redact: secrets,
+      timeoutMs: JOIN_TIMEOUT_MS,
+      label: 'kubeadm join',
+    });
   } finally {
     await run.removeFile(host, REMOTE.joinConfig);
   }
@@ -143,16 +174,30 @@ async function runJoin(run: HostRunner, input: KubeadmJoinInput): Promise<void> 
     throw hostFailure({
       type: ErrorType.CredentialExpired,
       host,
-      message: rejected === 'token' ? 'kubeadm join: the bootstrap token was rejected or expired' : 'kubeadm join: the uploaded certificates are gone or do not open with the certificate key',
+      message:
+        rejected === 'token'
+          ? 'kubeadm join: the bootstrap token was rejected or expired'
+          : 'kubeadm join: the uploaded certificates are gone or do not open with the certificate key',
       retryable: true,
-      hint: rejected === 'token' ? 'create a new token (refreshJoinCredentials) and join again' : 'upload the certificates again under a new key (refreshJoinCredentials) and join again; key rotation and control-plane joins must not overlap',
+      hint:
+        rejected === 'token'
+          ? 'create a new token (refreshJoinCredentials) and join again'
+          : 'upload the certificates again under a new key (refreshJoinCredentials) and join again; key rotation and control-plane joins must not overlap',
       result,
       secrets,
       details: { refresh: rejected },
     });
   }
   if (caPinMismatch(output)) {
-    throw hostFailure({ type: ErrorType.CommandFailed, host, message: 'kubeadm join: the cluster CA does not match the pinned hash', retryable: false, hint: 'the join credentials belong to another cluster or the CA changed; run init-primary again to record the current CA hash', result, secrets });
+    throw hostFailure({
+      type: ErrorType.CommandFailed,
+      host,
+      message: 'kubeadm join: the cluster CA does not match the pinned hash',
+      retryable: false,
+      hint: 'the join credentials belong to another cluster or the CA changed; run init-primary again to record the current CA hash',
+      result,
+      secrets,
+    });
   }
   const repairable = halfDoneEtcdJoin(output) || alreadySetUp(output);
   const transient = repairable || transientNetwork(output);
@@ -161,7 +206,9 @@ async function runJoin(run: HostRunner, input: KubeadmJoinInput): Promise<void> 
     host,
     message: `kubeadm join exited ${result.exitCode}${repairable ? ' (half-done: the next attempt repairs it)' : ''}`,
     retryable: transient,
-    hint: repairable ? 'the next attempt removes the stale etcd member and runs kubeadm reset -f before joining' : `read the output tail; \`journalctl -u kubelet\` on ${host.name} often says more`,
+    hint: repairable
+      ? 'the next attempt removes the stale etcd member and runs kubeadm reset -f before joining'
+      : `read the output tail; \`journalctl -u kubelet\` on ${host.name} often says more`,
     result,
     secrets,
   });
@@ -174,15 +221,32 @@ async function verifyJoined(run: HostRunner, input: KubeadmJoinInput, signal?: A
     if (isJoined(survey, input.host, input.controlPlane)) return;
     if (attempt < VERIFY_ATTEMPTS) await sleep(VERIFY_INTERVAL_MS, undefined, { signal });
   }
-  const what = !survey || survey.node !== 'found' ? `Node ${input.host.name} is missing` : !survey.kubeletConf ? `${REMOTE.kubeletConf} is missing` : 'the etcd member is missing, unstarted or still a learner';
-  throw hostFailure({ type: ErrorType.VerificationFailed, host: input.host, message: `kubeadm join succeeded but ${what}`, retryable: true, hint: 'the next attempt finds the half-done join and repairs it' });
+  const what =
+    !survey || survey.node !== 'found'
+      ? `Node ${input.host.name} is missing`
+      : !survey.kubeletConf
+        ? `${REMOTE.kubeletConf} is missing`
+        : 'the etcd member is missing, unstarted or still a learner';
+  throw hostFailure({
+    type: ErrorType.VerificationFailed,
+    host: input.host,
+    message: `kubeadm join succeeded but ${what}`,
+    retryable: true,
+    hint: 'the next attempt finds the half-done join and repairs it',
+  });
 }
 
 /** Joins the host unless it already is in the cluster, repairing a half-done earlier join first. */
 export async function kubeadmJoin(run: HostRunner, input: KubeadmJoinInput, signal?: AbortSignal): Promise<KubeadmJoinResult> {
   const { host, repairVia } = input;
   if (host.name === repairVia.name) {
-    throw hostFailure({ type: ErrorType.InvalidInput, host, message: 'repairVia is the joining host itself', retryable: false, hint: 'repairVia must be a control-plane host already in the cluster' });
+    throw hostFailure({
+      type: ErrorType.InvalidInput,
+      host,
+      message: 'repairVia is the joining host itself',
+      retryable: false,
+      hint: 'repairVia must be a control-plane host already in the cluster',
+    });
   }
   // A join an earlier attempt started (its worker died) may still run: let it finish before judging.
   await awaitEarlierRun(run, host, 'join', signal);

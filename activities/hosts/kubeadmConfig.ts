@@ -118,7 +118,7 @@ export function renderUploadCertsConfig(input: { clusterConfiguration: string; c
   const [doc] = parseAllDocuments(input.clusterConfiguration);
   const cluster = doc?.toJS() as Record<string, unknown> | null | undefined;
   if (!cluster || typeof cluster !== 'object' || (cluster.kind !== undefined && cluster.kind !== 'ClusterConfiguration')) {
-    throw new Error('the cluster\'s kubeadm-config ConfigMap has no ClusterConfiguration document');
+    throw new Error("the cluster's kubeadm-config ConfigMap has no ClusterConfiguration document");
   }
   const apiVersion =
     typeof cluster.apiVersion === 'string' && cluster.apiVersion.startsWith('kubeadm.k8s.io/')

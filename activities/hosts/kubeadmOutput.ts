@@ -81,7 +81,7 @@ export function parseJoinCommand(line: string): JoinCommand {
     throw new KubeadmOutputError('kubeadm join command: the first argument must be the API endpoint host:port');
   }
   const command: JoinCommand = { endpoint, caCertHashes: [], controlPlane: false };
-  for (let i = start + 3; i < words.length; ) {
+  for (let i = start + 3; i < words.length;) {
     const word = words[i];
     if (word === '--control-plane') {
       command.controlPlane = true;
@@ -95,7 +95,8 @@ export function parseJoinCommand(line: string): JoinCommand {
       i = next;
     } else if (word === '--discovery-token-ca-cert-hash' || word.startsWith('--discovery-token-ca-cert-hash=')) {
       const { value, next } = flagValue(words, i, '--discovery-token-ca-cert-hash');
-      if (!CA_CERT_HASH_PATTERN.test(value)) throw new KubeadmOutputError('kubeadm join command: --discovery-token-ca-cert-hash is not "sha256:" and 64 hex characters');
+      if (!CA_CERT_HASH_PATTERN.test(value))
+        throw new KubeadmOutputError('kubeadm join command: --discovery-token-ca-cert-hash is not "sha256:" and 64 hex characters');
       command.caCertHashes.push(value);
       i = next;
     } else if (word === '--certificate-key' || word.startsWith('--certificate-key=')) {
@@ -213,7 +214,10 @@ export interface CertificateExpirationInfo {
  */
 const NANOSECOND_REPORT_THRESHOLD = 1e11;
 
-function entryOf(raw: unknown, where: string): { name: string; expirationDate?: unknown; residualTime?: unknown; externallyManaged?: unknown; missing?: unknown; caName?: unknown } {
+function entryOf(
+  raw: unknown,
+  where: string,
+): { name: string; expirationDate?: unknown; residualTime?: unknown; externallyManaged?: unknown; missing?: unknown; caName?: unknown } {
   if (!raw || typeof raw !== 'object') throw new KubeadmOutputError(`${where} is not an object`);
   const entry = raw as Record<string, unknown>;
   if (typeof entry.name !== 'string' || entry.name === '') throw new KubeadmOutputError(`${where} has no name`);
@@ -229,7 +233,8 @@ export function parseCertificateExpiration(text: string): CertificateExpirationI
     throw new KubeadmOutputError(`kubeadm certs check-expiration output is not JSON: ${(err as Error).message}`);
   }
   const obj = doc as Record<string, unknown>;
-  if (!obj || obj.kind !== 'CertificateExpirationInfo') throw new KubeadmOutputError('kubeadm certs check-expiration output: kind is not CertificateExpirationInfo');
+  if (!obj || obj.kind !== 'CertificateExpirationInfo')
+    throw new KubeadmOutputError('kubeadm certs check-expiration output: kind is not CertificateExpirationInfo');
   if (typeof obj.apiVersion !== 'string' || !obj.apiVersion.startsWith('output.kubeadm.k8s.io/')) {
     throw new KubeadmOutputError('kubeadm certs check-expiration output: apiVersion is not output.kubeadm.k8s.io/*');
   }

@@ -46,7 +46,14 @@ async function runScript(run: HostRunner, host: HostSpec, kubernetesVersion: str
   const reported = new Set([...report.ok, ...report.changed, ...report.wouldChange]);
   const missing = expectedItems(controlPlane).filter((item) => !reported.has(item));
   if (missing.length > 0) {
-    throw hostFailure({ type: ErrorType.VerificationFailed, host, message: `the preparation script did not report ${missing.join(', ')}`, retryable: true, hint: 'the script stopped early (was the SSH session cut?); retry the step', result });
+    throw hostFailure({
+      type: ErrorType.VerificationFailed,
+      host,
+      message: `the preparation script did not report ${missing.join(', ')}`,
+      retryable: true,
+      hint: 'the script stopped early (was the SSH session cut?); retry the step',
+      result,
+    });
   }
   return report;
 }
@@ -60,7 +67,13 @@ export async function prepareHost(run: HostRunner, input: PrepareHostInput): Pro
   if (report.changed.length > 0) {
     const check = await runScript(run, host, input.kubernetesVersion, true);
     if (check.wouldChange.length > 0) {
-      throw hostFailure({ type: ErrorType.VerificationFailed, host, message: `still not prepared after the changes: ${check.wouldChange.join(', ')}`, retryable: true, hint: 'something on the host undoes these settings (configuration management?); look at the items named' });
+      throw hostFailure({
+        type: ErrorType.VerificationFailed,
+        host,
+        message: `still not prepared after the changes: ${check.wouldChange.join(', ')}`,
+        retryable: true,
+        hint: 'something on the host undoes these settings (configuration management?); look at the items named',
+      });
     }
   }
   return { host: host.name, changed: report.changed, alreadyPrepared: report.ok };

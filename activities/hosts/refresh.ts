@@ -17,12 +17,20 @@ async function kept(run: HostRunner, secretName: string, expiresAt: string): Pro
 export async function refreshJoinCredentials(run: HostRunner, input: RefreshJoinCredentialsInput): Promise<JoinCredentials> {
   const { host, current } = input;
   if ((await nodeState(run, host, host.name)) !== 'found') {
-    throw hostFailure({ type: ErrorType.Unreachable, host, message: 'this control-plane host does not answer for the cluster', retryable: true, hint: `kubectl --kubeconfig ${REMOTE.adminConf} get node ${host.name} must work on it` });
+    throw hostFailure({
+      type: ErrorType.Unreachable,
+      host,
+      message: 'this control-plane host does not answer for the cluster',
+      retryable: true,
+      hint: `kubectl --kubeconfig ${REMOTE.adminConf} get node ${host.name} must work on it`,
+    });
   }
   const token = (!input.refreshToken && (await kept(run, current.tokenSecret, current.tokenExpiresAt))) || (await createToken(run, host));
   // Only a refresh that asked for it uploads (the workflow asks under the cluster lock); a token-only
   // refresh that finds no key reports it expired, and the next control-plane join asks for one.
-  const certificateKey = input.refreshCertificateKey ? await uploadCertificates(run, host) : await kept(run, current.certificateKeySecret, current.certificateKeyExpiresAt);
+  const certificateKey = input.refreshCertificateKey
+    ? await uploadCertificates(run, host)
+    : await kept(run, current.certificateKeySecret, current.certificateKeyExpiresAt);
   const caHash = current.caCertHash || (await readCaCertHash(run, host));
   return storeJoinCredentials(run, input.clusterName, caHash, token, certificateKey);
 }

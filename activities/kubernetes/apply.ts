@@ -184,7 +184,11 @@ export async function applyObjects(client: KubeClient, objects: ManifestObject[]
   for (const entry of first) await applyOne(entry);
   if (!settings.dryRun && crds.length > 0) {
     try {
-      await waitCrdsEstablished(client, crds.map((crd) => crd.metadata.name), settings);
+      await waitCrdsEstablished(
+        client,
+        crds.map((crd) => crd.metadata.name),
+        settings,
+      );
     } catch (err) {
       throw client.failure(err, 'wait for CRDs to be Established');
     }

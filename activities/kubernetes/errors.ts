@@ -6,14 +6,17 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType, kubehaFailure } from '../../common/errors';
 
 /** Socket-level error codes that mean "nobody answered": a retry (later) can help. */
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN',
-]);
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** TLS errors that mean the kubeconfig does not trust the server (or the reverse): a retry cannot help. */
 const TLS_TRUST_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_SIGNATURE_FAILURE',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_SIGNATURE_FAILURE',
 ]);
 
 /** What the API server said, from a Status body (JSON text or parsed). */
@@ -108,36 +111,54 @@ function httpFailure(status: number, body: StatusBody, what: string, server: str
     // A (re)started API server serves before its RBAC caches are loaded, and kubeadm's admin user (group
     // kubeadm:cluster-admins) is allowed by an RBAC binding: it is refused until the server is ready.
     return kubehaFailure({
-      type: ErrorType.NotReady, message: `${message} (the API server is not ready yet)`, retryable: true, details,
+      type: ErrorType.NotReady,
+      message: `${message} (the API server is not ready yet)`,
+      retryable: true,
+      details,
       hint: 'the API server (re)started and has not loaded RBAC yet; a retry once /readyz answers 200 succeeds',
     });
   }
   if (status === 401) {
     return kubehaFailure({
-      type: ErrorType.AuthenticationFailed, message, retryable: false, details,
+      type: ErrorType.AuthenticationFailed,
+      message,
+      retryable: false,
+      details,
       hint: "the API server rejected the kubeconfig's credentials: the client certificate or token expired or is not signed by the cluster CA",
     });
   }
   if (status === 403) {
     return kubehaFailure({
-      type: ErrorType.CloudRejected, message, retryable: false, details,
+      type: ErrorType.CloudRejected,
+      message,
+      retryable: false,
+      details,
       hint: "the kubeconfig's user lacks RBAC permission for this; use the cluster admin kubeconfig or grant the role",
     });
   }
   if (status === 409) {
     return kubehaFailure({
-      type: ErrorType.Conflict, message, retryable: false, details,
+      type: ErrorType.Conflict,
+      message,
+      retryable: false,
+      details,
       hint: 'the object is in a state the request conflicts with (another field manager, or being deleted); inspect it with kubectl',
     });
   }
   if (status === 429 || status >= 500) {
     return kubehaFailure({
-      type: ErrorType.CloudTransient, message, retryable: true, details,
+      type: ErrorType.CloudTransient,
+      message,
+      retryable: true,
+      details,
       hint: 'the API server is overloaded or its etcd is unhealthy; a retry later usually succeeds',
     });
   }
   return kubehaFailure({
-    type: ErrorType.InvalidInput, message, retryable: false, details,
+    type: ErrorType.InvalidInput,
+    message,
+    retryable: false,
+    details,
     hint: 'the API server refused the object as written; fix the manifest (the message names the field)',
   });
 }

@@ -40,7 +40,9 @@ interface WaitingWorkload extends WorkloadRef {
 function describeWaiting(waiting: WaitingWorkload[]): string {
   return waiting
     .map((w) => {
-      const counts = Object.entries(w.counts).map(([name, value]) => `${name} ${value}`).join(', ');
+      const counts = Object.entries(w.counts)
+        .map(([name, value]) => `${name} ${value}`)
+        .join(', ');
       const pods = w.pods?.length ? `; ${w.pods.map(describePodProblem).join('; ')}` : '';
       return `${workloadLabel(w)}: ${w.message}${counts ? ` (${counts})` : ''}${pods}`;
     })

@@ -128,10 +128,16 @@ function credentialFailure(err: unknown, source: string): ApplicationFailure {
     );
   }
   if (syscall === 'open' || code === 'ENOENT' || code === 'EACCES') {
-    return unusable(`its file ${path ?? ''} is not readable on the worker`, 'make the files the kubeconfig names readable on the worker, or embed their content (…-data fields)');
+    return unusable(
+      `its file ${path ?? ''} is not readable on the worker`,
+      'make the files the kubeconfig names readable on the worker, or embed their content (…-data fields)',
+    );
   }
   if (err instanceof SyntaxError) {
-    return unusable('its exec plugin did not print an ExecCredential as JSON', 'run the plugin by hand: it must print a client.authentication.k8s.io ExecCredential on stdout');
+    return unusable(
+      'its exec plugin did not print an ExecCredential as JSON',
+      'run the plugin by hand: it must print a client.authentication.k8s.io ExecCredential on stdout',
+    );
   }
   return kubehaFailure({
     type: ErrorType.CredentialExpired,

@@ -48,11 +48,21 @@ export function podProblem(object: unknown): PodProblem | undefined {
   const base = { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, ...(pod.spec?.nodeName ? { node: pod.spec.nodeName } : {}) };
   const scheduled = status.conditions?.find((c) => c.type === 'PodScheduled');
   if (scheduled?.status === 'False') return { ...base, kind: 'unschedulable', status: 'Pending', message: scheduled.message };
-  for (const [prefix, list] of [['Init:', status.initContainerStatuses], ['', status.containerStatuses]] as const) {
+  for (const [prefix, list] of [
+    ['Init:', status.initContainerStatuses],
+    ['', status.containerStatuses],
+  ] as const) {
     for (const c of list ?? []) {
       const waiting = c.state?.waiting;
       if (waiting?.reason === 'CrashLoopBackOff' || waiting?.reason === 'ImagePullBackOff' || waiting?.reason === 'ErrImagePull') {
-        return { ...base, kind: 'crash-loop', status: `${prefix}${waiting.reason}`, container: c.name, restarts: c.restartCount ?? 0, message: waiting.message };
+        return {
+          ...base,
+          kind: 'crash-loop',
+          status: `${prefix}${waiting.reason}`,
+          container: c.name,
+          restarts: c.restartCount ?? 0,
+          message: waiting.message,
+        };
       }
       if (waiting?.message && /NetworkPluginNotReady|network is not ready/.test(waiting.message)) {
         return { ...base, kind: 'no-network', status: waiting.reason ?? 'ContainerCreating', container: c.name, message: waiting.message };
@@ -64,9 +74,13 @@ export function podProblem(object: unknown): PodProblem | undefined {
 
 /** The problems of the pods a selector picks (at most `limit`, the worst kinds first). */
 export async function podProblems(client: KubeClient, namespace: string, matchLabels: Record<string, string>, limit = 3): Promise<PodProblem[]> {
-  const selector = Object.entries(matchLabels).map(([k, v]) => `${k}=${v}`).join(',');
+  const selector = Object.entries(matchLabels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   if (!selector) return [];
-  const list = await client.find<{ items?: unknown[] }>(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods?labelSelector=${encodeURIComponent(selector)}`);
+  const list = await client.find<{ items?: unknown[] }>(
+    `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods?labelSelector=${encodeURIComponent(selector)}`,
+  );
   return worstFirst((list?.items ?? []).map(podProblem).filter((p): p is PodProblem => p !== undefined)).slice(0, limit);
 }
 
@@ -101,7 +115,10 @@ export function podProblemHint(problems: PodProblem[]): string | undefined {
     case 'crash-loop':
       return `a container keeps failing: \`kubectl -n ${ns} logs ${name} -c ${worst.container} --previous\` shows why (for a CNI: its pod CIDR, backend and host paths); fix the manifest or the node, then run the step again`;
     case 'unschedulable':
-      return `no node can take the pod: ${worst.message ?? ''} (NotReady nodes carry the not-ready taint until their CNI runs); fix the nodes or the tolerations, then run the step again`.replace(':  (', ': (');
+      return `no node can take the pod: ${worst.message ?? ''} (NotReady nodes carry the not-ready taint until their CNI runs); fix the nodes or the tolerations, then run the step again`.replace(
+        ':  (',
+        ': (',
+      );
     case 'no-network':
       return `the CNI does not run on ${worst.node ?? 'the node'}: check its DaemonSet's pod there (\`kubectl -n kube-system get pods -o wide --field-selector spec.nodeName=${worst.node ?? 'NODE'}\`), then run the step again`;
     case 'waiting':

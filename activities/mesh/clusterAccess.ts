@@ -49,7 +49,11 @@ export function cutKubeconfig(text: string, context: string | undefined, role: M
   if (!wanted) throw invalid(field, 'the kubeconfig has no current-context; name one with context');
   const entry = doc.contexts.find((c) => c.name === wanted);
   if (!entry) {
-    const known = doc.contexts.map((c) => c.name).filter(Boolean).join(', ') || 'none';
+    const known =
+      doc.contexts
+        .map((c) => c.name)
+        .filter(Boolean)
+        .join(', ') || 'none';
     throw invalid(field, `context "${wanted}" is not in the kubeconfig (it has: ${known})`);
   }
   const cluster = doc.clusters?.find((c) => c.name === entry.context?.cluster);

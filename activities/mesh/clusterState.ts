@@ -42,7 +42,9 @@ export async function installedLinkerd(client: KubeClient): Promise<InstalledLin
       anchorFingerprints = ['(unreadable trust roots)'];
     }
   }
-  const deploy = await client.find<{ metadata?: { labels?: Record<string, string> } }>(`/apis/apps/v1/namespaces/${LINKERD_NAMESPACE}/deployments/linkerd-identity`);
+  const deploy = await client.find<{ metadata?: { labels?: Record<string, string> } }>(
+    `/apis/apps/v1/namespaces/${LINKERD_NAMESPACE}/deployments/linkerd-identity`,
+  );
   const version = deploy?.metadata?.labels?.[VERSION_LABEL];
   return version ? { anchorFingerprints, version } : { anchorFingerprints };
 }
@@ -95,7 +97,7 @@ export async function identityChecks(client: KubeClient, expectedAnchors?: strin
       // reported above as invalid anchors
     }
     const same = installed.length === expectedAnchors.length && installed.every((f, i) => f === [...expectedAnchors].sort()[i]);
-    add('trust anchors are the pair\'s shared anchors', same ? undefined : `installed ${short(installed)}, expected ${short(expectedAnchors)}`);
+    add("trust anchors are the pair's shared anchors", same ? undefined : `installed ${short(installed)}, expected ${short(expectedAnchors)}`);
   }
   return checks;
 }

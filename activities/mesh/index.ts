@@ -58,11 +58,23 @@ export function createMeshActivities(deps: MeshDependencies): MeshActivities {
   };
 
   const cliChecks = async (access: ClusterAccess, args: string[]): Promise<MeshCheck[]> => {
-    const { stdout, stderr, exitCode } = await cli.run([...args, '-o', 'json'], { what: `linkerd ${args.join(' ')} on ${access.name}`, kubeconfigSecret: access.kubeconfigSecret, context: access.context, acceptExitCodes: [1, 2] });
+    const { stdout, stderr, exitCode } = await cli.run([...args, '-o', 'json'], {
+      what: `linkerd ${args.join(' ')} on ${access.name}`,
+      kubeconfigSecret: access.kubeconfigSecret,
+      context: access.context,
+      acceptExitCodes: [1, 2],
+    });
     try {
       return parseCheckJson(stdout);
     } catch {
-      return [{ category: `linkerd ${args.join(' ')}`, description: 'the check ran', status: 'error', error: `exit ${exitCode}: ${stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 500)}` }];
+      return [
+        {
+          category: `linkerd ${args.join(' ')}`,
+          description: 'the check ran',
+          status: 'error',
+          error: `exit ${exitCode}: ${stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 500)}`,
+        },
+      ];
     }
   };
 
@@ -103,7 +115,10 @@ export function createMeshActivities(deps: MeshDependencies): MeshActivities {
         const installed = { west: await readInstalled(access.west), east: await readInstalled(access.east) };
         const [w, e] = [installed.west.anchorFingerprints, installed.east.anchorFingerprints];
         if (w.length && e.length && w.join(',') !== e.join(',')) {
-          issues.push({ path: 'east.context', message: `Linkerd on east trusts other anchors than Linkerd on west (${e[0].slice(0, 16)}… vs ${w[0].slice(0, 16)}…): multicluster needs exactly the same anchors; reinstall one, or adopt a bundle holding both` });
+          issues.push({
+            path: 'east.context',
+            message: `Linkerd on east trusts other anchors than Linkerd on west (${e[0].slice(0, 16)}… vs ${w[0].slice(0, 16)}…): multicluster needs exactly the same anchors; reinstall one, or adopt a bundle holding both`,
+          });
         }
         const ours = adoptedAnchors ?? (await storedAnchors(deps.secrets, input.pairName));
         for (const role of ['west', 'east'] as const) {
@@ -117,7 +132,10 @@ export function createMeshActivities(deps: MeshDependencies): MeshActivities {
         if (issues.length === 0 && input.trust.mode === 'generate' && !ours) {
           for (const role of ['west', 'east'] as const) {
             if (installed[role].anchorFingerprints.length) {
-              issues.push({ path: 'trust.mode', message: `${role} already runs Linkerd with anchors kubeha did not make; adopt them (mode "adopt") or uninstall Linkerd there first` });
+              issues.push({
+                path: 'trust.mode',
+                message: `${role} already runs Linkerd with anchors kubeha did not make; adopt them (mode "adopt") or uninstall Linkerd there first`,
+              });
             }
           }
         }
@@ -167,10 +185,31 @@ export function createMeshActivities(deps: MeshDependencies): MeshActivities {
       if (!input.withoutCli) {
         checks.push(...(await cliChecks(input.west, ['multicluster', 'check'])));
         // `multicluster gateways` reads linkerd-viz's metrics API: without viz it cannot answer (a warning).
-        const gw = await cli.run(['multicluster', 'gateways', '--cluster-name', input.east.name], { what: 'linkerd multicluster gateways on west', kubeconfigSecret: input.west.kubeconfigSecret, context: input.west.context, acceptExitCodes: [1] });
-        const row = gw.stdout.split('\n').map((l) => l.trim().split(/\s+/)).find((cols) => cols[0] === input.east.name);
-        if (gw.exitCode !== 0) checks.push({ category: 'linkerd multicluster gateways', description: `gateway of ${input.east.name} is alive`, status: 'warning', error: gw.stderr.trim().slice(0, 300), hint: 'the gateways command needs the linkerd-viz extension on west' });
-        else checks.push({ category: 'linkerd multicluster gateways', description: `gateway of ${input.east.name} is alive`, status: row?.[1] === 'True' ? 'ok' : 'error', ...(row?.[1] === 'True' ? {} : { error: row ? `ALIVE is ${row[1]}` : `no row for ${input.east.name}` }) });
+        const gw = await cli.run(['multicluster', 'gateways', '--cluster-name', input.east.name], {
+          what: 'linkerd multicluster gateways on west',
+          kubeconfigSecret: input.west.kubeconfigSecret,
+          context: input.west.context,
+          acceptExitCodes: [1],
+        });
+        const row = gw.stdout
+          .split('\n')
+          .map((l) => l.trim().split(/\s+/))
+          .find((cols) => cols[0] === input.east.name);
+        if (gw.exitCode !== 0)
+          checks.push({
+            category: 'linkerd multicluster gateways',
+            description: `gateway of ${input.east.name} is alive`,
+            status: 'warning',
+            error: gw.stderr.trim().slice(0, 300),
+            hint: 'the gateways command needs the linkerd-viz extension on west',
+          });
+        else
+          checks.push({
+            category: 'linkerd multicluster gateways',
+            description: `gateway of ${input.east.name} is alive`,
+            status: row?.[1] === 'True' ? 'ok' : 'error',
+            ...(row?.[1] === 'True' ? {} : { error: row ? `ALIVE is ${row[1]}` : `no row for ${input.east.name}` }),
+          });
       }
       return reportOf(input.west.name, checks);
     },
@@ -202,7 +241,7 @@ export function createMeshActivities(deps: MeshDependencies): MeshActivities {
             type: ErrorType.DeadlineExceeded,
             message: `mirrors not right after ${timeoutSeconds} s: ${waiting.join('; ')}`,
             retryable: false,
-            hint: 'check the service mirror controller on west (its logs name the Link and the service), the export label on east, and that east\'s gateway has a load balancer address',
+            hint: "check the service mirror controller on west (its logs name the Link and the service), the export label on east, and that east's gateway has a load balancer address",
             details: { mirrors: last?.mirrors, gateway: last?.gateway },
           }),
       });

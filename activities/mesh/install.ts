@@ -25,10 +25,22 @@ export interface InstallDeps {
 }
 
 /** Applies rendered manifest text to a cluster; returns how many objects and the workloads. */
-export async function applyRendered(deps: InstallDeps, access: ClusterAccess, text: string, origin: string, dryRun: boolean): Promise<{ applied: number; workloads: WorkloadRef[] }> {
+export async function applyRendered(
+  deps: InstallDeps,
+  access: ClusterAccess,
+  text: string,
+  origin: string,
+  dryRun: boolean,
+): Promise<{ applied: number; workloads: WorkloadRef[] }> {
   const objects = parseManifest(text, origin);
   const client = await deps.client(access);
-  return applyObjects(client, objects, { fieldManager: 'kubeha-mesh', dryRun, crdTimeoutMs: deps.crdTimeoutMs, pollIntervalMs: deps.pollIntervalMs, signal: cancellationSignal() });
+  return applyObjects(client, objects, {
+    fieldManager: 'kubeha-mesh',
+    dryRun,
+    crdTimeoutMs: deps.crdTimeoutMs,
+    pollIntervalMs: deps.pollIntervalMs,
+    signal: cancellationSignal(),
+  });
 }
 
 interface CrdObject {
@@ -47,9 +59,15 @@ export async function installCrds(deps: InstallDeps, access: ClusterAccess, dryR
     const want = (object.metadata.annotations as Record<string, string> | undefined)?.['linkerd.io/created-by'];
     if (!live || live.metadata?.annotations?.['linkerd.io/created-by'] !== want) differing.push(object.metadata.name);
   }
-  if (differing.length === 0) return { cluster: access.name, alreadyInstalled: true, applied: 0, workloads: [], note: `all ${objects.length} Linkerd CRDs present at this version` };
+  if (differing.length === 0)
+    return { cluster: access.name, alreadyInstalled: true, applied: 0, workloads: [], note: `all ${objects.length} Linkerd CRDs present at this version` };
   const result = await applyRendered(deps, access, stdout, 'linkerd install --crds', dryRun);
-  return { cluster: access.name, alreadyInstalled: false, ...result, note: `${dryRun ? 'would apply' : 'applied'} ${result.applied} objects (${differing.length} CRDs missing or older)` };
+  return {
+    cluster: access.name,
+    alreadyInstalled: false,
+    ...result,
+    note: `${dryRun ? 'would apply' : 'applied'} ${result.applied} objects (${differing.length} CRDs missing or older)`,
+  };
 }
 
 /** The Helm values flags of the cluster's input (`--set k=v` each). */
@@ -61,13 +79,25 @@ function setFlags(set: string[]): string[] {
  * `linkerd install` with the pair's anchors and the cluster's issuer, unless the cluster already trusts
  * exactly these anchors and its issuer Secret holds this issuer (then nothing is rendered or applied).
  */
-export async function installControlPlane(deps: InstallDeps, access: ClusterAccess, trust: TrustMaterial, set: string[], dryRun: boolean): Promise<InstallResult> {
+export async function installControlPlane(
+  deps: InstallDeps,
+  access: ClusterAccess,
+  trust: TrustMaterial,
+  set: string[],
+  dryRun: boolean,
+): Promise<InstallResult> {
   const client = await deps.client(access);
   const installed = await installedLinkerd(client);
   const issuer = trust.issuers[access.role];
   const anchorsMatch = installed.anchorFingerprints.join(',') === [...trust.anchorFingerprints].sort().join(',');
   if (anchorsMatch && (await installedIssuerFingerprint(client)) === issuer.fingerprint) {
-    return { cluster: access.name, alreadyInstalled: true, applied: 0, workloads: [], note: `Linkerd ${installed.version ?? ''} already trusts the pair's anchors with this issuer`.replace('  ', ' ') };
+    return {
+      cluster: access.name,
+      alreadyInstalled: true,
+      applied: 0,
+      workloads: [],
+      note: `Linkerd ${installed.version ?? ''} already trusts the pair's anchors with this issuer`.replace('  ', ' '),
+    };
   }
   const files = {
     'anchors.crt': await deps.secrets.get(trust.anchorsSecret),
@@ -77,9 +107,12 @@ export async function installControlPlane(deps: InstallDeps, access: ClusterAcce
   const args = [
     'install',
     '--ignore-cluster',
-    '--identity-trust-anchors-file', '{file:anchors.crt}',
-    '--identity-issuer-certificate-file', '{file:issuer.crt}',
-    '--identity-issuer-key-file', '{file:issuer.key}',
+    '--identity-trust-anchors-file',
+    '{file:anchors.crt}',
+    '--identity-issuer-certificate-file',
+    '{file:issuer.crt}',
+    '--identity-issuer-key-file',
+    '{file:issuer.key}',
     ...setFlags(set),
   ];
   const { stdout } = await deps.cli.run(args, { what: `linkerd install for ${access.name}`, files });
@@ -112,21 +145,37 @@ export async function installedAnchorFingerprints(client: KubeClient): Promise<s
  */
 export async function installMulticluster(deps: InstallDeps, access: ClusterAccess, controllersFor: string[], dryRun: boolean): Promise<InstallResult> {
   const args = ['multicluster', 'install', ...controllersFor.flatMap((name, i) => ['--set', `controllers[${i}].link.ref.name=${name}`])];
-  const { stdout } = await deps.cli.run(args, { what: `linkerd multicluster install for ${access.name}`, kubeconfigSecret: access.kubeconfigSecret, context: access.context });
+  const { stdout } = await deps.cli.run(args, {
+    what: `linkerd multicluster install for ${access.name}`,
+    kubeconfigSecret: access.kubeconfigSecret,
+    context: access.context,
+  });
   const objects = parseManifest(stdout, 'linkerd multicluster install');
   const client = await deps.client(access);
   const workloads = objects
     .filter(({ object }) => object.apiVersion === 'apps/v1' && ['Deployment', 'DaemonSet', 'StatefulSet'].includes(object.kind))
-    .map(({ object }) => ({ kind: object.kind as WorkloadRef['kind'], namespace: object.metadata.namespace ?? MULTICLUSTER_NAMESPACE, name: object.metadata.name }));
+    .map(({ object }) => ({
+      kind: object.kind as WorkloadRef['kind'],
+      namespace: object.metadata.namespace ?? MULTICLUSTER_NAMESPACE,
+      name: object.metadata.name,
+    }));
   const present = await Promise.all(
     workloads.map(async (w) => {
-      const live = await client.find<{ metadata?: { labels?: Record<string, string> } }>(`/apis/apps/v1/namespaces/${w.namespace}/${w.kind.toLowerCase()}s/${w.name}`);
+      const live = await client.find<{ metadata?: { labels?: Record<string, string> } }>(
+        `/apis/apps/v1/namespaces/${w.namespace}/${w.kind.toLowerCase()}s/${w.name}`,
+      );
       const want = objects.find((o) => o.object.metadata.name === w.name)?.object.metadata.labels as Record<string, string> | undefined;
       return live !== undefined && live.metadata?.labels?.['linkerd.io/control-plane-version'] === want?.['linkerd.io/control-plane-version'];
     }),
   );
   if (workloads.length > 0 && present.every(Boolean)) {
-    return { cluster: access.name, alreadyInstalled: true, applied: 0, workloads, note: `multicluster extension present (${workloads.map((w) => w.name).join(', ')})` };
+    return {
+      cluster: access.name,
+      alreadyInstalled: true,
+      applied: 0,
+      workloads,
+      note: `multicluster extension present (${workloads.map((w) => w.name).join(', ')})`,
+    };
   }
   const result = await applyRendered(deps, access, stdout, 'linkerd multicluster install', dryRun);
   return { cluster: access.name, alreadyInstalled: false, ...result, note: `${dryRun ? 'would apply' : 'applied'} ${result.applied} objects` };

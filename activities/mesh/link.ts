@@ -39,14 +39,21 @@ export async function linkClusters(deps: InstallDeps, input: LinkClustersInput, 
   const command = await linkCommandFor(deps, input.command);
   const link = await findLink(west, input.east.name);
   const gateway = await gatewayAddress(east, undefined, input.east.name, resolve).catch(() => undefined);
-  const reported = (link?.spec?.gatewayAddress ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const reported = (link?.spec?.gatewayAddress ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const credentials = await west.find(`/api/v1/namespaces/${MULTICLUSTER_NAMESPACE}/secrets/cluster-credentials-${encodeURIComponent(input.east.name)}`);
   if (link && credentials && gateway && reported.sort().join(',') === [...gateway.reported].sort().join(',')) {
     return { command, alreadyLinked: true, applied: 0, workloads: [], gatewayAddresses: reported };
   }
   const args = ['multicluster', command, '--cluster-name', input.east.name];
   if (input.apiServerAddress) args.push('--api-server-address', input.apiServerAddress);
-  const { stdout } = await deps.cli.run(args, { what: `linkerd multicluster ${command} on ${input.east.name}`, kubeconfigSecret: input.east.kubeconfigSecret, context: input.east.context });
+  const { stdout } = await deps.cli.run(args, {
+    what: `linkerd multicluster ${command} on ${input.east.name}`,
+    kubeconfigSecret: input.east.kubeconfigSecret,
+    context: input.east.context,
+  });
   const result = await applyRendered(deps, input.west, stdout, `linkerd multicluster ${command}`, input.dryRun ?? false);
   const after = input.dryRun ? undefined : await findLink(west, input.east.name);
   return {
@@ -62,7 +69,8 @@ export async function linkChecks(west: KubeClient, east: KubeClient, eastName: s
   const category = 'kubeha multicluster';
   const hint = 'https://linkerd.io/2/checks/#l5d-multicluster-links-exist';
   const checks: MeshCheck[] = [];
-  const add = (description: string, error?: string) => checks.push({ category, description, status: error ? 'error' : 'ok', ...(error ? { error, hint } : {}) });
+  const add = (description: string, error?: string) =>
+    checks.push({ category, description, status: error ? 'error' : 'ok', ...(error ? { error, hint } : {}) });
   const link = await findLink(west, eastName);
   add(`Link ${eastName} exists on west`, link ? undefined : `west has no Link ${MULTICLUSTER_NAMESPACE}/${eastName}: run the link step`);
   const credentials = await west.find(`/api/v1/namespaces/${MULTICLUSTER_NAMESPACE}/secrets/cluster-credentials-${encodeURIComponent(eastName)}`);
@@ -72,13 +80,23 @@ export async function linkChecks(west: KubeClient, east: KubeClient, eastName: s
       const viaLink = await gatewayAddress(east, west, eastName, resolve);
       const direct = await gatewayAddress(east, undefined, eastName, resolve);
       const same = viaLink.ips.join(',') === direct.ips.join(',');
-      add(`Link ${eastName} points at east's gateway`, same ? undefined : `the Link says ${viaLink.reported.join(',')} (${viaLink.ips.join(',')}), east's gateway is ${direct.reported.join(',')} (${direct.ips.join(',') || 'no address yet'})`);
+      add(
+        `Link ${eastName} points at east's gateway`,
+        same
+          ? undefined
+          : `the Link says ${viaLink.reported.join(',')} (${viaLink.ips.join(',')}), east's gateway is ${direct.reported.join(',')} (${direct.ips.join(',') || 'no address yet'})`,
+      );
     } catch (err) {
       add(`Link ${eastName} points at east's gateway`, (err as Error).message);
     }
   }
   const [westAnchors, eastAnchors] = await Promise.all([installedAnchorFingerprints(west), installedAnchorFingerprints(east)]);
   const shared = westAnchors.length > 0 && westAnchors.join(',') === eastAnchors.join(',');
-  add('clusters share trust anchors', shared ? undefined : `west trusts ${westAnchors.map((f) => f.slice(0, 16)).join(',') || 'nothing'}, east ${eastAnchors.map((f) => f.slice(0, 16)).join(',') || 'nothing'}`);
+  add(
+    'clusters share trust anchors',
+    shared
+      ? undefined
+      : `west trusts ${westAnchors.map((f) => f.slice(0, 16)).join(',') || 'nothing'}, east ${eastAnchors.map((f) => f.slice(0, 16)).join(',') || 'nothing'}`,
+  );
   return checks;
 }

@@ -125,13 +125,27 @@ export class LinkerdCli {
       };
       child.on('error', (e) => {
         done();
-        reject(kubehaFailure({ type: ErrorType.CommandFailed, message: `${options.what}: cannot run ${binary}: ${e.message}`, retryable: false, hint: 'check the linkerd binary (LINKERD_PATH)' }));
+        reject(
+          kubehaFailure({
+            type: ErrorType.CommandFailed,
+            message: `${options.what}: cannot run ${binary}: ${e.message}`,
+            retryable: false,
+            hint: 'check the linkerd binary (LINKERD_PATH)',
+          }),
+        );
       });
       child.on('close', (code) => {
         done();
         if (signal?.aborted) return reject(signal.reason instanceof Error ? signal.reason : new Error('cancelled'));
         if (timedOut) {
-          return reject(kubehaFailure({ type: ErrorType.CommandTimeout, message: `${options.what}: linkerd ran past ${Math.round(timeoutMs / 1000)} s`, retryable: true, hint: 'the API server may be slow or unreachable from the worker' }));
+          return reject(
+            kubehaFailure({
+              type: ErrorType.CommandTimeout,
+              message: `${options.what}: linkerd ran past ${Math.round(timeoutMs / 1000)} s`,
+              retryable: true,
+              hint: 'the API server may be slow or unreachable from the worker',
+            }),
+          );
         }
         resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), exitCode: code ?? -1 });
       });
@@ -148,13 +162,23 @@ export class LinkerdCli {
 /** Messages keep only stderr's tail: stdout may hold rendered secrets (issuer keys, link credentials). */
 function cliFailure(what: string, args: string[], result: CliOutput): Error {
   const tail = result.stderr.trim().split('\n').slice(-6).join(' | ').slice(0, 800);
-  const transient = /connection refused|i\/o timeout|no such host|TLS handshake timeout|EOF|ServiceUnavailable|the server is currently unable/i.test(result.stderr);
+  const transient = /connection refused|i\/o timeout|no such host|TLS handshake timeout|EOF|ServiceUnavailable|the server is currently unable/i.test(
+    result.stderr,
+  );
   return kubehaFailure({
     type: transient ? ErrorType.Unreachable : ErrorType.CommandFailed,
     message: `${what}: linkerd ${args[0] ?? ''} exited ${result.exitCode}: ${tail || 'no error output'}`,
     retryable: transient,
-    hint: transient ? 'the CLI could not reach the API server; a retry usually helps once it answers' : 'read the CLI error above; it names the flag or object it refuses',
-    details: { exitCode: result.exitCode, command: `linkerd ${args.filter((a) => !a.startsWith('{file:')).slice(0, 4).join(' ')}` },
+    hint: transient
+      ? 'the CLI could not reach the API server; a retry usually helps once it answers'
+      : 'read the CLI error above; it names the flag or object it refuses',
+    details: {
+      exitCode: result.exitCode,
+      command: `linkerd ${args
+        .filter((a) => !a.startsWith('{file:'))
+        .slice(0, 4)
+        .join(' ')}`,
+    },
   });
 }
 

@@ -74,8 +74,14 @@ export async function gatewayAddress(east: KubeClient, west: KubeClient | undefi
   let reported: string[] = [];
   let port: number | undefined;
   if (west) {
-    const link = await west.find<LinkObject>(`/apis/multicluster.linkerd.io/v1alpha3/namespaces/${MULTICLUSTER_NAMESPACE}/links/${encodeURIComponent(linkName)}`).catch(() => undefined);
-    if (link?.spec?.gatewayAddress) reported = link.spec.gatewayAddress.split(',').map((s) => s.trim()).filter(Boolean);
+    const link = await west
+      .find<LinkObject>(`/apis/multicluster.linkerd.io/v1alpha3/namespaces/${MULTICLUSTER_NAMESPACE}/links/${encodeURIComponent(linkName)}`)
+      .catch(() => undefined);
+    if (link?.spec?.gatewayAddress)
+      reported = link.spec.gatewayAddress
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     if (link?.spec?.gatewayPort) port = Number(link.spec.gatewayPort);
   }
   if (reported.length === 0) {
@@ -97,7 +103,11 @@ export async function gatewayAddress(east: KubeClient, west: KubeClient | undefi
 }
 
 /** Labels each Service on east as exported, unless it already is. Missing Services fail, named. */
-export async function exportServices(east: KubeClient, services: ExportedService[], dryRun: boolean): Promise<{ labelled: string[]; alreadyExported: string[] }> {
+export async function exportServices(
+  east: KubeClient,
+  services: ExportedService[],
+  dryRun: boolean,
+): Promise<{ labelled: string[]; alreadyExported: string[] }> {
   const labelled: string[] = [];
   const alreadyExported: string[] = [];
   const missing: string[] = [];
@@ -148,7 +158,8 @@ export async function mirrorStatus(west: KubeClient, svc: ExportedService, eastN
   const pointsAtGateway = sameIps && portOk;
   let message: string;
   if (ips.length === 0) message = `mirror ${base.mirror} has no endpoints yet`;
-  else if (!sameIps) message = `mirror ${base.mirror} points at ${ips.join(', ')}, but east's gateway is ${gateway.ips.join(', ') || 'unknown'} (${gateway.reported.join(', ')})`;
+  else if (!sameIps)
+    message = `mirror ${base.mirror} points at ${ips.join(', ')}, but east's gateway is ${gateway.ips.join(', ') || 'unknown'} (${gateway.reported.join(', ')})`;
   else if (!portOk) message = `mirror ${base.mirror} targets port(s) ${ports.join(', ')}, but the gateway listens on ${gateway.port}`;
   else message = `mirror ${base.mirror} points at east's gateway ${ips.join(', ')}${gateway.port ? `:${gateway.port}` : ''}`;
   return { ...base, exists: true, endpointIps: ips, pointsAtGateway, message };

@@ -191,7 +191,8 @@ export async function checkTrust(anchorsPem: string, issuer: { certificatePem: s
     const facts = await certificateFacts(anchor);
     problems.push(...validityProblems('anchors', `anchor ${facts.subject}`, facts, now));
     if (!facts.isCa) problems.push({ subject: 'anchors', severity: 'error', message: `anchor ${facts.subject} is not a CA` });
-    if (facts.keyAlgorithm !== 'ECDSA P-256') problems.push({ subject: 'anchors', severity: 'error', message: `anchor ${facts.subject} uses ${facts.keyAlgorithm}; Linkerd needs ECDSA P-256` });
+    if (facts.keyAlgorithm !== 'ECDSA P-256')
+      problems.push({ subject: 'anchors', severity: 'error', message: `anchor ${facts.subject} uses ${facts.keyAlgorithm}; Linkerd needs ECDSA P-256` });
   }
   let cert: x509.X509Certificate;
   try {
@@ -203,8 +204,10 @@ export async function checkTrust(anchorsPem: string, issuer: { certificatePem: s
   problems.push(...validityProblems('issuer', 'the issuer', facts, now));
   if (!facts.isCa) problems.push({ subject: 'issuer', severity: 'error', message: 'the issuer is not a CA (basicConstraints CA:TRUE)' });
   if (!facts.keyUsage.includes('certSign')) problems.push({ subject: 'issuer', severity: 'error', message: 'the issuer lacks key usage certSign' });
-  if (facts.keyAlgorithm !== 'ECDSA P-256') problems.push({ subject: 'issuer', severity: 'error', message: `the issuer uses ${facts.keyAlgorithm}; Linkerd needs ECDSA P-256` });
-  if (!(await signedByOneOf(cert, anchors))) problems.push({ subject: 'issuer', severity: 'error', message: `the issuer (issued by ${facts.issuer}) is not signed by any of the trust anchors` });
+  if (facts.keyAlgorithm !== 'ECDSA P-256')
+    problems.push({ subject: 'issuer', severity: 'error', message: `the issuer uses ${facts.keyAlgorithm}; Linkerd needs ECDSA P-256` });
+  if (!(await signedByOneOf(cert, anchors)))
+    problems.push({ subject: 'issuer', severity: 'error', message: `the issuer (issued by ${facts.issuer}) is not signed by any of the trust anchors` });
   if (issuer.keyPem !== undefined) {
     let matches = false;
     try {
@@ -212,7 +215,8 @@ export async function checkTrust(anchorsPem: string, issuer: { certificatePem: s
     } catch {
       problems.push({ subject: 'issuer', severity: 'error', message: 'the issuer key is not a readable PEM private key' });
     }
-    if (!matches && !problems.some((p) => p.message.startsWith('the issuer key'))) problems.push({ subject: 'issuer', severity: 'error', message: 'the issuer key does not belong to the issuer certificate' });
+    if (!matches && !problems.some((p) => p.message.startsWith('the issuer key')))
+      problems.push({ subject: 'issuer', severity: 'error', message: 'the issuer key does not belong to the issuer certificate' });
     if (!/-----BEGIN EC PRIVATE KEY-----/.test(issuer.keyPem) && !problems.some((p) => p.message.startsWith('the issuer key'))) {
       problems.push({ subject: 'issuer', severity: 'error', message: 'the issuer key must be PEM "EC PRIVATE KEY" (SEC1), the only form Linkerd reads' });
     }
@@ -224,7 +228,8 @@ function validityProblems(subject: TrustProblem['subject'], what: string, facts:
   if (new Date(facts.notBefore) > now) return [{ subject, severity: 'error', message: `${what} is not valid before ${facts.notBefore}` }];
   const days = daysLeft(facts.notAfter, now);
   if (days <= 0) return [{ subject, severity: 'error', message: `${what} expired at ${facts.notAfter}` }];
-  if (days < EXPIRY_WARNING_DAYS) return [{ subject, severity: 'warning', message: `${what} expires in ${Math.floor(days)} days (${facts.notAfter}), within ${EXPIRY_WARNING_DAYS}` }];
+  if (days < EXPIRY_WARNING_DAYS)
+    return [{ subject, severity: 'warning', message: `${what} expires in ${Math.floor(days)} days (${facts.notAfter}), within ${EXPIRY_WARNING_DAYS}` }];
   return [];
 }
 

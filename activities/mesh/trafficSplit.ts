@@ -26,10 +26,30 @@ export function resolveSplitKind(kind: TrafficSplitInput['kind'], linkerdVersion
 }
 
 /** The split object for one service. */
-export function splitObject(kind: 'smi' | 'httproute', apiVersion: string, ns: string, name: string, port: number, mirror: string, local: number, remote: number): KubeObject {
+export function splitObject(
+  kind: 'smi' | 'httproute',
+  apiVersion: string,
+  ns: string,
+  name: string,
+  port: number,
+  mirror: string,
+  local: number,
+  remote: number,
+): KubeObject {
   const metadata = { name, namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'kubeha' } };
   if (kind === 'smi') {
-    return { apiVersion, kind: 'TrafficSplit', metadata, spec: { service: name, backends: [{ service: name, weight: local }, { service: mirror, weight: remote }] } };
+    return {
+      apiVersion,
+      kind: 'TrafficSplit',
+      metadata,
+      spec: {
+        service: name,
+        backends: [
+          { service: name, weight: local },
+          { service: mirror, weight: remote },
+        ],
+      },
+    };
   }
   return {
     apiVersion,
@@ -37,7 +57,14 @@ export function splitObject(kind: 'smi' | 'httproute', apiVersion: string, ns: s
     metadata,
     spec: {
       parentRefs: [{ group: 'core', kind: 'Service', name, port }],
-      rules: [{ backendRefs: [{ name, port, weight: local }, { name: mirror, port, weight: remote }] }],
+      rules: [
+        {
+          backendRefs: [
+            { name, port, weight: local },
+            { name: mirror, port, weight: remote },
+          ],
+        },
+      ],
     },
   };
 }
@@ -49,9 +76,13 @@ export async function ensureTrafficSplit(west: KubeClient, input: TrafficSplitIn
   if (!apiVersion) {
     throw kubehaFailure({
       type: ErrorType.VerificationFailed,
-      message: kind === 'smi' ? 'west serves no SMI TrafficSplit (split.smi-spec.io)' : 'west serves no HTTPRoute (gateway.networking.k8s.io or policy.linkerd.io)',
+      message:
+        kind === 'smi' ? 'west serves no SMI TrafficSplit (split.smi-spec.io)' : 'west serves no HTTPRoute (gateway.networking.k8s.io or policy.linkerd.io)',
       retryable: false,
-      hint: kind === 'smi' ? 'install the linkerd-smi extension on west (linkerd smi install), or choose trafficSplit.kind "httproute"' : 'install Linkerd CRDs 2.13 or newer (install-crds step), or the Gateway API CRDs',
+      hint:
+        kind === 'smi'
+          ? 'install the linkerd-smi extension on west (linkerd smi install), or choose trafficSplit.kind "httproute"'
+          : 'install Linkerd CRDs 2.13 or newer (install-crds step), or the Gateway API CRDs',
     });
   }
   const applied: string[] = [];
@@ -63,7 +94,7 @@ export async function ensureTrafficSplit(west: KubeClient, input: TrafficSplitIn
         type: ErrorType.VerificationFailed,
         message: `west has no Service ${svc.namespace}/${svc.name} (with a port) to split traffic from`,
         retryable: false,
-        hint: 'the split balances west\'s own service with east\'s mirror: deploy the service on west too',
+        hint: "the split balances west's own service with east's mirror: deploy the service on west too",
       });
     }
     const object = splitObject(kind, apiVersion, svc.namespace, svc.name, port, `${svc.name}-${input.eastName}`, input.localWeight, input.remoteWeight);

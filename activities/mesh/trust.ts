@@ -44,7 +44,10 @@ export interface AdoptedTrust {
  * Reads and checks adopted trust files. Every problem is reported with its input field
  * (`trust.issuers.east.certificate`), before anything is stored or installed.
  */
-export async function readAdoptedTrust(trust: Extract<TrustInput, { mode: 'adopt' }>, now = new Date()): Promise<{ adopted: AdoptedTrust; warnings: string[] }> {
+export async function readAdoptedTrust(
+  trust: Extract<TrustInput, { mode: 'adopt' }>,
+  now = new Date(),
+): Promise<{ adopted: AdoptedTrust; warnings: string[] }> {
   const issues: Array<{ path: string; message: string }> = [];
   const read = async (path: string, ref: Parameters<typeof resolveSecretRef>[0]): Promise<string> => {
     try {
@@ -64,7 +67,8 @@ export async function readAdoptedTrust(trust: Extract<TrustInput, { mode: 'adopt
   }
   if (issues.length) throw invalidTrust(issues);
   const warnings: string[] = [];
-  const fieldOf = (role: MeshRole, p: TrustProblem) => (p.subject === 'anchors' ? 'trust.anchors' : /key/.test(p.message) ? `trust.issuers.${role}.key` : `trust.issuers.${role}.certificate`);
+  const fieldOf = (role: MeshRole, p: TrustProblem) =>
+    p.subject === 'anchors' ? 'trust.anchors' : /key/.test(p.message) ? `trust.issuers.${role}.key` : `trust.issuers.${role}.certificate`;
   for (const role of ROLES) {
     const issuer = issuers[role];
     // Linkerd reads only SEC1 keys: a PKCS#8 key is converted rather than refused.
@@ -120,7 +124,10 @@ export async function ensureTrust(secrets: SecretStore, pairName: string, trust:
   } else {
     const storedAnchors = await stored(secrets, names.anchors);
     const storedKey = await stored(secrets, names.anchorKey);
-    const anchorProblems = storedAnchors && storedKey ? (await checkTrust(storedAnchors, { certificatePem: '' }, now)).filter((p) => p.subject === 'anchors') : [{ subject: 'anchors' as const, severity: 'error' as const, message: 'no stored anchor' }];
+    const anchorProblems =
+      storedAnchors && storedKey
+        ? (await checkTrust(storedAnchors, { certificatePem: '' }, now)).filter((p) => p.subject === 'anchors')
+        : [{ subject: 'anchors' as const, severity: 'error' as const, message: 'no stored anchor' }];
     let anchor: { certificatePem: string; keyPem: string };
     if (storedAnchors && storedKey && anchorProblems.length === 0) {
       anchor = { certificatePem: storedAnchors, keyPem: storedKey };
@@ -143,7 +150,8 @@ export async function ensureTrust(secrets: SecretStore, pairName: string, trust:
     for (const role of ROLES) {
       const certificatePem = await stored(secrets, names.issuerCertificate(role));
       const keyPem = await stored(secrets, names.issuerKey(role));
-      const problems = certificatePem && keyPem ? (await checkTrust(anchorsPem, { certificatePem, keyPem }, now)).filter((p) => p.subject === 'issuer') : undefined;
+      const problems =
+        certificatePem && keyPem ? (await checkTrust(anchorsPem, { certificatePem, keyPem }, now)).filter((p) => p.subject === 'issuer') : undefined;
       if (certificatePem && keyPem && problems && !problems.some((p) => p.severity === 'error')) {
         issuers[role] = { certificatePem, keyPem };
         warnings.push(...problems.map((p) => `${role} issuer: ${p.message}`));
@@ -162,7 +170,12 @@ export async function ensureTrust(secrets: SecretStore, pairName: string, trust:
   const refs = {} as Record<MeshRole, IssuerRef>;
   for (const role of ROLES) {
     const facts = await certificateFacts(parseCertificates(issuers[role].certificatePem)[0]);
-    refs[role] = { certificateSecret: names.issuerCertificate(role), keySecret: names.issuerKey(role), fingerprint: facts.fingerprint, notAfter: facts.notAfter };
+    refs[role] = {
+      certificateSecret: names.issuerCertificate(role),
+      keySecret: names.issuerKey(role),
+      fingerprint: facts.fingerprint,
+      notAfter: facts.notAfter,
+    };
   }
   return {
     anchorsSecret: names.anchors,

@@ -46,7 +46,8 @@ export async function certificateExpiration(run: HostRunner, host: HostSpec): Pr
   let soonest: HostCertificates['soonest'];
   for (const cert of info.certificates) {
     if (cert.missing || cert.externallyManaged || !cert.expiresAt || cert.residualSeconds === undefined) continue;
-    if (!soonest || Date.parse(cert.expiresAt) < Date.parse(soonest.expiresAt)) soonest = { name: cert.name, expiresAt: cert.expiresAt, residualSeconds: cert.residualSeconds };
+    if (!soonest || Date.parse(cert.expiresAt) < Date.parse(soonest.expiresAt))
+      soonest = { name: cert.name, expiresAt: cert.expiresAt, residualSeconds: cert.residualSeconds };
   }
   return { host: host.name, certificates: info.certificates, certificateAuthorities: info.certificateAuthorities, soonest };
 }
@@ -62,7 +63,10 @@ async function unpark(run: HostRunner, host: HostSpec): Promise<string[]> {
     `move the files of ${PARKED_MANIFESTS} back to ${REMOTE.manifests} by hand`,
     ErrorType.CommandTransient,
   );
-  return result.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  return result.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 /** What marks the restart script's command line (an earlier attempt's script is found by it). */
@@ -94,7 +98,10 @@ export async function restartStaticPods(run: HostRunner, host: HostSpec, waitSec
     `if it stopped half-way, move the files of ${PARKED_MANIFESTS} back to ${REMOTE.manifests}`,
     ErrorType.CommandTransient,
   );
-  return parked.stdout.split('\n').map((l) => l.trim()).filter((l) => l.endsWith('.yaml'));
+  return parked.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.endsWith('.yaml'));
 }
 
 /**
@@ -133,7 +140,13 @@ async function waitQuorumHealthy(run: HostRunner, host: HostSpec, timeoutSeconds
     const voters = members.filter((m) => !m.isLearner);
     if (voters.length > 0 && voters.every((m) => m.healthy)) return;
     if (Date.now() > deadline) {
-      throw hostFailure({ type: ErrorType.NotReady, host, message: `etcd voters are not all healthy ${timeoutSeconds} s after ${host.name}'s restart`, retryable: true, hint: 'look at the etcd static pod on this host (crictl ps -a, kubelet journal)' });
+      throw hostFailure({
+        type: ErrorType.NotReady,
+        host,
+        message: `etcd voters are not all healthy ${timeoutSeconds} s after ${host.name}'s restart`,
+        retryable: true,
+        hint: 'look at the etcd static pod on this host (crictl ps -a, kubelet journal)',
+      });
     }
     await sleep(3000);
   }
@@ -174,7 +187,12 @@ export async function renewCertificates(run: HostRunner, input: RenewCertificate
     return { host: host.name, renewed: false, restarted: restored, soonestExpiresAt: before.soonest?.expiresAt, kubeconfigStored: false };
   }
   await checkQuorumAllowsRestart(run, host);
-  await run.check(host, { command: 'kubeadm certs renew all', label: 'kubeadm certs renew all' }, 'renewal needs the CA keys under /etc/kubernetes/pki on this host', ErrorType.CommandTransient);
+  await run.check(
+    host,
+    { command: 'kubeadm certs renew all', label: 'kubeadm certs renew all' },
+    'renewal needs the CA keys under /etc/kubernetes/pki on this host',
+    ErrorType.CommandTransient,
+  );
   const restarted = await restartStaticPods(run, host, input.restartWaitSeconds);
   await waitLocalApi(run, host, input.apiTimeoutSeconds);
   await waitQuorumHealthy(run, host, input.apiTimeoutSeconds);

@@ -27,7 +27,8 @@ export async function probeControlPlane(run: HostRunner, host: HostSpec): Promis
     if (!(await run.exists(host, REMOTE.adminConf, '-s'))) return unhealthy(`${REMOTE.adminConf} is missing: not an initialized control plane`);
     if (!(await run.exists(host, CA_KEY, '-s'))) return unhealthy(`${CA_KEY} is missing: this host cannot upload the control-plane certificates`);
     const readyz = await run.run(host, { command: localReadyzCommand(host), label: 'kubectl get --raw=/readyz', timeoutMs: 30_000 });
-    if (readyz.exitCode !== 0) return unhealthy(`its API server does not answer on https://${host.address}:6443/readyz (${firstLine(readyz.stderr) || `exit ${readyz.exitCode}`})`);
+    if (readyz.exitCode !== 0)
+      return unhealthy(`its API server does not answer on https://${host.address}:6443/readyz (${firstLine(readyz.stderr) || `exit ${readyz.exitCode}`})`);
     const node = await nodeState(run, host, host.name);
     if (node !== 'found') return unhealthy(node === 'missing' ? `the cluster has no Node ${host.name}` : 'the cluster does not answer through its admin.conf');
     return { host: host.name, healthy: true };

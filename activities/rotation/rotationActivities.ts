@@ -38,7 +38,12 @@ export function createRotationActivities(deps: RotationActivityDeps): RotationAc
     renewCertificates: (input) => renewCertificates(run, input),
     async ensureRotationSchedule(input) {
       if (!deps.temporal) {
-        throw kubehaFailure({ type: ErrorType.Conflict, message: 'this worker has no Temporal client for schedules', retryable: false, hint: 'build the rotation activities with `temporal` (the worker does)' });
+        throw kubehaFailure({
+          type: ErrorType.Conflict,
+          message: 'this worker has no Temporal client for schedules',
+          retryable: false,
+          hint: 'build the rotation activities with `temporal` (the worker does)',
+        });
       }
       const client = await deps.temporal();
       // Scheduled runs go to the task queue of the worker that runs this activity: the same kubeha.

@@ -42,7 +42,10 @@ export function rotationScheduleOptions(request: RotationScheduleRequest): Sched
   if (!settings.success) throw invalid('rotation schedule', inputIssues(settings.error));
   const input = rotateCertificateKeyInputSchema.safeParse(request.workflowInput);
   if (!input.success) throw invalid('RotateCertificateKey input of the schedule', inputIssues(input.error));
-  if (input.data.clusterName !== request.clusterName) throw invalid('rotation schedule', [{ path: 'workflowInput.clusterName', message: `is "${input.data.clusterName}", not the schedule's cluster "${request.clusterName}"` }]);
+  if (input.data.clusterName !== request.clusterName)
+    throw invalid('rotation schedule', [
+      { path: 'workflowInput.clusterName', message: `is "${input.data.clusterName}", not the schedule's cluster "${request.clusterName}"` },
+    ]);
   const s = settings.data;
   return {
     scheduleId: rotationScheduleId(request.clusterName),

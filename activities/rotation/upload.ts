@@ -48,14 +48,26 @@ export async function uploadCertificateKey(run: HostRunner, input: UploadCertifi
     if (age >= 0 && age < input.keepKeyUploadedWithinMinutes * 60_000) {
       const state = await uploadedCertsState(run, host, previousKey);
       if (state.present && state.opens) {
-        return { host: record.host, rotated: false, certificateKeySecret: names.certificateKey, recordSecret: names.record, uploadedAt: record.uploadedAt, expiresAt: state.expiresAt?.toISOString() ?? record.expiresAt };
+        return {
+          host: record.host,
+          rotated: false,
+          certificateKeySecret: names.certificateKey,
+          recordSecret: names.record,
+          uploadedAt: record.uploadedAt,
+          expiresAt: state.expiresAt?.toISOString() ?? record.expiresAt,
+        };
       }
     }
   }
 
   const uploadedAt = run.now();
   const fresh = await uploadCertificates(run, host);
-  const kept: CertificateKeyRecord = { certificateKey: fresh.value, uploadedAt: uploadedAt.toISOString(), expiresAt: fresh.expiresAt.toISOString(), host: host.name };
+  const kept: CertificateKeyRecord = {
+    certificateKey: fresh.value,
+    uploadedAt: uploadedAt.toISOString(),
+    expiresAt: fresh.expiresAt.toISOString(),
+    host: host.name,
+  };
   // Stored at once: from now on only this key opens the certificates, and joins read it from here.
   await run.secrets.put(names.certificateKey, fresh.value);
   await run.secrets.put(names.record, JSON.stringify(kept));
@@ -75,5 +87,13 @@ export async function uploadCertificateKey(run: HostRunner, input: UploadCertifi
     }
     previousKeyRejected = true;
   }
-  return { host: host.name, rotated: true, certificateKeySecret: names.certificateKey, recordSecret: names.record, uploadedAt: kept.uploadedAt, expiresAt: kept.expiresAt, previousKeyRejected };
+  return {
+    host: host.name,
+    rotated: true,
+    certificateKeySecret: names.certificateKey,
+    recordSecret: names.record,
+    uploadedAt: kept.uploadedAt,
+    expiresAt: kept.expiresAt,
+    previousKeyRejected,
+  };
 }

@@ -58,7 +58,8 @@ function inClusterKubeconfig(env: NodeJS.ProcessEnv): string {
 
 function kubernetesStore(env: NodeJS.ProcessEnv): ConfiguredSecretStore {
   const namespace = env.KUBEHA_SECRET_STORE_NAMESPACE || 'kubeha';
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new SecretStoreConfigError('KUBEHA_SECRET_STORE_NAMESPACE', `must be a namespace name (DNS-1123 label), got "${namespace}"`);
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace))
+    throw new SecretStoreConfigError('KUBEHA_SECRET_STORE_NAMESPACE', `must be a namespace name (DNS-1123 label), got "${namespace}"`);
   let text: string;
   let source: string;
   const file = env.KUBEHA_SECRET_STORE_KUBECONFIG;
@@ -73,7 +74,10 @@ function kubernetesStore(env: NodeJS.ProcessEnv): ConfiguredSecretStore {
     text = inClusterKubeconfig(env);
     source = "the pod's ServiceAccount";
   } else {
-    throw new SecretStoreConfigError('KUBEHA_SECRET_STORE_KUBECONFIG', 'must name a kubeconfig file when the worker does not run in a pod with a ServiceAccount');
+    throw new SecretStoreConfigError(
+      'KUBEHA_SECRET_STORE_KUBECONFIG',
+      'must name a kubeconfig file when the worker does not run in a pod with a ServiceAccount',
+    );
   }
   let client: KubeClient;
   try {
@@ -81,16 +85,27 @@ function kubernetesStore(env: NodeJS.ProcessEnv): ConfiguredSecretStore {
   } catch (err) {
     throw new SecretStoreConfigError(file ? 'KUBEHA_SECRET_STORE_KUBECONFIG' : 'KUBERNETES_SERVICE_HOST', (err as Error).message);
   }
-  return { kind: 'kubernetes', store: new KubernetesSecretStore(client, namespace), where: `Secrets in namespace ${namespace} of ${client.server}`, shared: true };
+  return {
+    kind: 'kubernetes',
+    store: new KubernetesSecretStore(client, namespace),
+    where: `Secrets in namespace ${namespace} of ${client.server}`,
+    shared: true,
+  };
 }
 
 function secretsManagerStore(env: NodeJS.ProcessEnv): ConfiguredSecretStore {
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
   if (!region) throw new SecretStoreConfigError('AWS_REGION', 'must name the region of the Secrets Manager store');
   const prefix = env.KUBEHA_SECRET_STORE_PREFIX ?? 'kubeha/';
-  if (!/^[A-Za-z0-9/_+=.@-]{1,100}$/.test(prefix)) throw new SecretStoreConfigError('KUBEHA_SECRET_STORE_PREFIX', 'must be letters, digits and /_+=.@- (Secrets Manager names)');
+  if (!/^[A-Za-z0-9/_+=.@-]{1,100}$/.test(prefix))
+    throw new SecretStoreConfigError('KUBEHA_SECRET_STORE_PREFIX', 'must be letters, digits and /_+=.@- (Secrets Manager names)');
   const client = new SecretsManagerClient({ region });
-  return { kind: 'aws-secrets-manager', store: new SecretsManagerSecretStore(client, prefix), where: `AWS Secrets Manager in ${region}, names ${prefix}*`, shared: true };
+  return {
+    kind: 'aws-secrets-manager',
+    store: new SecretsManagerSecretStore(client, prefix),
+    where: `AWS Secrets Manager in ${region}, names ${prefix}*`,
+    shared: true,
+  };
 }
 
 /** The store `env` configures. Throws {@link SecretStoreConfigError} naming the bad setting. */
@@ -118,7 +133,12 @@ export async function verifySecretStore(configured: ConfiguredSecretStore): Prom
   try {
     await configured.store.has('kubeha-start-up-probe');
   } catch (err) {
-    const setting = configured.kind === 'kubernetes' ? 'KUBEHA_SECRET_STORE_KUBECONFIG' : configured.kind === 'aws-secrets-manager' ? 'AWS credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE or a role)' : 'KUBEHA_DATA_DIR';
+    const setting =
+      configured.kind === 'kubernetes'
+        ? 'KUBEHA_SECRET_STORE_KUBECONFIG'
+        : configured.kind === 'aws-secrets-manager'
+          ? 'AWS credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE or a role)'
+          : 'KUBEHA_DATA_DIR';
     throw new SecretStoreConfigError(setting, `the ${configured.kind} secret store (${configured.where}) does not answer: ${(err as Error).message}`);
   }
 }

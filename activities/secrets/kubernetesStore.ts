@@ -55,10 +55,15 @@ export class KubernetesSecretStore implements SecretStore {
   private async read(name: SecretName): Promise<SecretObject | undefined> {
     const res = await this.client.request('GET', this.pathOf(name));
     if (res.status === 404) return undefined;
-    if (res.status !== 200) throw this.client.failure(new Error(`HTTP ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`), `read secret "${name}" from namespace ${this.namespace}`);
+    if (res.status !== 200)
+      throw this.client.failure(
+        new Error(`HTTP ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`),
+        `read secret "${name}" from namespace ${this.namespace}`,
+      );
     const found = res.body as SecretObject;
     // A hash collision, or a Secret someone else made: never hand out another secret's value.
-    if (found.metadata.annotations?.[SECRET_NAME_ANNOTATION] !== name) throw new Error(`Secret ${found.metadata.name} in ${this.namespace} does not hold kubeha secret "${name}"`);
+    if (found.metadata.annotations?.[SECRET_NAME_ANNOTATION] !== name)
+      throw new Error(`Secret ${found.metadata.name} in ${this.namespace} does not hold kubeha secret "${name}"`);
     return found;
   }
 
@@ -98,6 +103,7 @@ export class KubernetesSecretStore implements SecretStore {
 
   async delete(name: SecretName): Promise<void> {
     const res = await this.client.request('DELETE', this.pathOf(name));
-    if (res.status !== 404 && (res.status < 200 || res.status > 299)) throw this.failed(res.status, res.body, `delete secret "${name}" from namespace ${this.namespace}`);
+    if (res.status !== 404 && (res.status < 200 || res.status > 299))
+      throw this.failed(res.status, res.body, `delete secret "${name}" from namespace ${this.namespace}`);
   }
 }

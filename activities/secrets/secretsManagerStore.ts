@@ -60,7 +60,14 @@ export class SecretsManagerSecretStore implements SecretStore {
   async put(name: SecretName, value: string): Promise<void> {
     const token = requestToken(name, value);
     try {
-      await this.client.send(new CreateSecretCommand({ Name: this.id(name), SecretString: value, ClientRequestToken: token, Tags: [{ Key: 'app.kubernetes.io/managed-by', Value: 'kubeha' }] }));
+      await this.client.send(
+        new CreateSecretCommand({
+          Name: this.id(name),
+          SecretString: value,
+          ClientRequestToken: token,
+          Tags: [{ Key: 'app.kubernetes.io/managed-by', Value: 'kubeha' }],
+        }),
+      );
     } catch (err) {
       if (errorName(err) !== 'ResourceExistsException') throw err;
       await this.client.send(new PutSecretValueCommand({ SecretId: this.id(name), SecretString: value, ClientRequestToken: token }));

@@ -47,7 +47,10 @@ export function activityRunOptions(settings: ActivityRunSettings = {}): RunOptio
   return {
     signal: context.cancellationSignal,
     onOutput: (_stream, chunk) => {
-      const lines = chunk.split('\n').map((line) => line.trim()).filter((line) => line.length > 0);
+      const lines = chunk
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line.length > 0);
       const last = lines[lines.length - 1];
       if (last !== undefined) lastOutput = redact(last, settings.redact).slice(0, 200);
       beat();

@@ -55,4 +55,3 @@ export function openExec(client: Client, command: string): Promise<ClientChannel
     }
   });
 }
-

@@ -61,9 +61,12 @@ export class ConnectionPool {
     const key = poolKey(host);
     const pooled = this.open.get(key);
     if (pooled) {
-      void pooled.then((c) => {
-        if (c === client && this.open.get(key) === pooled) this.open.delete(key);
-      }, () => undefined);
+      void pooled.then(
+        (c) => {
+          if (c === client && this.open.get(key) === pooled) this.open.delete(key);
+        },
+        () => undefined,
+      );
     }
     client.end();
   }

@@ -15,10 +15,16 @@ export const STDERR_TAIL_LINES = 20;
  * is a condition that clears by itself within seconds, so a retry of the whole command is right.
  */
 export const TRANSIENT_PATTERNS: readonly { pattern: RegExp; reason: string }[] = [
-  { pattern: /Could not get lock \/var\/lib\/(dpkg|apt)|dpkg frontend lock|Unable to acquire the dpkg frontend lock/i, reason: 'another apt/dpkg run holds the package lock' },
+  {
+    pattern: /Could not get lock \/var\/lib\/(dpkg|apt)|dpkg frontend lock|Unable to acquire the dpkg frontend lock/i,
+    reason: 'another apt/dpkg run holds the package lock',
+  },
   { pattern: /etcdserver: leader changed/, reason: 'etcd was electing a leader' },
   { pattern: /etcdserver: request timed out/, reason: 'etcd did not answer in time' },
-  { pattern: /(127\.0\.0\.1|localhost|\[::1\]):(6443|2379)\b[^\n]*connection refused|connection refused[^\n]*(127\.0\.0\.1|localhost|\[::1\]):(6443|2379)\b/i, reason: 'the local API server or etcd was not listening yet' },
+  {
+    pattern: /(127\.0\.0\.1|localhost|\[::1\]):(6443|2379)\b[^\n]*connection refused|connection refused[^\n]*(127\.0\.0\.1|localhost|\[::1\]):(6443|2379)\b/i,
+    reason: 'the local API server or etcd was not listening yet',
+  },
   { pattern: /TLS handshake timeout/, reason: 'a TLS handshake timed out' },
 ];
 

@@ -81,7 +81,7 @@ export function createSshShell(deps: SshShellDeps = {}): RemoteShell {
    */
   async function openChannel(host: HostSpec, wire: string): Promise<OpenChannel> {
     let replaced = false;
-    for (let refusals = 0; ; ) {
+    for (let refusals = 0; ;) {
       const { client, fresh } = await pool.get(host);
       const release = await slotsOf(client).acquire();
       try {
@@ -207,10 +207,7 @@ export function createSshShell(deps: SshShellDeps = {}): RemoteShell {
         done();
         reject(unreachable(host, `the connection was lost while "${label}" ran on`));
       };
-      const timer = setTimeout(
-        () => void stop(() => commandTimeout(host, label, timeoutMs, stderr.toString(), redactValues), 'timeout'),
-        timeoutMs,
-      );
+      const timer = setTimeout(() => void stop(() => commandTimeout(host, label, timeoutMs, stderr.toString(), redactValues), 'timeout'), timeoutMs);
       const ticker = onTick ? setInterval(onTick, tickIntervalMs) : undefined;
 
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -276,4 +273,3 @@ export function createSshShell(deps: SshShellDeps = {}): RemoteShell {
     },
   };
 }
-

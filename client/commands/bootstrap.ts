@@ -38,5 +38,8 @@ export async function bootstrapCommand(options: BootstrapOptions, out: ViewOutpu
   // Validation first: a bad file never reaches Temporal.
   const { raw, clusterName } = readBootstrapInput(options.file);
   const workflowId = options.id ?? bootstrapWorkflowId(clusterName);
-  await startRun({ workflowType: BOOTSTRAP_WORKFLOW, workflowId, raw, cluster: clusterName, subject: `cluster ${clusterName}`, noun: 'bootstrap', follow: options.follow }, out);
+  await startRun(
+    { workflowType: BOOTSTRAP_WORKFLOW, workflowId, raw, cluster: clusterName, subject: `cluster ${clusterName}`, noun: 'bootstrap', follow: options.follow },
+    out,
+  );
 }

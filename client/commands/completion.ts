@@ -11,7 +11,11 @@ import { type Command, InvalidArgumentError } from 'commander';
 export function completionTable(program: Command): Map<string, string[]> {
   const table = new Map<string, string[]>();
   const walk = (command: Command, path: string[]): void => {
-    const words = [...command.commands.map((c) => c.name()), ...command.options.flatMap((o) => [o.long, o.short].filter((w): w is string => Boolean(w))), '--help'];
+    const words = [
+      ...command.commands.map((c) => c.name()),
+      ...command.options.flatMap((o) => [o.long, o.short].filter((w): w is string => Boolean(w))),
+      '--help',
+    ];
     table.set(path.join(' '), [...new Set(words)].sort());
     for (const sub of command.commands) walk(sub, [...path, sub.name()]);
   };
@@ -26,7 +30,10 @@ export function completionScript(program: Command, shell: 'bash' | 'zsh'): strin
     .sort(([a], [b]) => b.length - a.length)
     .map(([path, words]) => `    "${path}") words="${words.join(' ')}" ;;`)
     .join('\n');
-  const commands = [...table.keys()].filter((k) => k !== '').map((k) => `"${k}"`).join(' ');
+  const commands = [...table.keys()]
+    .filter((k) => k !== '')
+    .map((k) => `"${k}"`)
+    .join(' ');
   const body = `# kubeha shell completion (${shell}), made by \`kubeha completion ${shell}\`.
 _kubeha_complete() {
   local cur prev path="" candidate words i

@@ -53,7 +53,9 @@ export function sayNodeSupport(version = process.versions.node, write: (line: st
   const major = Number(version.split('.')[0]);
   if (major >= SUPPORTED_NODE_MAJOR) return;
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  write(`note: Node.js ${version} is past its end of life; run kubeha on Node.js ${SUPPORTED_NODE_MAJOR} or 24 (the AWS SDK requires ${SUPPORTED_NODE_MAJOR}+ from January 2027)\n`);
+  write(
+    `note: Node.js ${version} is past its end of life; run kubeha on Node.js ${SUPPORTED_NODE_MAJOR} or 24 (the AWS SDK requires ${SUPPORTED_NODE_MAJOR}+ from January 2027)\n`,
+  );
 }
 
 /** The services of `kubeha dev`: the dev server, then the worker. */

@@ -27,7 +27,12 @@ function operatorName(): string {
 }
 
 /** Sends the operator's answer to a FailoverToEast run that is open. */
-export async function answerFailover(workflowId: string, answer: 'approve' | 'reject' | 'failback', options: AnswerOptions, out: ViewOutput = process.stdout): Promise<void> {
+export async function answerFailover(
+  workflowId: string,
+  answer: 'approve' | 'reject' | 'failback',
+  options: AnswerOptions,
+  out: ViewOutput = process.stdout,
+): Promise<void> {
   const { client, close } = await connectClient();
   const decision: ApprovalDecision = { by: options.by ?? operatorName(), ...(options.comment ? { comment: options.comment } : {}) };
   try {
@@ -49,7 +54,8 @@ export async function answerFailover(workflowId: string, answer: 'approve' | 're
       throw err;
     }
     out.write(`${workflowId}: ${stands.decision === 'approve' ? 'approved' : 'rejected'} by ${stands.by ?? 'operator'}\n`);
-    if (stands.decision !== answer) throw new CliError(`${workflowId} was already ${stands.decision === 'approve' ? 'approved' : 'rejected'}; your ${answer} changed nothing`);
+    if (stands.decision !== answer)
+      throw new CliError(`${workflowId} was already ${stands.decision === 'approve' ? 'approved' : 'rejected'}; your ${answer} changed nothing`);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new CliError(`no workflow ${workflowId} in namespace ${client.options.namespace}`);
     throw err;

@@ -40,7 +40,9 @@ export async function applyLabEnvironmentIfUp(env: NodeJS.ProcessEnv = process.e
 
 /** Adds `kubeha lab ...` to `program`. */
 export function registerLabCommands(program: Command): void {
-  const labCommand = program.command('lab').description('a local lab of hosts (sshd in mount namespaces), AWS (moto + NLB data plane) and Kubernetes to run kubeha against');
+  const labCommand = program
+    .command('lab')
+    .description('a local lab of hosts (sshd in mount namespaces), AWS (moto + NLB data plane) and Kubernetes to run kubeha against');
 
   labCommand
     .command('up')
@@ -67,7 +69,9 @@ export function registerLabCommands(program: Command): void {
       failing(async () => {
         const { labDown } = await lab();
         const report = await labDown({ keepFiles: options.keepFiles });
-        say(`lab down: ${report.stoppedHosts.length} host(s) stopped${report.stoppedAws ? ', AWS stopped' : ''}${report.removedMountPoints.length ? `, removed ${report.removedMountPoints.join(' ')}` : ''}`);
+        say(
+          `lab down: ${report.stoppedHosts.length} host(s) stopped${report.stoppedAws ? ', AWS stopped' : ''}${report.removedMountPoints.length ? `, removed ${report.removedMountPoints.join(' ')}` : ''}`,
+        );
       }),
     );
 
@@ -86,7 +90,9 @@ export function registerLabCommands(program: Command): void {
 
   labCommand
     .command('fault')
-    .description('inject a fault: host-stop|host-start|ssh-drop|ssh-restore|isolate|rejoin|kill-apiserver|kill-etcd|apiserver-stop|apiserver-start <host>, ssh-delay <host> <ms>, aws-throttle|aws-error <n> [action], aws-clear, cni-break|cni-fix, node-notready|node-ready <host>')
+    .description(
+      'inject a fault: host-stop|host-start|ssh-drop|ssh-restore|isolate|rejoin|kill-apiserver|kill-etcd|apiserver-stop|apiserver-start <host>, ssh-delay <host> <ms>, aws-throttle|aws-error <n> [action], aws-clear, cni-break|cni-fix, node-notready|node-ready <host>',
+    )
     .argument('<fault>')
     .argument('[args...]')
     .action((fault: string, args: string[]) =>
@@ -98,13 +104,16 @@ export function registerLabCommands(program: Command): void {
 
   labCommand
     .command('kubeconfig')
-    .description("once west and east are bootstrapped: write <data-dir>/lab/inputs/kubeconfig (contexts west and east), FailoverToEast's input and the webhook's routing file")
+    .description(
+      "once west and east are bootstrapped: write <data-dir>/lab/inputs/kubeconfig (contexts west and east), FailoverToEast's input and the webhook's routing file",
+    )
     .option('--hysteresis <seconds>', "the failover input's failback window in seconds", '30')
     .option('--stand-ins', "also apply the lab's stand-ins for Linkerd multicluster (gateway, exported service, mirror, TrafficSplit)", false)
     .action((options: { hysteresis: string; standIns: boolean }) =>
       failing(async () => {
         const hysteresisSeconds = Number(options.hysteresis);
-        if (!Number.isInteger(hysteresisSeconds) || hysteresisSeconds < 0) throw new CliError(`--hysteresis must be a whole number of seconds, got ${options.hysteresis}`, 2);
+        if (!Number.isInteger(hysteresisSeconds) || hysteresisSeconds < 0)
+          throw new CliError(`--hysteresis must be a whole number of seconds, got ${options.hysteresis}`, 2);
         const { writeLabPairFiles, applyLabMeshStandIns, startLabPairGreeters } = await import('../../lab/orchestrator/pair.js');
         const files = await writeLabPairFiles({ hysteresisSeconds });
         say(`kubeconfig (contexts west, east): ${files.kubeconfig}\n  west ${files.servers.west}\n  east ${files.servers.east}`);

@@ -26,11 +26,19 @@ export function reportFromFiles(options: ReportOptions): HaReport {
   let failoverTo: string | undefined;
   if (options.failover) {
     const pair = readWorkflowInput(options.failover, failoverToEastInputSchema, 'FailoverToEast').parsed;
-    if (pair.west.name !== parsed.clusterName) throw new CliError(`${options.failover} moves traffic away from cluster ${pair.west.name}, not ${parsed.clusterName}`, 2);
+    if (pair.west.name !== parsed.clusterName)
+      throw new CliError(`${options.failover} moves traffic away from cluster ${pair.west.name}, not ${parsed.clusterName}`, 2);
     failoverTo = pair.east.name;
   }
-  if (options.snapshotEvery !== undefined && parseDuration(options.snapshotEvery) === undefined) throw new CliError(`--snapshot-every "${options.snapshotEvery}" must be a duration like 1h or 30m`, 2);
-  return haReport({ clusterName: parsed.clusterName, hosts: parsed.hosts, healthCheck: parsed.loadBalancer.targetGroup.healthCheck, failoverTo, snapshotEvery: options.snapshotEvery });
+  if (options.snapshotEvery !== undefined && parseDuration(options.snapshotEvery) === undefined)
+    throw new CliError(`--snapshot-every "${options.snapshotEvery}" must be a duration like 1h or 30m`, 2);
+  return haReport({
+    clusterName: parsed.clusterName,
+    hosts: parsed.hosts,
+    healthCheck: parsed.loadBalancer.targetGroup.healthCheck,
+    failoverTo,
+    snapshotEvery: options.snapshotEvery,
+  });
 }
 
 /** The report as lines of at most `columns` characters. */
@@ -44,8 +52,15 @@ export function formatReport(report: HaReport, columns = 80): string[] {
     'losing a zone:',
   ];
   for (const z of report.zones) {
-    const recovery = { 'none-needed': 'nothing to do', 'register-spare': `register spare ${z.restoreFrom ?? ''}`.trim(), survivor: `restore etcd from survivor ${z.restoreFrom}`, snapshot: 'restore from a snapshot' }[z.recovery];
-    lines.push(`  ${z.zone} (${z.hosts.join(', ')}): ${z.votersLost} voter(s) lost, ${z.votersLeft} left; quorum ${z.keepsQuorum ? 'kept' : 'LOST'}; API ${z.apiServed ? 'served' : 'DOWN'}; ${recovery}`);
+    const recovery = {
+      'none-needed': 'nothing to do',
+      'register-spare': `register spare ${z.restoreFrom ?? ''}`.trim(),
+      survivor: `restore etcd from survivor ${z.restoreFrom}`,
+      snapshot: 'restore from a snapshot',
+    }[z.recovery];
+    lines.push(
+      `  ${z.zone} (${z.hosts.join(', ')}): ${z.votersLost} voter(s) lost, ${z.votersLeft} left; quorum ${z.keepsQuorum ? 'kept' : 'LOST'}; API ${z.apiServed ? 'served' : 'DOWN'}; ${recovery}`,
+    );
     lines.push(`      data loss: ${z.dataLoss}`, `      downtime: ${z.downtime}`);
   }
   if (report.warnings.length > 0) lines.push('', 'warnings:', ...report.warnings.map((w) => `  ! ${w}`));
@@ -58,7 +73,7 @@ export function registerReportCommand(program: Command): void {
     .command('report')
     .description('what losing each zone does to a topology: etcd quorum, the API, recovery, data loss and downtime')
     .requiredOption('-f, --file <bootstrap.json>', 'the BootstrapStackedEtcd input (hosts[].zone names the zones)')
-    .option('--failover <failover.json>', 'the FailoverToEast input that moves this cluster\'s traffic to another cluster')
+    .option('--failover <failover.json>', "the FailoverToEast input that moves this cluster's traffic to another cluster")
     .option('--snapshot-every <duration>', 'how often etcd snapshots are taken (e.g. 1h), for what a restore loses')
     .option('--json', 'print JSON', false)
     .action((options: ReportOptions) => {

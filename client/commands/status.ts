@@ -47,7 +47,9 @@ export async function statusCommand(workflowId: string, options: StatusOptions, 
       description = await handle.describe();
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
-        throw new CliError(`no workflow with id ${workflowId} in namespace ${settings.namespace} at ${settings.address}; list runs in the Web UI: ${settings.uiUrl}`);
+        throw new CliError(
+          `no workflow with id ${workflowId} in namespace ${settings.namespace} at ${settings.address}; list runs in the Web UI: ${settings.uiUrl}`,
+        );
       }
       throw err;
     }

@@ -33,7 +33,9 @@ export interface RunSummary {
 
 /** The visibility query of the listing; values are quoted for Temporal's SQL-like syntax. */
 export function listQuery(options: StatusListOptions): string {
-  const parts = [options.cluster ? `${SEARCH_ATTRIBUTES.cluster.name} = '${options.cluster.replace(/'/g, "\\'")}'` : `${SEARCH_ATTRIBUTES.cluster.name} IS NOT NULL`];
+  const parts = [
+    options.cluster ? `${SEARCH_ATTRIBUTES.cluster.name} = '${options.cluster.replace(/'/g, "\\'")}'` : `${SEARCH_ATTRIBUTES.cluster.name} IS NOT NULL`,
+  ];
   if (options.open) parts.push(`ExecutionStatus = 'Running'`);
   return parts.join(' AND ');
 }
@@ -77,7 +79,11 @@ export function formatRuns(runs: RunSummary[]): string[] {
   const caps = [14, 20, 9, 9, 12, 11];
   const cut = (value: string, cap: number) => (value.length > cap ? `${value.slice(0, cap - 1)}…` : value);
   const widths = header.map((h, i) => Math.min(caps[i], Math.max(h.length, ...rows.map((row) => row[i].length))));
-  const line = (cells: string[]) => cells.map((c, i) => cut(c, widths[i]).padEnd(widths[i])).join(' ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => cut(c, widths[i]).padEnd(widths[i]))
+      .join(' ')
+      .trimEnd();
   return [line(header), ...rows.map(line), '', 'details: kubeha status <workflowId>; ids: kubeha status --json'];
 }
 

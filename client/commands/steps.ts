@@ -16,7 +16,9 @@ export function registerStepsCommand(program: Command): void {
     .action((workflow: string | undefined, options: { markdown: boolean }) => {
       const workflows = workflow ? [workflow] : Object.keys(STEP_TABLES);
       for (const name of workflows) if (!STEP_TABLES[name]) throw new CliError(`no workflow "${name}"; one of ${Object.keys(STEP_TABLES).join(', ')}`, 2);
-      const text = workflows.map((name) => (options.markdown ? `### ${name}\n\n${stepsMarkdown(name)}` : stepsHelp(name, process.stdout.columns || 80))).join('\n\n');
+      const text = workflows
+        .map((name) => (options.markdown ? `### ${name}\n\n${stepsMarkdown(name)}` : stepsHelp(name, process.stdout.columns || 80)))
+        .join('\n\n');
       process.stdout.write(`${text}\n`);
     });
 }

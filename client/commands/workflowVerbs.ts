@@ -42,7 +42,14 @@ export const linkVerb: StartVerb = {
   describeRun(file) {
     const { raw, parsed } = readWorkflowInput(file, linkMeshClustersInputSchema, this.workflowType);
     const pair = pairNameOf(parsed);
-    return { workflowType: this.workflowType, workflowId: `link-${pair}`, raw, cluster: parsed.west.name, subject: `pair ${parsed.west.name} → ${parsed.east.name}`, noun: 'link' };
+    return {
+      workflowType: this.workflowType,
+      workflowId: `link-${pair}`,
+      raw,
+      cluster: parsed.west.name,
+      subject: `pair ${parsed.west.name} → ${parsed.east.name}`,
+      noun: 'link',
+    };
   },
 };
 
@@ -54,7 +61,14 @@ export const rotateVerb: StartVerb = {
   example: 'examples/rotate-certificate-key.json',
   describeRun(file) {
     const { raw, parsed } = readWorkflowInput(file, rotateCertificateKeyInputSchema, this.workflowType);
-    return { workflowType: this.workflowType, workflowId: `rotate-${parsed.clusterName}`, raw, cluster: parsed.clusterName, subject: `cluster ${parsed.clusterName}`, noun: 'rotation' };
+    return {
+      workflowType: this.workflowType,
+      workflowId: `rotate-${parsed.clusterName}`,
+      raw,
+      cluster: parsed.clusterName,
+      subject: `cluster ${parsed.clusterName}`,
+      noun: 'rotation',
+    };
   },
 };
 
@@ -70,7 +84,14 @@ export const failoverStartVerb: StartVerb = {
   describeRun(file) {
     const { raw, parsed } = readWorkflowInput(file, failoverToEastInputSchema, this.workflowType);
     const { west, east } = parsed;
-    return { workflowType: this.workflowType, workflowId: failoverWorkflowId(west.name, east.name), raw, cluster: west.name, subject: `pair ${west.name} → ${east.name}`, noun: 'failover' };
+    return {
+      workflowType: this.workflowType,
+      workflowId: failoverWorkflowId(west.name, east.name),
+      raw,
+      cluster: west.name,
+      subject: `pair ${west.name} → ${east.name}`,
+      noun: 'failover',
+    };
   },
 };
 

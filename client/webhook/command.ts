@@ -37,7 +37,10 @@ export async function prepareWebhook(options: WebhookCommandOptions, env: NodeJS
   }
   if (options.listen) config.listen = options.listen;
   if (!authConfigured(config.auth) && !options.insecureNoAuth) {
-    throw new CliError('refusing to start: no authentication is configured (auth.bearerToken or auth.basic); anyone who reaches the port could trigger a failover. For a lab only, pass --insecure-no-auth.', 2);
+    throw new CliError(
+      'refusing to start: no authentication is configured (auth.bearerToken or auth.basic); anyone who reaches the port could trigger a failover. For a lab only, pass --insecure-no-auth.',
+      2,
+    );
   }
   return config;
 }

@@ -73,7 +73,12 @@ async function readPem(file: string, field: string, what: string): Promise<strin
 }
 
 function configError(message: string): Error {
-  return kubehaFailure({ type: ErrorType.InvalidInput, message: `webhook config: ${message}`, retryable: false, hint: 'fix the configuration file and start again' });
+  return kubehaFailure({
+    type: ErrorType.InvalidInput,
+    message: `webhook config: ${message}`,
+    retryable: false,
+    hint: 'fix the configuration file and start again',
+  });
 }
 
 /** Validates a parsed configuration and resolves its secrets. Throws InvalidInput naming every bad field. */

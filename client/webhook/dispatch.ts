@@ -66,7 +66,11 @@ export function planRoutes(notification: Notification, routes: readonly Route[])
 }
 
 function relay(alert: Notification['alerts'][number]): RelayedAlert {
-  const labels = Object.fromEntries(Object.entries(alert.labels).slice(0, RELAYED_LABELS).map(([k, v]) => [k, v.slice(0, 256)]));
+  const labels = Object.fromEntries(
+    Object.entries(alert.labels)
+      .slice(0, RELAYED_LABELS)
+      .map(([k, v]) => [k, v.slice(0, 256)]),
+  );
   return { fingerprint: alert.fingerprint, status: alert.status, startsAt: alert.startsAt, endsAt: alert.endsAt, labels };
 }
 
@@ -112,7 +116,12 @@ export class Dispatcher {
   constructor(private readonly options: DispatcherOptions) {}
 
   /** Dispatches one route's share of a notification. Throws TemporalUnavailableError for 503. */
-  async dispatch(notification: Notification, route: Extract<Route, { action: 'failover' }>, alerts: Notification['alerts'], receivedAt: Date): Promise<DispatchResult> {
+  async dispatch(
+    notification: Notification,
+    route: Extract<Route, { action: 'failover' }>,
+    alerts: Notification['alerts'],
+    receivedAt: Date,
+  ): Promise<DispatchResult> {
     const anyFiring = alerts.some((a) => a.status === 'firing');
     const status: AlertNotification['status'] = anyFiring ? 'firing' : 'resolved';
     const key = createHash('sha256')
@@ -173,7 +182,9 @@ export class Dispatcher {
       throw err;
     }
     if (description.status.name !== 'COMPLETED') return undefined;
-    const result = (await client.connection.withDeadline(deadline, () => client.workflow.getHandle(workflowId, description.runId).result())) as { incidents?: unknown };
+    const result = (await client.connection.withDeadline(deadline, () => client.workflow.getHandle(workflowId, description.runId).result())) as {
+      incidents?: unknown;
+    };
     const handled = new Set(Array.isArray(result?.incidents) ? result.incidents.filter((i): i is string => typeof i === 'string') : []);
     return wanted.every((i) => handled.has(i)) ? description.runId : undefined;
   }

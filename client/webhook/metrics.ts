@@ -76,9 +76,15 @@ class Histogram {
 
 /** The webhook's metrics. */
 export class WebhookMetrics {
-  readonly requests = new Counter('kubeha_webhook_requests_total', 'Webhook requests by outcome (accepted, duplicate, ignored, unauthorized, bad_request, bad_version, too_large, unavailable, ...).');
+  readonly requests = new Counter(
+    'kubeha_webhook_requests_total',
+    'Webhook requests by outcome (accepted, duplicate, ignored, unauthorized, bad_request, bad_version, too_large, unavailable, ...).',
+  );
   readonly latency = new Histogram('kubeha_webhook_request_duration_seconds', 'Time from request to answer, by outcome.');
-  readonly dispatches = new Counter('kubeha_webhook_dispatches_total', 'Calls to Temporal per route and kind (signal_with_start, signal, deduplicated, not_running, already_handled, failed).');
+  readonly dispatches = new Counter(
+    'kubeha_webhook_dispatches_total',
+    'Calls to Temporal per route and kind (signal_with_start, signal, deduplicated, not_running, already_handled, failed).',
+  );
 
   /** Records one answered request. */
   record(outcome: string, seconds: number): void {

@@ -58,7 +58,8 @@ export function jsonDepth(text: string, stopAbove: number): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
       continue;
     }
@@ -82,7 +83,7 @@ const alertSchema = z.object({
   startsAt: z.string().min(1).max(64),
   endsAt: z.string().max(64).optional(),
   generatorURL: z.string().max(4096).optional(),
-  fingerprint: z.string().min(1, 'must be Alertmanager\'s alert fingerprint').max(64),
+  fingerprint: z.string().min(1, "must be Alertmanager's alert fingerprint").max(64),
 });
 
 /** Builds the body schema with the configured alert limit. Unknown fields are allowed (newer Alertmanagers add some). */
@@ -97,7 +98,10 @@ export function notificationSchema(maxAlerts: number) {
     commonLabels: labelSet.default({}),
     commonAnnotations: labelSet.default({}),
     externalURL: z.string().max(4096).default(''),
-    alerts: z.array(alertSchema).min(1, 'needs at least one alert').max(maxAlerts, `has more than ${maxAlerts} alerts; set max_alerts in the Alertmanager webhook_config`),
+    alerts: z
+      .array(alertSchema)
+      .min(1, 'needs at least one alert')
+      .max(maxAlerts, `has more than ${maxAlerts} alerts; set max_alerts in the Alertmanager webhook_config`),
   });
 }
 
@@ -130,7 +134,11 @@ export function parseNotification(body: Buffer, limits: { maxJsonDepth: number; 
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new PayloadError(400, 'bad_request', 'the body must be a JSON object');
   const version = (raw as { version?: unknown }).version;
   if (version !== '4') {
-    throw new PayloadError(400, 'bad_version', `unsupported webhook version ${JSON.stringify(version ?? null).slice(0, 40)}: kubeha reads Alertmanager's version "4"`);
+    throw new PayloadError(
+      400,
+      'bad_version',
+      `unsupported webhook version ${JSON.stringify(version ?? null).slice(0, 40)}: kubeha reads Alertmanager's version "4"`,
+    );
   }
   const parsed = schemaFor(limits.maxAlerts).safeParse(raw);
   if (!parsed.success) {

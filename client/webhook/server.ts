@@ -89,7 +89,8 @@ async function handleAlertmanager(req: http.IncomingMessage, options: WebhookSer
     options.logger?.error({ err: (err as Error).message }, 'webhook request failed');
     return { status: 500, outcome: 'error', body: { error: 'internal error; see the webhook log' } };
   }
-  for (const r of results) options.logger?.info({ route: r.route, workflowId: r.workflowId, kind: r.kind, deduplicated: r.deduplicated, alerts: r.alerts }, 'alert dispatched');
+  for (const r of results)
+    options.logger?.info({ route: r.route, workflowId: r.workflowId, kind: r.kind, deduplicated: r.deduplicated, alerts: r.alerts }, 'alert dispatched');
   const ignored = plan.ignored.map((i) => ({ route: i.route, reason: i.reason, alerts: i.alerts }));
   const accepted = results.filter((r) => r.kind !== 'not_running' && r.kind !== 'already_handled');
   if (accepted.length === 0) {
@@ -102,13 +103,27 @@ async function handleAlertmanager(req: http.IncomingMessage, options: WebhookSer
       ),
       ...(plan.unmatched ? [`${plan.unmatched} alert(s) match no route`] : []),
     ];
-    return { status: 200, outcome: results.some((r) => r.kind === 'already_handled') ? 'already_handled' : results.length ? 'not_running' : plan.ignored.length ? 'ignored' : 'unmatched', body: { accepted: [], ignored, unmatched: plan.unmatched, reason: reasons.join('; ') } };
+    return {
+      status: 200,
+      outcome: results.some((r) => r.kind === 'already_handled')
+        ? 'already_handled'
+        : results.length
+          ? 'not_running'
+          : plan.ignored.length
+            ? 'ignored'
+            : 'unmatched',
+      body: { accepted: [], ignored, unmatched: plan.unmatched, reason: reasons.join('; ') },
+    };
   }
   const outcome = accepted.every((r) => r.deduplicated) ? 'duplicate' : 'accepted';
   return {
     status: 202,
     outcome,
-    body: { accepted: results.map((r) => ({ route: r.route, workflowId: r.workflowId, kind: r.kind, deduplicated: r.deduplicated })), ignored, unmatched: plan.unmatched },
+    body: {
+      accepted: results.map((r) => ({ route: r.route, workflowId: r.workflowId, kind: r.kind, deduplicated: r.deduplicated })),
+      ignored,
+      unmatched: plan.unmatched,
+    },
   };
 }
 
@@ -131,13 +146,16 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
         finish({ status: 405, outcome: 'method_not_allowed', body: { error: 'use POST' }, headers: { Allow: 'POST' } });
         return;
       }
-      handleAlertmanager(req, options, dispatcher).then((answer) => {
-        for (const r of (answer.body.accepted as DispatchResult[] | undefined) ?? []) {
-          metrics.dispatches.inc({ route: r.route, kind: r.deduplicated ? 'deduplicated' : r.kind });
-        }
-        if (answer.outcome === 'unavailable') metrics.dispatches.inc({ route: '*', kind: 'failed' });
-        finish(answer);
-      }, (err: unknown) => finish({ status: 500, outcome: 'error', body: { error: String((err as Error)?.message ?? err).slice(0, 200) } }));
+      handleAlertmanager(req, options, dispatcher).then(
+        (answer) => {
+          for (const r of (answer.body.accepted as DispatchResult[] | undefined) ?? []) {
+            metrics.dispatches.inc({ route: r.route, kind: r.deduplicated ? 'deduplicated' : r.kind });
+          }
+          if (answer.outcome === 'unavailable') metrics.dispatches.inc({ route: '*', kind: 'failed' });
+          finish(answer);
+        },
+        (err: unknown) => finish({ status: 500, outcome: 'error', body: { error: String((err as Error)?.message ?? err).slice(0, 200) } }),
+      );
       return;
     }
     req.resume();
@@ -152,7 +170,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
         .withDeadline(Date.now() + 2000, () => client.workflowService.getSystemInfo({}))
         .then(
           () => send(res, { status: 200, outcome: 'ready', body: { status: 'ok', temporal: 'serving' } }),
-          (err: unknown) => send(res, { status: 503, outcome: 'ready', body: { status: 'unavailable', temporal: String((err as Error)?.message ?? err).slice(0, 200) } }),
+          (err: unknown) =>
+            send(res, { status: 503, outcome: 'ready', body: { status: 'unavailable', temporal: String((err as Error)?.message ?? err).slice(0, 200) } }),
         );
     } else if (url === '/metrics') {
       const text = metrics.render();
@@ -165,7 +184,17 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const tls = config.listen.tls;
   // With a client CA, the handshake itself refuses callers without a certificate it signed.
   const server: http.Server = tls
-    ? https.createServer({ cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: Boolean(tls.clientCa), rejectUnauthorized: Boolean(tls.clientCa), minVersion: 'TLSv1.2' }, handler)
+    ? https.createServer(
+        {
+          cert: tls.cert,
+          key: tls.key,
+          ca: tls.clientCa,
+          requestCert: Boolean(tls.clientCa),
+          rejectUnauthorized: Boolean(tls.clientCa),
+          minVersion: 'TLSv1.2',
+        },
+        handler,
+      )
     : http.createServer(handler);
   // Slow or stuck clients must not pile up: bounded header and request times, few headers.
   server.headersTimeout = 10_000;

@@ -73,7 +73,9 @@ export const loadBalancerSchema = z.strictObject({
   /** Adopt this existing load balancer instead of creating one. */
   adopt: z
     .union([
-      z.strictObject({ arn: z.string().regex(/^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/net\/.+/, 'must be a Network Load Balancer ARN') }),
+      z.strictObject({
+        arn: z.string().regex(/^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/net\/.+/, 'must be a Network Load Balancer ARN'),
+      }),
       z.strictObject({ name: lbName }),
     ])
     .optional(),
@@ -125,10 +127,16 @@ export const bootstrapStackedEtcdInputSchema = z
     const seenAddresses = new Map<string, number>();
     input.hosts.forEach((host, i) => {
       const nameAt = seenNames.get(host.name);
-      if (nameAt !== undefined) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'name'], message: `duplicates hosts[${nameAt}].name "${host.name}": host names must be unique` });
+      if (nameAt !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['hosts', i, 'name'], message: `duplicates hosts[${nameAt}].name "${host.name}": host names must be unique` });
       else seenNames.set(host.name, i);
       const addrAt = seenAddresses.get(host.address);
-      if (addrAt !== undefined) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'address'], message: `duplicates hosts[${addrAt}].address ${host.address}: addresses must be unique` });
+      if (addrAt !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['hosts', i, 'address'],
+          message: `duplicates hosts[${addrAt}].address ${host.address}: addresses must be unique`,
+        });
       else seenAddresses.set(host.address, i);
     });
     // Pods, services and nodes need separate address ranges: an overlap makes kube-proxy and the CNI
@@ -140,9 +148,16 @@ export const bootstrapStackedEtcdInputSchema = z
     }
     input.hosts.forEach((host, i) => {
       const n = addressNumber(host.address);
-      for (const [field, range] of [['podCidr', pods], ['serviceCidr', services]] as const) {
+      for (const [field, range] of [
+        ['podCidr', pods],
+        ['serviceCidr', services],
+      ] as const) {
         if (range && n >= range.first && n <= range.last) {
-          ctx.addIssue({ code: 'custom', path: ['hosts', i, 'address'], message: `lies inside ${field} ${input[field]}: node addresses must be outside the pod and service ranges` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['hosts', i, 'address'],
+            message: `lies inside ${field} ${input[field]}: node addresses must be outside the pod and service ranges`,
+          });
         }
       }
     });
@@ -160,7 +175,8 @@ export const bootstrapStackedEtcdInputSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['hosts', i, 'ssh', 'hostKeyFingerprint'],
-          message: 'is required for a host that receives join credentials (token, certificate key); pin it, or set joinCredentialsToUnpinnedHosts: true to send them to a trustOnFirstUse host',
+          message:
+            'is required for a host that receives join credentials (token, certificate key); pin it, or set joinCredentialsToUnpinnedHosts: true to send them to a trustOnFirstUse host',
         });
       });
     }

@@ -33,17 +33,27 @@ const gatewaySchema = z.strictObject({
 });
 
 /** The object the mesh splits traffic with, in west. */
-const splitSchema = z.strictObject({
-  /** SMI TrafficSplit (the seed; needs linkerd-smi) or an HTTPRoute with weighted backendRefs (Linkerd 2.13+). */
-  kind: z.enum(['TrafficSplit', 'HTTPRoute']).default('TrafficSplit'),
-  /** For HTTPRoute: `policy.linkerd.io/v1beta2` (Linkerd 2.13+) or `gateway.networking.k8s.io/v1` (2.18+). */
-  apiVersion: z.enum(['split.smi-spec.io/v1alpha1', 'split.smi-spec.io/v1alpha2', 'policy.linkerd.io/v1beta2', 'policy.linkerd.io/v1beta3', 'gateway.networking.k8s.io/v1']).optional(),
-  /** The split object's name; defaults to the service's name. */
-  name: dnsLabel.optional(),
-}).refine((split) => split.apiVersion === undefined || split.apiVersion.startsWith('split.smi-spec.io/') === (split.kind === 'TrafficSplit'), {
-  message: 'does not serve this kind: TrafficSplit is split.smi-spec.io, HTTPRoute is policy.linkerd.io or gateway.networking.k8s.io',
-  path: ['apiVersion'],
-});
+const splitSchema = z
+  .strictObject({
+    /** SMI TrafficSplit (the seed; needs linkerd-smi) or an HTTPRoute with weighted backendRefs (Linkerd 2.13+). */
+    kind: z.enum(['TrafficSplit', 'HTTPRoute']).default('TrafficSplit'),
+    /** For HTTPRoute: `policy.linkerd.io/v1beta2` (Linkerd 2.13+) or `gateway.networking.k8s.io/v1` (2.18+). */
+    apiVersion: z
+      .enum([
+        'split.smi-spec.io/v1alpha1',
+        'split.smi-spec.io/v1alpha2',
+        'policy.linkerd.io/v1beta2',
+        'policy.linkerd.io/v1beta3',
+        'gateway.networking.k8s.io/v1',
+      ])
+      .optional(),
+    /** The split object's name; defaults to the service's name. */
+    name: dnsLabel.optional(),
+  })
+  .refine((split) => split.apiVersion === undefined || split.apiVersion.startsWith('split.smi-spec.io/') === (split.kind === 'TrafficSplit'), {
+    message: 'does not serve this kind: TrafficSplit is split.smi-spec.io, HTTPRoute is policy.linkerd.io or gateway.networking.k8s.io',
+    path: ['apiVersion'],
+  });
 
 /** One service moved between the clusters. */
 const serviceSchema = z.strictObject({
@@ -105,7 +115,8 @@ const controlPlaneSchema = z
   .superRefine((cp, ctx) => {
     const cps = new Set(cp.controlPlanes.map((h) => h.address));
     cp.spares.forEach((s, i) => {
-      if (cps.has(s.address)) ctx.addIssue({ code: 'custom', path: ['spares', i, 'address'], message: `is also a control plane's address; a spare is a different host` });
+      if (cps.has(s.address))
+        ctx.addIssue({ code: 'custom', path: ['spares', i, 'address'], message: `is also a control plane's address; a spare is a different host` });
     });
     // Names and addresses identify etcd members and targets: one host listed twice counts twice in the quorum.
     const names = new Map<string, string>();
@@ -117,14 +128,19 @@ const controlPlaneSchema = z
         if (nameAt) ctx.addIssue({ code: 'custom', path: [list, i, 'name'], message: `duplicates ${nameAt}.name "${host.name}": host names must be unique` });
         else names.set(host.name, where);
         const addressAt = addresses.get(host.address);
-        if (addressAt && !(list === 'spares' && cps.has(host.address))) ctx.addIssue({ code: 'custom', path: [list, i, 'address'], message: `duplicates ${addressAt}.address ${host.address}: addresses must be unique` });
+        if (addressAt && !(list === 'spares' && cps.has(host.address)))
+          ctx.addIssue({ code: 'custom', path: [list, i, 'address'], message: `duplicates ${addressAt}.address ${host.address}: addresses must be unique` });
         else if (!addressAt) addresses.set(host.address, where);
         const role = list === 'controlPlanes' ? 'control-plane' : 'spare-control-plane';
         if (host.role !== role) ctx.addIssue({ code: 'custom', path: [list, i, 'role'], message: `must be "${role}" in ${list}` });
       });
     }
     if (cp.minHealthyTargets > cp.controlPlanes.length) {
-      ctx.addIssue({ code: 'custom', path: ['minHealthyTargets'], message: `is more than the ${cp.controlPlanes.length} control plane(s) listed: the spares would be registered on every alert` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minHealthyTargets'],
+        message: `is more than the ${cp.controlPlanes.length} control plane(s) listed: the spares would be registered on every alert`,
+      });
     }
     const voters = cp.controlPlanes.length + cp.spares.length;
     if (voters > 7) ctx.addIssue({ code: 'custom', path: ['spares'], message: `with the control planes makes ${voters} etcd voters; etcd supports at most 7` });
@@ -162,14 +178,19 @@ export const failoverToEastInputSchema = z
   .superRefine((input, ctx) => {
     if (input.west.name === input.east.name) ctx.addIssue({ code: 'custom', path: ['east', 'name'], message: 'must differ from west.name' });
     if (input.west.kubeconfigSecret === input.east.kubeconfigSecret) {
-      ctx.addIssue({ code: 'custom', path: ['east', 'kubeconfigSecret'], message: 'is west\'s kubeconfig: east must reach another cluster' });
+      ctx.addIssue({ code: 'custom', path: ['east', 'kubeconfigSecret'], message: "is west's kubeconfig: east must reach another cluster" });
     }
     const records = new Map<string, number>();
     input.services.forEach((s, i) => {
       if (!s.gtm) return;
       const key = gtmRecordKey(s.gtm);
       const at = records.get(key);
-      if (at !== undefined) ctx.addIssue({ code: 'custom', path: ['services', i, 'gtm', 'recordName'], message: `is the record of services[${at}]: two services cannot move one set of clients` });
+      if (at !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', i, 'gtm', 'recordName'],
+          message: `is the record of services[${at}]: two services cannot move one set of clients`,
+        });
       else records.set(key, i);
     });
     const seen = new Map<string, number>();
@@ -180,7 +201,11 @@ export const failoverToEastInputSchema = z
       else seen.set(key, i);
       const resolved = resolveService(s, input.east.name);
       if (resolved.westBackend === resolved.eastBackend) {
-        ctx.addIssue({ code: 'custom', path: ['services', i, 'eastBackend'], message: `is west's own backend "${resolved.westBackend}": traffic would never leave west` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', i, 'eastBackend'],
+          message: `is west's own backend "${resolved.westBackend}": traffic would never leave west`,
+        });
       }
     });
     if (input.onlySteps && input.skipSteps.some((s) => input.onlySteps?.includes(s))) {

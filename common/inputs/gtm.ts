@@ -10,7 +10,11 @@ import { urlWithoutCredentials } from './shared';
 const dnsName = z
   .string()
   .transform((name) => name.replace(/\.$/, '').toLowerCase())
-  .pipe(z.string().regex(/^(?=.{1,253}$)([a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a DNS name like "podinfo.example.com"'));
+  .pipe(
+    z
+      .string()
+      .regex(/^(?=.{1,253}$)([a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a DNS name like "podinfo.example.com"'),
+  );
 
 /** Where one side's weighted record points: addresses (A/AAAA) or a hostname (CNAME). */
 const targetSchema = z.strictObject({

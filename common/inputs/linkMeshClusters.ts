@@ -7,16 +7,7 @@ import { z } from 'zod';
 import { absolutePath, dnsLabel, secretRefSchema, stepSelectionSchema, urlWithoutCredentials } from './shared';
 
 /** The steps of LinkMeshClusters, in order. `onlySteps` and `skipSteps` take these names. */
-export const MESH_STEPS = [
-  'trust',
-  'install-crds',
-  'install-control-plane',
-  'check',
-  'multicluster-install',
-  'link',
-  'export',
-  'traffic-split',
-] as const;
+export const MESH_STEPS = ['trust', 'install-crds', 'install-control-plane', 'check', 'multicluster-install', 'link', 'export', 'traffic-split'] as const;
 /** One of {@link MESH_STEPS}. */
 export type MeshStepName = (typeof MESH_STEPS)[number];
 
@@ -136,7 +127,11 @@ export const linkMeshClustersInputSchema = z
     }
     // Two names for one kubeconfig context would link a cluster to itself.
     if (JSON.stringify(input.west.kubeconfig) === JSON.stringify(input.east.kubeconfig) && input.west.context === input.east.context) {
-      ctx.addIssue({ code: 'custom', path: ['east', 'kubeconfig'], message: `is west's kubeconfig with the same context${input.east.context ? ` "${input.east.context}"` : ''}: east must reach another cluster` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['east', 'kubeconfig'],
+        message: `is west's kubeconfig with the same context${input.east.context ? ` "${input.east.context}"` : ''}: east must reach another cluster`,
+      });
     }
     const seen = new Map<string, number>();
     input.services.forEach((s, i) => {

@@ -53,11 +53,17 @@ export const rotateCertificateKeyInputSchema = z
     const seenAddresses = new Map<string, number>();
     input.hosts.forEach((host, i) => {
       const at = seen.get(host.name);
-      if (at !== undefined) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'name'], message: `duplicates hosts[${at}].name "${host.name}": host names must be unique` });
+      if (at !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['hosts', i, 'name'], message: `duplicates hosts[${at}].name "${host.name}": host names must be unique` });
       else seen.set(host.name, i);
       // Two names for one address would upload from, and renew, the same machine twice.
       const addrAt = seenAddresses.get(host.address);
-      if (addrAt !== undefined) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'address'], message: `duplicates hosts[${addrAt}].address ${host.address}: addresses must be unique` });
+      if (addrAt !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['hosts', i, 'address'],
+          message: `duplicates hosts[${addrAt}].address ${host.address}: addresses must be unique`,
+        });
       else seenAddresses.set(host.address, i);
     });
     if (!input.hosts.some((h) => h.role !== 'worker')) {
@@ -106,10 +112,19 @@ export const rotationScheduleSchema = z
     const catchup = parseDuration(s.catchupWindow) ?? 0;
     if (every < 10 * 60_000) ctx.addIssue({ code: 'custom', path: ['every'], message: 'must be at least 10m' });
     if (every + jitter > (UPLOADED_CERTIFICATES_LIFETIME_MINUTES - 10) * 60_000) {
-      ctx.addIssue({ code: 'custom', path: ['every'], message: `plus jitter must stay under ${UPLOADED_CERTIFICATES_LIFETIME_MINUTES - 10}m: uploaded certificates live ${UPLOADED_CERTIFICATES_LIFETIME_MINUTES}m, so a longer gap leaves no valid key` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['every'],
+        message: `plus jitter must stay under ${UPLOADED_CERTIFICATES_LIFETIME_MINUTES - 10}m: uploaded certificates live ${UPLOADED_CERTIFICATES_LIFETIME_MINUTES}m, so a longer gap leaves no valid key`,
+      });
     }
     if (jitter > every / 2) ctx.addIssue({ code: 'custom', path: ['jitter'], message: 'must be at most half of every' });
-    if (catchup < 60_000) ctx.addIssue({ code: 'custom', path: ['catchupWindow'], message: 'must be at least 1m (Temporal\'s minimum catch-up window is 10 s; kubeha asks for a useful one)' });
+    if (catchup < 60_000)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['catchupWindow'],
+        message: "must be at least 1m (Temporal's minimum catch-up window is 10 s; kubeha asks for a useful one)",
+      });
   });
 /** Schedule settings as written. */
 export type RotationScheduleInput = z.input<typeof rotationScheduleSchema>;

@@ -52,7 +52,10 @@ function hasControlCharacter(text: string): boolean {
 export function urlWithoutCredentials(protocol: RegExp, rule: string) {
   return z
     .url({ protocol, message: rule })
-    .refine((url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url), 'must not contain a user name or password: keep credentials out of inputs (history stores them)');
+    .refine(
+      (url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url),
+      'must not contain a user name or password: keep credentials out of inputs (history stores them)',
+    );
 }
 
 /**
@@ -60,10 +63,7 @@ export function urlWithoutCredentials(protocol: RegExp, rule: string) {
  * Temporal's history, so they carry only a reference the worker resolves.
  */
 export const secretRefSchema = z.union(
-  [
-    z.strictObject({ file: absolutePath() }),
-    z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }),
-  ],
+  [z.strictObject({ file: absolutePath() }), z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') })],
   { message: 'must be a reference: {"file": "/absolute/path"} or {"env": "VAR_NAME"}, never the secret itself' },
 );
 /** A reference to a secret: a file path or an environment variable, resolved by the worker. */
@@ -77,7 +77,12 @@ const sshFingerprint = z
 /** How kubeha reaches a host over SSH. */
 export const sshSettingsSchema = z
   .strictObject({
-    user: z.string().min(1).max(32).regex(/^[a-z_][a-z0-9_-]*$/, 'must be a Linux user name').default('root'),
+    user: z
+      .string()
+      .min(1)
+      .max(32)
+      .regex(/^[a-z_][a-z0-9_-]*$/, 'must be a Linux user name')
+      .default('root'),
     port: z.number().int().min(1).max(65535).default(22),
     privateKey: secretRefSchema,
     /** The pinned host key. Required unless trustOnFirstUse is true. */
@@ -108,7 +113,10 @@ export const hostSchema = z.strictObject({
    * The failure domain the host lives in (an availability zone such as `us-east-1a`, a rack, a room):
    * `kubeha report` says what losing each zone does to etcd quorum and the API.
    */
-  zone: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/, 'must be a zone name like "us-east-1a" (lowercase letters, digits, "-", ".")').optional(),
+  zone: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/, 'must be a zone name like "us-east-1a" (lowercase letters, digits, "-", ".")')
+    .optional(),
 });
 /** A host as kubeha uses it. */
 export type HostSpec = z.infer<typeof hostSchema>;
@@ -126,7 +134,10 @@ export const awsSettingsSchema = z.strictObject({
         if (first !== i) ctx.addIssue({ code: 'custom', path: [i], message: `duplicates subnetIds[${first}] "${id}"` });
       });
     }),
-  vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, 'must be a VPC id like "vpc-0abc"').optional(),
+  vpcId: z
+    .string()
+    .regex(/^vpc-[0-9a-f]+$/, 'must be a VPC id like "vpc-0abc"')
+    .optional(),
 });
 /** Where kubeha's AWS calls go. Credentials come from the SDK's default chain, never from the input. */
 export type AwsSettings = z.infer<typeof awsSettingsSchema>;

@@ -80,7 +80,12 @@ export const webhookConfigSchema = z
       .default({}),
     limits: z
       .strictObject({
-        maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+        maxBodyBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(64 * 1024 * 1024)
+          .default(1024 * 1024),
         maxJsonDepth: z.number().int().min(4).max(200).default(16),
         maxAlerts: z.number().int().min(1).max(100_000).default(1000),
         /** How long a call to Temporal may take before the delivery is answered 503 (Alertmanager retries). */
@@ -112,14 +117,21 @@ export const webhookConfigSchema = z
       const json = JSON.stringify(parsed.data);
       const other = pairs.get(id);
       if (other && other.json !== json) {
-        ctx.addIssue({ code: 'custom', path: ['routes', i, 'failover'], message: `differs from routes[${other.index}].failover for the same pair ${parsed.data.west.name} → ${parsed.data.east.name}; one pair has one failover` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i, 'failover'],
+          message: `differs from routes[${other.index}].failover for the same pair ${parsed.data.west.name} → ${parsed.data.east.name}; one pair has one failover`,
+        });
       } else if (!other) pairs.set(id, { index: i, json });
     });
   });
 
 function pathParts(path: string): Array<string | number> {
   if (path === '(input)') return [];
-  return path.split(/\.|\[(\d+)\]/).filter((p) => p !== undefined && p !== '').map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+  return path
+    .split(/\.|\[(\d+)\]/)
+    .filter((p) => p !== undefined && p !== '')
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 }
 
 /** The configuration file as written. */

@@ -119,7 +119,11 @@ export class DataPlane {
         rows = runtime.targetsInOrder().flatMap((t) => runtime.healthRow(t.id, t.port) ?? []);
       } else {
         // moto answers for targets it does not hold too (Target.NotRegistered): those rows pass through.
-        const motoRows = await motoTargetHealth(client, arn, asked.map((t) => ({ Id: t.id, Port: t.port })));
+        const motoRows = await motoTargetHealth(
+          client,
+          arn,
+          asked.map((t) => ({ Id: t.id, Port: t.port })),
+        );
         rows = motoRows.map((d) => {
           const row = motoRow(d, port);
           return runtime.healthRow(row.id, row.port) ?? row;
@@ -240,7 +244,9 @@ export class DataPlane {
       if (isNotFound(err)) return;
       throw err;
     }
-    const specs = listeners.filter((l) => l.Protocol === 'TCP' && l.Port !== undefined).map((l) => ({ port: l.Port as number, targetGroupArns: forwardTargetGroupsOf(l) }));
+    const specs = listeners
+      .filter((l) => l.Protocol === 'TCP' && l.Port !== undefined)
+      .map((l) => ({ port: l.Port as number, targetGroupArns: forwardTargetGroupsOf(l) }));
     // Another process may hold an address on the listener's port: move on to the next address.
     for (;;) {
       const runtime = this.loadBalancers.get(arn) ?? this.addLoadBalancer(lb);
@@ -277,7 +283,14 @@ export class DataPlane {
     await runtime.close();
     this.loadBalancers.delete(runtime.arn);
     this.pool.release(runtime.address);
-    this.options.events.push({ kind: 'load-balancer', loadBalancerArn: runtime.arn, name: runtime.name, dnsName: runtime.dnsName, address: runtime.address, change: 'down' });
+    this.options.events.push({
+      kind: 'load-balancer',
+      loadBalancerArn: runtime.arn,
+      name: runtime.name,
+      dnsName: runtime.dnsName,
+      address: runtime.address,
+      change: 'down',
+    });
   }
 
   private async syncHostsFile(): Promise<void> {

@@ -64,7 +64,8 @@ export async function startLabAws(options: LabAwsOptions = {}): Promise<LabAws> 
   const hostsFile = options.hostsFile ?? '/etc/hosts';
   const healthCheckIntervalScale = options.healthCheckIntervalScale ?? 1;
   const deregistrationDelayScale = options.deregistrationDelayScale ?? healthCheckIntervalScale;
-  if (!(healthCheckIntervalScale > 0) || !(deregistrationDelayScale >= 0)) throw new Error('healthCheckIntervalScale must be > 0 and deregistrationDelayScale >= 0');
+  if (!(healthCheckIntervalScale > 0) || !(deregistrationDelayScale >= 0))
+    throw new Error('healthCheckIntervalScale must be > 0 and deregistrationDelayScale >= 0');
   const events = new EventLog(options.maxEvents);
   const faults = new FaultQueue();
 
@@ -110,7 +111,15 @@ export async function startLabAws(options: LabAwsOptions = {}): Promise<LabAws> 
       faults: faults.list(),
       ...(plane.lastSync ? { lastSync: plane.lastSync } : {}),
     });
-    front = await startFront({ host, port: options.frontPort ?? 0, motoEndpoint: moto.endpoint, faults, events, describeTargetHealth: (p) => plane.describeTargetHealth(p), status });
+    front = await startFront({
+      host,
+      port: options.frontPort ?? 0,
+      motoEndpoint: moto.endpoint,
+      faults,
+      events,
+      describeTargetHealth: (p) => plane.describeTargetHealth(p),
+      status,
+    });
     endpoint = front.endpoint;
     await plane.sync();
     plane.startPolling(options.pollIntervalMs ?? 1000);

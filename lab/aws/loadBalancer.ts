@@ -79,7 +79,12 @@ export class LoadBalancerRuntime {
       name: this.name,
       dnsName: this.dnsName,
       address: this.address,
-      listeners: [...this.listeners.values()].map((l) => ({ port: l.port, targetGroupArns: l.targetGroupArns, openConnections: l.proxy?.openConnections() ?? 0, listening: l.proxy !== undefined })),
+      listeners: [...this.listeners.values()].map((l) => ({
+        port: l.port,
+        targetGroupArns: l.targetGroupArns,
+        openConnections: l.proxy?.openConnections() ?? 0,
+        listening: l.proxy !== undefined,
+      })),
     };
   }
 

@@ -76,7 +76,11 @@ export async function listListeners(client: ElasticLoadBalancingV2Client, loadBa
 }
 
 /** moto's health rows: every registered target, or the asked ones (moto answers for unknown ones too). */
-export async function motoTargetHealth(client: ElasticLoadBalancingV2Client, targetGroupArn: string, targets?: TargetDescription[]): Promise<TargetHealthDescription[]> {
+export async function motoTargetHealth(
+  client: ElasticLoadBalancingV2Client,
+  targetGroupArn: string,
+  targets?: TargetDescription[],
+): Promise<TargetHealthDescription[]> {
   const out = await client.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn, ...(targets ? { Targets: targets } : {}) }));
   return out.TargetHealthDescriptions ?? [];
 }

@@ -91,11 +91,15 @@ export function describeTargetHealthAnswer(rows: readonly TargetHealthRow[]): Xm
 export function faultAnswer(kind: LabFaultKind, service: string | undefined): XmlAnswer {
   const requestId = randomUUID();
   if (service === 'ec2') {
-    const [status, code, message] = kind === 'throttle' ? [503, 'RequestLimitExceeded', 'Request limit exceeded.'] : [500, 'InternalError', 'An internal error has occurred'];
+    const [status, code, message] =
+      kind === 'throttle' ? [503, 'RequestLimitExceeded', 'Request limit exceeded.'] : [500, 'InternalError', 'An internal error has occurred'];
     const body = `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error>${element('Code', code)}${element('Message', message)}</Error></Errors>${element('RequestID', requestId)}</Response>`;
     return xmlAnswer(status, body, requestId);
   }
-  const [status, type, code, message] = kind === 'throttle' ? [400, 'Sender', 'Throttling', 'Rate exceeded'] : [500, 'Receiver', 'InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.'];
+  const [status, type, code, message] =
+    kind === 'throttle'
+      ? [400, 'Sender', 'Throttling', 'Rate exceeded']
+      : [500, 'Receiver', 'InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.'];
   const namespace = service === 'elasticloadbalancing' || service === undefined ? ` xmlns="${ELBV2_NAMESPACE}"` : '';
   const body = `<ErrorResponse${namespace}><Error>${element('Type', type)}${element('Code', code)}${element('Message', message)}</Error>${element('RequestId', requestId)}</ErrorResponse>`;
   return xmlAnswer(status, body, requestId);

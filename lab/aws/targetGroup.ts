@@ -176,12 +176,24 @@ export class TargetGroupRuntime {
   /** The group for `lab status`. */
   status(): LabTargetGroupStatus {
     const hc = this.settings.healthCheck;
-    const targets: LabTargetStatus[] = [...this.targets.values()].map((r) => ({ id: r.id, port: r.port, state: r.state, ...EXPLANATIONS[r.state], since: r.since }));
+    const targets: LabTargetStatus[] = [...this.targets.values()].map((r) => ({
+      id: r.id,
+      port: r.port,
+      state: r.state,
+      ...EXPLANATIONS[r.state],
+      since: r.since,
+    }));
     return {
       arn: this.settings.arn,
       name: this.settings.name,
       inUse: this.settings.inUse,
-      healthCheck: { enabled: hc.enabled, intervalMs: this.intervalMs(), timeoutMs: this.timeoutMs(), healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold },
+      healthCheck: {
+        enabled: hc.enabled,
+        intervalMs: this.intervalMs(),
+        timeoutMs: this.timeoutMs(),
+        healthyThreshold: hc.healthyThreshold,
+        unhealthyThreshold: hc.unhealthyThreshold,
+      },
       ...(this.deregistrationDelayMs !== undefined ? { deregistrationDelayMs: this.deregistrationDelayMs } : {}),
       targets,
     };
@@ -219,9 +231,25 @@ export class TargetGroupRuntime {
   }
 
   private add(target: RegisteredTarget): void {
-    const record: TargetRecord = { id: target.id, port: target.port, state: this.startState(), since: Date.now(), tally: { state: 'initial', passes: 0, failures: 0 }, generation: 0 };
+    const record: TargetRecord = {
+      id: target.id,
+      port: target.port,
+      state: this.startState(),
+      since: Date.now(),
+      tally: { state: 'initial', passes: 0, failures: 0 },
+      generation: 0,
+    };
     this.targets.set(keyOf(target.id, target.port), record);
-    this.events.push({ kind: 'target', targetGroupArn: this.settings.arn, targetGroupName: this.settings.name, id: record.id, port: record.port, from: 'none', to: record.state, ...reasonOf(record.state) });
+    this.events.push({
+      kind: 'target',
+      targetGroupArn: this.settings.arn,
+      targetGroupName: this.settings.name,
+      id: record.id,
+      port: record.port,
+      from: 'none',
+      to: record.state,
+      ...reasonOf(record.state),
+    });
     if (record.state === 'initial') this.startChecks(record);
   }
 
@@ -239,7 +267,16 @@ export class TargetGroupRuntime {
     const from = record.state;
     record.state = state;
     record.since = Date.now();
-    this.events.push({ kind: 'target', targetGroupArn: this.settings.arn, targetGroupName: this.settings.name, id: record.id, port: record.port, from, to: state, ...reasonOf(state) });
+    this.events.push({
+      kind: 'target',
+      targetGroupArn: this.settings.arn,
+      targetGroupName: this.settings.name,
+      id: record.id,
+      port: record.port,
+      from,
+      to: state,
+      ...reasonOf(state),
+    });
   }
 
   private forget(record: TargetRecord): void {
@@ -248,7 +285,15 @@ export class TargetGroupRuntime {
     const key = keyOf(record.id, record.port);
     if (this.targets.get(key) !== record) return;
     this.targets.delete(key);
-    this.events.push({ kind: 'target', targetGroupArn: this.settings.arn, targetGroupName: this.settings.name, id: record.id, port: record.port, from: record.state, to: 'gone' });
+    this.events.push({
+      kind: 'target',
+      targetGroupArn: this.settings.arn,
+      targetGroupName: this.settings.name,
+      id: record.id,
+      port: record.port,
+      from: record.state,
+      to: 'gone',
+    });
   }
 
   /** The first check runs at once (AWS starts checking on registration), then one per interval. */

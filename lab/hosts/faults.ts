@@ -74,13 +74,24 @@ export async function delaySsh(host: LabHost, ms: number): Promise<void> {
     return;
   }
   const sshdPort = await freePort(record.address);
-  writeSshdFiles(host.paths, { address: record.address, port: sshdPort, hostName: record.name, toolsBin: record.toolsBin, toolsJsDir: record.toolsJsDir, extraBin: record.extraBin });
+  writeSshdFiles(host.paths, {
+    address: record.address,
+    port: sshdPort,
+    hostName: record.name,
+    toolsBin: record.toolsBin,
+    toolsJsDir: record.toolsJsDir,
+    extraBin: record.extraBin,
+  });
   signal(record.sshd, 'SIGTERM');
   if (!waitGoneSync(record.sshd, 5000)) signal(record.sshd, 'SIGKILL');
   record.sshd = await startSshd(host.paths, record.holder!, record.cgroup);
   record.sshdPort = sshdPort;
   const log = openSync(path.join(host.paths.hostLabDir, 'delay-proxy.log'), 'a');
-  const child = spawn(process.execPath, [path.join(__dirname, 'delayProxy.js'), record.address, String(record.port), record.address, String(sshdPort), delayFile], { detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(
+    process.execPath,
+    [path.join(__dirname, 'delayProxy.js'), record.address, String(record.port), record.address, String(sshdPort), delayFile],
+    { detached: true, stdio: ['ignore', log, log] },
+  );
   child.unref();
   record.proxy = child.pid !== undefined ? processRef(child.pid) : undefined;
   writeLabHostRecord(host.paths, record);
@@ -97,7 +108,9 @@ export async function isolate(host: LabHost): Promise<void> {
   if (record.isolated) return;
   if (!record.label || !record.cgroup) {
     const support = firewallSupport();
-    throw new Error(`${host.name} cannot be isolated: ${support.ok ? 'it was started without its own cgroup (cgroup v2 is not mounted); start it again' : support.reason}`);
+    throw new Error(
+      `${host.name} cannot be isolated: ${support.ok ? 'it was started without its own cgroup (cgroup v2 is not mounted); start it again' : support.reason}`,
+    );
   }
   await addHostRules('isolate', record.label, record.name, record.address);
   record.isolated = true;

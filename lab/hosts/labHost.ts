@@ -160,7 +160,14 @@ export async function startLabHost(options: LabHostOptions): Promise<LabHost> {
     label,
     cgroup: firewallSupport().ok ? hostCgroup(label, options.name) : undefined,
   };
-  writeSshdFiles(paths, { address: record.address, port, hostName: record.name, toolsBin: record.toolsBin, toolsJsDir: record.toolsJsDir, extraBin: record.extraBin });
+  writeSshdFiles(paths, {
+    address: record.address,
+    port,
+    hostName: record.name,
+    toolsBin: record.toolsBin,
+    toolsJsDir: record.toolsJsDir,
+    extraBin: record.extraBin,
+  });
 
   const realPaths = HOST_BIND_PATHS.filter((p) => !p.startsWith('/sys/'));
   acquireMountPoints(paths.hostDir, realPaths);
@@ -172,7 +179,12 @@ export async function startLabHost(options: LabHostOptions): Promise<LabHost> {
     }
     writeLabHostRecord(paths, record);
     const binds = [...HOST_BIND_PATHS, ...files].map((target) => ({ source: hostSide(paths.rootDir, target), target }));
-    const { holder, namespace } = await startNamespace(binds, path.join(paths.hostLabDir, 'namespace.ready'), path.join(paths.hostLabDir, 'namespace.log'), record.cgroup);
+    const { holder, namespace } = await startNamespace(
+      binds,
+      path.join(paths.hostLabDir, 'namespace.ready'),
+      path.join(paths.hostLabDir, 'namespace.log'),
+      record.cgroup,
+    );
     record.holder = holder;
     record.namespace = namespace;
     setMountPointOwner(paths.hostDir, holder);

@@ -42,7 +42,13 @@ export function mountNamespaceOf(pid: number): string | undefined {
  * Starts the holder of a new namespace with `binds` (in the host's `cgroup`, when given); resolves
  * once the mounts are in place.
  */
-export async function startNamespace(binds: BindMount[], readyFile: string, logFile: string, cgroup?: HostCgroup, timeoutMs = 10_000): Promise<{ holder: ProcessRef; namespace: string }> {
+export async function startNamespace(
+  binds: BindMount[],
+  readyFile: string,
+  logFile: string,
+  cgroup?: HostCgroup,
+  timeoutMs = 10_000,
+): Promise<{ holder: ProcessRef; namespace: string }> {
   rmSync(readyFile, { force: true });
   const log = openSync(logFile, 'a');
   const [program, ...args] = inCgroup(cgroup, ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', holderScript(binds, readyFile)]);
@@ -50,7 +56,10 @@ export async function startNamespace(binds: BindMount[], readyFile: string, logF
   child.unref();
   const started = Date.now();
   while (!existsSync(readyFile)) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the host's mount namespace could not be set up (exit ${child.exitCode ?? child.signalCode}): ${readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join(' | ')}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(
+        `the host's mount namespace could not be set up (exit ${child.exitCode ?? child.signalCode}): ${readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join(' | ')}`,
+      );
     if (Date.now() - started > timeoutMs) {
       child.kill('SIGKILL');
       throw new Error(`the host's mount namespace was not ready within ${timeoutMs} ms`);

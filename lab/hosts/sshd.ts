@@ -106,7 +106,9 @@ export function sshdConfig(paths: LabHostPaths, settings: SshdSettings): string 
     'MaxSessions 20',
     `Subsystem sftp ${SFTP_SERVER}`,
     `ForceCommand ${quoted(paths.sessionWrapper)}`,
-    `SetEnv ${Object.entries(env).map(([k, v]) => quoted(`${k}=${v}`)).join(' ')}`,
+    `SetEnv ${Object.entries(env)
+      .map(([k, v]) => quoted(`${k}=${v}`))
+      .join(' ')}`,
     '',
   ].join('\n');
 }

@@ -84,7 +84,9 @@ export function decodeTokenSecret(secret: KubeObject): TokenInfo | undefined {
     id,
     secret: tokenSecretValue,
     expiration: expiration ? new Date(expiration) : undefined,
-    usages: Object.keys(data).filter((k) => k.startsWith('usage-bootstrap-') && get(k) === 'true').map((k) => k.slice('usage-bootstrap-'.length)),
+    usages: Object.keys(data)
+      .filter((k) => k.startsWith('usage-bootstrap-') && get(k) === 'true')
+      .map((k) => k.slice('usage-bootstrap-'.length)),
     groups: (get('auth-extra-groups') ?? '').split(',').filter((g) => g !== ''),
     description: get('description'),
   };
@@ -95,7 +97,9 @@ const b64url = (data: Buffer | string): string => Buffer.from(data).toString('ba
 /** The detached JWS (`header..signature`, HS256, kid = token id) the bootstrap signer puts into cluster-info. */
 export function detachedSignature(content: string, tokenId: string, secret: string): string {
   const header = b64url(JSON.stringify({ alg: 'HS256', kid: tokenId }));
-  const signature = createHmac('sha256', secret).update(`${header}.${b64url(content)}`).digest();
+  const signature = createHmac('sha256', secret)
+    .update(`${header}.${b64url(content)}`)
+    .digest();
   return `${header}..${b64url(signature)}`;
 }
 
@@ -110,7 +114,9 @@ export function signatureIsValid(detached: string, content: string, tokenId: str
     return false;
   }
   if (parsed.alg !== 'HS256' || parsed.kid !== tokenId) return false;
-  const expected = createHmac('sha256', secret).update(`${header}.${b64url(content)}`).digest();
+  const expected = createHmac('sha256', secret)
+    .update(`${header}.${b64url(content)}`)
+    .digest();
   const given = Buffer.from(signature, 'base64url');
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
@@ -119,7 +125,12 @@ const CLUSTER_INFO = '/api/v1/namespaces/kube-public/configmaps/cluster-info';
 
 /** Creates kube-public/cluster-info with the cluster kubeconfig (kept when it exists). */
 export async function ensureClusterInfo(client: KubeClient, kubeconfig: string): Promise<void> {
-  await client.createIfMissing('/api/v1/namespaces/kube-public/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cluster-info', namespace: 'kube-public' }, data: { kubeconfig } });
+  await client.createIfMissing('/api/v1/namespaces/kube-public/configmaps', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'cluster-info', namespace: 'kube-public' },
+    data: { kubeconfig },
+  });
 }
 
 /**
@@ -140,7 +151,10 @@ export async function syncClusterInfoSignatures(client: KubeClient, now = new Da
     const info = decodeTokenSecret(item);
     if (!info || !info.usages.includes('signing')) continue;
     if (info.expiration && info.expiration.getTime() <= now.getTime()) continue;
-    wanted[`${JWS_PREFIX}${info.id}`] = data[`${JWS_PREFIX}${info.id}`] && signatureIsValid(data[`${JWS_PREFIX}${info.id}`], content, info.id, info.secret) ? data[`${JWS_PREFIX}${info.id}`] : detachedSignature(content, info.id, info.secret);
+    wanted[`${JWS_PREFIX}${info.id}`] =
+      data[`${JWS_PREFIX}${info.id}`] && signatureIsValid(data[`${JWS_PREFIX}${info.id}`], content, info.id, info.secret)
+        ? data[`${JWS_PREFIX}${info.id}`]
+        : detachedSignature(content, info.id, info.secret);
   }
   const current = Object.fromEntries(Object.entries(data).filter(([k]) => k.startsWith(JWS_PREFIX)));
   const same = Object.keys(current).length === Object.keys(wanted).length && Object.entries(wanted).every(([k, v]) => current[k] === v);
@@ -183,32 +197,68 @@ const tokenGroup = { kind: 'Group', name: DEFAULT_TOKEN_GROUP };
 
 /** ClusterRoleBinding kubeadm:cluster-admins (admin.conf's group) → cluster-admin. */
 export async function ensureClusterAdmins(client: KubeClient): Promise<void> {
-  await client.createOrUpdate(`${RBAC}/clusterrolebindings`, clusterRoleBinding('kubeadm:cluster-admins', 'cluster-admin', [{ kind: 'Group', name: 'kubeadm:cluster-admins' }]));
+  await client.createOrUpdate(
+    `${RBAC}/clusterrolebindings`,
+    clusterRoleBinding('kubeadm:cluster-admins', 'cluster-admin', [{ kind: 'Group', name: 'kubeadm:cluster-admins' }]),
+  );
 }
 
 /** The RBAC of init's bootstrap-token phase; each step prints kubeadm's line. */
 export async function ensureBootstrapRbac(client: KubeClient, log: (line: string) => void): Promise<void> {
-  await client.createOrUpdate(`${RBAC}/clusterroles`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'kubeadm:get-nodes' }, rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get'] }] });
+  await client.createOrUpdate(`${RBAC}/clusterroles`, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'kubeadm:get-nodes' },
+    rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get'] }],
+  });
   await client.createOrUpdate(`${RBAC}/clusterrolebindings`, clusterRoleBinding('kubeadm:get-nodes', 'kubeadm:get-nodes', [tokenGroup]));
   log('[bootstrap-token] Configured RBAC rules to allow Node Bootstrap tokens to get nodes');
   await client.createOrUpdate(`${RBAC}/clusterrolebindings`, clusterRoleBinding('kubeadm:kubelet-bootstrap', 'system:node-bootstrapper', [tokenGroup]));
   log('[bootstrap-token] Configured RBAC rules to allow Node Bootstrap tokens to post CSRs in order for nodes to get long term certificate credentials');
-  await client.createOrUpdate(`${RBAC}/clusterrolebindings`, clusterRoleBinding('kubeadm:node-autoapprove-bootstrap', 'system:certificates.k8s.io:certificatesigningrequests:nodeclient', [tokenGroup]));
+  await client.createOrUpdate(
+    `${RBAC}/clusterrolebindings`,
+    clusterRoleBinding('kubeadm:node-autoapprove-bootstrap', 'system:certificates.k8s.io:certificatesigningrequests:nodeclient', [tokenGroup]),
+  );
   log('[bootstrap-token] Configured RBAC rules to allow the csrapprover controller automatically approve CSRs from a Node Bootstrap Token');
-  await client.createOrUpdate(`${RBAC}/clusterrolebindings`, clusterRoleBinding('kubeadm:node-autoapprove-certificate-rotation', 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [{ kind: 'Group', name: 'system:nodes' }]));
+  await client.createOrUpdate(
+    `${RBAC}/clusterrolebindings`,
+    clusterRoleBinding('kubeadm:node-autoapprove-certificate-rotation', 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [
+      { kind: 'Group', name: 'system:nodes' },
+    ]),
+  );
   log('[bootstrap-token] Configured RBAC rules to allow certificate rotation for all node client certificates in the cluster');
-  await client.createOrUpdate(`${RBAC}/namespaces/kube-public/roles`, role('kube-public', 'kubeadm:bootstrap-signer-clusterinfo', [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['cluster-info'], verbs: ['get'] }]));
-  await client.createOrUpdate(`${RBAC}/namespaces/kube-public/rolebindings`, roleBinding('kube-public', 'kubeadm:bootstrap-signer-clusterinfo', 'kubeadm:bootstrap-signer-clusterinfo', [{ kind: 'User', name: 'system:anonymous' }]));
+  await client.createOrUpdate(
+    `${RBAC}/namespaces/kube-public/roles`,
+    role('kube-public', 'kubeadm:bootstrap-signer-clusterinfo', [
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['cluster-info'], verbs: ['get'] },
+    ]),
+  );
+  await client.createOrUpdate(
+    `${RBAC}/namespaces/kube-public/rolebindings`,
+    roleBinding('kube-public', 'kubeadm:bootstrap-signer-clusterinfo', 'kubeadm:bootstrap-signer-clusterinfo', [{ kind: 'User', name: 'system:anonymous' }]),
+  );
 }
 
 /** Role + RoleBinding that let tokens and nodes read a kube-system ConfigMap. */
 export async function allowConfigMapRead(client: KubeClient, roleName: string, configMap: string): Promise<void> {
-  await client.createOrUpdate(`${RBAC}/namespaces/kube-system/roles`, role('kube-system', roleName, [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [configMap], verbs: ['get'] }]));
-  await client.createOrUpdate(`${RBAC}/namespaces/kube-system/rolebindings`, roleBinding('kube-system', roleName, roleName, [{ kind: 'Group', name: 'system:nodes' }, tokenGroup]));
+  await client.createOrUpdate(
+    `${RBAC}/namespaces/kube-system/roles`,
+    role('kube-system', roleName, [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [configMap], verbs: ['get'] }]),
+  );
+  await client.createOrUpdate(
+    `${RBAC}/namespaces/kube-system/rolebindings`,
+    roleBinding('kube-system', roleName, roleName, [{ kind: 'Group', name: 'system:nodes' }, tokenGroup]),
+  );
 }
 
 /** Role + RoleBinding kubeadm:kubeadm-certs: tokens may read Secret kubeadm-certs. */
 export async function allowKubeadmCertsRead(client: KubeClient): Promise<void> {
-  await client.createOrUpdate(`${RBAC}/namespaces/kube-system/roles`, role('kube-system', 'kubeadm:kubeadm-certs', [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['kubeadm-certs'], verbs: ['get'] }]));
-  await client.createOrUpdate(`${RBAC}/namespaces/kube-system/rolebindings`, roleBinding('kube-system', 'kubeadm:kubeadm-certs', 'kubeadm:kubeadm-certs', [tokenGroup]));
+  await client.createOrUpdate(
+    `${RBAC}/namespaces/kube-system/roles`,
+    role('kube-system', 'kubeadm:kubeadm-certs', [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['kubeadm-certs'], verbs: ['get'] }]),
+  );
+  await client.createOrUpdate(
+    `${RBAC}/namespaces/kube-system/rolebindings`,
+    roleBinding('kube-system', 'kubeadm:kubeadm-certs', 'kubeadm:kubeadm-certs', [tokenGroup]),
+  );
 }

@@ -91,13 +91,22 @@ export function checkExpiration(args: ParsedArgs, out: Out): void {
   const doc = { kind: 'CertificateExpirationInfo', apiVersion: 'output.kubeadm.k8s.io/v1alpha3', ...info };
   if (output === 'json') return out(JSON.stringify(doc, null, 4));
   if (output === 'yaml') return out(stringify(doc).trimEnd());
-  if (output !== '' && output !== 'text') throw new UsageError(`unable to match a printer suitable for the output format "${output}", allowed formats are: json,jsonpath,jsonpath-as-json,jsonpath-file,text,yaml`);
+  if (output !== '' && output !== 'text')
+    throw new UsageError(
+      `unable to match a printer suitable for the output format "${output}", allowed formats are: json,jsonpath,jsonpath-as-json,jsonpath-file,text,yaml`,
+    );
   out(`[check-expiration] Reading configuration from the "kubeadm-config" ConfigMap in namespace "kube-system"...`);
   out(`[check-expiration] Use 'kubeadm init phase upload-config kubeadm --config your-config-file' to re-upload it.\n`);
   out('CERTIFICATE                EXPIRES                  RESIDUAL TIME   CERTIFICATE AUTHORITY   EXTERNALLY MANAGED');
-  for (const c of info.certificates) out(`${c.name.padEnd(27)}${formatDate(c.expirationDate).padEnd(25)}${(c.missing ? '' : residualText(c.residualTime)).padEnd(16)}${(c.caName ?? '').padEnd(24)}${c.externallyManaged ? 'yes' : 'no'}`);
+  for (const c of info.certificates)
+    out(
+      `${c.name.padEnd(27)}${formatDate(c.expirationDate).padEnd(25)}${(c.missing ? '' : residualText(c.residualTime)).padEnd(16)}${(c.caName ?? '').padEnd(24)}${c.externallyManaged ? 'yes' : 'no'}`,
+    );
   out('\nCERTIFICATE AUTHORITY   EXPIRES                  RESIDUAL TIME   EXTERNALLY MANAGED');
-  for (const c of info.certificateAuthorities) out(`${c.name.padEnd(24)}${formatDate(c.expirationDate).padEnd(25)}${(c.missing ? '' : residualText(c.residualTime)).padEnd(16)}${c.externallyManaged ? 'yes' : 'no'}`);
+  for (const c of info.certificateAuthorities)
+    out(
+      `${c.name.padEnd(24)}${formatDate(c.expirationDate).padEnd(25)}${(c.missing ? '' : residualText(c.residualTime)).padEnd(16)}${c.externallyManaged ? 'yes' : 'no'}`,
+    );
 }
 
 const YEAR_MS = 365 * 24 * 3600_000;
@@ -114,7 +123,10 @@ export async function renew(args: ParsedArgs, out: Out): Promise<void> {
   const cas: Partial<Record<CaName, Awaited<ReturnType<typeof readCertAndKey>>>> = {};
   const caOf = async (name: CaName): Promise<Awaited<ReturnType<typeof readCertAndKey>>> => {
     if (!cas[name]) {
-      if (!hasCertAndKey(dir, CAS[name].base)) throw new KubeadmError(`failed to renew certificates: couldn't load the CA ${CAS[name].base}: open ${pkiPaths(dir, CAS[name].base).key}: no such file or directory`);
+      if (!hasCertAndKey(dir, CAS[name].base))
+        throw new KubeadmError(
+          `failed to renew certificates: couldn't load the CA ${CAS[name].base}: open ${pkiPaths(dir, CAS[name].base).key}: no such file or directory`,
+        );
       cas[name] = await readCertAndKey(dir, CAS[name].base);
     }
     return cas[name]!;
@@ -129,7 +141,19 @@ export async function renew(args: ParsedArgs, out: Out): Promise<void> {
     const org = old.cert.subjectName.getField('O');
     const eku = old.cert.getExtension('2.5.29.37') as { usages?: string[] } | null;
     const usages: ('server' | 'client')[] = (eku?.usages ?? []).map((u) => (u === '1.3.6.1.5.5.7.3.1' ? 'server' : 'client'));
-    const renewed = await newCert(ca, { commonName: old.cert.subjectName.getField('CN')[0] ?? '', organizations: org, usages, dnsNames: items.filter((i) => i.type === 'dns').map((i) => i.value), ips: items.filter((i) => i.type === 'ip').map((i) => i.value), validityMs: YEAR_MS }, 'RSA-2048', old.key);
+    const renewed = await newCert(
+      ca,
+      {
+        commonName: old.cert.subjectName.getField('CN')[0] ?? '',
+        organizations: org,
+        usages,
+        dnsNames: items.filter((i) => i.type === 'dns').map((i) => i.value),
+        ips: items.filter((i) => i.type === 'ip').map((i) => i.value),
+        validityMs: YEAR_MS,
+      },
+      'RSA-2048',
+      old.key,
+    );
     writeCertAndKey(dir, leaf.base, renewed);
     out(`${leaf.description} renewed`);
   }
@@ -140,10 +164,17 @@ export async function renew(args: ParsedArgs, out: Out): Promise<void> {
     const doc = parse(readFileSync(file, 'utf8')) as { users: { user: Record<string, string> }[] };
     const current = parseKubeconfig(readFileSync(file, 'utf8'));
     const old = parseCert(current.user.clientCertificatePem ?? '');
-    const renewed = await newCert(await caOf('ca'), { commonName: old.subjectName.getField('CN')[0] ?? '', organizations: old.subjectName.getField('O'), usages: ['client'], validityMs: YEAR_MS }, 'RSA-2048', await loadKey(current.user.clientKeyPem ?? ''));
+    const renewed = await newCert(
+      await caOf('ca'),
+      { commonName: old.subjectName.getField('CN')[0] ?? '', organizations: old.subjectName.getField('O'), usages: ['client'], validityMs: YEAR_MS },
+      'RSA-2048',
+      await loadKey(current.user.clientKeyPem ?? ''),
+    );
     doc.users[0].user['client-certificate-data'] = Buffer.from(renewed.certPem).toString('base64');
     writeFileSync(file, stringify(doc, { lineWidth: 0 }), { mode: 0o600 });
     out(`${def.description} renewed`);
   }
-  out('\nDone renewing certificates. You must restart the kube-apiserver, kube-controller-manager, kube-scheduler and etcd, so that they can use the new certificates.');
+  out(
+    '\nDone renewing certificates. You must restart the kube-apiserver, kube-controller-manager, kube-scheduler and etcd, so that they can use the new certificates.',
+  );
 }

@@ -28,7 +28,18 @@ export class TransportError extends Error {
 
 /** An object as the API returns it. */
 export type KubeObject = Record<string, unknown> & {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string; creationTimestamp?: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: Record<string, unknown>[]; uid?: string; deletionTimestamp?: string; generation?: number };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    resourceVersion?: string;
+    creationTimestamp?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: Record<string, unknown>[];
+    uid?: string;
+    deletionTimestamp?: string;
+    generation?: number;
+  };
 };
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -87,7 +98,9 @@ export class KubeClient {
       );
       // Go's url.Error names the method as "Get", "Post", ...
       const op = method.charAt(0) + method.slice(1).toLowerCase();
-      req.on('timeout', () => req.destroy(new TransportError(`${op} "${url.href}": net/http: request canceled (Client.Timeout exceeded while awaiting headers)`)));
+      req.on('timeout', () =>
+        req.destroy(new TransportError(`${op} "${url.href}": net/http: request canceled (Client.Timeout exceeded while awaiting headers)`)),
+      );
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (err instanceof TransportError) return reject(err);
         const what = err.code === 'ECONNREFUSED' ? `dial tcp ${url.host}: connect: connection refused` : err.message;

@@ -63,7 +63,13 @@ export function apiServerSans(cluster: ClusterConfig, host: HostIdentity): { dns
 
 /** Every leaf certificate kubeadm makes on a control-plane host. */
 export const LEAVES: LeafDef[] = [
-  { base: 'apiserver', checkName: 'apiserver', ca: 'ca', description: 'certificate for serving the Kubernetes API', spec: (c, h) => ({ commonName: 'kube-apiserver', usages: ['server'], ...apiServerSans(c, h) }) },
+  {
+    base: 'apiserver',
+    checkName: 'apiserver',
+    ca: 'ca',
+    description: 'certificate for serving the Kubernetes API',
+    spec: (c, h) => ({ commonName: 'kube-apiserver', usages: ['server'], ...apiServerSans(c, h) }),
+  },
   {
     base: 'apiserver-kubelet-client',
     checkName: 'apiserver-kubelet-client',
@@ -71,7 +77,13 @@ export const LEAVES: LeafDef[] = [
     description: 'certificate for the API server to connect to kubelet',
     spec: () => ({ commonName: 'kube-apiserver-kubelet-client', organizations: ['kubeadm:cluster-admins'], usages: ['client'] }),
   },
-  { base: 'front-proxy-client', checkName: 'front-proxy-client', ca: 'frontProxy', description: 'certificate for the front proxy client', spec: () => ({ commonName: 'front-proxy-client', usages: ['client'] }) },
+  {
+    base: 'front-proxy-client',
+    checkName: 'front-proxy-client',
+    ca: 'frontProxy',
+    description: 'certificate for the front proxy client',
+    spec: () => ({ commonName: 'front-proxy-client', usages: ['client'] }),
+  },
   {
     base: 'etcd/server',
     checkName: 'etcd-server',
@@ -86,17 +98,64 @@ export const LEAVES: LeafDef[] = [
     description: 'certificate for etcd nodes to communicate with each other',
     spec: (_c, h) => ({ commonName: h.nodeName, usages: ['server', 'client'], dnsNames: ['localhost', h.nodeName], ips: [h.address, '127.0.0.1', '::1'] }),
   },
-  { base: 'etcd/healthcheck-client', checkName: 'etcd-healthcheck-client', ca: 'etcd', description: 'certificate for liveness probes to healthcheck etcd', spec: () => ({ commonName: 'kube-etcd-healthcheck-client', usages: ['client'] }) },
-  { base: 'apiserver-etcd-client', checkName: 'apiserver-etcd-client', ca: 'etcd', description: 'certificate the apiserver uses to access etcd', spec: () => ({ commonName: 'kube-apiserver-etcd-client', usages: ['client'] }) },
+  {
+    base: 'etcd/healthcheck-client',
+    checkName: 'etcd-healthcheck-client',
+    ca: 'etcd',
+    description: 'certificate for liveness probes to healthcheck etcd',
+    spec: () => ({ commonName: 'kube-etcd-healthcheck-client', usages: ['client'] }),
+  },
+  {
+    base: 'apiserver-etcd-client',
+    checkName: 'apiserver-etcd-client',
+    ca: 'etcd',
+    description: 'certificate the apiserver uses to access etcd',
+    spec: () => ({ commonName: 'kube-apiserver-etcd-client', usages: ['client'] }),
+  },
 ];
 
 /** The kubeconfig files kubeadm writes: file, identity, and whether check-expiration lists it. */
 export const KUBECONFIGS = [
-  { file: 'admin.conf', userName: 'kubernetes-admin', cn: 'kubernetes-admin', org: ['kubeadm:cluster-admins'], checked: true, description: 'certificate embedded in the kubeconfig file for the admin to use and for kubeadm itself' },
-  { file: 'super-admin.conf', userName: 'kubernetes-super-admin', cn: 'kubernetes-super-admin', org: ['system:masters'], checked: true, description: 'certificate embedded in the kubeconfig file for the super-admin' },
-  { file: 'kubelet.conf', userName: 'system:node:NODE', cn: 'system:node:NODE', org: ['system:nodes'], checked: false, description: 'certificate embedded in the kubeconfig file for the kubelet' },
-  { file: 'controller-manager.conf', userName: 'system:kube-controller-manager', cn: 'system:kube-controller-manager', org: [], checked: true, description: 'certificate embedded in the kubeconfig file for the controller manager to use' },
-  { file: 'scheduler.conf', userName: 'system:kube-scheduler', cn: 'system:kube-scheduler', org: [], checked: true, description: 'certificate embedded in the kubeconfig file for the scheduler manager to use' },
+  {
+    file: 'admin.conf',
+    userName: 'kubernetes-admin',
+    cn: 'kubernetes-admin',
+    org: ['kubeadm:cluster-admins'],
+    checked: true,
+    description: 'certificate embedded in the kubeconfig file for the admin to use and for kubeadm itself',
+  },
+  {
+    file: 'super-admin.conf',
+    userName: 'kubernetes-super-admin',
+    cn: 'kubernetes-super-admin',
+    org: ['system:masters'],
+    checked: true,
+    description: 'certificate embedded in the kubeconfig file for the super-admin',
+  },
+  {
+    file: 'kubelet.conf',
+    userName: 'system:node:NODE',
+    cn: 'system:node:NODE',
+    org: ['system:nodes'],
+    checked: false,
+    description: 'certificate embedded in the kubeconfig file for the kubelet',
+  },
+  {
+    file: 'controller-manager.conf',
+    userName: 'system:kube-controller-manager',
+    cn: 'system:kube-controller-manager',
+    org: [],
+    checked: true,
+    description: 'certificate embedded in the kubeconfig file for the controller manager to use',
+  },
+  {
+    file: 'scheduler.conf',
+    userName: 'system:kube-scheduler',
+    cn: 'system:kube-scheduler',
+    org: [],
+    checked: true,
+    description: 'certificate embedded in the kubeconfig file for the scheduler manager to use',
+  },
 ] as const;
 export type KubeconfigFile = (typeof KUBECONFIGS)[number]['file'];
 
@@ -185,15 +244,35 @@ export async function ensureServiceAccountKey(cluster: ClusterConfig, log: Log):
 }
 
 /** Writes kubeconfig files signed by the cluster CA, each pointing at `server`. */
-export async function writeKubeconfigs(options: { cluster: ClusterConfig; ca: CertAndKey; nodeName: string; files: readonly KubeconfigFile[]; serverFor: (file: KubeconfigFile) => string; log: Log }): Promise<void> {
+export async function writeKubeconfigs(options: {
+  cluster: ClusterConfig;
+  ca: CertAndKey;
+  nodeName: string;
+  files: readonly KubeconfigFile[];
+  serverFor: (file: KubeconfigFile) => string;
+  log: Log;
+}): Promise<void> {
   const { cluster, ca, nodeName, files, serverFor, log } = options;
   log(`[kubeconfig] Using kubeconfig folder "${KUBE.dir}"`);
   const made = await Promise.all(
     files.map(async (file) => {
       const def = KUBECONFIGS.find((k) => k.file === file)!;
       const cn = def.cn.replace('NODE', nodeName);
-      const pair = await newCert(ca, { commonName: cn, organizations: [...def.org], usages: ['client'], validityMs: cluster.certificateValidityMs }, cluster.encryptionAlgorithm);
-      return { file, text: renderKubeconfig({ clusterName: cluster.clusterName, server: serverFor(file), caPem: ca.certPem, userName: def.userName.replace('NODE', nodeName), user: { clientCertificatePem: pair.certPem, clientKeyPem: pair.key.privatePem } }) };
+      const pair = await newCert(
+        ca,
+        { commonName: cn, organizations: [...def.org], usages: ['client'], validityMs: cluster.certificateValidityMs },
+        cluster.encryptionAlgorithm,
+      );
+      return {
+        file,
+        text: renderKubeconfig({
+          clusterName: cluster.clusterName,
+          server: serverFor(file),
+          caPem: ca.certPem,
+          userName: def.userName.replace('NODE', nodeName),
+          user: { clientCertificatePem: pair.certPem, clientKeyPem: pair.key.privatePem },
+        }),
+      };
     }),
   );
   for (const { file, text } of made) {

@@ -126,7 +126,10 @@ export function clusterConfig(doc: Record<string, unknown> | undefined): Cluster
 /** The ClusterConfiguration as kubeadm uploads it (v1beta4, defaulted) into ConfigMap kubeadm-config. */
 export function renderClusterConfiguration(c: ClusterConfig): string {
   const doc: Record<string, unknown> = {
-    apiServer: { ...(c.certSANs.length ? { certSANs: c.certSANs } : {}), ...(Object.keys(c.apiServerExtraArgs).length ? { extraArgs: Object.entries(c.apiServerExtraArgs).map(([name, value]) => ({ name, value })) } : {}) },
+    apiServer: {
+      ...(c.certSANs.length ? { certSANs: c.certSANs } : {}),
+      ...(Object.keys(c.apiServerExtraArgs).length ? { extraArgs: Object.entries(c.apiServerExtraArgs).map(([name, value]) => ({ name, value })) } : {}),
+    },
     apiVersion: 'kubeadm.k8s.io/v1beta4',
     caCertificateValidityPeriod: `${Math.round(c.caCertificateValidityMs / 3600_000)}h0m0s`,
     certificateValidityPeriod: `${Math.round(c.certificateValidityMs / 3600_000)}h0m0s`,
@@ -165,7 +168,9 @@ function checkControlPlaneVersion(version: string): void {
   const [major, minor] = version.replace(/^v/, '').split('.').map(Number);
   const [minMajor, minMinor] = MINIMUM_CONTROL_PLANE_VERSION.split('.').map(Number);
   if (major < minMajor || (major === minMajor && minor < minMinor)) {
-    throw new KubeadmError(`this version of kubeadm only supports deploying clusters with the control plane version >= ${MINIMUM_CONTROL_PLANE_VERSION}. Current version: ${version}`);
+    throw new KubeadmError(
+      `this version of kubeadm only supports deploying clusters with the control plane version >= ${MINIMUM_CONTROL_PLANE_VERSION}. Current version: ${version}`,
+    );
   }
 }
 

@@ -32,7 +32,11 @@ function gvkString(apiVersion: string, kind: string): string {
 
 /** sigs.k8s.io/yaml's text for a duplicate key: the line (in its document) and the key. */
 function duplicateKey(text: string, fileLine: number, line: number): string {
-  const key = (text.split('\n')[fileLine - 1] ?? '').trim().replace(/^-\s*/, '').split(':')[0].replace(/^["']|["']$/g, '');
+  const key = (text.split('\n')[fileLine - 1] ?? '')
+    .trim()
+    .replace(/^-\s*/, '')
+    .split(':')[0]
+    .replace(/^["']|["']$/g, '');
   return `strict decoding error: yaml: unmarshal errors:\n  line ${line}: key ${JSON.stringify(key)} already set in map`;
 }
 
@@ -69,7 +73,10 @@ export function readConfigDocuments(file: string): Map<string, Record<string, un
         `your configuration file uses an old API spec: ${JSON.stringify(apiVersion)} (kind: ${JSON.stringify(kind)}). Please use kubeadm ${OLD_API_VERSIONS[apiVersion]} instead and run 'kubeadm config migrate --old-config old-config-file --new-config new-config-file', which will write the new, similar spec using a newer API version.`,
       );
     }
-    if (apiVersion === 'kubeadm.k8s.io/v1') throw new KubeadmError(`experimental API spec: ${JSON.stringify(apiVersion)} (kind: ${JSON.stringify(kind)}) is not allowed. You can use the --allow-experimental-api flag if the command supports it.`);
+    if (apiVersion === 'kubeadm.k8s.io/v1')
+      throw new KubeadmError(
+        `experimental API spec: ${JSON.stringify(apiVersion)} (kind: ${JSON.stringify(kind)}) is not allowed. You can use the --allow-experimental-api flag if the command supports it.`,
+      );
     const schema = apiVersion === 'kubeadm.k8s.io/v1beta4' ? V1BETA4[kind] : undefined;
     if (!schema) {
       if (!COMPONENT_CONFIGS.has(`${apiVersion}/${kind}`)) unknown.push(gvk);
@@ -78,7 +85,10 @@ export function readConfigDocuments(file: string): Map<string, Record<string, un
     const { typeError, unknownFields } = decodeProblems(schema, obj);
     if (typeError) throw new KubeadmError(`error unmarshaling configuration ${gvk}: ${typeError}`);
     if (duplicate) throw new KubeadmError(`error unmarshaling configuration ${gvk}: ${duplicateKey(text, duplicate.fileLine, duplicate.line)}`);
-    if (unknownFields.length > 0) throw new KubeadmError(`error unmarshaling configuration ${gvk}: strict decoding error: ${unknownFields.map((f) => `unknown field ${JSON.stringify(f)}`).join(', ')}`);
+    if (unknownFields.length > 0)
+      throw new KubeadmError(
+        `error unmarshaling configuration ${gvk}: strict decoding error: ${unknownFields.map((f) => `unknown field ${JSON.stringify(f)}`).join(', ')}`,
+      );
     docs.set(kind, obj);
   }
   if (unknown.length > 0) throw new KubeadmError(`unknown configuration APIs: []schema.GroupVersionKind{${unknown.join(', ')}}`);

@@ -28,8 +28,16 @@ function struct(go: string, fields: Record<string, FieldType>, embedded: Record<
 
 const arg = struct('Arg', { name: string, value: string });
 const args: FieldType = { kind: 'list', go: '[]v1beta4.Arg', item: arg };
-const envs: FieldType = { kind: 'list', go: '[]v1beta4.EnvVar', item: struct('EnvVar', { name: string, value: string, valueFrom: anything }, { name: 'EnvVar', value: 'EnvVar', valueFrom: 'EnvVar' }) };
-const hostPathMounts: FieldType = { kind: 'list', go: '[]v1beta4.HostPathMount', item: struct('HostPathMount', { name: string, hostPath: string, mountPath: string, readOnly: bool, pathType: string }) };
+const envs: FieldType = {
+  kind: 'list',
+  go: '[]v1beta4.EnvVar',
+  item: struct('EnvVar', { name: string, value: string, valueFrom: anything }, { name: 'EnvVar', value: 'EnvVar', valueFrom: 'EnvVar' }),
+};
+const hostPathMounts: FieldType = {
+  kind: 'list',
+  go: '[]v1beta4.HostPathMount',
+  item: struct('HostPathMount', { name: string, hostPath: string, mountPath: string, readOnly: bool, pathType: string }),
+};
 const componentFields = { extraArgs: args, extraVolumes: hostPathMounts, extraEnvs: envs };
 const embeddedComponent = { extraArgs: 'ControlPlaneComponent', extraVolumes: 'ControlPlaneComponent', extraEnvs: 'ControlPlaneComponent' };
 const imageMeta = { imageRepository: string, imageTag: string };
@@ -46,7 +54,15 @@ const nodeRegistration = struct('NodeRegistrationOptions', {
   imagePullSerial: bool,
 });
 const patches = struct('Patches', { directory: string });
-const timeouts = struct('Timeouts', Object.fromEntries(['controlPlaneComponentHealthCheck', 'kubeletHealthCheck', 'kubernetesAPICall', 'etcdAPICall', 'tlsBootstrap', 'discovery', 'upgradeManifests'].map((k) => [k, duration])));
+const timeouts = struct(
+  'Timeouts',
+  Object.fromEntries(
+    ['controlPlaneComponentHealthCheck', 'kubeletHealthCheck', 'kubernetesAPICall', 'etcdAPICall', 'tlsBootstrap', 'discovery', 'upgradeManifests'].map((k) => [
+      k,
+      duration,
+    ]),
+  ),
+);
 const bootstrapToken = struct('BootstrapToken', { token: string, description: string, ttl: duration, expires: string, usages: strings, groups: strings });
 const controlPlaneComponent = struct('ControlPlaneComponent', componentFields);
 
@@ -64,7 +80,11 @@ export const V1BETA4: Record<string, FieldType> = {
   }),
   ClusterConfiguration: struct('ClusterConfiguration', {
     etcd: struct('Etcd', {
-      local: struct('LocalEtcd', { ...imageMeta, dataDir: string, extraArgs: args, extraEnvs: envs, serverCertSANs: strings, peerCertSANs: strings }, embeddedImageMeta),
+      local: struct(
+        'LocalEtcd',
+        { ...imageMeta, dataDir: string, extraArgs: args, extraEnvs: envs, serverCertSANs: strings, peerCertSANs: strings },
+        embeddedImageMeta,
+      ),
       external: struct('ExternalEtcd', { endpoints: strings, httpEndpoints: strings, caFile: string, certFile: string, keyFile: string }),
     }),
     networking: struct('Networking', { serviceSubnet: string, podSubnet: string, dnsDomain: string }),
@@ -97,7 +117,17 @@ export const V1BETA4: Record<string, FieldType> = {
     patches,
     timeouts,
   }),
-  ResetConfiguration: struct('ResetConfiguration', { cleanupTmpDir: bool, certificatesDir: string, criSocket: string, dryRun: bool, force: bool, ignorePreflightErrors: strings, skipPhases: strings, unmountFlags: strings, timeouts }),
+  ResetConfiguration: struct('ResetConfiguration', {
+    cleanupTmpDir: bool,
+    certificatesDir: string,
+    criSocket: string,
+    dryRun: bool,
+    force: bool,
+    ignorePreflightErrors: strings,
+    skipPhases: strings,
+    unmountFlags: strings,
+    timeouts,
+  }),
 };
 
 /** What encoding/json calls a JSON value in its errors. */
@@ -111,7 +141,8 @@ function jsonKind(value: unknown): string {
 function fits(type: FieldType, value: unknown): boolean {
   // JSON null leaves a Go value at its zero value.
   if (value === null || type.kind === 'any') return true;
-  if (type.kind === 'scalar') return type.go === 'string' ? typeof value === 'string' : type.go === 'bool' ? typeof value === 'boolean' : Number.isInteger(value);
+  if (type.kind === 'scalar')
+    return type.go === 'string' ? typeof value === 'string' : type.go === 'bool' ? typeof value === 'boolean' : Number.isInteger(value);
   if (type.kind === 'list') return Array.isArray(value);
   return typeof value === 'object' && !Array.isArray(value);
 }

@@ -38,22 +38,33 @@ async function clusterInfo(client: KubeClient, tokenId: string, timeoutMs: numbe
 }
 
 /** Runs discovery against `endpoint` (host:port) with the token and CA pins. */
-export async function discover(options: { endpoint: string; token: string; caCertHashes: string[]; unsafeSkipCAVerification: boolean; timeoutMs: number; log: (line: string) => void }): Promise<DiscoveredCluster> {
+export async function discover(options: {
+  endpoint: string;
+  token: string;
+  caCertHashes: string[];
+  unsafeSkipCAVerification: boolean;
+  timeoutMs: number;
+  log: (line: string) => void;
+}): Promise<DiscoveredCluster> {
   const { endpoint, token, caCertHashes, timeoutMs, log } = options;
   const parts = splitToken(token);
   if (!parts) throw new KubeadmError(`the bootstrap token "${token.replace(/\..*/, '.<redacted>')}" was not of the form "^([a-z0-9]{6})\\.([a-z0-9]{16})$"`);
   for (const hash of caCertHashes) {
-    if (!/^sha256:[0-9a-f]{64}$/.test(hash)) throw new KubeadmError(`invalid discovery token CA certificate hash: invalid hash "${hash}", expected a "sha256" hash`);
+    if (!/^sha256:[0-9a-f]{64}$/.test(hash))
+      throw new KubeadmError(`invalid discovery token CA certificate hash: invalid hash "${hash}", expected a "sha256" hash`);
   }
   if (caCertHashes.length === 0 && !options.unsafeSkipCAVerification) {
-    throw new KubeadmError('discovery.bootstrapToken: Invalid value: "": using token-based discovery without caCertHashes can be unsafe. Set unsafeSkipCAVerification as true in your kubeadm config file or pass --discovery-token-unsafe-skip-ca-verification flag to continue');
+    throw new KubeadmError(
+      'discovery.bootstrapToken: Invalid value: "": using token-based discovery without caCertHashes can be unsafe. Set unsafeSkipCAVerification as true in your kubeadm config file or pass --discovery-token-unsafe-skip-ca-verification flag to continue',
+    );
   }
   const server = `https://${endpoint}`;
   const insecure = new KubeClient({ server, insecure: true, user: {}, clusterName: 'kubernetes', userName: 'token-bootstrap-client' });
   const first = await clusterInfo(insecure, parts.id, timeoutMs, log);
   const data = first.data as Record<string, string>;
   const kubeconfig = data.kubeconfig;
-  if (!kubeconfig) throw new KubeadmError("there is no kubeconfig key in the cluster-info ConfigMap. This API Server isn't set up for token bootstrapping, can't connect");
+  if (!kubeconfig)
+    throw new KubeadmError("there is no kubeconfig key in the cluster-info ConfigMap. This API Server isn't set up for token bootstrapping, can't connect");
   if (!signatureIsValid(data[`${JWS_PREFIX}${parts.id}`], kubeconfig, parts.id, parts.secret)) {
     throw new KubeadmError("failed to verify JWS signature of received cluster info object, can't trust this API Server");
   }

@@ -34,6 +34,7 @@ export async function phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
 /** kubeadm's error text for an error. */
 export function formatError(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof KubeadmError && err.phase) return `error: error execution phase ${err.phase}: ${message}\nTo see the stack trace of this error execute with --v=5 or higher\n`;
+  if (err instanceof KubeadmError && err.phase)
+    return `error: error execution phase ${err.phase}: ${message}\nTo see the stack trace of this error execute with --v=5 or higher\n`;
   return `error: ${message}\nTo see the stack trace of this error execute with --v=5 or higher\n`;
 }

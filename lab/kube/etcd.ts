@@ -63,7 +63,14 @@ export function etcdctl(access: EtcdAccess, args: string[], timeoutMs = 20_000):
 
 /** The error text of a failed etcdctl run (its `Error: ` line without the prefix). */
 export function etcdctlError(result: EtcdctlResult): string {
-  const line = result.stderr.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('Error:')).pop() ?? result.stderr.trim().split('\n').pop() ?? `etcdctl exited ${result.code}`;
+  const line =
+    result.stderr
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith('Error:'))
+      .pop() ??
+    result.stderr.trim().split('\n').pop() ??
+    `etcdctl exited ${result.code}`;
   return line.replace(/^Error:\s*/, '');
 }
 

@@ -56,7 +56,8 @@ function addMemberAsLearner(o: EtcdJoinOptions, peerUrl: string): Promise<Member
     const members = await listMembers(o.access);
     // kubeadm compares the first peer URL only.
     if (members.some((m) => m.peerUrls[0] === peerUrl)) {
-      if (o.verbosity >= 5) o.warn(`I${new Date().toISOString()} The peer URL ${JSON.stringify(peerUrl)} for the added etcd member already exists. Skipping etcd member addition`);
+      if (o.verbosity >= 5)
+        o.warn(`I${new Date().toISOString()} The peer URL ${JSON.stringify(peerUrl)} for the added etcd member already exists. Skipping etcd member addition`);
       return members;
     }
     try {
@@ -118,7 +119,13 @@ export async function etcdJoin(o: EtcdJoinOptions): Promise<void> {
     const members = await addMemberAsLearner(o, peerUrl);
     o.out('[etcd] Announced new etcd member joining to the existing etcd cluster');
     o.out('[etcd] Creating static Pod manifest for "etcd"');
-    const manifest = etcdManifest({ cluster: o.cluster, nodeName: o.nodeName, address: o.address, initialCluster: initialCluster(members, o.nodeName, peerUrl), existing: true });
+    const manifest = etcdManifest({
+      cluster: o.cluster,
+      nodeName: o.nodeName,
+      address: o.address,
+      initialCluster: initialCluster(members, o.nodeName, peerUrl),
+      existing: true,
+    });
     writeFileSync(manifestPath('etcd'), renderManifest(manifest), { mode: 0o600 });
     // A promoted learner's client URL joins the endpoints; a member that already voted does not.
     if (await memberPromote(o, peerUrl)) endpoints.push(`https://${o.address}:2379`);

@@ -7,7 +7,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { flag, flagList, flagSet, type ParsedArgs, parseDuration, rejectMixedWithConfig, UsageError } from './args';
-import { createTokenSecret, DEFAULT_TOKEN_GROUP, ensureBootstrapRbac, ensureClusterAdmins, ensureClusterInfo, allowConfigMapRead, generateToken, splitToken, syncClusterInfoSignatures } from './bootstrap';
+import {
+  createTokenSecret,
+  DEFAULT_TOKEN_GROUP,
+  ensureBootstrapRbac,
+  ensureClusterAdmins,
+  ensureClusterInfo,
+  allowConfigMapRead,
+  generateToken,
+  splitToken,
+  syncClusterInfoSignatures,
+} from './bootstrap';
 import { KubeClient } from './client';
 import { ensureCAs, ensureLeaves, ensureServiceAccountKey, type KubeconfigFile, writeKubeconfigs } from './clusterPki';
 import { type BootstrapTokenSpec, clusterConfig, DEFAULT_CRI_SOCKET, type InitConfig, initConfigFromDocs, renderClusterConfiguration } from './config';
@@ -24,12 +34,41 @@ import { uploadCerts } from './uploadCerts';
 /** The flags `kubeadm init` accepts. */
 export const INIT_FLAGS = {
   booleans: ['upload-certs', 'dry-run', 'skip-token-print', 'skip-certificate-key-print'],
-  values: ['config', 'certificate-key', 'control-plane-endpoint', 'apiserver-advertise-address', 'apiserver-bind-port', 'apiserver-cert-extra-sans', 'cert-dir', 'cri-socket', 'feature-gates', 'ignore-preflight-errors', 'image-repository', 'kubernetes-version', 'node-name', 'patches', 'pod-network-cidr', 'service-cidr', 'service-dns-domain', 'skip-phases', 'token', 'token-ttl'],
+  values: [
+    'config',
+    'certificate-key',
+    'control-plane-endpoint',
+    'apiserver-advertise-address',
+    'apiserver-bind-port',
+    'apiserver-cert-extra-sans',
+    'cert-dir',
+    'cri-socket',
+    'feature-gates',
+    'ignore-preflight-errors',
+    'image-repository',
+    'kubernetes-version',
+    'node-name',
+    'patches',
+    'pod-network-cidr',
+    'service-cidr',
+    'service-dns-domain',
+    'skip-phases',
+    'token',
+    'token-ttl',
+  ],
 };
 
 /** The configuration from `--config` or the flags. */
 export function initConfiguration(args: ParsedArgs, host: HostEnv): InitConfig {
-  rejectMixedWithConfig(args, ['upload-certs', 'ignore-preflight-errors', 'skip-phases', 'dry-run', 'skip-token-print', 'skip-certificate-key-print', 'cri-socket']);
+  rejectMixedWithConfig(args, [
+    'upload-certs',
+    'ignore-preflight-errors',
+    'skip-phases',
+    'dry-run',
+    'skip-token-print',
+    'skip-certificate-key-print',
+    'cri-socket',
+  ]);
   const configFile = flag(args, 'config');
   if (configFile) return initConfigFromDocs(readConfigDocuments(configFile), host.hostName);
   const cluster = clusterConfig({
@@ -41,7 +80,14 @@ export function initConfiguration(args: ParsedArgs, host: HostEnv): InitConfig {
     imageRepository: flag(args, 'image-repository'),
   });
   const token = flag(args, 'token');
-  const tokens: BootstrapTokenSpec[] = [{ token: token ?? '', ttlMs: flag(args, 'token-ttl') ? parseDuration(flag(args, 'token-ttl')!) : 24 * 3600_000, usages: ['signing', 'authentication'], groups: [DEFAULT_TOKEN_GROUP] }];
+  const tokens: BootstrapTokenSpec[] = [
+    {
+      token: token ?? '',
+      ttlMs: flag(args, 'token-ttl') ? parseDuration(flag(args, 'token-ttl')!) : 24 * 3600_000,
+      usages: ['signing', 'authentication'],
+      groups: [DEFAULT_TOKEN_GROUP],
+    },
+  ];
   return {
     nodeName: flag(args, 'node-name') ?? host.hostName,
     criSocket: flag(args, 'cri-socket') ?? DEFAULT_CRI_SOCKET,
@@ -91,10 +137,16 @@ export async function runInit(args: ParsedArgs, host: HostEnv, out: Out, warn: O
     if (t.token === '') t.token = generateToken();
     if (!splitToken(t.token)) throw new UsageError(`the bootstrap token "${t.token}" was not of the form "^([a-z0-9]{6})\\.([a-z0-9]{16})$"`);
   }
-  if (cfg.bootstrapTokens.length === 0) cfg.bootstrapTokens.push({ token: generateToken(), ttlMs: 24 * 3600_000, usages: ['signing', 'authentication'], groups: [DEFAULT_TOKEN_GROUP] });
-  if (cfg.certificateKey && !/^[0-9a-f]{64}$/i.test(cfg.certificateKey)) throw new UsageError('certificateKey: Invalid value: the certificate key must be a hex encoded 32-byte key');
+  if (cfg.bootstrapTokens.length === 0)
+    cfg.bootstrapTokens.push({ token: generateToken(), ttlMs: 24 * 3600_000, usages: ['signing', 'authentication'], groups: [DEFAULT_TOKEN_GROUP] });
+  if (cfg.certificateKey && !/^[0-9a-f]{64}$/i.test(cfg.certificateKey))
+    throw new UsageError('certificateKey: Invalid value: the certificate key must be a hex encoded 32-byte key');
   const localUrl = `https://${address}:${cfg.bindPort}`;
-  const endpoint = cluster.controlPlaneEndpoint ? (/:\d+$/.test(cluster.controlPlaneEndpoint) ? cluster.controlPlaneEndpoint : `${cluster.controlPlaneEndpoint}:${cfg.bindPort}`) : `${address}:${cfg.bindPort}`;
+  const endpoint = cluster.controlPlaneEndpoint
+    ? /:\d+$/.test(cluster.controlPlaneEndpoint)
+      ? cluster.controlPlaneEndpoint
+      : `${cluster.controlPlaneEndpoint}:${cfg.bindPort}`
+    : `${address}:${cfg.bindPort}`;
 
   out(`[init] Using Kubernetes version: ${cluster.kubernetesVersion}`);
   await phase('preflight', () => initPreflight(cfg, address, ignore, out, warn));
@@ -111,7 +163,14 @@ export async function runInit(args: ParsedArgs, host: HostEnv, out: Out, warn: O
   await phase('kubeconfig', async () => {
     const files: KubeconfigFile[] = ['admin.conf', 'super-admin.conf', 'kubelet.conf', 'controller-manager.conf', 'scheduler.conf'];
     // admin.conf points at the control-plane endpoint; the others at this host's API server.
-    await writeKubeconfigs({ cluster, ca: cas.ca, nodeName: cfg.nodeName, files, serverFor: (f) => (f === 'admin.conf' ? `https://${endpoint}` : localUrl), log: out });
+    await writeKubeconfigs({
+      cluster,
+      ca: cas.ca,
+      nodeName: cfg.nodeName,
+      files,
+      serverFor: (f) => (f === 'admin.conf' ? `https://${endpoint}` : localUrl),
+      log: out,
+    });
   });
 
   await phase('etcd', async () => {
@@ -141,10 +200,20 @@ export async function runInit(args: ParsedArgs, host: HostEnv, out: Out, warn: O
   await phase('upload-config', async () => {
     await ensureClusterAdmins(superAdmin);
     out('[upload-config] Storing the configuration used in ConfigMap "kubeadm-config" in the "kube-system" Namespace');
-    await superAdmin.createOrUpdate('/api/v1/namespaces/kube-system/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kubeadm-config', namespace: 'kube-system' }, data: { ClusterConfiguration: renderClusterConfiguration(cluster) } });
+    await superAdmin.createOrUpdate('/api/v1/namespaces/kube-system/configmaps', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'kubeadm-config', namespace: 'kube-system' },
+      data: { ClusterConfiguration: renderClusterConfiguration(cluster) },
+    });
     await allowConfigMapRead(superAdmin, 'kubeadm:nodes-kubeadm-config', 'kubeadm-config');
     out('[kubelet] Creating a ConfigMap "kubelet-config" in namespace kube-system with the configuration for the kubelets in the cluster');
-    await superAdmin.createOrUpdate('/api/v1/namespaces/kube-system/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kubelet-config', namespace: 'kube-system' }, data: { kubelet: 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: systemd\n' } });
+    await superAdmin.createOrUpdate('/api/v1/namespaces/kube-system/configmaps', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'kubelet-config', namespace: 'kube-system' },
+      data: { kubelet: 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: systemd\n' },
+    });
     await allowConfigMapRead(superAdmin, 'kubeadm:kubelet-config', 'kubelet-config');
   });
 
@@ -183,7 +252,13 @@ export async function runInit(args: ParsedArgs, host: HostEnv, out: Out, warn: O
 
 /** kubeadm's init success message (showjoincommand.go's template). */
 function successText(o: { endpoint: string; hasEndpoint: boolean; uploadCerts: boolean; token: string; hash: string; certificateKey?: string }): string {
-  const controlPlane = joinCommand({ endpoint: o.endpoint, token: o.token, caHashes: [o.hash], controlPlane: true, certificateKey: o.uploadCerts ? o.certificateKey : undefined });
+  const controlPlane = joinCommand({
+    endpoint: o.endpoint,
+    token: o.token,
+    caHashes: [o.hash],
+    controlPlane: true,
+    certificateKey: o.uploadCerts ? o.certificateKey : undefined,
+  });
   const worker = joinCommand({ endpoint: o.endpoint, token: o.token, caHashes: [o.hash] });
   let text = `
 Your Kubernetes control-plane has initialized successfully!

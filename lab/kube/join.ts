@@ -34,7 +34,22 @@ import { downloadCerts } from './uploadCerts';
 /** The flags `kubeadm join` accepts. */
 export const JOIN_FLAGS = {
   booleans: ['control-plane', 'discovery-token-unsafe-skip-ca-verification', 'dry-run'],
-  values: ['config', 'apiserver-advertise-address', 'apiserver-bind-port', 'certificate-key', 'cri-socket', 'discovery-file', 'discovery-token', 'discovery-token-ca-cert-hash', 'ignore-preflight-errors', 'node-name', 'patches', 'skip-phases', 'tls-bootstrap-token', 'token'],
+  values: [
+    'config',
+    'apiserver-advertise-address',
+    'apiserver-bind-port',
+    'certificate-key',
+    'cri-socket',
+    'discovery-file',
+    'discovery-token',
+    'discovery-token-ca-cert-hash',
+    'ignore-preflight-errors',
+    'node-name',
+    'patches',
+    'skip-phases',
+    'tls-bootstrap-token',
+    'token',
+  ],
 };
 
 /** The join configuration from `--config` or the flags. */
@@ -56,7 +71,13 @@ export function joinConfiguration(args: ParsedArgs, host: HostEnv): JoinConfig {
     unsafeSkipCAVerification: flagSet(args, 'discovery-token-unsafe-skip-ca-verification'),
     discoveryTimeoutMs: 5 * 60_000,
     etcdApiCallTimeoutMs: 2 * 60_000,
-    controlPlane: controlPlane ? { certificateKey: flag(args, 'certificate-key'), advertiseAddress: flag(args, 'apiserver-advertise-address'), bindPort: Number(flag(args, 'apiserver-bind-port') ?? 6443) } : undefined,
+    controlPlane: controlPlane
+      ? {
+          certificateKey: flag(args, 'certificate-key'),
+          advertiseAddress: flag(args, 'apiserver-advertise-address'),
+          bindPort: Number(flag(args, 'apiserver-bind-port') ?? 6443),
+        }
+      : undefined,
   };
 }
 
@@ -65,7 +86,11 @@ async function etcdEndpoints(admin: KubeClient, self: string): Promise<string[]>
   const nodes = await admin.get<{ items: KubeObject[] }>('/api/v1/nodes?labelSelector=node-role.kubernetes.io%2Fcontrol-plane');
   return nodes.items
     .filter((n) => n.metadata?.name !== self)
-    .flatMap((n) => ((n.status as { addresses?: { type: string; address: string }[] } | undefined)?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => `https://${a.address}:2379`));
+    .flatMap((n) =>
+      ((n.status as { addresses?: { type: string; address: string }[] } | undefined)?.addresses ?? [])
+        .filter((a) => a.type === 'InternalIP')
+        .map((a) => `https://${a.address}:2379`),
+    );
 }
 
 /** A worker's kubelet client certificate through a CSR the lab controller signs. */
@@ -76,7 +101,11 @@ async function tlsBootstrap(tokenClient: KubeClient, nodeName: string, timeoutMs
     apiVersion: 'certificates.k8s.io/v1',
     kind: 'CertificateSigningRequest',
     metadata: { generateName: 'node-csr-' },
-    spec: { request: Buffer.from(request).toString('base64'), signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'] },
+    spec: {
+      request: Buffer.from(request).toString('base64'),
+      signerName: 'kubernetes.io/kube-apiserver-client-kubelet',
+      usages: ['digital signature', 'client auth'],
+    },
   });
   const name = csr.metadata?.name as string;
   const deadline = Date.now() + timeoutMs;
@@ -118,11 +147,24 @@ export async function runJoin(args: ParsedArgs, host: HostEnv, out: Out, warn: O
     );
     let cluster;
     try {
-      cluster = await discover({ endpoint: cfg.apiServerEndpoint, token: cfg.token, caCertHashes: cfg.caCertHashes, unsafeSkipCAVerification: cfg.unsafeSkipCAVerification, timeoutMs, log: () => undefined });
+      cluster = await discover({
+        endpoint: cfg.apiServerEndpoint,
+        token: cfg.token,
+        caCertHashes: cfg.caCertHashes,
+        unsafeSkipCAVerification: cfg.unsafeSkipCAVerification,
+        timeoutMs,
+        log: () => undefined,
+      });
     } catch (err) {
       throw new KubeadmError(`couldn't validate the identity of the API Server: ${(err as Error).message}`);
     }
-    const tokenClient = new KubeClient({ server: cluster.server, caPem: cluster.caPem, user: { token: cfg.token }, clusterName: cluster.clusterName, userName: 'tls-bootstrap-token-user' });
+    const tokenClient = new KubeClient({
+      server: cluster.server,
+      caPem: cluster.caPem,
+      user: { token: cfg.token },
+      clusterName: cluster.clusterName,
+      userName: 'tls-bootstrap-token-user',
+    });
     out('[preflight] Reading configuration from the "kubeadm-config" ConfigMap in namespace "kube-system"...');
     out("[preflight] Use 'kubeadm init phase upload-config kubeadm --config your-config-file' to re-upload it.");
     let clusterDoc: Record<string, unknown>;
@@ -166,7 +208,17 @@ export async function runJoin(args: ParsedArgs, host: HostEnv, out: Out, warn: O
       const credential = await tlsBootstrap(tokenClient, cfg.nodeName, 4 * 60_000);
       mkdirSync(KUBE.pki, { recursive: true });
       writeFileSync(path.join(KUBE.pki, 'ca.crt'), cluster.caPem, { mode: 0o644 });
-      writeFileSync(KUBE.kubeletConf, renderKubeconfig({ clusterName: cluster.clusterName, server: cluster.server, caPem: cluster.caPem, userName: 'default-auth', user: { clientCertificatePem: credential.certPem, clientKeyPem: credential.keyPem } }), { mode: 0o600 });
+      writeFileSync(
+        KUBE.kubeletConf,
+        renderKubeconfig({
+          clusterName: cluster.clusterName,
+          server: cluster.server,
+          caPem: cluster.caPem,
+          userName: 'default-auth',
+          user: { clientCertificatePem: credential.certPem, clientKeyPem: credential.keyPem },
+        }),
+        { mode: 0o600 },
+      );
       rmSync(KUBE.bootstrapKubeletConf, { force: true });
       writeKubeletFiles(cfg.nodeName, address ?? '', out);
       await startKubelet(host, out);
@@ -185,7 +237,8 @@ Run 'kubectl get nodes' on the control-plane to see this node join the cluster.
   const selfHost = { nodeName: cfg.nodeName, address: address! };
   const cas = await phase('control-plane-prepare/download-certs', async () => {
     mkdirSync(clusterCfg.certificatesDir, { recursive: true });
-    if (controlPlane.certificateKey) await downloadCerts({ client: tokenClient, certificatesDir: clusterCfg.certificatesDir, key: controlPlane.certificateKey, log: out });
+    if (controlPlane.certificateKey)
+      await downloadCerts({ client: tokenClient, certificatesDir: clusterCfg.certificatesDir, key: controlPlane.certificateKey, log: out });
     else out('[download-certs] Skipping certs download');
     return undefined;
   }).then(() =>
@@ -201,14 +254,25 @@ Run 'kubectl get nodes' on the control-plane to see this node join the cluster.
 
   await phase('control-plane-prepare/kubeconfig', async () => {
     out('[kubeconfig] Generating kubeconfig files');
-    await writeKubeconfigs({ cluster: clusterCfg, ca: cas.ca, nodeName: cfg.nodeName, files: ['admin.conf', 'controller-manager.conf', 'scheduler.conf'], serverFor: (f) => (f === 'admin.conf' ? `https://${clusterCfg.controlPlaneEndpoint}` : localUrl), log: out });
+    await writeKubeconfigs({
+      cluster: clusterCfg,
+      ca: cas.ca,
+      nodeName: cfg.nodeName,
+      files: ['admin.conf', 'controller-manager.conf', 'scheduler.conf'],
+      serverFor: (f) => (f === 'admin.conf' ? `https://${clusterCfg.controlPlaneEndpoint}` : localUrl),
+      log: out,
+    });
   });
 
   await phase('control-plane-prepare/control-plane', async () => {
     mkdirSync(KUBE.manifests, { recursive: true });
     out(`[control-plane] Using manifest folder "${KUBE.manifests}"`);
     out('[control-plane] Creating static Pod manifest for "kube-apiserver"');
-    writeFileSync(manifestPath('kube-apiserver'), renderManifest(apiServerManifest({ cluster: clusterCfg, address: address!, bindPort: controlPlane.bindPort })), { mode: 0o600 });
+    writeFileSync(
+      manifestPath('kube-apiserver'),
+      renderManifest(apiServerManifest({ cluster: clusterCfg, address: address!, bindPort: controlPlane.bindPort })),
+      { mode: 0o600 },
+    );
   });
 
   const admin = new KubeClient(readKubeconfig(KUBE.adminConf));
@@ -223,7 +287,14 @@ Run 'kubectl get nodes' on the control-plane to see this node join the cluster.
 
   await phase('kubelet-start', async () => {
     // Lab: the control plane's kubelet.conf is signed here with the downloaded CA and points at the local API server.
-    await writeKubeconfigs({ cluster: clusterCfg, ca: cas.ca, nodeName: cfg.nodeName, files: ['kubelet.conf'], serverFor: () => localUrl, log: () => undefined });
+    await writeKubeconfigs({
+      cluster: clusterCfg,
+      ca: cas.ca,
+      nodeName: cfg.nodeName,
+      files: ['kubelet.conf'],
+      serverFor: () => localUrl,
+      log: () => undefined,
+    });
     writeKubeletFiles(cfg.nodeName, address!, out);
     await startKubelet(host, out);
     out('[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap');

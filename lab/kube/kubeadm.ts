@@ -39,19 +39,38 @@ async function uploadCertsPhase(args: ParsedArgs): Promise<void> {
   key ??= randomBytes(32).toString('hex');
   if (!/^[0-9a-fA-F]{64}$/.test(key)) throw new KubeadmError('error decoding certificate key: the certificate key must be 64 hex characters (32 bytes)');
   const client = adminClient(args);
-  await phase('upload-certs', () => uploadCerts(client, certificatesDir ?? clusterConfig(undefined).certificatesDir, key!, host.settings.uploadedCertsTtlSeconds * 1000, out));
+  await phase('upload-certs', () =>
+    uploadCerts(client, certificatesDir ?? clusterConfig(undefined).certificatesDir, key!, host.settings.uploadedCertsTtlSeconds * 1000, out),
+  );
   out('[upload-certs] Using certificate key:');
   out(flagSet(args, 'skip-certificate-key-print') ? '<value withheld>' : key);
 }
 
 function version(args: ParsedArgs): void {
   const output = flag(args, 'output') ?? '';
-  const info = { major: '1', minor: KUBERNETES_VERSION.split('.')[1], gitVersion: KUBERNETES_VERSION, gitCommit: 'lab', gitTreeState: 'clean', buildDate: '2025-01-01T00:00:00Z', goVersion: 'go1.25', compiler: 'gc', platform: 'linux/amd64' };
+  const info = {
+    major: '1',
+    minor: KUBERNETES_VERSION.split('.')[1],
+    gitVersion: KUBERNETES_VERSION,
+    gitCommit: 'lab',
+    gitTreeState: 'clean',
+    buildDate: '2025-01-01T00:00:00Z',
+    goVersion: 'go1.25',
+    compiler: 'gc',
+    platform: 'linux/amd64',
+  };
   if (output === 'short') return out(KUBERNETES_VERSION);
   if (output === 'json') return out(JSON.stringify({ clientVersion: info }, null, 2));
-  if (output === 'yaml') return out(`clientVersion:\n${Object.entries(info).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
+  if (output === 'yaml')
+    return out(
+      `clientVersion:\n${Object.entries(info)
+        .map(([k, v]) => `  ${k}: ${v}`)
+        .join('\n')}`,
+    );
   if (output !== '') throw new UsageError(`invalid output format: ${output}`);
-  out(`kubeadm version: &version.Info{Major:"1", Minor:"${info.minor}", GitVersion:"${KUBERNETES_VERSION}", GitCommit:"lab", GitTreeState:"clean", BuildDate:"${info.buildDate}", GoVersion:"go1.25", Compiler:"gc", Platform:"linux/amd64"}`);
+  out(
+    `kubeadm version: &version.Info{Major:"1", Minor:"${info.minor}", GitVersion:"${KUBERNETES_VERSION}", GitCommit:"lab", GitTreeState:"clean", BuildDate:"${info.buildDate}", GoVersion:"go1.25", Compiler:"gc", Platform:"linux/amd64"}`,
+  );
 }
 
 /** `kubeadm init phase preflight`: init's pre-flight checks alone. */
@@ -83,18 +102,37 @@ async function main(argv: string[]): Promise<void> {
     case 'init': {
       if (sub === 'phase') {
         const [phaseName, ...phaseArgs] = rest;
-        if (phaseName === 'preflight') return preflightPhase(parseArgs(phaseArgs, { booleans: ['dry-run'], values: ['config', 'cri-socket', 'ignore-preflight-errors'] }));
+        if (phaseName === 'preflight')
+          return preflightPhase(parseArgs(phaseArgs, { booleans: ['dry-run'], values: ['config', 'cri-socket', 'ignore-preflight-errors'] }));
         if (phaseName !== 'upload-certs') throw new UsageError(`the lab kubeadm runs only "init phase upload-certs|preflight", not "${phaseName ?? ''}"`);
-        return uploadCertsPhase(parseArgs(phaseArgs, { booleans: ['upload-certs', 'skip-certificate-key-print'], values: ['config', 'certificate-key', 'cert-dir', 'kubernetes-version'] }));
+        return uploadCertsPhase(
+          parseArgs(phaseArgs, {
+            booleans: ['upload-certs', 'skip-certificate-key-print'],
+            values: ['config', 'certificate-key', 'cert-dir', 'kubernetes-version'],
+          }),
+        );
       }
       return runInit(parseArgs(argv.slice(1), INIT_FLAGS), hostEnv(), out, warn);
     }
     case 'join':
       return runJoin(parseArgs(argv.slice(1), JOIN_FLAGS), hostEnv(), out, warn);
     case 'reset':
-      return runReset(parseArgs(argv.slice(1), { booleans: ['force', 'dry-run'], values: ['cert-dir', 'cri-socket', 'ignore-preflight-errors', 'config', 'cleanup-tmp-dir', 'skip-phases'], aliases: { f: 'force' } }), hostEnv(), out, warn);
+      return runReset(
+        parseArgs(argv.slice(1), {
+          booleans: ['force', 'dry-run'],
+          values: ['cert-dir', 'cri-socket', 'ignore-preflight-errors', 'config', 'cleanup-tmp-dir', 'skip-phases'],
+          aliases: { f: 'force' },
+        }),
+        hostEnv(),
+        out,
+        warn,
+      );
     case 'token': {
-      const args = parseArgs(rest, { booleans: ['print-join-command'], values: ['ttl', 'description', 'usages', 'groups', 'certificate-key', 'config', 'output', 'dry-run'], aliases: { o: 'output' } });
+      const args = parseArgs(rest, {
+        booleans: ['print-join-command'],
+        values: ['ttl', 'description', 'usages', 'groups', 'certificate-key', 'config', 'output', 'dry-run'],
+        aliases: { o: 'output' },
+      });
       if (sub === 'generate') return tokenGenerate(out);
       if (sub === 'create') return tokenCreate(args, out);
       if (sub === 'list') return tokenList(args, out);
@@ -103,7 +141,15 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'certs': {
       if (sub === 'certificate-key') return certificateKey(out);
-      if (sub === 'check-expiration') return checkExpiration(parseArgs(rest, { booleans: ['show-managed-fields', 'allow-missing-template-keys'], values: ['cert-dir', 'config', 'output'], aliases: { o: 'output' } }), out);
+      if (sub === 'check-expiration')
+        return checkExpiration(
+          parseArgs(rest, {
+            booleans: ['show-managed-fields', 'allow-missing-template-keys'],
+            values: ['cert-dir', 'config', 'output'],
+            aliases: { o: 'output' },
+          }),
+          out,
+        );
       if (sub === 'renew') return renew(parseArgs(rest, { booleans: [], values: ['cert-dir', 'config'] }), out);
       throw new UsageError(`unknown command "${sub ?? ''}" for "kubeadm certs"`);
     }

@@ -84,10 +84,14 @@ export function parseKubeconfig(text: string): KubeTarget {
   if (typeof cluster.server !== 'string') throw new Error('kubeconfig has no cluster server');
   return {
     server: cluster.server,
-    caPem: unb64(cluster['certificate-authority-data']) ?? (typeof cluster['certificate-authority'] === 'string' ? readFileSync(cluster['certificate-authority'], 'utf8') : undefined),
+    caPem:
+      unb64(cluster['certificate-authority-data']) ??
+      (typeof cluster['certificate-authority'] === 'string' ? readFileSync(cluster['certificate-authority'], 'utf8') : undefined),
     insecure: cluster['insecure-skip-tls-verify'] === true,
     user: {
-      clientCertificatePem: unb64(user['client-certificate-data']) ?? (typeof user['client-certificate'] === 'string' ? readFileSync(user['client-certificate'], 'utf8') : undefined),
+      clientCertificatePem:
+        unb64(user['client-certificate-data']) ??
+        (typeof user['client-certificate'] === 'string' ? readFileSync(user['client-certificate'], 'utf8') : undefined),
       clientKeyPem: unb64(user['client-key-data']) ?? (typeof user['client-key'] === 'string' ? readFileSync(user['client-key'], 'utf8') : undefined),
       token: typeof user.token === 'string' ? user.token : undefined,
     },

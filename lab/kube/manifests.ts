@@ -24,7 +24,18 @@ function hostPathVolume(name: string, hostPath: string, type: string): Record<st
   return { hostPath: { path: hostPath, type }, name };
 }
 
-function pod(name: string, component: string, annotations: Record<string, string>, command: string[], image: string, mounts: { name: string; path: string; readOnly?: boolean; type: string }[], probePort: number, probeHost: string, probeScheme: string, probePath: string): Record<string, unknown> {
+function pod(
+  name: string,
+  component: string,
+  annotations: Record<string, string>,
+  command: string[],
+  image: string,
+  mounts: { name: string; path: string; readOnly?: boolean; type: string }[],
+  probePort: number,
+  probeHost: string,
+  probeScheme: string,
+  probePath: string,
+): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -35,7 +46,13 @@ function pod(name: string, component: string, annotations: Record<string, string
           command,
           image,
           imagePullPolicy: 'IfNotPresent',
-          livenessProbe: { failureThreshold: 8, httpGet: { host: probeHost, path: probePath, port: probePort, scheme: probeScheme }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15 },
+          livenessProbe: {
+            failureThreshold: 8,
+            httpGet: { host: probeHost, path: probePath, port: probePort, scheme: probeScheme },
+            initialDelaySeconds: 10,
+            periodSeconds: 10,
+            timeoutSeconds: 15,
+          },
           name,
           resources: { requests: { cpu: component === 'etcd' ? '100m' : '250m', ...(component === 'etcd' ? { memory: '100Mi' } : {}) } },
           volumeMounts: mounts.map((m) => ({ mountPath: m.path, name: m.name, ...(m.readOnly ? { readOnly: true } : {}) })),
@@ -89,11 +106,27 @@ export function etcdManifest(input: EtcdManifestInput): Record<string, unknown> 
     'trusted-ca-file': `${pki}/ca.crt`,
     ...cluster.etcdExtraArgs,
   };
-  const command = ['etcd', ...Object.keys(flags).sort().map((k) => `--${k}=${flags[k]}`)];
-  return pod('etcd', 'etcd', { [ETCD_CLIENT_URLS_ANNOTATION]: `https://${address}:2379` }, command, `${cluster.imageRepository}/etcd:${ETCD_IMAGE_TAG}`, [
-    { name: 'etcd-certs', path: pki, type: 'DirectoryOrCreate' },
-    { name: 'etcd-data', path: cluster.etcdDataDir, type: 'DirectoryOrCreate' },
-  ], 2381, address, 'HTTP', '/livez');
+  const command = [
+    'etcd',
+    ...Object.keys(flags)
+      .sort()
+      .map((k) => `--${k}=${flags[k]}`),
+  ];
+  return pod(
+    'etcd',
+    'etcd',
+    { [ETCD_CLIENT_URLS_ANNOTATION]: `https://${address}:2379` },
+    command,
+    `${cluster.imageRepository}/etcd:${ETCD_IMAGE_TAG}`,
+    [
+      { name: 'etcd-certs', path: pki, type: 'DirectoryOrCreate' },
+      { name: 'etcd-data', path: cluster.etcdDataDir, type: 'DirectoryOrCreate' },
+    ],
+    2381,
+    address,
+    'HTTP',
+    '/livez',
+  );
 }
 
 /** The kube-apiserver static Pod. */
@@ -133,11 +166,27 @@ export function apiServerManifest(input: { cluster: ClusterConfig; address: stri
     'tls-private-key-file': `${pki}/apiserver.key`,
     ...cluster.apiServerExtraArgs,
   };
-  const command = ['kube-apiserver', ...Object.keys(flags).sort().map((k) => `--${k}=${flags[k]}`)];
-  return pod('kube-apiserver', 'kube-apiserver', { [APISERVER_ENDPOINT_ANNOTATION]: `${address}:${bindPort}` }, command, `${cluster.imageRepository}/kube-apiserver:${cluster.kubernetesVersion}`, [
-    { name: 'ca-certs', path: '/etc/ssl/certs', readOnly: true, type: 'DirectoryOrCreate' },
-    { name: 'k8s-certs', path: pki, readOnly: true, type: 'DirectoryOrCreate' },
-  ], bindPort, address, 'HTTPS', '/livez');
+  const command = [
+    'kube-apiserver',
+    ...Object.keys(flags)
+      .sort()
+      .map((k) => `--${k}=${flags[k]}`),
+  ];
+  return pod(
+    'kube-apiserver',
+    'kube-apiserver',
+    { [APISERVER_ENDPOINT_ANNOTATION]: `${address}:${bindPort}` },
+    command,
+    `${cluster.imageRepository}/kube-apiserver:${cluster.kubernetesVersion}`,
+    [
+      { name: 'ca-certs', path: '/etc/ssl/certs', readOnly: true, type: 'DirectoryOrCreate' },
+      { name: 'k8s-certs', path: pki, readOnly: true, type: 'DirectoryOrCreate' },
+    ],
+    bindPort,
+    address,
+    'HTTPS',
+    '/livez',
+  );
 }
 
 /** Renders a manifest as kubeadm writes it. */

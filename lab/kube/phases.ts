@@ -22,7 +22,10 @@ export function goDuration(ms: number): string {
 export function writeKubeletFiles(nodeName: string, address: string, out: Out): void {
   mkdirSync(KUBE.kubeletDir, { recursive: true });
   out(`[kubelet-start] Writing kubelet environment file with flags to file "${KUBE.kubeletDir}/kubeadm-flags.env"`);
-  writeFileSync(`${KUBE.kubeletDir}/kubeadm-flags.env`, `KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock --hostname-override=${nodeName} --node-ip=${address}"\n`);
+  writeFileSync(
+    `${KUBE.kubeletDir}/kubeadm-flags.env`,
+    `KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock --hostname-override=${nodeName} --node-ip=${address}"\n`,
+  );
   out(`[kubelet-start] Writing kubelet configuration to file "${KUBE.kubeletDir}/config.yaml"`);
   writeFileSync(
     `${KUBE.kubeletDir}/config.yaml`,
@@ -68,7 +71,9 @@ export async function waitForApiServer(client: KubeClient, url: string, out: Out
       last = (err as Error).message;
     }
     if (Date.now() - started > timeoutMs) {
-      throw new KubeadmError(`[control-plane-check] kube-apiserver is not healthy after ${goDuration(Date.now() - started)}: ${last}\n\nA control plane component may have crashed or exited when started by the container runtime.`);
+      throw new KubeadmError(
+        `[control-plane-check] kube-apiserver is not healthy after ${goDuration(Date.now() - started)}: ${last}\n\nA control plane component may have crashed or exited when started by the container runtime.`,
+      );
     }
     await sleep(500);
   }
@@ -82,13 +87,21 @@ const EXCLUDE_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancer
 export async function markControlPlane(client: KubeClient, nodeName: string, taints: unknown[] | undefined, out: Out, timeoutMs = 4 * 60_000): Promise<void> {
   const wanted = (taints ?? [{ key: CONTROL_PLANE_LABEL, effect: 'NoSchedule' }]) as { key: string; effect: string; value?: string }[];
   out(`[mark-control-plane] Marking the node ${nodeName} as control-plane by adding the labels: [${CONTROL_PLANE_LABEL} ${EXCLUDE_LB_LABEL}]`);
-  if (wanted.length > 0) out(`[mark-control-plane] Marking the node ${nodeName} as control-plane by adding the taints [${wanted.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(' ')}]`);
+  if (wanted.length > 0)
+    out(
+      `[mark-control-plane] Marking the node ${nodeName} as control-plane by adding the taints [${wanted.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(' ')}]`,
+    );
   const started = Date.now();
   for (;;) {
     try {
       const node = await client.get(`/api/v1/nodes/${nodeName}`);
-      const existing = ((node.spec as { taints?: { key: string; effect: string }[] } | undefined)?.taints ?? []).filter((t) => !wanted.some((w) => w.key === t.key && w.effect === t.effect));
-      await client.mergePatch(`/api/v1/nodes/${nodeName}`, { metadata: { labels: { [CONTROL_PLANE_LABEL]: '', [EXCLUDE_LB_LABEL]: '' } }, spec: { taints: [...existing, ...wanted] } });
+      const existing = ((node.spec as { taints?: { key: string; effect: string }[] } | undefined)?.taints ?? []).filter(
+        (t) => !wanted.some((w) => w.key === t.key && w.effect === t.effect),
+      );
+      await client.mergePatch(`/api/v1/nodes/${nodeName}`, {
+        metadata: { labels: { [CONTROL_PLANE_LABEL]: '', [EXCLUDE_LB_LABEL]: '' } },
+        spec: { taints: [...existing, ...wanted] },
+      });
       return;
     } catch (err) {
       const waiting = (err instanceof ApiError && (err.status === 404 || err.status >= 500)) || err instanceof TransportError;

@@ -47,8 +47,8 @@ async function toKeyPair(privateKey: KeyObject): Promise<KeyPair> {
   const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   return {
-    privateKey: (await subtle.importKey('pkcs8', pkcs8, importAlg, true, ['sign'])),
-    publicKey: (await subtle.importKey('spki', spki, importAlg, true, ['verify'])),
+    privateKey: await subtle.importKey('pkcs8', pkcs8, importAlg, true, ['sign']),
+    publicKey: await subtle.importKey('spki', spki, importAlg, true, ['verify']),
     privatePem: privateKey.export({ type: ec ? 'sec1' : 'pkcs1', format: 'pem' }).toString(),
     publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   };
@@ -130,7 +130,10 @@ export async function newCert(ca: CertAndKey, spec: CertSpec, algorithm: Encrypt
   const key = existingKey ?? (await newKey(algorithm));
   const now = Date.now();
   const usages = spec.usages.map((u) => (u === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth));
-  const names: x509.JsonGeneralName[] = [...(spec.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })), ...(spec.ips ?? []).map((value) => ({ type: 'ip' as const, value }))];
+  const names: x509.JsonGeneralName[] = [
+    ...(spec.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
+    ...(spec.ips ?? []).map((value) => ({ type: 'ip' as const, value })),
+  ];
   const extensions: x509.Extension[] = [
     new x509.KeyUsagesExtension(keyUsages(key.privateKey, false), true),
     new x509.ExtendedKeyUsageExtension(usages),

@@ -98,8 +98,16 @@ export async function nodeChecks(criSocket: string, address: string): Promise<(P
 
 /** The ignored checks, lower-cased, from the flag and the config file; `all` may not be mixed with names. */
 export function ignoredChecks(fromFlag: string[], fromConfig: string[]): string[] {
-  const all = [...new Set([...fromConfig, ...fromFlag].flatMap((i) => i.split(',')).map((i) => i.trim().toLowerCase()).filter(Boolean))].sort();
-  if (all.includes('all') && all.length > 1) throw new UsageError(`ignore-preflight-errors: Invalid value: ${JSON.stringify(all.join(','))}: don't specify individual checks if 'all' is used`);
+  const all = [
+    ...new Set(
+      [...fromConfig, ...fromFlag]
+        .flatMap((i) => i.split(','))
+        .map((i) => i.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  ].sort();
+  if (all.includes('all') && all.length > 1)
+    throw new UsageError(`ignore-preflight-errors: Invalid value: ${JSON.stringify(all.join(','))}: don't specify individual checks if 'all' is used`);
   return all;
 }
 
@@ -123,5 +131,7 @@ export function reportPreflight(issues: (PreflightIssue | PreflightIssue[] | und
   }
   if (fatal.length === 0) return;
   const lines = fatal.map((i) => `\t[ERROR ${i.name}]: ${i.message}\n`).join('');
-  throw new KubeadmError('preflight checks failed', { preamble: `[preflight] Some fatal errors occurred:\n${lines}[preflight] If you know what you are doing, you can make a check non-fatal with \`--ignore-preflight-errors=...\`` });
+  throw new KubeadmError('preflight checks failed', {
+    preamble: `[preflight] Some fatal errors occurred:\n${lines}[preflight] If you know what you are doing, you can make a check non-fatal with \`--ignore-preflight-errors=...\``,
+  });
 }

@@ -49,7 +49,9 @@ export function alive(pid: number): boolean {
 /** A process's argv from /proc. */
 export function commandLine(pid: number): string[] {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((w) => w !== '');
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((w) => w !== '');
   } catch {
     return [];
   }
@@ -105,11 +107,13 @@ export async function stopProcess(pid: number, graceMs = 10_000): Promise<void> 
 /** Stops every static Pod process recorded on the host (what `kubeadm reset` does to the containers). */
 export async function stopAllPods(host: HostEnv, except: string[] = []): Promise<string[]> {
   const records = podRecords(host).filter((r) => !except.includes(r.pod));
-  await Promise.all(records.map(async (r) => {
-    const argv = commandLine(r.pid);
-    if (argv.length > 0 && argv[0] === r.argv[0]) await stopProcess(r.pid);
-    removePodRecord(host, r.pod);
-  }));
+  await Promise.all(
+    records.map(async (r) => {
+      const argv = commandLine(r.pid);
+      if (argv.length > 0 && argv[0] === r.argv[0]) await stopProcess(r.pid);
+      removePodRecord(host, r.pod);
+    }),
+  );
   return records.map((r) => r.pod);
 }
 

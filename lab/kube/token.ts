@@ -36,7 +36,13 @@ export async function tokenCreate(args: ParsedArgs, out: Out): Promise<void> {
   const usages = flagList(args, 'usages');
   const groups = flagList(args, 'groups');
   try {
-    await createTokenSecret(client, { token, description: flag(args, 'description'), ttlMs, usages: usages.length ? usages : ['signing', 'authentication'], groups: groups.length ? groups : [DEFAULT_TOKEN_GROUP] });
+    await createTokenSecret(client, {
+      token,
+      description: flag(args, 'description'),
+      ttlMs,
+      usages: usages.length ? usages : ['signing', 'authentication'],
+      groups: groups.length ? groups : [DEFAULT_TOKEN_GROUP],
+    });
     await syncClusterInfoSignatures(client);
   } catch (err) {
     throw new KubeadmError(`failed to create or update bootstrap token with name bootstrap-token-${splitToken(token)!.id}: ${(err as Error).message}`);
@@ -50,7 +56,8 @@ export async function tokenCreate(args: ParsedArgs, out: Out): Promise<void> {
 
 /** `kubeadm token delete <id|token> ...`. */
 export async function tokenDelete(args: ParsedArgs, out: Out): Promise<void> {
-  if (args.positional.length === 0) throw new UsageError('missing argument; "token delete" is missing token of form "[a-z0-9]{6}" or "[a-z0-9]{6}\\.[a-z0-9]{16}"');
+  if (args.positional.length === 0)
+    throw new UsageError('missing argument; "token delete" is missing token of form "[a-z0-9]{6}" or "[a-z0-9]{6}\\.[a-z0-9]{16}"');
   const client = adminClient(args);
   for (const value of args.positional) {
     const id = splitToken(value)?.id ?? (/^[a-z0-9]{6}$/.test(value) ? value : undefined);
@@ -69,13 +76,31 @@ export async function tokenList(args: ParsedArgs, out: Out): Promise<void> {
   const output = flag(args, 'output') ?? 'text';
   if (output === 'json') {
     for (const t of tokens) {
-      out(JSON.stringify({ kind: 'BootstrapToken', apiVersion: 'output.kubeadm.k8s.io/v1alpha3', token: `${t.id}.${t.secret}`, ...(t.description ? { description: t.description } : {}), ...(t.expiration ? { expires: rfc3339(t.expiration) } : {}), usages: t.usages, groups: t.groups }, null, 4));
+      out(
+        JSON.stringify(
+          {
+            kind: 'BootstrapToken',
+            apiVersion: 'output.kubeadm.k8s.io/v1alpha3',
+            token: `${t.id}.${t.secret}`,
+            ...(t.description ? { description: t.description } : {}),
+            ...(t.expiration ? { expires: rfc3339(t.expiration) } : {}),
+            usages: t.usages,
+            groups: t.groups,
+          },
+          null,
+          4,
+        ),
+      );
     }
     return;
   }
-  out('TOKEN                     TTL         EXPIRES                USAGES                   DESCRIPTION                                                EXTRA GROUPS');
+  out(
+    'TOKEN                     TTL         EXPIRES                USAGES                   DESCRIPTION                                                EXTRA GROUPS',
+  );
   for (const t of tokens) {
     const ttl = t.expiration ? `${Math.max(0, Math.round((t.expiration.getTime() - Date.now()) / 3600_000))}h` : '<forever>';
-    out(`${`${t.id}.${t.secret}`.padEnd(26)}${ttl.padEnd(12)}${(t.expiration ? rfc3339(t.expiration) : '<never>').padEnd(23)}${t.usages.join(',').padEnd(25)}${(t.description ?? '<none>').padEnd(59)}${t.groups.join(',')}`);
+    out(
+      `${`${t.id}.${t.secret}`.padEnd(26)}${ttl.padEnd(12)}${(t.expiration ? rfc3339(t.expiration) : '<never>').padEnd(23)}${t.usages.join(',').padEnd(25)}${(t.description ?? '<none>').padEnd(59)}${t.groups.join(',')}`,
+    );
   }
 }

@@ -23,7 +23,13 @@ const TAG_BYTES = 16;
 
 /** Decodes a certificate key (64 hex characters = 32 bytes). */
 export function decodeCertificateKey(key: string): Buffer {
-  if (!/^[0-9a-fA-F]*$/.test(key) || key.length % 2 !== 0) throw new KubeadmError(`error decoding certificate key: encoding/hex: invalid byte: U+00${key.charCodeAt(key.search(/[^0-9a-fA-F]/) >= 0 ? key.search(/[^0-9a-fA-F]/) : 0).toString(16).toUpperCase()}`);
+  if (!/^[0-9a-fA-F]*$/.test(key) || key.length % 2 !== 0)
+    throw new KubeadmError(
+      `error decoding certificate key: encoding/hex: invalid byte: U+00${key
+        .charCodeAt(key.search(/[^0-9a-fA-F]/) >= 0 ? key.search(/[^0-9a-fA-F]/) : 0)
+        .toString(16)
+        .toUpperCase()}`,
+    );
   const bytes = Buffer.from(key, 'hex');
   if (bytes.length !== 32) throw new KubeadmError(`crypto/aes: invalid key size ${bytes.length}`);
   return bytes;
@@ -123,7 +129,10 @@ export async function downloadCerts(options: { client: KubeClient; certificatesD
   }
   for (const file of TRANSFERRED) {
     const content = plain[secretKeyOf(file)];
-    if (content === undefined) throw new KubeadmError(`error downloading certs: the Secret does not include the required certificate or key - name: ${file}, path: ${path.join(certificatesDir, file)}`);
+    if (content === undefined)
+      throw new KubeadmError(
+        `error downloading certs: the Secret does not include the required certificate or key - name: ${file}, path: ${path.join(certificatesDir, file)}`,
+      );
     if (content.length === 0) continue;
     writeFileWithMode(path.join(certificatesDir, file), content.toString('utf8'), file.endsWith('.key') ? 0o600 : 0o644);
   }

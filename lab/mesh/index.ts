@@ -9,7 +9,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeClient, type KubeObject } from '../kube/client';
 import { parseKubeconfig } from '../kube/kubeconfig';
 import { applyObject, serves } from './apply';
-import { eastObjects, GATEWAY_SERVICE, MULTICLUSTER_NAMESPACE, gatewayStatus, LAB_MESH_SERVICES, LAB_SPLIT_API_VERSION, meshAddresses, STAND_IN_MANAGER, trafficSplitCrd, westObjects, type LabMeshService, type MeshAddresses } from './objects';
+import {
+  eastObjects,
+  GATEWAY_SERVICE,
+  MULTICLUSTER_NAMESPACE,
+  gatewayStatus,
+  LAB_MESH_SERVICES,
+  LAB_SPLIT_API_VERSION,
+  meshAddresses,
+  STAND_IN_MANAGER,
+  trafficSplitCrd,
+  westObjects,
+  type LabMeshService,
+  type MeshAddresses,
+} from './objects';
 
 export * from './objects';
 
@@ -50,7 +63,9 @@ async function applyAll(client: KubeClient, cluster: string, objects: KubeObject
     try {
       await applyObject(client, object, STAND_IN_MANAGER);
     } catch (err) {
-      throw new Error(`cannot apply the stand-in ${String(object.kind)} ${object.metadata?.namespace ?? ''}/${object.metadata?.name} on ${cluster}: ${(err as Error).message}`);
+      throw new Error(
+        `cannot apply the stand-in ${String(object.kind)} ${object.metadata?.namespace ?? ''}/${object.metadata?.name} on ${cluster}: ${(err as Error).message}`,
+      );
     }
     applied.push(`${cluster}: ${String(object.kind)} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name}`);
   }
@@ -75,8 +90,14 @@ export async function applyMeshStandIns(options: MeshStandInOptions): Promise<Me
 
   await applyAll(east, options.east.name, eastObjects(services, addresses, options.east.node), applied);
   // What the cloud controller would report once the gateway's load balancer exists.
-  const status = await east.request('PATCH', `/api/v1/namespaces/${MULTICLUSTER_NAMESPACE}/services/${GATEWAY_SERVICE}/status`, JSON.stringify(gatewayStatus(addresses)), 'application/merge-patch+json');
-  if (status.status < 200 || status.status > 299) throw new Error(`cannot set the gateway's load balancer status on ${options.east.name}: HTTP ${status.status} ${JSON.stringify(status.body)}`);
+  const status = await east.request(
+    'PATCH',
+    `/api/v1/namespaces/${MULTICLUSTER_NAMESPACE}/services/${GATEWAY_SERVICE}/status`,
+    JSON.stringify(gatewayStatus(addresses)),
+    'application/merge-patch+json',
+  );
+  if (status.status < 200 || status.status > 299)
+    throw new Error(`cannot set the gateway's load balancer status on ${options.east.name}: HTTP ${status.status} ${JSON.stringify(status.body)}`);
 
   await applyAll(west, options.west.name, [trafficSplitCrd()], applied);
   await waitServed(west, options.crdTimeoutMs ?? 30_000);

@@ -76,7 +76,15 @@ function namespace(name: string, labels: Record<string, string> = {}): KubeObjec
 }
 
 /** A Deployment the lab controller reports rolled out (no pod can run in the lab). */
-function deployment(ns: string, name: string, labels: Record<string, string>, selector: Record<string, string>, image: string, ports: Array<{ name: string; containerPort: number }>, what: string): KubeObject {
+function deployment(
+  ns: string,
+  name: string,
+  labels: Record<string, string>,
+  selector: Record<string, string>,
+  image: string,
+  ports: Array<{ name: string; containerPort: number }>,
+  what: string,
+): KubeObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -114,7 +122,15 @@ function demoWorkload(svc: LabMeshService, ip: string, node: string, exported: b
   const labels = { app: svc.name };
   const serviceLabels: Record<string, string> = exported ? { ...labels, [EXPORT_LABEL]: 'true' } : labels;
   return [
-    deployment(svc.namespace, svc.name, labels, labels, 'ghcr.io/stefanprodan/podinfo:6.7.0', [{ name: 'http', containerPort: svc.port }], 'the demo service of the multicluster walkthrough'),
+    deployment(
+      svc.namespace,
+      svc.name,
+      labels,
+      labels,
+      'ghcr.io/stefanprodan/podinfo:6.7.0',
+      [{ name: 'http', containerPort: svc.port }],
+      'the demo service of the multicluster walkthrough',
+    ),
     {
       apiVersion: 'v1',
       kind: 'Service',
@@ -143,7 +159,15 @@ export function eastObjects(services: readonly LabMeshService[], addresses: Mesh
   return [
     namespace(MULTICLUSTER_NAMESPACE, { 'linkerd.io/extension': 'multicluster' }),
     ...namespaces.map((ns) => namespace(ns, {})),
-    deployment(MULTICLUSTER_NAMESPACE, GATEWAY_SERVICE, gatewayLabels, { app: GATEWAY_SERVICE }, 'cr.l5d.io/linkerd/proxy:stable-2.14.10', ports.map((p) => ({ name: p.name, containerPort: p.port })), 'the multicluster gateway of linkerd-multicluster'),
+    deployment(
+      MULTICLUSTER_NAMESPACE,
+      GATEWAY_SERVICE,
+      gatewayLabels,
+      { app: GATEWAY_SERVICE },
+      'cr.l5d.io/linkerd/proxy:stable-2.14.10',
+      ports.map((p) => ({ name: p.name, containerPort: p.port })),
+      'the multicluster gateway of linkerd-multicluster',
+    ),
     {
       apiVersion: 'v1',
       kind: 'Service',
@@ -194,7 +218,11 @@ export function trafficSplitCrd(): KubeObject {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: 'trafficsplits.split.smi-spec.io', labels: { 'linkerd.io/extension': 'smi' }, annotations: standIn('the TrafficSplit CRD of the linkerd-smi extension') },
+    metadata: {
+      name: 'trafficsplits.split.smi-spec.io',
+      labels: { 'linkerd.io/extension': 'smi' },
+      annotations: standIn('the TrafficSplit CRD of the linkerd-smi extension'),
+    },
     spec: {
       group: 'split.smi-spec.io',
       scope: 'Namespaced',
@@ -235,7 +263,13 @@ export function westObjects(services: readonly LabMeshService[], addresses: Mesh
         apiVersion: LAB_SPLIT_API_VERSION,
         kind: 'TrafficSplit',
         metadata: { name: svc.name, namespace: svc.namespace, labels: { 'app.kubernetes.io/managed-by': 'kubeha' } },
-        spec: { service: svc.name, backends: [{ service: svc.name, weight: 100 }, { service: mirror, weight: 0 }] },
+        spec: {
+          service: svc.name,
+          backends: [
+            { service: svc.name, weight: 100 },
+            { service: mirror, weight: 0 },
+          ],
+        },
       };
       return [
         ...demoWorkload(svc, addresses.westPod, westNode, false),

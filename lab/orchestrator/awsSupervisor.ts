@@ -15,7 +15,10 @@ export async function startAwsSupervisor(paths: LabPaths, options: LabAwsOptions
   const optionsFile = path.join(paths.awsDir, 'options.json');
   writeFileSync(optionsFile, `${JSON.stringify(options, null, 2)}\n`);
   const log = openSync(paths.awsLog, 'a');
-  const child = spawn(process.execPath, [path.join(__dirname, 'supervisor.js'), optionsFile, paths.awsReadyFile], { detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [path.join(__dirname, 'supervisor.js'), optionsFile, paths.awsReadyFile], {
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
   child.unref();
   const started = Date.now();
   for (;;) {

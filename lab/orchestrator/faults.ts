@@ -46,7 +46,9 @@ function running(dataDir?: string): { paths: LabPaths; state: LabState } {
 
 /** Kills the host's processes running `program`; the lab kubelet restarts them, as a real kubelet does. */
 function killProgram(paths: LabPaths, host: string, program: string): string {
-  const pids = hostProcesses(hostRecord(paths, host)).filter((p) => p.program === program).map((p) => p.pid);
+  const pids = hostProcesses(hostRecord(paths, host))
+    .filter((p) => p.program === program)
+    .map((p) => p.pid);
   if (pids.length === 0) throw new Error(`no ${program} runs on ${host}`);
   for (const pid of pids) process.kill(pid, 'SIGKILL');
   return `killed ${program} on ${host} (pid ${pids.join(', ')}); its kubelet starts it again`;
@@ -87,7 +89,7 @@ export async function labFault(fault: string, args: string[], dataDir?: string):
     const broken = name === 'cni-break';
     updateWorkloadRules(workloadRulesFile(paths.stateFile), (rules) => ({ ...rules, cniCrash: broken }));
     return broken
-      ? "every CNI pod (one that mounts /etc/cni/net.d) now crash-loops and writes no network configuration; nodes without one stay NotReady"
+      ? 'every CNI pod (one that mounts /etc/cni/net.d) now crash-loops and writes no network configuration; nodes without one stay NotReady'
       : 'CNI pods run again (a crash-looping one installs its network configuration when it next starts)';
   }
   if (name === 'aws-clear') {

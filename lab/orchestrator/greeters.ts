@@ -38,7 +38,10 @@ export async function startLabGreeters(paths: LabPaths, state: LabState, cluster
   for (const [cluster, greeter] of Object.entries(greeters)) {
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const answer = await fetch(greeter.url, { signal: AbortSignal.timeout(2000) }).then((r) => r.text(), () => '');
+      const answer = await fetch(greeter.url, { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.text(),
+        () => '',
+      );
       if (answer.trim() === greeter.text) break;
       if (Date.now() > deadline) throw new Error(`${cluster}'s greeter on ${greeter.host} (${greeter.url}) does not answer "${greeter.text}" after 15 s`);
       await sleep(200);

@@ -22,7 +22,10 @@ function get(url: string, options: https.RequestOptions, timeoutMs = 2000): Prom
 export function etcdHealth(rootDir: string, address: string): Promise<ProbeResult> {
   const pki = path.join(rootDir, 'etc', 'kubernetes', 'pki', 'etcd');
   if (!existsSync(path.join(pki, 'healthcheck-client.crt'))) return Promise.resolve({ error: '-' });
-  return get(`https://${address}:2379/health`, { cert: readFileSync(path.join(pki, 'healthcheck-client.crt')), key: readFileSync(path.join(pki, 'healthcheck-client.key')) });
+  return get(`https://${address}:2379/health`, {
+    cert: readFileSync(path.join(pki, 'healthcheck-client.crt')),
+    key: readFileSync(path.join(pki, 'healthcheck-client.key')),
+  });
 }
 
 /** kube-apiserver's `/readyz` on the host's own address (anonymous: kubeadm's RBAC lets anyone read it). */

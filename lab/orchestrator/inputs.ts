@@ -95,7 +95,11 @@ export function failoverInput(source: LabFailoverSource): FailoverToEastInput {
   const { westBootstrap: w } = source;
   const input: FailoverToEastInput = {
     west: { name: source.west, kubeconfigSecret: defaultKubeconfigSecret(source.west) },
-    east: { name: source.east, kubeconfigSecret: defaultKubeconfigSecret(source.east), gateway: { namespace: 'linkerd-multicluster', service: 'linkerd-gateway' } },
+    east: {
+      name: source.east,
+      kubeconfigSecret: defaultKubeconfigSecret(source.east),
+      gateway: { namespace: 'linkerd-multicluster', service: 'linkerd-gateway' },
+    },
     services: source.services.map((s) => ({ namespace: s.namespace, name: s.name, split: { kind: 'TrafficSplit', apiVersion: source.splitApiVersion } })),
     steps: [25, 50, 100],
     stepPauseSeconds: 2,

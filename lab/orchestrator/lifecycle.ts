@@ -117,8 +117,21 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
     const hosts: LabStateHost[] = [];
     for (const cluster of topology.clusters) {
       for (const spec of cluster.hosts) {
-        const host = await startLabHost({ labDir: paths.labDir, name: spec.name, address: spec.address, port: topology.sshPort, labLabel: topology.hostsBlockLabel });
-        hosts.push({ name: spec.name, cluster: cluster.name, role: spec.role, address: host.address, port: host.port, hostKeyFingerprint: host.hostKeyFingerprint });
+        const host = await startLabHost({
+          labDir: paths.labDir,
+          name: spec.name,
+          address: spec.address,
+          port: topology.sshPort,
+          labLabel: topology.hostsBlockLabel,
+        });
+        hosts.push({
+          name: spec.name,
+          cluster: cluster.name,
+          role: spec.role,
+          address: host.address,
+          port: host.port,
+          hostKeyFingerprint: host.hostKeyFingerprint,
+        });
         say(`host ${spec.name} (${spec.role}) ssh root@${host.address} -p ${host.port}`);
       }
     }

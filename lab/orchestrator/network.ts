@@ -18,7 +18,9 @@ export async function createLabNetwork(endpoint: string, cluster: LabCluster): P
     const [a, b] = cluster.vpcCidr.split('.');
     const subnetIds: string[] = [];
     for (const [i, zone] of ['a', 'b'].entries()) {
-      const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `${a}.${b}.${i + 1}.0/24`, AvailabilityZone: `${cluster.region}${zone}` }));
+      const subnet = await ec2.send(
+        new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `${a}.${b}.${i + 1}.0/24`, AvailabilityZone: `${cluster.region}${zone}` }),
+      );
       if (!subnet.Subnet?.SubnetId) throw new Error(`moto created no subnet for ${cluster.name}`);
       subnetIds.push(subnet.Subnet.SubnetId);
     }

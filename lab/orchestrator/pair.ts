@@ -70,7 +70,10 @@ export function primaryHost(state: LabState, cluster: string): LabStateHost {
 export function clusterLoadBalancer(state: LabState, status: LabAwsStatus, cluster: string): LabAwsStatus['loadBalancers'][number] {
   const name = loadBalancerName(cluster, state.topology.hostsBlockLabel);
   const lb = status.loadBalancers.find((l) => l.name === name);
-  if (!lb) throw new Error(`cluster ${cluster} has no load balancer ${name} yet: bootstrap it first (kubeha bootstrap -f ${state.inputs[cluster] ?? `inputs/bootstrap-${cluster}.json`})`);
+  if (!lb)
+    throw new Error(
+      `cluster ${cluster} has no load balancer ${name} yet: bootstrap it first (kubeha bootstrap -f ${state.inputs[cluster] ?? `inputs/bootstrap-${cluster}.json`})`,
+    );
   return lb;
 }
 

@@ -43,7 +43,9 @@ export async function labStatus(dataDir?: string): Promise<LabStatus> {
       const running = isAlive(record?.holder);
       const processes: Record<string, number> = {};
       for (const p of hostProcesses(running ? record : undefined)) processes[p.program] = (processes[p.program] ?? 0) + 1;
-      const [etcd, apiserver] = running ? await Promise.all([etcdHealth(labHostPaths(paths.labDir, h.name).rootDir, h.address), apiserverHealth(h.address)]) : [{ error: 'host stopped' }, { error: 'host stopped' }];
+      const [etcd, apiserver] = running
+        ? await Promise.all([etcdHealth(labHostPaths(paths.labDir, h.name).rootDir, h.address), apiserverHealth(h.address)])
+        : [{ error: 'host stopped' }, { error: 'host stopped' }];
       return {
         name: h.name,
         cluster: h.cluster,
@@ -76,11 +78,24 @@ export async function labStatus(dataDir?: string): Promise<LabStatus> {
 export function formatLabStatus(status: LabStatus): string[] {
   if (!status.state) return ['the lab is down (no state.json): `kubeha lab up` starts it'];
   const lines = [`lab ${status.up ? 'up' : 'partly up'} since ${status.state.startedAt}`, ''];
-  lines.push('HOST'.padEnd(16) + 'CLUSTER'.padEnd(8) + 'ROLE'.padEnd(21) + 'ADDRESS'.padEnd(16) + 'SSH'.padEnd(14) + 'ETCD'.padEnd(14) + 'APISERVER'.padEnd(14) + 'PROCESSES');
+  lines.push(
+    'HOST'.padEnd(16) +
+      'CLUSTER'.padEnd(8) +
+      'ROLE'.padEnd(21) +
+      'ADDRESS'.padEnd(16) +
+      'SSH'.padEnd(14) +
+      'ETCD'.padEnd(14) +
+      'APISERVER'.padEnd(14) +
+      'PROCESSES',
+  );
   for (const h of status.hosts) {
     const ssh = !h.running ? 'stopped' : h.isolated ? 'isolated' : !h.sshd ? 'dropped' : `:${h.port}${h.sshDelayProxy ? ' (delay)' : ''}`;
-    const procs = Object.entries(h.processes).map(([p, n]) => (n > 1 ? `${p}x${n}` : p)).join(' ');
-    lines.push(h.name.padEnd(16) + h.cluster.padEnd(8) + h.role.padEnd(21) + h.address.padEnd(16) + ssh.padEnd(14) + h.etcd.padEnd(14) + h.apiserver.padEnd(14) + procs);
+    const procs = Object.entries(h.processes)
+      .map(([p, n]) => (n > 1 ? `${p}x${n}` : p))
+      .join(' ');
+    lines.push(
+      h.name.padEnd(16) + h.cluster.padEnd(8) + h.role.padEnd(21) + h.address.padEnd(16) + ssh.padEnd(14) + h.etcd.padEnd(14) + h.apiserver.padEnd(14) + procs,
+    );
   }
   lines.push('');
   const aws = status.aws;
@@ -92,7 +107,9 @@ export function formatLabStatus(status: LabStatus): string[] {
   if (aws.faults.length) lines.push(`pending faults: ${aws.faults.map((f) => `${f.kind} x${f.remaining}${f.action ? ` (${f.action})` : ''}`).join(', ')}`);
   if (aws.loadBalancers.length === 0) lines.push('no load balancers yet');
   for (const lb of aws.loadBalancers) {
-    lines.push(`load balancer ${lb.name}: ${lb.dnsName} -> ${lb.address} (${lb.listeners.map((l) => `:${l.port}${l.listening ? '' : ' down'}, ${l.openConnections} open`).join('; ')})`);
+    lines.push(
+      `load balancer ${lb.name}: ${lb.dnsName} -> ${lb.address} (${lb.listeners.map((l) => `:${l.port}${l.listening ? '' : ' down'}, ${l.openConnections} open`).join('; ')})`,
+    );
     for (const t of lb.targets) lines.push(`  target ${t.id}:${t.port} ${t.state}${t.reason ? ` (${t.reason})` : ''} since ${new Date(t.since).toISOString()}`);
   }
   return lines;

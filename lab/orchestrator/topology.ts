@@ -37,9 +37,15 @@ export const labTopologySchema = z
     /** SSH port of every host (each host has its own address, so all can use 22). */
     sshPort: z.number().int().min(1).max(65535).default(22),
     /** Loopback addresses handed to load balancers: `<prefix>.1` to `<prefix>.254`. */
-    loadBalancerAddressPrefix: z.string().regex(/^127\.\d{1,3}\.\d{1,3}$/, 'must be like "127.0.99"').default('127.0.99'),
+    loadBalancerAddressPrefix: z
+      .string()
+      .regex(/^127\.\d{1,3}\.\d{1,3}$/, 'must be like "127.0.99"')
+      .default('127.0.99'),
     /** Suffix of the /etc/hosts block markers; set it when two labs share a machine. */
-    hostsBlockLabel: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+    hostsBlockLabel: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/)
+      .optional(),
     /** Lab AWS timing: target group health checks run this much faster than configured. */
     healthCheckIntervalScale: z.number().positive().max(1).default(0.2),
     /** Lab AWS timing: deregistration delay (moto: 300 s) multiplied by this. */
@@ -63,13 +69,16 @@ export const labTopologySchema = z
     topology.clusters.forEach((cluster, c) => {
       cluster.hosts.forEach((host, h) => {
         if (names.has(host.name)) ctx.addIssue({ code: 'custom', path: ['clusters', c, 'hosts', h, 'name'], message: `host name ${host.name} is used twice` });
-        if (addresses.has(host.address)) ctx.addIssue({ code: 'custom', path: ['clusters', c, 'hosts', h, 'address'], message: `address ${host.address} is used twice` });
+        if (addresses.has(host.address))
+          ctx.addIssue({ code: 'custom', path: ['clusters', c, 'hosts', h, 'address'], message: `address ${host.address} is used twice` });
         names.add(host.name);
         addresses.add(host.address);
       });
-      if (!cluster.hosts.some((h) => h.role === 'control-plane')) ctx.addIssue({ code: 'custom', path: ['clusters', c, 'hosts'], message: `cluster ${cluster.name} needs a control-plane host` });
+      if (!cluster.hosts.some((h) => h.role === 'control-plane'))
+        ctx.addIssue({ code: 'custom', path: ['clusters', c, 'hosts'], message: `cluster ${cluster.name} needs a control-plane host` });
     });
-    if (new Set(topology.clusters.map((c) => c.name)).size !== topology.clusters.length) ctx.addIssue({ code: 'custom', path: ['clusters'], message: 'cluster names must be unique' });
+    if (new Set(topology.clusters.map((c) => c.name)).size !== topology.clusters.length)
+      ctx.addIssue({ code: 'custom', path: ['clusters'], message: 'cluster names must be unique' });
   });
 /** The lab topology with every default filled in. */
 export type LabTopology = z.output<typeof labTopologySchema>;

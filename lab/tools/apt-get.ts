@@ -62,7 +62,8 @@ function update(): void {
   });
   say(`Fetched ${fetched.toLocaleString('en-US')} B in 0s (${fetched.toLocaleString('en-US')} B/s)`);
   say('Reading package lists...');
-  if (errors.length > 0) throw new AptError([...errors, 'E: Some index files failed to download. They have been ignored, or old ones used instead.'].join('\n'));
+  if (errors.length > 0)
+    throw new AptError([...errors, 'E: Some index files failed to download. They have been ignored, or old ones used instead.'].join('\n'));
 }
 
 /** One package apt will set to a version. */
@@ -76,7 +77,8 @@ function resolve(request: string, state: PackagesState): Candidate {
   const versions = versionsOf(name, state);
   if (versions.length === 0) {
     const installed = state.installed[name];
-    if (installed !== undefined && (version === undefined || version === installed)) return { name, version: installed, source: '/var/lib/dpkg/status', depends: [] };
+    if (installed !== undefined && (version === undefined || version === installed))
+      return { name, version: installed, source: '/var/lib/dpkg/status', depends: [] };
     throw new AptError(`E: Unable to locate package ${name}`);
   }
   if (version === undefined) return versions[0];
@@ -118,18 +120,32 @@ function install(args: AptArgs, requests: string[]): void {
   };
   for (const request of requests) add(resolve(request, state), true);
   const changes = [...wanted.values()];
-  const fresh = changes.filter((c) => c.from === undefined).map((c) => c.candidate.name).sort();
-  const upgraded = changes.filter((c) => c.from !== undefined && compareDebVersions(c.candidate.version, c.from) > 0).map((c) => c.candidate.name).sort();
-  const downgraded = changes.filter((c) => c.from !== undefined && compareDebVersions(c.candidate.version, c.from) < 0).map((c) => c.candidate.name).sort();
-  const heldChanged = changes.filter((c) => state.held.includes(c.candidate.name)).map((c) => c.candidate.name).sort();
+  const fresh = changes
+    .filter((c) => c.from === undefined)
+    .map((c) => c.candidate.name)
+    .sort();
+  const upgraded = changes
+    .filter((c) => c.from !== undefined && compareDebVersions(c.candidate.version, c.from) > 0)
+    .map((c) => c.candidate.name)
+    .sort();
+  const downgraded = changes
+    .filter((c) => c.from !== undefined && compareDebVersions(c.candidate.version, c.from) < 0)
+    .map((c) => c.candidate.name)
+    .sort();
+  const heldChanged = changes
+    .filter((c) => state.held.includes(c.candidate.name))
+    .map((c) => c.candidate.name)
+    .sort();
   if (heldChanged.length > 0) say(`The following held packages will be changed:\n  ${heldChanged.join(' ')}`);
   if (fresh.length > 0) say(`The following NEW packages will be installed:\n  ${fresh.join(' ')}`);
   if (upgraded.length > 0) say(`The following packages will be upgraded:\n  ${upgraded.join(' ')}`);
   if (downgraded.length > 0) say(`The following packages will be DOWNGRADED:\n  ${downgraded.join(' ')}`);
   say(`${upgraded.length} upgraded, ${fresh.length} newly installed, ${downgraded.length} downgraded, 0 to remove and 0 not upgraded.`);
   if (changes.length === 0) return;
-  if (heldChanged.length > 0 && !args.flags.has('allow-change-held-packages')) throw new AptError('E: Held packages were changed and -y was used without --allow-change-held-packages.');
-  if (downgraded.length > 0 && !args.flags.has('allow-downgrades')) throw new AptError('E: Packages were downgraded and -y was used without --allow-downgrades.');
+  if (heldChanged.length > 0 && !args.flags.has('allow-change-held-packages'))
+    throw new AptError('E: Held packages were changed and -y was used without --allow-change-held-packages.');
+  if (downgraded.length > 0 && !args.flags.has('allow-downgrades'))
+    throw new AptError('E: Packages were downgraded and -y was used without --allow-downgrades.');
   if (!args.flags.has('yes')) {
     say('Do you want to continue? [Y/n] Abort.');
     throw new AptError('', 1);

@@ -16,7 +16,10 @@ const REAL_CURL = '/usr/bin/curl';
 /** A placeholder public key block; its payload says what it is. */
 function placeholderKey(url: string): string {
   const payload = Buffer.from(`kubeha lab placeholder for the signing key at ${url}\n`);
-  const body = payload.toString('base64').replace(/(.{64})/g, '$1\n').trim();
+  const body = payload
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .trim();
   return `-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n${body}\n=${crc24(payload)}\n-----END PGP PUBLIC KEY BLOCK-----\n`;
 }
 
@@ -34,7 +37,31 @@ function crc24(data: Buffer): string {
   return Buffer.from([value >> 16, (value >> 8) & 0xff, value & 0xff]).toString('base64');
 }
 
-const OPTIONS_WITH_VALUE = new Set(['-o', '--output', '-H', '--header', '-X', '--request', '-d', '--data', '--cacert', '--cert', '--key', '-m', '--max-time', '--connect-timeout', '-w', '--write-out', '-u', '--user', '-A', '--user-agent', '--retry', '-e', '--referer']);
+const OPTIONS_WITH_VALUE = new Set([
+  '-o',
+  '--output',
+  '-H',
+  '--header',
+  '-X',
+  '--request',
+  '-d',
+  '--data',
+  '--cacert',
+  '--cert',
+  '--key',
+  '-m',
+  '--max-time',
+  '--connect-timeout',
+  '-w',
+  '--write-out',
+  '-u',
+  '--user',
+  '-A',
+  '--user-agent',
+  '--retry',
+  '-e',
+  '--referer',
+]);
 
 function main(argv: string[]): number {
   let output: string | undefined;

@@ -74,7 +74,11 @@ function main(argv: string[]): number {
   for (const name of names) {
     const found = lookup(name);
     if (!found) {
-      process.stderr.write(mode === 'show' ? `dpkg-query: no packages found matching ${name}\n` : `dpkg-query: package '${name}' is not installed and no information is available\n`);
+      process.stderr.write(
+        mode === 'show'
+          ? `dpkg-query: no packages found matching ${name}\n`
+          : `dpkg-query: package '${name}' is not installed and no information is available\n`,
+      );
       code = 1;
       continue;
     }

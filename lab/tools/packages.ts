@@ -86,7 +86,9 @@ export function sourceLines(dir = '/etc/apt/sources.list.d'): SourceLine[] {
   const found: SourceLine[] = [];
   let names: string[] = [];
   try {
-    names = readdirSync(dir).filter((name) => name.endsWith('.list')).sort();
+    names = readdirSync(dir)
+      .filter((name) => name.endsWith('.list'))
+      .sort();
   } catch {
     return found;
   }

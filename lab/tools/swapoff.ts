@@ -6,7 +6,7 @@ function main(argv: string[]): number {
   const names = argv.filter((a) => !a.startsWith('-'));
   const all = argv.includes('-a') || argv.includes('--all');
   if (!all && names.length === 0) {
-    process.stderr.write('swapoff: bad usage\nTry \'swapoff --help\' for more information.\n');
+    process.stderr.write("swapoff: bad usage\nTry 'swapoff --help' for more information.\n");
     return 1;
   }
   updateState<SwapState>('swap', { areas: [] }, (state) => {

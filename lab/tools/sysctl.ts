@@ -116,7 +116,7 @@ function main(argv: string[]): number {
     return ok ? 0 : 1;
   }
   if (args.length === 0) {
-    process.stderr.write('sysctl: no variables specified\nTry `sysctl --help\' for more information.\n');
+    process.stderr.write("sysctl: no variables specified\nTry `sysctl --help' for more information.\n");
     return 1;
   }
   let ok = true;

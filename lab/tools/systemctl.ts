@@ -49,7 +49,9 @@ function enable(names: string[], now: boolean, on: boolean): number {
       return 1;
     }
     if (unit.static) {
-      err(`The unit files have no installation config (WantedBy=, RequiredBy=, Also=,\nAlias= settings in the [Install] section, and DefaultInstance= for template\nunits). This means they are not meant to be enabled or disabled using systemctl.`);
+      err(
+        `The unit files have no installation config (WantedBy=, RequiredBy=, Also=,\nAlias= settings in the [Install] section, and DefaultInstance= for template\nunits). This means they are not meant to be enabled or disabled using systemctl.`,
+      );
       continue;
     }
     if (unitState(name).enabled !== on) {
@@ -89,7 +91,14 @@ function status(names: string[]): number {
     const active = activeState(name);
     const enabled = unit.static ? 'static' : state.enabled ? 'enabled' : 'disabled';
     const since = state.since ? ` since ${new Date(state.since).toUTCString()}` : '';
-    const detail = active === 'active' ? (unit.program && !state.processless ? `active (running)${since}` : `active (exited)${since}`) : active === 'activating' ? 'activating (auto-restart)' : 'inactive (dead)';
+    const detail =
+      active === 'active'
+        ? unit.program && !state.processless
+          ? `active (running)${since}`
+          : `active (exited)${since}`
+        : active === 'activating'
+          ? 'activating (auto-restart)'
+          : 'inactive (dead)';
     const lines = [`● ${name}.service - ${unit.description}`, `     Loaded: loaded (${unit.fragment}; ${enabled}; preset: enabled)`];
     if (unit.dropIn) lines.push(`    Drop-In: ${unit.dropIn.replace(/\/[^/]+$/, '')}`, `             └─${unit.dropIn.replace(/^.*\//, '')}`);
     lines.push(`     Active: ${detail}`);

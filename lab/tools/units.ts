@@ -56,7 +56,12 @@ export const UNITS: Record<string, UnitDefinition> = {
     fragment: '/lib/systemd/system/kubelet.service',
     dropIn: '/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf',
   },
-  'systemd-modules-load': { name: 'systemd-modules-load', description: 'Load Kernel Modules', static: true, fragment: '/lib/systemd/system/systemd-modules-load.service' },
+  'systemd-modules-load': {
+    name: 'systemd-modules-load',
+    description: 'Load Kernel Modules',
+    static: true,
+    fragment: '/lib/systemd/system/systemd-modules-load.service',
+  },
 };
 
 /** `kubelet.service` and `kubelet` name the same unit. */

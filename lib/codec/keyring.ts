@@ -109,7 +109,8 @@ function readKeyFile(file: string): CodecKey[] {
     throw new CodecKeyError(`cannot read codec key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   const mode = statSync(file).mode & 0o077;
-  if (mode !== 0) throw new CodecKeyError(`codec key file ${file} is readable by group or others (mode ${(statSync(file).mode & 0o777).toString(8)}); chmod 600 it`);
+  if (mode !== 0)
+    throw new CodecKeyError(`codec key file ${file} is readable by group or others (mode ${(statSync(file).mode & 0o777).toString(8)}); chmod 600 it`);
   return parseKeyList(text, `codec key file ${file}`);
 }
 
@@ -154,6 +155,11 @@ export function requireSharedKeys(who: string, env: NodeJS.ProcessEnv = process.
 
 /** One line on where the keys come from, for logs. */
 export function describeKeySource(source: KeySource, keyring: Keyring): string {
-  const where = source.kind === 'env' ? `env ${source.variable}` : source.kind === 'file' ? `file ${source.file}` : `${source.created ? 'new ' : ''}dev key file ${source.file}`;
+  const where =
+    source.kind === 'env'
+      ? `env ${source.variable}`
+      : source.kind === 'file'
+        ? `file ${source.file}`
+        : `${source.created ? 'new ' : ''}dev key file ${source.file}`;
   return `payload encryption: AES-256-GCM, key "${keyring.encryptKey.id}" (${keyring.ids.length} key(s) for decryption) from ${where}`;
 }

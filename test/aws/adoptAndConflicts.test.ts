@@ -49,18 +49,28 @@ describe('ensureLoadBalancer: adopt and conflicts (moto)', () => {
 
   describe('adopt', () => {
     test('by name: adds the target group and listener, and leaves the load balancer as it was', async () => {
-      const legacy = await createLbOutOfBand(moto.clients(), { name: 'legacy-api', subnetIds: network.subnetIds, tags: [{ Key: 'owner', Value: 'platform-team' }] });
+      const legacy = await createLbOutOfBand(moto.clients(), {
+        name: 'legacy-api',
+        subnetIds: network.subnetIds,
+        tags: [{ Key: 'owner', Value: 'platform-team' }],
+      });
       const before = await snapshot(legacy.LoadBalancerArn ?? '');
 
       const info = await aws.ensureLoadBalancer(lbInput(moto.settingsFor(network), { adopt: { name: 'legacy-api' } }));
       assert.equal(info.loadBalancerArn, legacy.LoadBalancerArn);
       assert.deepEqual(info.created, { loadBalancer: false, targetGroup: true, listener: true });
-      assert.ok(info.notes.some((n) => n.includes('adopted') && n.includes('does not modify')), info.notes.join('\n'));
+      assert.ok(
+        info.notes.some((n) => n.includes('adopted') && n.includes('does not modify')),
+        info.notes.join('\n'),
+      );
 
       assert.deepEqual(await snapshot(legacy.LoadBalancerArn ?? ''), before, 'the adopted load balancer (attributes and tags) is unchanged');
       assert.equal((await tagMap(moto.clients(), info.targetGroupArn))['kubeha:cluster'], 'prod', 'what kubeha created is tagged');
       const listeners = await listenersOfLb(moto.clients(), info.loadBalancerArn);
-      assert.deepEqual(listeners.map((l) => [l.Port, l.DefaultActions?.[0]?.TargetGroupArn]), [[6443, info.targetGroupArn]]);
+      assert.deepEqual(
+        listeners.map((l) => [l.Port, l.DefaultActions?.[0]?.TargetGroupArn]),
+        [[6443, info.targetGroupArn]],
+      );
       assert.equal((await allLoadBalancers(moto.clients())).length, 1, 'no second load balancer');
     });
 
@@ -69,7 +79,10 @@ describe('ensureLoadBalancer: adopt and conflicts (moto)', () => {
       const before = await snapshot(legacy.LoadBalancerArn ?? '');
       // moto makes ARNs with "loadbalancer/app/" even for NLBs, which the input schema's adopt.arn rule
       // (".../loadbalancer/net/...") refuses; the activity itself takes the ARN as given.
-      const input = { ...lbInput(moto.settingsFor(network)), loadBalancer: { ...loadBalancerSchema.parse({ name: 'kh-api' }), adopt: { arn: legacy.LoadBalancerArn ?? '' } } };
+      const input = {
+        ...lbInput(moto.settingsFor(network)),
+        loadBalancer: { ...loadBalancerSchema.parse({ name: 'kh-api' }), adopt: { arn: legacy.LoadBalancerArn ?? '' } },
+      };
       const first = await aws.ensureLoadBalancer(input);
       assert.equal(first.loadBalancerArn, legacy.LoadBalancerArn);
       assert.deepEqual(first.created, { loadBalancer: false, targetGroup: true, listener: true });
@@ -84,9 +97,18 @@ describe('ensureLoadBalancer: adopt and conflicts (moto)', () => {
       const legacy = await createLbOutOfBand(moto.clients(), { name: 'legacy-api', subnetIds: network.subnetIds });
       const theirs = await createTgOutOfBand(moto.clients(), { name: 'legacy-tg', vpcId: network.vpcId });
       await moto.clients().elbv2.send(
-        new CreateListenerCommand({ LoadBalancerArn: legacy.LoadBalancerArn, Protocol: 'TCP', Port: 6443, DefaultActions: [{ Type: 'forward', TargetGroupArn: theirs.TargetGroupArn }] }),
+        new CreateListenerCommand({
+          LoadBalancerArn: legacy.LoadBalancerArn,
+          Protocol: 'TCP',
+          Port: 6443,
+          DefaultActions: [{ Type: 'forward', TargetGroupArn: theirs.TargetGroupArn }],
+        }),
       );
-      const { err, info } = await rejectsWithFailure(aws.ensureLoadBalancer(lbInput(moto.settingsFor(network), { adopt: { name: 'legacy-api' } })), 'Conflict', false);
+      const { err, info } = await rejectsWithFailure(
+        aws.ensureLoadBalancer(lbInput(moto.settingsFor(network), { adopt: { name: 'legacy-api' } })),
+        'Conflict',
+        false,
+      );
       assert.equal(info.field, 'DefaultActions');
       assert.match(err.message, /listener on port 6443 .* has DefaultActions "forward to legacy-tg", kubeha needs "forward to target group kh-api-api"/);
       assert.match(info.hint, /set loadBalancer\.targetGroup\.name to "legacy-tg"/);
@@ -96,20 +118,34 @@ describe('ensureLoadBalancer: adopt and conflicts (moto)', () => {
       const adopted = await aws.ensureLoadBalancer(lbInput(moto.settingsFor(network), { adopt: { name: 'legacy-api' }, targetGroup: { name: 'legacy-tg' } }));
       assert.deepEqual(adopted.created, { loadBalancer: false, targetGroup: false, listener: false });
       assert.equal(adopted.targetGroupArn, theirs.TargetGroupArn);
-      assert.ok(adopted.notes.some((n) => n.includes('not created by kubeha')), adopted.notes.join('\n'));
-      assert.ok(adopted.notes.some((n) => n.includes('kubeha leaves a target group it did not create as it is')), 'health-check drift is reported, not applied');
+      assert.ok(
+        adopted.notes.some((n) => n.includes('not created by kubeha')),
+        adopted.notes.join('\n'),
+      );
+      assert.ok(
+        adopted.notes.some((n) => n.includes('kubeha leaves a target group it did not create as it is')),
+        'health-check drift is reported, not applied',
+      );
       assert.equal((await targetGroupByArn(moto.clients(), theirs.TargetGroupArn ?? '')).HealthCheckIntervalSeconds, 30, 'their health check is untouched');
     });
 
     test('a load balancer that does not exist is a Conflict', async () => {
-      const { err, info } = await rejectsWithFailure(aws.ensureLoadBalancer(lbInput(moto.settingsFor(network), { adopt: { name: 'nowhere' } })), 'Conflict', false);
+      const { err, info } = await rejectsWithFailure(
+        aws.ensureLoadBalancer(lbInput(moto.settingsFor(network), { adopt: { name: 'nowhere' } })),
+        'Conflict',
+        false,
+      );
       assert.match(err.message, /loadBalancer\.adopt names a load balancer that does not exist in us-east-1: name "nowhere"/);
       assert.equal(info.field, 'adopt');
     });
 
     test('an internet-facing load balancer is a Conflict on Scheme', async () => {
       await createLbOutOfBand(moto.clients(), { name: 'public-api', subnetIds: network.subnetIds, scheme: 'internet-facing' });
-      const { err, info } = await rejectsWithFailure(aws.ensureLoadBalancer(lbInput(moto.settingsFor(network), { adopt: { name: 'public-api' } })), 'Conflict', false);
+      const { err, info } = await rejectsWithFailure(
+        aws.ensureLoadBalancer(lbInput(moto.settingsFor(network), { adopt: { name: 'public-api' } })),
+        'Conflict',
+        false,
+      );
       assert.equal(info.field, 'Scheme');
       assert.equal(info.actual, 'internet-facing');
       assert.match(err.message, /load balancer "public-api" has Scheme "internet-facing", kubeha needs "internal"/);
@@ -169,8 +205,15 @@ describe('ensureLoadBalancer: adopt and conflicts (moto)', () => {
     });
 
     test('a target group that already serves another load balancer: Conflict on LoadBalancerArns', async () => {
-      const staging = await aws.ensureLoadBalancer({ ...lbInput(moto.settingsFor(network), { name: 'staging-api', targetGroup: { name: 'shared-tg' } }), clusterName: 'staging' });
-      const { info } = await rejectsWithFailure(aws.ensureLoadBalancer(lbInput(moto.settingsFor(network), { targetGroup: { name: 'shared-tg' } })), 'Conflict', false);
+      const staging = await aws.ensureLoadBalancer({
+        ...lbInput(moto.settingsFor(network), { name: 'staging-api', targetGroup: { name: 'shared-tg' } }),
+        clusterName: 'staging',
+      });
+      const { info } = await rejectsWithFailure(
+        aws.ensureLoadBalancer(lbInput(moto.settingsFor(network), { targetGroup: { name: 'shared-tg' } })),
+        'Conflict',
+        false,
+      );
       assert.equal(info.field, 'LoadBalancerArns');
       assert.equal(info.actual, staging.loadBalancerArn);
     });

@@ -44,7 +44,10 @@ describe('AWS error mapping', () => {
   });
   after(async () => {
     await moto?.stop();
-    for (const [key, value] of [['AWS_ACCESS_KEY_ID', savedEnv.id], ['AWS_SECRET_ACCESS_KEY', savedEnv.secret]] as const) {
+    for (const [key, value] of [
+      ['AWS_ACCESS_KEY_ID', savedEnv.id],
+      ['AWS_SECRET_ACCESS_KEY', savedEnv.secret],
+    ] as const) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
@@ -74,7 +77,11 @@ describe('AWS error mapping', () => {
     test('a 500 from moto (an action it does not implement) is a retryable CloudTransient', async () => {
       const client = new ElasticLoadBalancingV2Client({ region: MOTO_REGION, endpoint: moto.endpoint, credentials: MOTO_CREDENTIALS, maxAttempts: 1 });
       try {
-        const { info } = await rejectsWithFailure(awsCall('DescribeTrustStores', (o) => client.send(new DescribeTrustStoresCommand({}), o)), 'CloudTransient', true);
+        const { info } = await rejectsWithFailure(
+          awsCall('DescribeTrustStores', (o) => client.send(new DescribeTrustStoresCommand({}), o)),
+          'CloudTransient',
+          true,
+        );
         assert.equal(info.httpStatus, 500);
         assert.match(info.hint, /server error/);
       } finally {
@@ -87,7 +94,10 @@ describe('AWS error mapping', () => {
       const endpoint = `http://127.0.0.1:${await closedPort()}`;
       const started = Date.now();
       const { err, info } = await rejectsWithFailure(
-        aws.describeTargetHealth({ aws: { region: MOTO_REGION, endpoint, subnetIds: network.subnetIds }, targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/x/0123456789abcdef' }),
+        aws.describeTargetHealth({
+          aws: { region: MOTO_REGION, endpoint, subnetIds: network.subnetIds },
+          targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/x/0123456789abcdef',
+        }),
         'CloudTransient',
         true,
       );
@@ -118,7 +128,8 @@ describe('AWS error mapping', () => {
     const meta = (httpStatusCode: number) => ({ httpStatusCode, requestId: 'req-1', attempts: 1, totalRetryDelay: 0 });
     const elb = (name: string, status: number, fault: 'client' | 'server' = 'client') =>
       Object.assign(new ElasticLoadBalancingV2ServiceException({ name, $fault: fault, $metadata: meta(status), message: `${name} happened` }), { Code: name });
-    const ec2 = (name: string, status: number) => Object.assign(new EC2ServiceException({ name, $fault: 'client', $metadata: meta(status), message: `${name} happened` }), { Code: name });
+    const ec2 = (name: string, status: number) =>
+      Object.assign(new EC2ServiceException({ name, $fault: 'client', $metadata: meta(status), message: `${name} happened` }), { Code: name });
 
     const cases: [string, Error, string, RegExp][] = [
       ['Throttling (ELBv2)', elb('Throttling', 400), 'CloudTransient', /throttled/],
@@ -131,7 +142,12 @@ describe('AWS error mapping', () => {
       ['UnauthorizedOperation (EC2)', ec2('UnauthorizedOperation', 403), 'CloudRejected', /may not call CreateLoadBalancer/],
       ['ValidationError', elb('ValidationError', 400), 'CloudRejected', /invalid/],
       ['InvalidConfigurationRequest', new InvalidConfigurationRequestException({ $metadata: meta(400), message: 'bad' }), 'CloudRejected', /invalid/],
-      ['TooManyLoadBalancers', new TooManyLoadBalancersException({ $metadata: meta(400), message: 'quota' }), 'CloudRejected', /quota is reached \(TooManyLoadBalancers/],
+      [
+        'TooManyLoadBalancers',
+        new TooManyLoadBalancersException({ $metadata: meta(400), message: 'quota' }),
+        'CloudRejected',
+        /quota is reached \(TooManyLoadBalancers/,
+      ],
       ['TooManyTargets', elb('TooManyTargets', 400), 'CloudRejected', /Service Quotas/],
       ['another client error', elb('DuplicateListener', 400), 'CloudRejected', /a retry will not change that/],
     ];

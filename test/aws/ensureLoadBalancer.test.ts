@@ -9,7 +9,17 @@ import { createAwsActivities, isDryRunPlaceholder } from '../../activities/aws';
 import type { AwsActivities } from '../../activities/types';
 import { startMoto, type MotoNetwork, type MotoServer } from '../support/moto';
 import { kubehaTags } from '../../activities/aws/tags';
-import { allLoadBalancers, allTargetGroups, createTgOutOfBand, lbInput, listenersOfLb, loadBalancerByArn, rejectsWithFailure, tagMap, targetGroupByArn } from './helpers';
+import {
+  allLoadBalancers,
+  allTargetGroups,
+  createTgOutOfBand,
+  lbInput,
+  listenersOfLb,
+  loadBalancerByArn,
+  rejectsWithFailure,
+  tagMap,
+  targetGroupByArn,
+} from './helpers';
 
 describe('ensureLoadBalancer (moto)', () => {
   let moto: MotoServer;
@@ -64,16 +74,28 @@ describe('ensureLoadBalancer (moto)', () => {
     assert.equal(listeners[0].ListenerArn, info.listenerArn);
     assert.equal(listeners[0].Protocol, 'TCP');
     assert.equal(listeners[0].Port, 6443);
-    assert.deepEqual(listeners[0].DefaultActions?.map((a) => [a.Type, a.TargetGroupArn]), [['forward', info.targetGroupArn]]);
+    assert.deepEqual(
+      listeners[0].DefaultActions?.map((a) => [a.Type, a.TargetGroupArn]),
+      [['forward', info.targetGroupArn]],
+    );
 
     for (const arn of [info.loadBalancerArn, info.targetGroupArn, info.listenerArn]) {
       const tags = await tagMap(clients, arn);
       assert.equal(tags['kubeha:cluster'], 'prod', `cluster tag on ${arn}`);
       assert.equal(tags['kubeha:managed'], 'true', `managed tag on ${arn}`);
     }
-    assert.ok(info.notes.some((n) => n.includes('load balancer "kh-api" created')), info.notes.join('\n'));
-    assert.ok(info.notes.some((n) => n.includes('target group "kh-api-api" created')), info.notes.join('\n'));
-    assert.ok(info.notes.some((n) => n.includes('listener TCP 6443 created')), info.notes.join('\n'));
+    assert.ok(
+      info.notes.some((n) => n.includes('load balancer "kh-api" created')),
+      info.notes.join('\n'),
+    );
+    assert.ok(
+      info.notes.some((n) => n.includes('target group "kh-api-api" created')),
+      info.notes.join('\n'),
+    );
+    assert.ok(
+      info.notes.some((n) => n.includes('listener TCP 6443 created')),
+      info.notes.join('\n'),
+    );
   });
 
   test('a second run creates nothing and returns the same ARNs', async () => {
@@ -85,7 +107,10 @@ describe('ensureLoadBalancer (moto)', () => {
     assert.equal(second.targetGroupArn, first.targetGroupArn);
     assert.equal(second.listenerArn, first.listenerArn);
     assert.equal(second.dnsName, first.dnsName);
-    assert.ok(second.notes.some((n) => n.includes('already there')), second.notes.join('\n'));
+    assert.ok(
+      second.notes.some((n) => n.includes('already there')),
+      second.notes.join('\n'),
+    );
     assert.ok(!second.notes.some((n) => n.includes('created')), second.notes.join('\n'));
     const clients = moto.clients();
     assert.equal((await allLoadBalancers(clients)).length, 1);
@@ -102,7 +127,10 @@ describe('ensureLoadBalancer (moto)', () => {
     const tg = await targetGroupByArn(moto.clients(), second.targetGroupArn);
     assert.equal(tg.HealthCheckIntervalSeconds, 30);
     assert.equal(tg.HealthyThresholdCount, 5);
-    assert.ok(second.notes.some((n) => n.includes('health check updated') && n.includes('HealthCheckIntervalSeconds 10 -> 30')), second.notes.join('\n'));
+    assert.ok(
+      second.notes.some((n) => n.includes('health check updated') && n.includes('HealthCheckIntervalSeconds 10 -> 30')),
+      second.notes.join('\n'),
+    );
   });
 
   test('a TCP-checked target group kubeha made earlier is migrated to HTTPS GET /readyz in place', async () => {
@@ -115,7 +143,10 @@ describe('ensureLoadBalancer (moto)', () => {
     assert.equal(second.targetGroupArn, first.targetGroupArn);
     const tg = await targetGroupByArn(moto.clients(), second.targetGroupArn);
     assert.deepEqual([tg.HealthCheckProtocol, tg.HealthCheckPath, tg.Matcher?.HttpCode], ['HTTPS', '/readyz', '200']);
-    assert.ok(second.notes.some((n) => n.includes('health check updated') && n.includes('HealthCheckProtocol TCP -> HTTPS')), second.notes.join('\n'));
+    assert.ok(
+      second.notes.some((n) => n.includes('health check updated') && n.includes('HealthCheckProtocol TCP -> HTTPS')),
+      second.notes.join('\n'),
+    );
   });
 
   test('an explicit target group name is used, and aws.vpcId that matches the subnets is accepted', async () => {
@@ -157,7 +188,10 @@ describe('ensureLoadBalancer (moto)', () => {
     assert.ok(info.loadBalancerArn.startsWith('dry-run:'));
     assert.deepEqual(info.created, { loadBalancer: false, targetGroup: false, listener: false });
     assert.equal(info.notes.filter((n) => n.startsWith('dry run: would create')).length, 3, info.notes.join('\n'));
-    assert.ok(info.notes.some((n) => n.includes(`in ${network.vpcId}`)), 'the dry run still finds the VPC');
+    assert.ok(
+      info.notes.some((n) => n.includes(`in ${network.vpcId}`)),
+      'the dry run still finds the VPC',
+    );
   });
 
   test('dry run after creation reports the real objects and nothing to do', async () => {
@@ -173,7 +207,10 @@ describe('ensureLoadBalancer (moto)', () => {
     const real = await aws.ensureLoadBalancer(lbInput(moto.settingsFor(network)));
     const healthCheck = { intervalSeconds: 30, timeoutSeconds: 10, healthyThreshold: 5, unhealthyThreshold: 2 };
     const dry = await aws.ensureLoadBalancer(lbInput(moto.settingsFor(network), { targetGroup: { healthCheck } }, { dryRun: true }));
-    assert.ok(dry.notes.some((n) => n.startsWith('dry run: would update the health check')), dry.notes.join('\n'));
+    assert.ok(
+      dry.notes.some((n) => n.startsWith('dry run: would update the health check')),
+      dry.notes.join('\n'),
+    );
     assert.equal((await targetGroupByArn(moto.clients(), real.targetGroupArn)).HealthCheckIntervalSeconds, 10);
   });
 

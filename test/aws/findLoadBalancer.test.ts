@@ -38,7 +38,13 @@ describe('findLoadBalancer (moto)', () => {
     const found = await aws.findLoadBalancer(lbInput(moto.settingsFor(network)));
     assert.deepEqual(
       { lb: found?.loadBalancerArn, tg: found?.targetGroupArn, listener: found?.listenerArn, dns: found?.dnsName, created: found?.created },
-      { lb: made.loadBalancerArn, tg: made.targetGroupArn, listener: made.listenerArn, dns: made.dnsName, created: { loadBalancer: false, targetGroup: false, listener: false } },
+      {
+        lb: made.loadBalancerArn,
+        tg: made.targetGroupArn,
+        listener: made.listenerArn,
+        dns: made.dnsName,
+        created: { loadBalancer: false, targetGroup: false, listener: false },
+      },
     );
   });
 

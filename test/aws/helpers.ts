@@ -83,7 +83,13 @@ export async function createLbOutOfBand(
   params: { name: string; subnetIds: string[]; type?: 'network' | 'application'; scheme?: 'internal' | 'internet-facing'; tags?: Tag[] },
 ): Promise<LoadBalancer> {
   const out = await clients.elbv2.send(
-    new CreateLoadBalancerCommand({ Name: params.name, Subnets: params.subnetIds, Type: params.type ?? 'network', Scheme: params.scheme ?? 'internal', Tags: params.tags }),
+    new CreateLoadBalancerCommand({
+      Name: params.name,
+      Subnets: params.subnetIds,
+      Type: params.type ?? 'network',
+      Scheme: params.scheme ?? 'internal',
+      Tags: params.tags,
+    }),
   );
   const lb = out.LoadBalancers?.[0];
   assert.ok(lb?.LoadBalancerArn);
@@ -91,9 +97,19 @@ export async function createLbOutOfBand(
 }
 
 /** Creates a TCP 6443 target group behind kubeha's back. */
-export async function createTgOutOfBand(clients: AwsClients, params: { name: string; vpcId: string; targetType?: 'ip' | 'instance'; tags?: Tag[] }): Promise<TargetGroup> {
+export async function createTgOutOfBand(
+  clients: AwsClients,
+  params: { name: string; vpcId: string; targetType?: 'ip' | 'instance'; tags?: Tag[] },
+): Promise<TargetGroup> {
   const out = await clients.elbv2.send(
-    new CreateTargetGroupCommand({ Name: params.name, Protocol: 'TCP', Port: 6443, VpcId: params.vpcId, TargetType: params.targetType ?? 'ip', Tags: params.tags }),
+    new CreateTargetGroupCommand({
+      Name: params.name,
+      Protocol: 'TCP',
+      Port: 6443,
+      VpcId: params.vpcId,
+      TargetType: params.targetType ?? 'ip',
+      Tags: params.tags,
+    }),
   );
   const tg = out.TargetGroups?.[0];
   assert.ok(tg?.TargetGroupArn);

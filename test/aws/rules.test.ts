@@ -91,15 +91,22 @@ describe('AWS rules', () => {
     assert.equal(checkApiListener([], api, 'kh-api'), undefined);
     const plain = { Port: 6443, Protocol: 'TCP' as const, DefaultActions: [{ Type: 'forward' as const, TargetGroupArn: TG }] };
     assert.equal(checkApiListener([plain], api, 'kh-api'), plain);
-    const weighted = { Port: 6443, Protocol: 'TCP' as const, DefaultActions: [{ Type: 'forward' as const, ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG, Weight: 1 }] } }] };
+    const weighted = {
+      Port: 6443,
+      Protocol: 'TCP' as const,
+      DefaultActions: [{ Type: 'forward' as const, ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG, Weight: 1 }] } }],
+    };
     assert.equal(checkApiListener([weighted], api, 'kh-api'), weighted);
     const other = { Port: 443, Protocol: 'TLS' as const, DefaultActions: [{ Type: 'forward' as const, TargetGroupArn: OTHER }] };
-    assert.equal(checkApiListener([other], api, 'kh-api'), undefined, 'other ports are not kubeha\'s business');
+    assert.equal(checkApiListener([other], api, 'kh-api'), undefined, "other ports are not kubeha's business");
   });
 
   test('the listener check refuses a TLS listener and a split forward', () => {
     const tls = { Port: 6443, Protocol: 'TLS' as const, DefaultActions: [{ Type: 'forward' as const, TargetGroupArn: TG }] };
-    assert.throws(() => checkApiListener([tls], api, 'kh-api'), (err) => err instanceof ApplicationFailure && failureInfo(err)?.field === 'Protocol');
+    assert.throws(
+      () => checkApiListener([tls], api, 'kh-api'),
+      (err) => err instanceof ApplicationFailure && failureInfo(err)?.field === 'Protocol',
+    );
     const split = {
       Port: 6443,
       Protocol: 'TCP' as const,
@@ -107,7 +114,8 @@ describe('AWS rules', () => {
     };
     assert.throws(
       () => checkApiListener([split], api, 'kh-api'),
-      (err) => err instanceof ApplicationFailure && failureInfo(err)?.field === 'DefaultActions' && /DefaultActions "forward to kh-api-api, legacy"/.test(err.message),
+      (err) =>
+        err instanceof ApplicationFailure && failureInfo(err)?.field === 'DefaultActions' && /DefaultActions "forward to kh-api-api, legacy"/.test(err.message),
     );
   });
 });

@@ -56,7 +56,10 @@ describe('targets (moto)', () => {
     assert.deepEqual(await aws.registerTarget(target('10.10.1.11')), { registered: true });
     assert.deepEqual(await aws.registerTarget(target('10.10.1.11')), { registered: false });
     const rows = await aws.describeTargetHealth({ aws: settings, targetGroupArn: lb.targetGroupArn });
-    assert.deepEqual(rows.filter((r) => r.ip === '10.10.1.11'), [{ ip: '10.10.1.11', port: 6443, state: 'healthy' }]);
+    assert.deepEqual(
+      rows.filter((r) => r.ip === '10.10.1.11'),
+      [{ ip: '10.10.1.11', port: 6443, state: 'healthy' }],
+    );
   });
 
   test('deregister acts once, and only on a registered target', async () => {
@@ -113,7 +116,11 @@ describe('targets (moto)', () => {
       await assert.rejects(env.run(aws.waitTargetHealthy, waitInput(stuck, 3, 1)), (err: Error) => err.message.includes('deadline was 3 s'));
       assert.ok(beats.length >= 3, `${beats.length} heartbeats: ${JSON.stringify(beats)}`);
       assert.ok(beats.every((b) => b.state === 'unused'));
-      assert.deepEqual(beats.map((b) => b.waitedSeconds), [...beats.map((b) => b.waitedSeconds)].sort((a, b) => a - b), 'waitedSeconds grows');
+      assert.deepEqual(
+        beats.map((b) => b.waitedSeconds),
+        [...beats.map((b) => b.waitedSeconds)].sort((a, b) => a - b),
+        'waitedSeconds grows',
+      );
       assert.ok(beats[beats.length - 1].waitedSeconds >= 3);
     });
 

@@ -61,7 +61,10 @@ let running: Promise<void>;
 
 before(async () => {
   // Each refused run is a "Workflow failed" warning: hundreds of them would bury the report.
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }) } } });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }) } },
+  });
   env = await startTestTemporal();
   // Encrypted payloads, as kubeha's clients and worker send them: the inputs (some with key-like
   // strings in them) never reach the server in clear, and the failure details come back decoded.
@@ -107,12 +110,13 @@ async function runCase(campaign: WorkflowCampaign, badCase: BadInputCase): Promi
   if (outcome.kind !== 'failed') problems.push(`the run was not refused (${outcome.kind})`);
   else {
     const failure = outcome.error instanceof WorkflowFailedError ? outcome.error.cause : undefined;
-    if (!(failure instanceof ApplicationFailure)) problems.push(`failed with ${String((outcome.error as Error)?.message ?? outcome.error)}, not an application failure`);
+    if (!(failure instanceof ApplicationFailure))
+      problems.push(`failed with ${String((outcome.error as Error)?.message ?? outcome.error)}, not an application failure`);
     else {
       if (failure.type !== ErrorType.InvalidInput) problems.push(`failure type ${failure.type}, not InvalidInput`);
       if (!failure.nonRetryable) problems.push('the failure is retryable');
       if (!failure.message.includes(`${badCase.path}: `)) problems.push(`the message does not name ${badCase.path}: ${failure.message.slice(0, 300)}`);
-      const issues = ((failure.details?.[0] as { issues?: InputIssue[] } | undefined)?.issues ?? []);
+      const issues = (failure.details?.[0] as { issues?: InputIssue[] } | undefined)?.issues ?? [];
       if (!issues.some((i) => i.path === badCase.path && badCase.rule.test(i.message))) {
         problems.push(`no issue at ${badCase.path} states ${badCase.rule}; issues: ${JSON.stringify(issues.slice(0, 5)).slice(0, 400)}`);
       }
@@ -139,7 +143,9 @@ describe('bad inputs of the four workflows', { timeout: 600_000 }, () => {
       }
       const failed = outcomes.filter((o) => o.problems.length > 0);
       const fields = new Set(cases.map((c) => c.path.replace(/\[\d+\]/g, '[]')));
-      t.diagnostic(`${campaign.workflowType}: ${cases.length} bad inputs over ${fields.size} fields; ${cases.length - failed.length} refused as InvalidInput (non-retryable, field and rule named, 0 activities); ${failed.length} not`);
+      t.diagnostic(
+        `${campaign.workflowType}: ${cases.length} bad inputs over ${fields.size} fields; ${cases.length - failed.length} refused as InvalidInput (non-retryable, field and rule named, 0 activities); ${failed.length} not`,
+      );
       assert.deepEqual(
         failed.map((o) => `${o.case.name} (${o.case.path}): ${o.problems.join('; ')}`),
         [],

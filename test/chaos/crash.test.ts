@@ -22,7 +22,8 @@ describe('crash points of the campaign: killed worker, restarted dev server, AWS
 
   after(async () => {
     await campaign?.close();
-    for (const r of rows) process.stdout.write(`# crash ${r.point}: held ${r.inFlight ?? '-'}, resumed after ${r.resumeMs ?? '-'} ms (${r.bound ?? '-'}), run ${r.ms} ms\n`);
+    for (const r of rows)
+      process.stdout.write(`# crash ${r.point}: held ${r.inFlight ?? '-'}, resumed after ${r.resumeMs ?? '-'} ms (${r.bound ?? '-'}), run ${r.ms} ms\n`);
   });
 
   for (const point of QUICK_POINTS) {

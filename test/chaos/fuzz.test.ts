@@ -115,7 +115,7 @@ describe('fuzz campaigns against the network-facing servers', { timeout: 900_000
       dedupeSeconds: 10,
       routes: [
         { name: 'west-down', matchers: [`alertname="${ROUTED_ALERT}"`, 'severity="critical"'], action: 'failover', failover: routeFailover(west) },
-        { name: 'watchdog', matchers: ['alertname="Watchdog"'], action: 'ignore', reason: 'the dead man\'s switch' },
+        { name: 'watchdog', matchers: ['alertname="Watchdog"'], action: 'ignore', reason: "the dead man's switch" },
       ],
     };
     const server: WebhookServer = await startWebhookServer({ config: await resolveConfig(file, TEST_ENV), client, taskQueue });
@@ -153,9 +153,13 @@ describe('fuzz campaigns against the network-facing servers', { timeout: 900_000
       assertFlatMemory(stats, before, after);
       const metrics = await sendRaw(server.url, { method: 'GET', path: '/metrics', headers: {} }, undefined);
       const served = !('error' in metrics) ? (/kubeha_webhook_requests_total\{outcome="error"\} (\d+)/.exec(metrics.text)?.[1] ?? '0') : '?';
-      t.diagnostic(`webhook: ${stats.requests} requests (seed ${SEED}, warm-up ${WARM_UP}); statuses ${stats.statuses}; bodies ${stats.kinds}; early closes ${stats.earlyCloses.toString() || 'none'}; internal errors counted by the server ${served}`);
+      t.diagnostic(
+        `webhook: ${stats.requests} requests (seed ${SEED}, warm-up ${WARM_UP}); statuses ${stats.statuses}; bodies ${stats.kinds}; early closes ${stats.earlyCloses.toString() || 'none'}; internal errors counted by the server ${served}`,
+      );
       t.diagnostic(`webhook: ${routedFiring} valid routed firing deliveries, ${accepted} answered 202, ${signals} alert signals, executions ${ids.size}`);
-      t.diagnostic(`webhook memory (${gc}): heap ${mib(before.heapUsed)} -> ${mib(after.heapUsed)}, array buffers ${mib(before.arrayBuffers)} -> ${mib(after.arrayBuffers)}; bodies read ${mib(stats.bodyBytesRead)}`);
+      t.diagnostic(
+        `webhook memory (${gc}): heap ${mib(before.heapUsed)} -> ${mib(after.heapUsed)}, array buffers ${mib(before.arrayBuffers)} -> ${mib(after.arrayBuffers)}; bodies read ${mib(stats.bodyBytesRead)}`,
+      );
     } finally {
       await server.close();
     }
@@ -176,8 +180,12 @@ describe('fuzz campaigns against the network-facing servers', { timeout: 900_000
       const health = await sendRaw(server.url, { method: 'GET', path: '/health', headers: {} }, undefined);
       assert.ok(!('error' in health) && health.status === 200, 'the codec server still answers /health after the campaign');
       assertFlatMemory(stats, before, after);
-      t.diagnostic(`codec server: ${stats.requests} requests (seed ${SEED}, warm-up ${WARM_UP}); statuses ${stats.statuses}; bodies ${stats.kinds}; early closes ${stats.earlyCloses.toString() || 'none'}`);
-      t.diagnostic(`codec server memory (${gc}): heap ${mib(before.heapUsed)} -> ${mib(after.heapUsed)}, array buffers ${mib(before.arrayBuffers)} -> ${mib(after.arrayBuffers)}; bodies read ${mib(stats.bodyBytesRead)}`);
+      t.diagnostic(
+        `codec server: ${stats.requests} requests (seed ${SEED}, warm-up ${WARM_UP}); statuses ${stats.statuses}; bodies ${stats.kinds}; early closes ${stats.earlyCloses.toString() || 'none'}`,
+      );
+      t.diagnostic(
+        `codec server memory (${gc}): heap ${mib(before.heapUsed)} -> ${mib(after.heapUsed)}, array buffers ${mib(before.arrayBuffers)} -> ${mib(after.arrayBuffers)}; bodies read ${mib(stats.bodyBytesRead)}`,
+      );
     } finally {
       await server.close();
     }

@@ -88,7 +88,11 @@ const pathArb: fc.Arbitrary<[string, Route]> = fc.oneof(
 );
 
 const KNOWN_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'PROPFIND'];
-const methodArb = fc.oneof({ weight: 10, arbitrary: fc.constant('POST') }, { weight: 4, arbitrary: fc.constantFrom(...KNOWN_METHODS) }, { weight: 1, arbitrary: fc.constantFrom('FUZZ', 'BREW') });
+const methodArb = fc.oneof(
+  { weight: 10, arbitrary: fc.constant('POST') },
+  { weight: 4, arbitrary: fc.constantFrom(...KNOWN_METHODS) },
+  { weight: 1, arbitrary: fc.constantFrom('FUZZ', 'BREW') },
+);
 const printable = (max: number) => fc.string({ unit: 'grapheme-ascii', maxLength: max }).map((s) => s.replace(/[^\x20-\x7e]/g, '').trim());
 
 const valueArb = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.string({ maxLength: 200 }), fc.constant(null));
@@ -98,7 +102,13 @@ const toPayload = (v: unknown): Payload => defaultPayloadConverter.toPayload(v) 
 export function codecCaseArb(keys: CodecFuzzKeys): fc.Arbitrary<CodecCase> {
   type Auth = { headers: Record<string, string>; ok: boolean };
   const auth: fc.Arbitrary<Auth> = fc.oneof(
-    { weight: 6, arbitrary: fc.constantFrom<Auth>({ headers: { Authorization: `Bearer ${keys.token}` }, ok: true }, { headers: { Cookie: `theme=dark; kubeha_codec_session=${keys.session}` }, ok: true }) },
+    {
+      weight: 6,
+      arbitrary: fc.constantFrom<Auth>(
+        { headers: { Authorization: `Bearer ${keys.token}` }, ok: true },
+        { headers: { Cookie: `theme=dark; kubeha_codec_session=${keys.session}` }, ok: true },
+      ),
+    },
     { weight: 2, arbitrary: fc.constant<Auth>({ headers: {}, ok: false }) },
     {
       weight: 3,
@@ -111,12 +121,32 @@ export function codecCaseArb(keys: CodecFuzzKeys): fc.Arbitrary<CodecCase> {
         { headers: { Authorization: `Bearer ${'A'.repeat(8000)}` }, ok: false },
       ),
     },
-    { weight: 1, arbitrary: printable(200).filter((s) => s.length > 0).map((s) => ({ headers: { Authorization: s }, ok: false })) },
+    {
+      weight: 1,
+      arbitrary: printable(200)
+        .filter((s) => s.length > 0)
+        .map((s) => ({ headers: { Authorization: s }, ok: false })),
+    },
   );
-  const origin = fc.constantFrom<[string | undefined, boolean]>([undefined, false], [UI_ORIGIN, true], [UI_ORIGIN, true], ['http://evil.example', false], ['null', false]);
-  const namespace = fc.constantFrom<[string | undefined, boolean]>([NAMESPACE, true], [NAMESPACE, true], [NAMESPACE, true], [undefined, false], ['kube-system', false]);
+  const origin = fc.constantFrom<[string | undefined, boolean]>(
+    [undefined, false],
+    [UI_ORIGIN, true],
+    [UI_ORIGIN, true],
+    ['http://evil.example', false],
+    ['null', false],
+  );
+  const namespace = fc.constantFrom<[string | undefined, boolean]>(
+    [NAMESPACE, true],
+    [NAMESPACE, true],
+    [NAMESPACE, true],
+    [undefined, false],
+    ['kube-system', false],
+  );
   const extra: fc.Arbitrary<{ headers: Record<string, string>; huge: boolean }> = fc.oneof(
-    { weight: 12, arbitrary: fc.dictionary(fc.stringMatching(/^x-fz-[a-z0-9-]{1,20}$/), printable(100), { maxKeys: 8 }).map((headers) => ({ headers, huge: false })) },
+    {
+      weight: 12,
+      arbitrary: fc.dictionary(fc.stringMatching(/^x-fz-[a-z0-9-]{1,20}$/), printable(100), { maxKeys: 8 }).map((headers) => ({ headers, huge: false })),
+    },
     { weight: 1, arbitrary: fc.integer({ min: 17_000, max: 40_000 }).map((n) => ({ headers: { 'x-fz-big': 'h'.repeat(n) }, huge: true })) },
   );
 
@@ -127,12 +157,32 @@ export function codecCaseArb(keys: CodecFuzzKeys): fc.Arbitrary<CodecCase> {
     { weight: 9, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 8192 }).map((b) => lazy('junk', () => Buffer.from(b))) },
     {
       weight: 3,
-      arbitrary: fc.integer({ min: 1000, max: 200_000 }).map((d) => lazy('deep', () => Buffer.from(`{"payloads":[{"metadata":{"encoding":${'['.repeat(d)}${']'.repeat(d)}}}]}`))),
+      arbitrary: fc
+        .integer({ min: 1000, max: 200_000 })
+        .map((d) => lazy('deep', () => Buffer.from(`{"payloads":[{"metadata":{"encoding":${'['.repeat(d)}${']'.repeat(d)}}}]}`))),
     },
-    { weight: 6, arbitrary: fc.constantFrom<unknown>({}, [], 42, 'payloads', { payloads: {} }, { payloads: [1] }, { payloads: [null] }, { payloads: [{ metadata: [] }] }).map((d) => lazy('not-payloads', json(d))) },
-    { weight: 6, arbitrary: fc.constantFrom('!!!', 'a b', 'é', '=abc').map((bad) => lazy('bad-base64', json({ payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: bad }] }))) },
-    { weight: 18, arbitrary: fc.array(valueArb, { minLength: 1, maxLength: 5 }).map((vs) => lazy('plain', () => Buffer.from(payloadsToJson(vs.map(toPayload))))) },
-    { weight: 18, arbitrary: fc.array(valueArb, { minLength: 1, maxLength: 5 }).map((vs) => lazy('sealed', () => Buffer.from(payloadsToJson(vs.map((v) => keys.codec.seal(toPayload(v))))))) },
+    {
+      weight: 6,
+      arbitrary: fc
+        .constantFrom<unknown>({}, [], 42, 'payloads', { payloads: {} }, { payloads: [1] }, { payloads: [null] }, { payloads: [{ metadata: [] }] })
+        .map((d) => lazy('not-payloads', json(d))),
+    },
+    {
+      weight: 6,
+      arbitrary: fc
+        .constantFrom('!!!', 'a b', 'é', '=abc')
+        .map((bad) => lazy('bad-base64', json({ payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: bad }] }))),
+    },
+    {
+      weight: 18,
+      arbitrary: fc.array(valueArb, { minLength: 1, maxLength: 5 }).map((vs) => lazy('plain', () => Buffer.from(payloadsToJson(vs.map(toPayload))))),
+    },
+    {
+      weight: 18,
+      arbitrary: fc
+        .array(valueArb, { minLength: 1, maxLength: 5 })
+        .map((vs) => lazy('sealed', () => Buffer.from(payloadsToJson(vs.map((v) => keys.codec.seal(toPayload(v))))))),
+    },
     { weight: 6, arbitrary: valueArb.map((v) => lazy('foreign', () => Buffer.from(payloadsToJson([keys.foreign.seal(toPayload(v))])))) },
     {
       weight: 6,
@@ -145,14 +195,25 @@ export function codecCaseArb(keys: CodecFuzzKeys): fc.Arbitrary<CodecCase> {
         }),
       ),
     },
-    { weight: 3, arbitrary: fc.constant(lazy('proto-key', json({ payloads: [{ metadata: { ['__proto__']: 'AAAA', encoding: 'anNvbi9wbGFpbg==' }, data: 'bnVsbA==' }] }))) },
+    {
+      weight: 3,
+      arbitrary: fc.constant(lazy('proto-key', json({ payloads: [{ metadata: { ['__proto__']: 'AAAA', encoding: 'anNvbi9wbGFpbg==' }, data: 'bnVsbA==' }] }))),
+    },
     {
       // Big but within the limit: what a leak of request bodies would be made of.
       weight: 18,
-      arbitrary: fc.integer({ min: 300_000, max: 2_000_000 }).map((n) => lazy('huge-plain', () => Buffer.from(payloadsToJson([toPayload('x'.repeat(n))])), Math.ceil((n + 2) / 3) * 4 + 60)),
+      arbitrary: fc
+        .integer({ min: 300_000, max: 2_000_000 })
+        .map((n) => lazy('huge-plain', () => Buffer.from(payloadsToJson([toPayload('x'.repeat(n))])), Math.ceil((n + 2) / 3) * 4 + 60)),
     },
     { weight: 1, arbitrary: fc.constant(lazy('oversized', () => Buffer.alloc(CODEC_MAX_BODY + 1024, 0x20), CODEC_MAX_BODY + 1024)) },
-    { weight: 6, arbitrary: fc.constantFrom(lazy('login-right', () => Buffer.from(`token=${encodeURIComponent(keys.token)}`)), lazy('login-wrong', () => Buffer.from('token=guess'))) },
+    {
+      weight: 6,
+      arbitrary: fc.constantFrom(
+        lazy('login-right', () => Buffer.from(`token=${encodeURIComponent(keys.token)}`)),
+        lazy('login-wrong', () => Buffer.from('token=guess')),
+      ),
+    },
   );
 
   const framing = fc.constantFrom<'length' | 'chunked' | 'none'>('length', 'length', 'chunked', 'none');
@@ -228,5 +289,11 @@ export function codecMayCloseEarly(c: CodecCase, statuses: number[]): boolean {
 export function codecBodyIsRead(c: CodecCase, statuses: number[]): boolean {
   if (c.unknownMethod || c.hugeHeaders || c.bodyKind === 'oversized' || !c.body) return false;
   if (c.route === 'login') return c.method === 'POST';
-  return (c.route === 'encode' || c.route === 'decode') && c.method === 'POST' && statuses.some((s) => s === 200 || s === 400) && !statuses.includes(401) && !statuses.includes(403);
+  return (
+    (c.route === 'encode' || c.route === 'decode') &&
+    c.method === 'POST' &&
+    statuses.some((s) => s === 200 || s === 400) &&
+    !statuses.includes(401) &&
+    !statuses.includes(403)
+  );
 }

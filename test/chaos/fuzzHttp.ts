@@ -51,12 +51,15 @@ export function sendRaw(base: string, request: FuzzRequest, body: Buffer | undef
     if (body && framing === 'chunked') headers['Transfer-Encoding'] = 'chunked';
     let req: http.ClientRequest;
     try {
-      req = http.request({ host: url.hostname, port: url.port, method: request.method, path: request.path, headers, agent: false, timeout: timeoutMs }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => finish({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (err: NodeJS.ErrnoException) => finish({ error: err.code ?? err.message }));
-      });
+      req = http.request(
+        { host: url.hostname, port: url.port, method: request.method, path: request.path, headers, agent: false, timeout: timeoutMs },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => finish({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', (err: NodeJS.ErrnoException) => finish({ error: err.code ?? err.message }));
+        },
+      );
     } catch (err) {
       // The generators keep to what node's client can send; a throw here is a generator bug.
       finish({ error: `client refused the request: ${(err as Error).message}` });

@@ -70,14 +70,25 @@ const pathArb: fc.Arbitrary<[string, WebhookCase['route']]> = fc.oneof(
 );
 
 const KNOWN_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'PROPFIND'];
-const methodArb = fc.oneof({ weight: 10, arbitrary: fc.constant('POST') }, { weight: 4, arbitrary: fc.constantFrom(...KNOWN_METHODS) }, { weight: 1, arbitrary: fc.constantFrom('FUZZ', 'BREW', 'X-SCAN') });
+const methodArb = fc.oneof(
+  { weight: 10, arbitrary: fc.constant('POST') },
+  { weight: 4, arbitrary: fc.constantFrom(...KNOWN_METHODS) },
+  { weight: 1, arbitrary: fc.constantFrom('FUZZ', 'BREW', 'X-SCAN') },
+);
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const printable = (max: number) => fc.string({ unit: 'grapheme-ascii', maxLength: max }).map((s) => s.replace(/[^\x20-\x7e]/g, '').trim());
 
 /** Authorization header (or none) and whether it is right. */
 const authArb: fc.Arbitrary<{ header?: string; ok: boolean }> = fc.oneof(
-  { weight: 10, arbitrary: fc.constantFrom({ header: `Bearer ${TOKEN}`, ok: true }, { header: `bearer ${TOKEN}`, ok: true }, { header: basic(BASIC_USER, TEST_ENV.KUBEHA_TEST_BASIC_PASSWORD), ok: true }) },
+  {
+    weight: 10,
+    arbitrary: fc.constantFrom(
+      { header: `Bearer ${TOKEN}`, ok: true },
+      { header: `bearer ${TOKEN}`, ok: true },
+      { header: basic(BASIC_USER, TEST_ENV.KUBEHA_TEST_BASIC_PASSWORD), ok: true },
+    ),
+  },
   { weight: 2, arbitrary: fc.constant({ ok: false }) },
   {
     weight: 3,
@@ -92,19 +103,51 @@ const authArb: fc.Arbitrary<{ header?: string; ok: boolean }> = fc.oneof(
       { header: `Bearer ${'A'.repeat(8000)}`, ok: false },
     ),
   },
-  { weight: 1, arbitrary: printable(200).filter((s) => s.length > 0).map((header) => ({ header, ok: false })) },
+  {
+    weight: 1,
+    arbitrary: printable(200)
+      .filter((s) => s.length > 0)
+      .map((header) => ({ header, ok: false })),
+  },
 );
 
 const contentTypeArb: fc.Arbitrary<{ header?: string; kind: WebhookCase['contentType'] }> = fc.oneof(
-  { weight: 8, arbitrary: fc.constantFrom({ header: 'application/json', kind: 'json' as const }, { header: 'application/json; charset=utf-8', kind: 'json' as const }, { header: 'application/vnd.alertmanager+json', kind: 'json' as const }) },
+  {
+    weight: 8,
+    arbitrary: fc.constantFrom(
+      { header: 'application/json', kind: 'json' as const },
+      { header: 'application/json; charset=utf-8', kind: 'json' as const },
+      { header: 'application/vnd.alertmanager+json', kind: 'json' as const },
+    ),
+  },
   { weight: 2, arbitrary: fc.constant({ kind: 'absent' as const }) },
-  { weight: 2, arbitrary: fc.constantFrom({ header: 'text/plain', kind: 'other' as const }, { header: 'application/x-www-form-urlencoded', kind: 'other' as const }, { header: 'multipart/form-data; boundary=x', kind: 'other' as const }, { header: 'jsonp', kind: 'other' as const }) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      { header: 'text/plain', kind: 'other' as const },
+      { header: 'application/x-www-form-urlencoded', kind: 'other' as const },
+      { header: 'multipart/form-data; boundary=x', kind: 'other' as const },
+      { header: 'jsonp', kind: 'other' as const },
+    ),
+  },
 );
 
 /** Extra headers: noise, a few known ones, or one too large for the parser. */
 const extraHeadersArb: fc.Arbitrary<{ headers: Record<string, string>; huge: boolean }> = fc.oneof(
-  { weight: 10, arbitrary: fc.dictionary(fc.stringMatching(/^x-fz-[a-z0-9-]{1,20}$/), printable(100), { maxKeys: 8 }).map((headers) => ({ headers, huge: false })) },
-  { weight: 2, arbitrary: fc.record({ Origin: fc.constantFrom('http://127.0.0.1:8233', 'null', 'http://evil.example'), 'X-Namespace': fc.constantFrom('default', 'other'), Cookie: printable(60) }).map((headers) => ({ headers, huge: false })) },
+  {
+    weight: 10,
+    arbitrary: fc.dictionary(fc.stringMatching(/^x-fz-[a-z0-9-]{1,20}$/), printable(100), { maxKeys: 8 }).map((headers) => ({ headers, huge: false })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({
+        Origin: fc.constantFrom('http://127.0.0.1:8233', 'null', 'http://evil.example'),
+        'X-Namespace': fc.constantFrom('default', 'other'),
+        Cookie: printable(60),
+      })
+      .map((headers) => ({ headers, huge: false })),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 17_000, max: 40_000 }).map((n) => ({ headers: { 'x-fz-big': 'h'.repeat(n) }, huge: true })) },
 );
 
@@ -129,7 +172,16 @@ function validBody(kind: 'valid-unmatched' | 'valid-ignored' | 'valid-routed-fir
         ? fc.record({ alertname: fc.constant('Watchdog') })
         : fc.record({ alertname: fc.constant(ROUTED_ALERT), severity: fc.constant('critical') });
   return fc
-    .tuple(labels, fc.dictionary(labelName.filter((k) => k !== 'alertname' && k !== 'severity'), printable(60), { maxKeys: 5 }), fingerprint, fc.integer({ min: 1, max: 3 }))
+    .tuple(
+      labels,
+      fc.dictionary(
+        labelName.filter((k) => k !== 'alertname' && k !== 'severity'),
+        printable(60),
+        { maxKeys: 5 },
+      ),
+      fingerprint,
+      fc.integer({ min: 1, max: 3 }),
+    )
     .map(([base, extra, fp, count]) => {
       const alerts = Array.from({ length: count }, (_, i) => alert(status, { ...extra, ...base }, `${fp.slice(0, 15)}${i}`));
       return notificationBody(status, alerts) as unknown as Json;
@@ -190,7 +242,10 @@ const validKinds = ['valid-unmatched', 'valid-ignored', 'valid-routed-firing', '
 const bodyArb: fc.Arbitrary<BodySpec> = fc.oneof(
   { weight: 2, arbitrary: fc.constant<BodySpec>({ kind: 'none', bytes: 0 }) },
   { weight: 1, arbitrary: fc.constant<BodySpec>({ kind: 'empty', build: () => Buffer.alloc(0), bytes: 0 }) },
-  { weight: 4, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 8192 }).map((b) => ({ kind: 'junk' as const, build: () => Buffer.from(b), bytes: b.length })) },
+  {
+    weight: 4,
+    arbitrary: fc.uint8Array({ minLength: 1, maxLength: 8192 }).map((b) => ({ kind: 'junk' as const, build: () => Buffer.from(b), bytes: b.length })),
+  },
   {
     weight: 2,
     arbitrary: fc.tuple(fc.integer({ min: 17, max: 100_000 }), fc.boolean()).map(([depth, arrays]) => {
@@ -199,22 +254,47 @@ const bodyArb: fc.Arbitrary<BodySpec> = fc.oneof(
       return { kind: 'deep' as const, build, bytes: build().length };
     }),
   },
-  { weight: 3, arbitrary: fc.tuple(validBody('valid-routed-firing'), fc.integer({ min: 0, max: WRONG_VERSIONS.length - 1 })).map(([b, i]) => sized('wrong-version', () => broken(b, WRONG_VERSIONS[i]))) },
-  { weight: 5, arbitrary: fc.tuple(validBody('valid-routed-firing'), fc.integer({ min: 0, max: WRONG_FIELDS.length - 1 })).map(([b, i]) => sized('wrong-field', () => broken(b, WRONG_FIELDS[i]))) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(validBody('valid-routed-firing'), fc.integer({ min: 0, max: WRONG_VERSIONS.length - 1 }))
+      .map(([b, i]) => sized('wrong-version', () => broken(b, WRONG_VERSIONS[i]))),
+  },
+  {
+    weight: 5,
+    arbitrary: fc
+      .tuple(validBody('valid-routed-firing'), fc.integer({ min: 0, max: WRONG_FIELDS.length - 1 }))
+      .map(([b, i]) => sized('wrong-field', () => broken(b, WRONG_FIELDS[i]))),
+  },
   { weight: 6, arbitrary: fc.constantFrom(...validKinds).chain((kind) => validBody(kind).map((b) => sized(kind, text(b)))) },
   {
     // Big but within the limit: what a leak of request bodies would be made of.
     weight: 12,
-    arbitrary: fc.tuple(fc.constantFrom(...validKinds), fc.integer({ min: 400_000, max: MAX_BODY_BYTES - 20_000 })).chain(([kind, pad]) => validBody(kind).map((b) => sized(kind, padded(b, pad)))),
+    arbitrary: fc
+      .tuple(fc.constantFrom(...validKinds), fc.integer({ min: 400_000, max: MAX_BODY_BYTES - 20_000 }))
+      .chain(([kind, pad]) => validBody(kind).map((b) => sized(kind, padded(b, pad)))),
   },
-  { weight: 1, arbitrary: fc.tuple(validBody('valid-unmatched'), fc.integer({ min: MAX_BODY_BYTES + 1, max: 2.5 * MAX_BODY_BYTES })).map(([b, pad]) => sized('oversized', padded(b, pad))) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(validBody('valid-unmatched'), fc.integer({ min: MAX_BODY_BYTES + 1, max: 2.5 * MAX_BODY_BYTES }))
+      .map(([b, pad]) => sized('oversized', padded(b, pad))),
+  },
 );
 
 const framingArb = fc.constantFrom<'length' | 'chunked' | 'none'>('length', 'length', 'chunked', 'none');
 const noisyHeadersArb = fc.dictionary(fc.stringMatching(/^x-fz-[a-z0-9-]{1,20}$/), printable(100), { maxKeys: 8 }).map((headers) => ({ headers, huge: false }));
 
 /** Anything: every method, target, credential and content type. */
-const anyRequest = fc.record({ method: methodArb, path: pathArb, auth: authArb, contentType: contentTypeArb, extra: extraHeadersArb, body: bodyArb, framing: framingArb });
+const anyRequest = fc.record({
+  method: methodArb,
+  path: pathArb,
+  auth: authArb,
+  contentType: contentTypeArb,
+  extra: extraHeadersArb,
+  body: bodyArb,
+  framing: framingArb,
+});
 
 /** What Alertmanager itself would send (POST, the path, good credentials), so that every body reaches the parser. */
 const aimedRequest = fc.record({
@@ -228,27 +308,25 @@ const aimedRequest = fc.record({
 });
 
 /** Generated webhook requests: half aimed at the body parser, half anything. */
-export const webhookCaseArb: fc.Arbitrary<WebhookCase> = fc
-  .oneof(anyRequest, aimedRequest)
-  .map(({ method, path, auth, contentType, extra, body, framing }) => {
-    const headers: Record<string, string> = { ...extra.headers };
-    if (auth.header !== undefined) headers.Authorization = auth.header;
-    if (contentType.header !== undefined) headers['Content-Type'] = contentType.header;
-    return {
-      method,
-      path: path[0],
-      route: path[1],
-      headers,
-      body: body.build,
-      framing,
-      authorised: auth.ok,
-      contentType: contentType.kind,
-      bodyKind: body.kind,
-      hugeHeaders: extra.huge,
-      unknownMethod: !KNOWN_METHODS.includes(method),
-      bodyBytes: body.bytes,
-    };
-  });
+export const webhookCaseArb: fc.Arbitrary<WebhookCase> = fc.oneof(anyRequest, aimedRequest).map(({ method, path, auth, contentType, extra, body, framing }) => {
+  const headers: Record<string, string> = { ...extra.headers };
+  if (auth.header !== undefined) headers.Authorization = auth.header;
+  if (contentType.header !== undefined) headers['Content-Type'] = contentType.header;
+  return {
+    method,
+    path: path[0],
+    route: path[1],
+    headers,
+    body: body.build,
+    framing,
+    authorised: auth.ok,
+    contentType: contentType.kind,
+    bodyKind: body.kind,
+    hugeHeaders: extra.huge,
+    unknownMethod: !KNOWN_METHODS.includes(method),
+    bodyBytes: body.bytes,
+  };
+});
 
 /** The statuses the webhook may answer to this request. */
 export function expectedWebhookStatuses(c: WebhookCase): number[] {
@@ -285,10 +363,17 @@ function routeStatuses(c: WebhookCase): number[] {
 
 /** Whether the server may close the connection before the client finished sending (an early refusal). */
 export function mayCloseEarly(c: WebhookCase, statuses: number[]): boolean {
-  return c.hugeHeaders || c.unknownMethod || sendsUnframedBody(c, c.bodyBytes) || (c.bodyBytes > 0 && statuses.some((s) => s === 401 || s === 413 || s === 415 || s === 405));
+  return (
+    c.hugeHeaders ||
+    c.unknownMethod ||
+    sendsUnframedBody(c, c.bodyBytes) ||
+    (c.bodyBytes > 0 && statuses.some((s) => s === 401 || s === 413 || s === 415 || s === 405))
+  );
 }
 
 /** Whether the server reads this request's body in full (what a leak of bodies would keep). */
 export function bodyIsRead(c: WebhookCase, statuses: number[]): boolean {
-  return c.route === 'alertmanager' && c.bodyKind !== 'oversized' && statuses.some((s) => s === 200 || s === 202 || s === 400) && !c.unknownMethod && !c.hugeHeaders;
+  return (
+    c.route === 'alertmanager' && c.bodyKind !== 'oversized' && statuses.some((s) => s === 200 || s === 202 || s === 400) && !c.unknownMethod && !c.hugeHeaders
+  );
 }

@@ -39,21 +39,39 @@ function judge(run: TwoWorkerRun, store: string): void {
 }
 
 describe('two workers on a shared secret store', { timeout: 30 * 60_000 }, () => {
-  test('Kubernetes Secrets: a killed worker\'s join is finished by the other, nothing repeated', async () => {
-    const run = await twoWorkerRun(campaign.context, 'two-workers-kube', { KUBEHA_SECRET_STORE: 'kubernetes', KUBEHA_SECRET_STORE_KUBECONFIG: api.kubeconfigPath }, 'kubeadmJoin');
+  test("Kubernetes Secrets: a killed worker's join is finished by the other, nothing repeated", async () => {
+    const run = await twoWorkerRun(
+      campaign.context,
+      'two-workers-kube',
+      { KUBEHA_SECRET_STORE: 'kubernetes', KUBEHA_SECRET_STORE_KUBECONFIG: api.kubeconfigPath },
+      'kubeadmJoin',
+    );
     judge(run, 'kubernetes');
     const secrets = await api.request<{ items: Array<{ metadata: { annotations: Record<string, string> } }> }>('GET', '/api/v1/namespaces/kubeha/secrets');
     const names = secrets.body.items.map((s) => s.metadata.annotations['kubeha.io/secret-name']);
-    assert.ok(names.some((n) => /admin-kubeconfig$/.test(n)), `the cluster's secrets are in the shared store: ${JSON.stringify(names)}`);
+    assert.ok(
+      names.some((n) => /admin-kubeconfig$/.test(n)),
+      `the cluster's secrets are in the shared store: ${JSON.stringify(names)}`,
+    );
   });
 
   test('AWS Secrets Manager: the same, on moto', async () => {
-    const env = { KUBEHA_SECRET_STORE: 'aws-secrets-manager', AWS_REGION: MOTO_REGION, AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint, AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey, KUBEHA_SECRET_STORE_PREFIX: 'kubeha-two-workers/' };
+    const env = {
+      KUBEHA_SECRET_STORE: 'aws-secrets-manager',
+      AWS_REGION: MOTO_REGION,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
+      AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
+      KUBEHA_SECRET_STORE_PREFIX: 'kubeha-two-workers/',
+    };
     const run = await twoWorkerRun(campaign.context, 'two-workers-sm', env, 'kubeadmJoin');
     judge(run, 'aws-secrets-manager');
     const client = new SecretsManagerClient({ region: MOTO_REGION, endpoint: moto.endpoint, credentials: MOTO_CREDENTIALS });
     const listed = await client.send(new ListSecretsCommand({ MaxResults: 100 }));
     const names = (listed.SecretList ?? []).map((s) => s.Name ?? '');
-    assert.ok(names.some((n) => /^kubeha-two-workers\/.*admin-kubeconfig$/.test(n)), JSON.stringify(names));
+    assert.ok(
+      names.some((n) => /^kubeha-two-workers\/.*admin-kubeconfig$/.test(n)),
+      JSON.stringify(names),
+    );
   });
 });

@@ -20,7 +20,14 @@ function healthy(): BootstrapFacts {
     servingControlPlanes: serving,
     spares: [spare],
     nodes: all.map((h) => ({ name: h.name, ready: true, controlPlane: h !== worker })),
-    members: [...serving, spare].map((h, i) => ({ id: `${i + 1}`, name: h.name, peerUrls: [`https://${h.address}:2380`], clientUrls: [], isLearner: false, healthy: true })),
+    members: [...serving, spare].map((h, i) => ({
+      id: `${i + 1}`,
+      name: h.name,
+      peerUrls: [`https://${h.address}:2380`],
+      clientUrls: [],
+      isLearner: false,
+      healthy: true,
+    })),
     targets: serving.map((h) => ({ ip: h.address, port: 6443, state: 'healthy' })),
     api: { ok: true, status: 200 },
   };
@@ -45,11 +52,15 @@ describe('bootstrap verification as check records', () => {
 
     const stale = healthy();
     stale.members.push({ id: 'dead', name: '', peerUrls: ['https://10.0.0.7:2380'], clientUrls: [], isLearner: false, healthy: true });
-    assert.deepEqual(failing(stale), [["etcd's members are exactly the control planes and spares", ['etcd member dead is not a control-plane host (stale member?)']]]);
+    assert.deepEqual(failing(stale), [
+      ["etcd's members are exactly the control planes and spares", ['etcd member dead is not a control-plane host (stale member?)']],
+    ]);
 
     const learner = healthy();
     learner.members[3] = { ...learner.members[3], isLearner: true, healthy: false };
-    assert.deepEqual(failing(learner), [['every etcd member is a started, healthy voter', ['etcd member spare-1 is still a learner', 'etcd member spare-1 is unhealthy']]]);
+    assert.deepEqual(failing(learner), [
+      ['every etcd member is a started, healthy voter', ['etcd member spare-1 is still a learner', 'etcd member spare-1 is unhealthy']],
+    ]);
 
     const spareServing = healthy();
     spareServing.targets.push({ ip: spare.address, port: 6443, state: 'healthy' });
@@ -61,19 +72,31 @@ describe('bootstrap verification as check records', () => {
 
     const apiDown = healthy();
     apiDown.api = { ok: false, status: 500 };
-    assert.deepEqual(failing(apiDown), [['the API answers /readyz through the load balancer', ['the API does not answer through the load balancer (HTTP 500)']]]);
+    assert.deepEqual(failing(apiDown), [
+      ['the API answers /readyz through the load balancer', ['the API does not answer through the load balancer (HTTP 500)']],
+    ]);
   });
 
   test('a check that throws fails with the error; lines mark failures and warnings', () => {
     const results = runChecks<number>(
       [
         { description: 'never throws', hint: 'h1', fatal: true, check: () => [] },
-        { description: 'throws', hint: 'h2', fatal: true, check: () => { throw new Error('no facts'); } },
+        {
+          description: 'throws',
+          hint: 'h2',
+          fatal: true,
+          check: () => {
+            throw new Error('no facts');
+          },
+        },
         { description: 'warns', hint: 'h3', fatal: false, check: (n) => (n > 1 ? [`${n} is many`] : []) },
       ],
       2,
     );
     assert.deepEqual(checkLines(results), ['√ never throws', '× throws: the check could not run: no facts', '‼ warns: 2 is many']);
-    assert.deepEqual(fatalFailures(results).map((r) => r.hint), ['h2']);
+    assert.deepEqual(
+      fatalFailures(results).map((r) => r.hint),
+      ['h2'],
+    );
   });
 });

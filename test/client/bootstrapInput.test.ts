@@ -24,7 +24,11 @@ describe('the example input', () => {
     assert.ok(parsed.success, JSON.stringify(!parsed.success && parsed.error.issues));
     const roles = parsed.data.hosts.map((h) => h.role);
     assert.deepEqual(
-      { cp: roles.filter((r) => r === 'control-plane').length, spare: roles.filter((r) => r === 'spare-control-plane').length, workers: roles.filter((r) => r === 'worker').length },
+      {
+        cp: roles.filter((r) => r === 'control-plane').length,
+        spare: roles.filter((r) => r === 'spare-control-plane').length,
+        workers: roles.filter((r) => r === 'worker').length,
+      },
       { cp: 3, spare: 1, workers: 2 },
     );
     assert.equal(parsed.data.aws.region, 'us-east-1');

@@ -11,7 +11,6 @@ import path from 'node:path';
 import { freePort } from '../../lib/freePort';
 import { isAlive, OutputWatch, spawnCli } from './cliProcess';
 
-
 test('Ctrl-C with a closed output pipe still stops the dev server and exits 0', { timeout: 180_000 }, async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'kubeha-broken-pipe-'));
   const child = spawnCli(['dev', '--no-worker', '--no-codec', '--data-dir', dir, '--port', String(await freePort()), '--ui-port', String(await freePort())]);

@@ -83,7 +83,10 @@ export class OutputWatch {
   waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
     return new Promise((resolve, reject) => {
       const check = (): void => {
-        const match = this.seen.split('\n').map((line) => line.match(pattern)).find(Boolean);
+        const match = this.seen
+          .split('\n')
+          .map((line) => line.match(pattern))
+          .find(Boolean);
         if (match) finish(undefined, match);
         else if (this.exited) finish(new Error(`exited (${this.child.exitCode ?? this.child.signalCode}) before printing ${pattern}; output:\n${this.seen}`));
       };

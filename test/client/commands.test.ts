@@ -35,7 +35,12 @@ describe('kubeha bootstrap and status against Temporal', () => {
     connection = await Connection.connect({ address: server.address });
     client = new Client({ connection });
     // The worker command refuses to run without shared payload keys: give the CLI the ones this process uses.
-    env = { TEMPORAL_ADDRESS: server.address, KUBEHA_UI_URL: server.uiUrl, KUBEHA_TASK_QUEUE: 'nobody-polls-here', KUBEHA_CODEC_KEYS: formatKeyList([kubehaDataConverter().keyring.encryptKey]) };
+    env = {
+      TEMPORAL_ADDRESS: server.address,
+      KUBEHA_UI_URL: server.uiUrl,
+      KUBEHA_TASK_QUEUE: 'nobody-polls-here',
+      KUBEHA_CODEC_KEYS: formatKeyList([kubehaDataConverter().keyring.encryptKey]),
+    };
   });
   after(async () => {
     await connection?.close();

@@ -11,7 +11,11 @@ import { completionScript, completionTable } from '../../client/commands/complet
 /** What bash offers for the words typed so far (the last one is being completed). */
 function complete(script: string, words: string[]): string[] {
   const shellWords = words.map((w) => `'${w}'`).join(' ');
-  const run = spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=(kubeha ${shellWords}); COMP_CWORD=${words.length}; _kubeha_complete; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' });
+  const run = spawnSync(
+    'bash',
+    ['-c', `${script}\nCOMP_WORDS=(kubeha ${shellWords}); COMP_CWORD=${words.length}; _kubeha_complete; printf '%s\\n' "\${COMPREPLY[@]}"`],
+    { encoding: 'utf8' },
+  );
   assert.equal(run.status, 0, run.stderr);
   return run.stdout.split('\n').filter(Boolean).sort();
 }
@@ -19,7 +23,10 @@ function complete(script: string, words: string[]): string[] {
 test('the table lists every command path with its subcommands and options', () => {
   const table = completionTable(buildProgram());
   assert.ok(table.get('')?.includes('bootstrap'));
-  assert.deepEqual(table.get('failover')?.filter((w) => !w.startsWith('-')), ['approve', 'failback', 'reject', 'start']);
+  assert.deepEqual(
+    table.get('failover')?.filter((w) => !w.startsWith('-')),
+    ['approve', 'failback', 'reject', 'start'],
+  );
   assert.ok(table.get('failover start')?.includes('--detach'));
   assert.ok(table.get('schedule')?.includes('rotate'));
 });

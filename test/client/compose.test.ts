@@ -52,7 +52,15 @@ function envNamesRead(read: (env: NodeJS.ProcessEnv) => unknown): string[] {
 
 describe('docker-compose.yml', () => {
   test('has PostgreSQL 16, Temporal, the search-attribute job, the Web UI and the worker', () => {
-    assert.deepEqual(Object.keys(services).sort(), ['kubeha-codec-server', 'kubeha-webhook', 'kubeha-worker', 'postgresql', 'temporal', 'temporal-search-attributes', 'temporal-ui']);
+    assert.deepEqual(Object.keys(services).sort(), [
+      'kubeha-codec-server',
+      'kubeha-webhook',
+      'kubeha-worker',
+      'postgresql',
+      'temporal',
+      'temporal-search-attributes',
+      'temporal-ui',
+    ]);
     assert.equal(services.postgresql.image, 'postgres:16');
     assert.match(services.temporal.image ?? '', /^temporalio\/auto-setup:/);
     assert.match(services['temporal-ui'].image ?? '', /^temporalio\/ui:/);
@@ -98,7 +106,10 @@ describe('docker-compose.yml', () => {
     const workerEnv = services['kubeha-worker'].environment ?? {};
     assert.ok(services['kubeha-worker'].volumes?.includes(`kubeha-data:${workerEnv.KUBEHA_DATA_DIR}`));
     assert.equal(dataDir(workerEnv), '/var/lib/kubeha', 'the code reads the data dir the volume holds');
-    assert.ok(services['kubeha-worker'].volumes?.some((v) => /:\/etc\/kubeha\/ssh:ro$/.test(v)), 'the SSH key directory is mounted read-only');
+    assert.ok(
+      services['kubeha-worker'].volumes?.some((v) => /:\/etc\/kubeha\/ssh:ro$/.test(v)),
+      'the SSH key directory is mounted read-only',
+    );
   });
 
   test('gives the worker every setting lib/config.ts and lib/paths.ts read, and none they ignore', () => {
@@ -111,10 +122,12 @@ describe('docker-compose.yml', () => {
     };
     const read = [...new Set([...envNamesRead(temporalSettings), ...envNamesRead(dataDir), ...envNamesRead(sharedKeys), ...SECRET_STORE_SETTINGS])];
     for (const name of ['KUBEHA_CODEC_KEYS', 'KUBEHA_CODEC_KEY_FILE']) assert.ok(read.includes(name), `the probe sees ${name}`);
-    for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'KUBEHA_TASK_QUEUE', 'KUBEHA_DATA_DIR']) assert.ok(read.includes(name), `the probe sees ${name}`);
+    for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'KUBEHA_TASK_QUEUE', 'KUBEHA_DATA_DIR'])
+      assert.ok(read.includes(name), `the probe sees ${name}`);
     const workerEnv = services['kubeha-worker'].environment ?? {};
     // The keys come from the mounted file alone: an inline KUBEHA_CODEC_KEYS is not passed through to override it.
-    for (const name of read.filter((n) => !SECRET_STORE_SETTINGS.includes(n) && n !== 'KUBEHA_CODEC_KEYS')) assert.ok(name in workerEnv, `worker environment sets ${name}`);
+    for (const name of read.filter((n) => !SECRET_STORE_SETTINGS.includes(n) && n !== 'KUBEHA_CODEC_KEYS'))
+      assert.ok(name in workerEnv, `worker environment sets ${name}`);
     assert.ok(!('KUBEHA_CODEC_KEYS' in workerEnv), 'no inline keys beside the key file');
     const kubehaNames = Object.keys(workerEnv).filter((n) => /^(KUBEHA|TEMPORAL)_/.test(n));
     for (const name of kubehaNames) assert.ok(read.includes(name), `${name} is read by the code`);
@@ -137,7 +150,10 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(worker.secrets, ['kubeha-codec-keys']);
     const env = worker.environment ?? {};
     assert.equal(env.KUBEHA_CODEC_KEY_FILE, '/run/secrets/kubeha-codec-keys', 'keys from the mounted file');
-    assert.doesNotThrow(() => requireSharedKeys('the worker', { ...env, KUBEHA_DATA_DIR: path.join(projectRoot, 'no-such-dir') }), 'the worker starts outside kubeha dev');
+    assert.doesNotThrow(
+      () => requireSharedKeys('the worker', { ...env, KUBEHA_DATA_DIR: path.join(projectRoot, 'no-such-dir') }),
+      'the worker starts outside kubeha dev',
+    );
     // deploy/codec/keys (deploy/README.md says how to make it), a file git ignores.
     assert.match(compose.secrets?.['kubeha-codec-keys']?.file ?? '', /^\$\{KUBEHA_CODEC_KEY_FILE:-\.\/deploy\/codec\/keys\}$/);
     assert.match(readFileSync(path.join(projectRoot, 'deploy', 'codec', '.gitignore'), 'utf8'), /^\*$/m);
@@ -193,7 +209,9 @@ describe('Dockerfile', () => {
   });
 
   test('.dockerignore keeps local builds, virtualenvs and SSH keys out of the build context', () => {
-    const ignored = readFileSync(path.join(projectRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignored = readFileSync(path.join(projectRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     for (const entry of ['node_modules', 'dist', '.venv', '.kubeha', '.git', 'deploy/ssh']) assert.ok(ignored.includes(entry), `${entry} ignored`);
   });
 });

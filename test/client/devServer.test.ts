@@ -69,7 +69,10 @@ describe('kubeha dev', () => {
     }
     assert.ok(existsSync(path.join(dir, 'temporal.sqlite')), 'the state lives in the data dir');
     // The Web UI decodes payloads through kubeha's codec server, which answers before the UI asks.
-    assert.match(readFileSync(`/proc/${serverPid}/cmdline`, 'utf8').split('\0').join(' '), new RegExp(`--ui-codec-endpoint http://127\\.0\\.0\\.1:${codecPort}`));
+    assert.match(
+      readFileSync(`/proc/${serverPid}/cmdline`, 'utf8').split('\0').join(' '),
+      new RegExp(`--ui-codec-endpoint http://127\\.0\\.0\\.1:${codecPort}`),
+    );
     const health = await fetch(`http://127.0.0.1:${codecPort}/health`);
     assert.equal(health.status, 200);
 
@@ -86,7 +89,9 @@ describe('kubeha dev', () => {
     const port = await freePort();
     const taskQueue = 'kubeha-dev-test';
     const started = Date.now();
-    cli = spawnCli(['dev', '--port', String(port), '--ui-port', String(await freePort()), '--codec-port', String(await freePort()), '--data-dir', dir], { KUBEHA_TASK_QUEUE: taskQueue });
+    cli = spawnCli(['dev', '--port', String(port), '--ui-port', String(await freePort()), '--codec-port', String(await freePort()), '--data-dir', dir], {
+      KUBEHA_TASK_QUEUE: taskQueue,
+    });
     const ended = collect(cli, 120_000);
     const output = new OutputWatch(cli);
     const [, pid] = await output.waitFor(/Temporal dev server \(pid (\d+)\)/, 60_000);
@@ -98,7 +103,11 @@ describe('kubeha dev', () => {
       // The first poll reaches the server a moment after the worker starts running.
       let pollers = 0;
       for (const deadline = Date.now() + 15_000; pollers === 0 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
-        const described = await connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: TASK_QUEUE_TYPE_WORKFLOW });
+        const described = await connection.workflowService.describeTaskQueue({
+          namespace: 'default',
+          taskQueue: { name: taskQueue },
+          taskQueueType: TASK_QUEUE_TYPE_WORKFLOW,
+        });
         pollers = described.pollers?.length ?? 0;
       }
       assert.ok(pollers > 0, 'the worker polls for workflow tasks');
@@ -127,7 +136,19 @@ describe('kubeha dev', () => {
 
   test('kubeha start (npm start) prints how to start a workflow, keeps running, and stops on SIGTERM', async () => {
     const uiPort = await freePort();
-    cli = spawnCli(['start', '--port', String(await freePort()), '--ui-port', String(uiPort), '--codec-port', String(await freePort()), '--data-dir', dir, '--no-worker', '--no-lab']);
+    cli = spawnCli([
+      'start',
+      '--port',
+      String(await freePort()),
+      '--ui-port',
+      String(uiPort),
+      '--codec-port',
+      String(await freePort()),
+      '--data-dir',
+      dir,
+      '--no-worker',
+      '--no-lab',
+    ]);
     const ended = collect(cli, 90_000);
     const output = new OutputWatch(cli);
     const [, pid] = await output.waitFor(/Temporal dev server \(pid (\d+)\)/, 60_000);
@@ -169,7 +190,10 @@ describe('startDevServer', () => {
     assert.equal(value('--db-filename'), '/data/temporal.sqlite');
     assert.equal(value('--log-level'), 'warn');
     assert.deepEqual(searchAttributeArgs(), ['KubehaCluster=Keyword', 'KubehaStep=Keyword', 'KubehaPhase=Keyword', 'KubehaFailoverState=Keyword']);
-    assert.deepEqual(args.filter((_, i) => args[i - 1] === '--search-attribute'), searchAttributeArgs());
+    assert.deepEqual(
+      args.filter((_, i) => args[i - 1] === '--search-attribute'),
+      searchAttributeArgs(),
+    );
     // This CLI (1.x) has the flag; the check reads its help rather than assuming.
     assert.equal(devServerSupportsFlag(cli, '--ui-disable-news-fetch'), true);
     assert.equal(args.includes('--ui-disable-news-fetch'), true);
@@ -215,7 +239,9 @@ describe('startDevServer', () => {
       startDevServer({ dataDir: dir, port, uiPort: await freePort(), readyTimeoutMs: 30_000 }),
       (err: Error) => /the Temporal dev server .* did not start: it exited/.test(err.message) && err.message.includes('full log:'),
     );
-    const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('start-dev') && l.includes(`--port ${port} `));
+    const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes('start-dev') && l.includes(`--port ${port} `));
     assert.deepEqual(left, []);
   });
 });

@@ -62,7 +62,11 @@ describe('deploy/kubernetes on a real kube-apiserver', { timeout: 300_000 }, () 
       'rolebinding.rbac.authorization.k8s.io/kubeha-secret-store',
       'networkpolicy.networking.k8s.io/kubeha-default-deny-ingress',
     ]) {
-      assert.match(applied.out, new RegExp(`${object.replace(/[.]/g, '\\.')} (created|configured|unchanged) \\(server dry run\\)`), `${object} in:\n${applied.out}`);
+      assert.match(
+        applied.out,
+        new RegExp(`${object.replace(/[.]/g, '\\.')} (created|configured|unchanged) \\(server dry run\\)`),
+        `${object} in:\n${applied.out}`,
+      );
     }
     const rendered = await kubectl(['kustomize', MANIFESTS], []);
     assert.match(rendered.out, /replicas: 2/);

@@ -53,7 +53,7 @@ describe('log level and format', () => {
     assert.equal(readableLine('not json'), 'not json');
   });
 
-  test('an old Node gets one line naming the supported versions, and the SDK\'s own warning is off', () => {
+  test("an old Node gets one line naming the supported versions, and the SDK's own warning is off", () => {
     const said: string[] = [];
     const before = process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
     try {
@@ -84,7 +84,12 @@ describe('kubeha worker output', { timeout: 300_000 }, () => {
 
   async function workerOutput(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
     const keys = `quiet:${randomBytes(32).toString('base64')}`;
-    const worker = spawnCli(['worker', ...args], { TEMPORAL_ADDRESS: server.address, KUBEHA_TASK_QUEUE: `quiet-${args.join('-') || 'default'}`, KUBEHA_CODEC_KEYS: keys, ...env });
+    const worker = spawnCli(['worker', ...args], {
+      TEMPORAL_ADDRESS: server.address,
+      KUBEHA_TASK_QUEUE: `quiet-${args.join('-') || 'default'}`,
+      KUBEHA_CODEC_KEYS: keys,
+      ...env,
+    });
     const ended = collect(worker, 180_000);
     try {
       await new OutputWatch(worker).waitFor(/worker polling task queue/, 150_000);
@@ -103,7 +108,7 @@ describe('kubeha worker output', { timeout: 300_000 }, () => {
     assert.doesNotMatch(output, /NodeVersionSupportWarning/);
   });
 
-  test('--verbose brings the bundler\'s lines back, as JSON off a terminal', async () => {
+  test("--verbose brings the bundler's lines back, as JSON off a terminal", async () => {
     const output = await workerOutput(['--verbose']);
     const bundled = output.split('\n').find((line) => line.includes('Workflow bundle created'));
     assert.ok(bundled, output);

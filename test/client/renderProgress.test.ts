@@ -12,7 +12,16 @@ function joining(): Progress {
     phase: 'running',
     currentStep: 'join-control-plane',
     steps: [
-      { step: 'ensure-load-balancer', state: 'done', reason: 'Created', message: 'NLB prod-a-k8s-api created', startedAt: '2025-01-01T10:00:00.000Z', finishedAt: '2025-01-01T10:01:05.000Z', attempts: 1, hosts: [] },
+      {
+        step: 'ensure-load-balancer',
+        state: 'done',
+        reason: 'Created',
+        message: 'NLB prod-a-k8s-api created',
+        startedAt: '2025-01-01T10:00:00.000Z',
+        finishedAt: '2025-01-01T10:01:05.000Z',
+        attempts: 1,
+        hosts: [],
+      },
       {
         step: 'prepare-hosts',
         state: 'done',
@@ -64,7 +73,13 @@ describe('renderProgress', () => {
 
   test('lists the hosts of a failed step, so the operator sees which host broke it', () => {
     const progress = joining();
-    progress.steps[2] = { ...progress.steps[2], state: 'failed', reason: 'StepFailed', message: 'kubeadm join failed on cp-2', finishedAt: '2025-01-01T10:07:30.000Z' };
+    progress.steps[2] = {
+      ...progress.steps[2],
+      state: 'failed',
+      reason: 'StepFailed',
+      message: 'kubeadm join failed on cp-2',
+      finishedAt: '2025-01-01T10:07:30.000Z',
+    };
     progress.steps[2].hosts[0] = { host: 'cp-2', state: 'failed', reason: 'CommandFailed', message: 'exit 1', updatedAt: '2025-01-01T10:07:30.000Z' };
     const lines = renderProgress(progress);
     assert.ok(lines.includes('  ✗ join-control-plane    StepFailed: kubeadm join failed on cp-2 (attempt 2) [2 min 30 s]'), lines.join('\n'));
@@ -83,7 +98,10 @@ describe('renderProgress', () => {
     assert.equal(coloured.length, plain.length);
     assert.ok(!plain.some((l) => l.includes('facts:')));
     assert.equal(coloured[1], '  \x1b[32m✓\x1b[0m ensure-load-balancer  Created: NLB prod-a-k8s-api created [1 min 5 s]');
-    assert.deepEqual(coloured.map((l) => l.replace(/\x1b\[[0-9;]*m/g, '')), plain);
+    assert.deepEqual(
+      coloured.map((l) => l.replace(/\x1b\[[0-9;]*m/g, '')),
+      plain,
+    );
   });
 
   test('a symbol for every state, all different', () => {
@@ -170,7 +188,14 @@ describe('fitToWidth', () => {
     for (const row of rows) assert.ok(visibleLength(row) <= 80, `${visibleLength(row)}: ${row}`);
     assert.equal(rows[rows.length - 1], '  ✓ verify', 'short lines stay as they are');
     assert.match(rows[1], /^ {6}\S/, 'continuations are indented under the text');
-    assert.equal(rows.slice(0, -1).map((r) => r.trim()).join(' '), failure.trim(), 'the words, in order, all there');
+    assert.equal(
+      rows
+        .slice(0, -1)
+        .map((r) => r.trim())
+        .join(' '),
+      failure.trim(),
+      'the words, in order, all there',
+    );
   });
 
   test('colour escapes take no room, and a word wider than the room is split', () => {

@@ -19,12 +19,28 @@ test('worker, webhook and codec-server refuse to start without shared keys, nami
     const token = path.join(dir, 'token');
     writeFileSync(token, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
     const routes = path.join(dir, 'routes.json');
-    writeFileSync(routes, JSON.stringify({ listen: { port: await freePort() }, auth: { bearerToken: { file: token } }, routes: [{ name: 'watchdog', matchers: ['alertname="Watchdog"'], action: 'ignore' }] }));
-    const bare = { KUBEHA_DATA_DIR: path.join(dir, 'empty'), KUBEHA_CODEC_TOKEN: randomBytes(24).toString('base64url'), TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` };
+    writeFileSync(
+      routes,
+      JSON.stringify({
+        listen: { port: await freePort() },
+        auth: { bearerToken: { file: token } },
+        routes: [{ name: 'watchdog', matchers: ['alertname="Watchdog"'], action: 'ignore' }],
+      }),
+    );
+    const bare = {
+      KUBEHA_DATA_DIR: path.join(dir, 'empty'),
+      KUBEHA_CODEC_TOKEN: randomBytes(24).toString('base64url'),
+      TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+    };
     for (const args of [['worker'], ['webhook', '--config', routes], ['codec-server', '--port', String(await freePort())]]) {
       const run = await runCli(args, bare);
       assert.equal(run.code, 2, `${args[0]}: ${run.stderr}`);
-      assert.match(run.stderr, new RegExp(`^kubeha ${args[0]} needs the payload keys that every kubeha process shares, and none are configured: set KUBEHA_CODEC_KEYS=.*KUBEHA_CODEC_KEY_FILE`));
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `^kubeha ${args[0]} needs the payload keys that every kubeha process shares, and none are configured: set KUBEHA_CODEC_KEYS=.*KUBEHA_CODEC_KEY_FILE`,
+        ),
+      );
     }
 
     // With configured keys the worker gets past the check (and stops at the missing Temporal instead).

@@ -51,14 +51,16 @@ describe('kubeha retry and abort', { timeout: 180_000 }, () => {
     assert.match(again.stderr, /is completed, not running: there is nothing to retry/);
   });
 
-  test('abort stops a held run with the operator\'s reason', async () => {
+  test("abort stops a held run with the operator's reason", async () => {
     const world = new FakeWorld();
     const { worker, handle } = await heldRun(world, `cli-abort-${Date.now()}`);
     await worker.runUntil(async () => {
       await eventually(async () => (await handle.query<Progress>('progress')).phase === 'waiting', 30_000, 'the run to hold');
       const run = await runCli(['abort', handle.workflowId, 'host cp-1 is being replaced'], { TEMPORAL_ADDRESS: env.address });
       assert.equal(run.code, 0, run.stderr);
-      await assert.rejects(handle.result(), (err: Error) => /then aborted: host cp-1 is being replaced/.test(String((err as { cause?: Error }).cause?.message)));
+      await assert.rejects(handle.result(), (err: Error) =>
+        /then aborted: host cp-1 is being replaced/.test(String((err as { cause?: Error }).cause?.message)),
+      );
     });
     assert.equal(world.count('init'), 0);
   });

@@ -17,7 +17,7 @@ import { runCli } from './cliProcess';
 
 const readme = () => readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
 
-test('the README carries every workflow\'s table, as the tables make it (node dist/client/stepDocs.js --write README.md)', () => {
+test("the README carries every workflow's table, as the tables make it (node dist/client/stepDocs.js --write README.md)", () => {
   const text = readme();
   assert.deepEqual(documentedWorkflows(text).sort(), Object.keys(STEP_TABLES).sort());
   assert.equal(withStepTables(text), text, 'the README step tables are out of date: node dist/client/stepDocs.js --write README.md');
@@ -34,15 +34,24 @@ test('a table refresh replaces only what is between the markers, empty blocks in
 });
 
 test('the tables name exactly the steps each input accepts, in order', () => {
-  const inputs: Record<string, readonly string[]> = { BootstrapStackedEtcd: BOOTSTRAP_STEPS, LinkMeshClusters: MESH_STEPS, RotateCertificateKey: ROTATION_STEPS, FailoverToEast: FAILOVER_STEPS };
+  const inputs: Record<string, readonly string[]> = {
+    BootstrapStackedEtcd: BOOTSTRAP_STEPS,
+    LinkMeshClusters: MESH_STEPS,
+    RotateCertificateKey: ROTATION_STEPS,
+    FailoverToEast: FAILOVER_STEPS,
+  };
   for (const [workflow, steps] of Object.entries(STEP_TABLES)) {
-    assert.deepEqual(steps.map((s) => s.name), [...inputs[workflow]], workflow);
+    assert.deepEqual(
+      steps.map((s) => s.name),
+      [...inputs[workflow]],
+      workflow,
+    );
     for (const s of steps) assert.ok(s.description.length > 20, `${workflow} ${s.name} is described`);
     assert.equal(stepsMarkdown(workflow).split('\n').length, steps.length + 2);
   }
 });
 
-test('kubeha steps and the verbs\' help show the steps, within 80 columns', async () => {
+test("kubeha steps and the verbs' help show the steps, within 80 columns", async () => {
   for (const line of stepsHelp('BootstrapStackedEtcd').split('\n')) assert.ok(line.length <= 80, line);
   const all = await runCli(['steps']);
   assert.equal(all.code, 0, all.stderr);

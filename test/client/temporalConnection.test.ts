@@ -23,7 +23,10 @@ describe('Temporal connection settings', () => {
     const file = path.join(dir, 'temporal.toml');
     const ca = path.join(dir, 'ca.pem');
     writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
-    writeFileSync(file, `[profile.prod]\naddress = "temporal.prod.example:7233"\napi_key = "k-123"\n[profile.prod.tls]\nserver_ca_cert_path = "${ca}"\nserver_name = "temporal.prod.example"\n`);
+    writeFileSync(
+      file,
+      `[profile.prod]\naddress = "temporal.prod.example:7233"\napi_key = "k-123"\n[profile.prod.tls]\nserver_ca_cert_path = "${ca}"\nserver_name = "temporal.prod.example"\n`,
+    );
     const env = { HOME: dir, TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod' };
     const options = temporalConnectionOptions(temporalSettings(env), env);
     assert.equal(options.address, 'temporal.prod.example:7233');
@@ -56,14 +59,21 @@ describe('Temporal connection settings', () => {
     const env = { ...base, TEMPORAL_TLS_SERVER_CA_CERT_PATH: path.join(dir, 'missing-ca.pem') };
     assert.throws(
       () => temporalConnectionOptions(temporalSettings(env), env),
-      (err: unknown) => err instanceof CliError && err.exitCode === 2 && /missing-ca\.pem \(ENOENT\), named by TEMPORAL_TLS_SERVER_CA_CERT_PATH/.test(err.message),
+      (err: unknown) =>
+        err instanceof CliError && err.exitCode === 2 && /missing-ca\.pem \(ENOENT\), named by TEMPORAL_TLS_SERVER_CA_CERT_PATH/.test(err.message),
     );
   });
 
   test('kubeha worker and kubeha status stop at start-up on an unreadable client key, naming the setting', async () => {
     const keys = path.join(dir, 'codec-keys');
     writeFileSync(keys, `k1:${Buffer.alloc(32, 7).toString('base64')}\n`, { mode: 0o600 });
-    const env = { ...base, KUBEHA_DATA_DIR: dir, KUBEHA_CODEC_KEY_FILE: keys, TEMPORAL_TLS_CLIENT_CERT_PATH: keys, TEMPORAL_TLS_CLIENT_KEY_PATH: path.join(dir, 'nope.key') };
+    const env = {
+      ...base,
+      KUBEHA_DATA_DIR: dir,
+      KUBEHA_CODEC_KEY_FILE: keys,
+      TEMPORAL_TLS_CLIENT_CERT_PATH: keys,
+      TEMPORAL_TLS_CLIENT_KEY_PATH: path.join(dir, 'nope.key'),
+    };
     for (const args of [['worker'], ['status', 'some-workflow']]) {
       const run = await runCli(args, env);
       assert.equal(run.code, 2, `${args[0]}: ${run.stderr}`);
@@ -77,11 +87,23 @@ describe('Temporal connection settings', () => {
     const token = path.join(dir, 'webhook-token');
     writeFileSync(token, 'a-webhook-token-long-enough-to-pass\n', { mode: 0o600 });
     const routes = path.join(dir, 'routes.json');
-    writeFileSync(routes, JSON.stringify({ listen: { port: await freePort() }, auth: { bearerToken: { file: token } }, routes: [{ name: 'watchdog', matchers: ['alertname="Watchdog"'], action: 'ignore' }] }));
+    writeFileSync(
+      routes,
+      JSON.stringify({
+        listen: { port: await freePort() },
+        auth: { bearerToken: { file: token } },
+        routes: [{ name: 'watchdog', matchers: ['alertname="Watchdog"'], action: 'ignore' }],
+      }),
+    );
     const env = { ...base, KUBEHA_DATA_DIR: dir, KUBEHA_CODEC_KEY_FILE: keys, KUBEHA_CODEC_TOKEN: 'a-codec-token-long-enough-to-pass' };
     const cases = [
       { args: ['webhook', '--config', routes], setting: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', file: 'absent-ca.pem', listening: /listening/ },
-      { args: ['codec-server', '--port', String(await freePort())], setting: 'TEMPORAL_TLS_CLIENT_KEY_PATH', file: 'absent-client.key', listening: /codec server at/ },
+      {
+        args: ['codec-server', '--port', String(await freePort())],
+        setting: 'TEMPORAL_TLS_CLIENT_KEY_PATH',
+        file: 'absent-client.key',
+        listening: /codec server at/,
+      },
     ];
     for (const { args, setting, file, listening } of cases) {
       const tls = setting === 'TEMPORAL_TLS_CLIENT_KEY_PATH' ? { TEMPORAL_TLS_CLIENT_CERT_PATH: keys } : {};

@@ -34,15 +34,61 @@ function openssl(...args: string[]): void {
 
 /** A CA (`<name>-ca.pem`) and one certificate it signs (`<name>.pem`, `<name>-key.pem`). */
 function issue(name: string, subject: string, extensions: string): void {
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', `/CN=${name} CA`, '-keyout', file(`${name}-ca-key.pem`), '-out', file(`${name}-ca.pem`));
-  openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', subject, '-keyout', file(`${name}-key.pem`), '-out', file(`${name}.csr`));
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name} CA`,
+    '-keyout',
+    file(`${name}-ca-key.pem`),
+    '-out',
+    file(`${name}-ca.pem`),
+  );
+  openssl(
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-subj',
+    subject,
+    '-keyout',
+    file(`${name}-key.pem`),
+    '-out',
+    file(`${name}.csr`),
+  );
   writeFileSync(file(`${name}.ext`), extensions);
-  openssl('x509', '-req', '-in', file(`${name}.csr`), '-CA', file(`${name}-ca.pem`), '-CAkey', file(`${name}-ca-key.pem`), '-CAcreateserial', '-days', '2', '-extfile', file(`${name}.ext`), '-out', file(`${name}.pem`));
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    file(`${name}.csr`),
+    '-CA',
+    file(`${name}-ca.pem`),
+    '-CAkey',
+    file(`${name}-ca-key.pem`),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    file(`${name}.ext`),
+    '-out',
+    file(`${name}.pem`),
+  );
 }
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:`port`. */
 async function waitListening(port: number, timeoutMs = 20_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; ; ) {
+  for (const deadline = Date.now() + timeoutMs; ;) {
     const open = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, '127.0.0.1', () => {
         socket.destroy();
@@ -135,7 +181,11 @@ describe('kubeha through a TLS proxy that requires client certificates', { timeo
       assert.match(run.stderr, /cannot reach Temporal|Temporal/i);
     }
     // Plain gRPC to the proxy is refused too.
-    const plain = await runCli(['status', '--json'], { HOME: dir, TEMPORAL_CONFIG_FILE: file('absent.toml'), KUBEHA_DATA_DIR: dir, KUBEHA_CODEC_KEYS: keys, TEMPORAL_ADDRESS: proxy }, 90_000);
+    const plain = await runCli(
+      ['status', '--json'],
+      { HOME: dir, TEMPORAL_CONFIG_FILE: file('absent.toml'), KUBEHA_DATA_DIR: dir, KUBEHA_CODEC_KEYS: keys, TEMPORAL_ADDRESS: proxy },
+      90_000,
+    );
     assert.notEqual(plain.code, 0);
   });
 
@@ -144,7 +194,14 @@ describe('kubeha through a TLS proxy that requires client certificates', { timeo
       file('temporal.toml'),
       `[profile.secured]\naddress = "${proxy}"\n[profile.secured.tls]\nserver_ca_cert_path = "${file('server-ca.pem')}"\nserver_name = "temporal.kubeha.test"\nclient_cert_path = "${file('client.pem')}"\nclient_key_path = "${file('client-key.pem')}"\n`,
     );
-    const profile = { HOME: dir, TEMPORAL_CONFIG_FILE: file('temporal.toml'), TEMPORAL_PROFILE: 'secured', KUBEHA_DATA_DIR: dir, KUBEHA_CODEC_KEYS: keys, KUBEHA_TASK_QUEUE: 'tls-queue' };
+    const profile = {
+      HOME: dir,
+      TEMPORAL_CONFIG_FILE: file('temporal.toml'),
+      TEMPORAL_PROFILE: 'secured',
+      KUBEHA_DATA_DIR: dir,
+      KUBEHA_CODEC_KEYS: keys,
+      KUBEHA_TASK_QUEUE: 'tls-queue',
+    };
     const worker = spawnCli(['worker'], profile);
     const ended = collect(worker, 200_000);
     try {
@@ -154,8 +211,15 @@ describe('kubeha through a TLS proxy that requires client certificates', { timeo
       const connection = await Connection.connect(temporalConnectionOptions(temporalSettings(profile), profile));
       try {
         const client = new Client({ connection, dataConverter: kubehaDataConverter(profile).dataConverter });
-        const handle = await client.workflow.start('BootstrapStackedEtcd', { args: [{ clusterName: 'tls' }], taskQueue: 'tls-queue', workflowId: `tls-${Date.now()}` });
-        await assert.rejects(handle.result(), (err: unknown) => err instanceof WorkflowFailedError && /invalid BootstrapStackedEtcd input/.test(String((err.cause as Error | undefined)?.message)));
+        const handle = await client.workflow.start('BootstrapStackedEtcd', {
+          args: [{ clusterName: 'tls' }],
+          taskQueue: 'tls-queue',
+          workflowId: `tls-${Date.now()}`,
+        });
+        await assert.rejects(
+          handle.result(),
+          (err: unknown) => err instanceof WorkflowFailedError && /invalid BootstrapStackedEtcd input/.test(String((err.cause as Error | undefined)?.message)),
+        );
       } finally {
         await connection.close();
       }

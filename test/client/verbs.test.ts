@@ -49,14 +49,25 @@ describe('kubeha link, rotate and failover against Temporal with stub activities
     client = new Client({ connection, dataConverter: converter.dataConverter });
     Runtime.install({ logger: new DefaultLogger('WARN') });
     workerConnection = await NativeConnection.connect({ address: server.address });
-    const bundle: WorkflowBundleWithSourceMap = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietLogger });
+    const bundle: WorkflowBundleWithSourceMap = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../../workflows'),
+      failureConverterPath: FAILURE_CONVERTER_PATH,
+      logger: quietLogger,
+    });
     const activitiesOf: Record<keyof typeof queues, object> = {
       link: new FakeMeshWorld().activities(),
       rotate: rotation.allActivities(),
       failover: failover.allActivities(),
     };
     for (const [name, taskQueue] of Object.entries(queues) as Array<[keyof typeof queues, string]>) {
-      const worker = await Worker.create({ connection: workerConnection, taskQueue, workflowBundle: bundle, activities: activitiesOf[name], dataConverter: converter.dataConverter, shutdownGraceTime: '1 s' });
+      const worker = await Worker.create({
+        connection: workerConnection,
+        taskQueue,
+        workflowBundle: bundle,
+        activities: activitiesOf[name],
+        dataConverter: converter.dataConverter,
+        shutdownGraceTime: '1 s',
+      });
       workers.push({ worker, running: worker.run() });
     }
   });
@@ -69,13 +80,25 @@ describe('kubeha link, rotate and failover against Temporal with stub activities
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const env = (taskQueue: string): NodeJS.ProcessEnv => ({ TEMPORAL_ADDRESS: server.address, KUBEHA_UI_URL: server.uiUrl, KUBEHA_TASK_QUEUE: taskQueue, KUBEHA_CODEC_KEYS: codecKeys });
+  const env = (taskQueue: string): NodeJS.ProcessEnv => ({
+    TEMPORAL_ADDRESS: server.address,
+    KUBEHA_UI_URL: server.uiUrl,
+    KUBEHA_TASK_QUEUE: taskQueue,
+    KUBEHA_CODEC_KEYS: codecKeys,
+  });
   const write = (name: string, value: unknown): string => {
     const file = path.join(dir, name);
     writeFileSync(file, JSON.stringify(value));
     return file;
   };
-  const exists = (workflowId: string) => client.workflow.getHandle(workflowId).describe().then(() => true, () => false);
+  const exists = (workflowId: string) =>
+    client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .then(
+        () => true,
+        () => false,
+      );
 
   test('link follows LinkMeshClusters live to its result and exits 0', async () => {
     const file = write('link.json', { ...example('link-mesh-clusters.json'), pairName: 'verbs-pair', onFailure: 'fail' });
@@ -136,15 +159,22 @@ describe('kubeha link, rotate and failover against Temporal with stub activities
   });
 
   test('failover start, approve, a late reject refused, failback', async () => {
-    const input = failoverInput({ west: { name: 'wv', kubeconfigSecret: 'clusters/west/admin-kubeconfig' }, approval: { required: true, timeoutMinutes: 10, onTimeout: 'reject' } });
+    const input = failoverInput({
+      west: { name: 'wv', kubeconfigSecret: 'clusters/west/admin-kubeconfig' },
+      approval: { required: true, timeoutMinutes: 10, onTimeout: 'reject' },
+    });
     const started = await runCli(['failover', 'start', '-f', write('failover.json', input), '--detach'], env(queues.failover));
     assert.equal(started.code, 0, started.stderr);
     assert.match(started.stdout, /started FailoverToEast for pair wv → east: workflow id failover-wv-to-east/);
 
-    const approved = await eventually(async () => {
-      const run = await runCli(['failover', 'approve', 'failover-wv-to-east', '--by', 'tester', '--comment', 'east is ready'], env(queues.failover));
-      return run.code === 0 ? run : undefined;
-    }, 60_000, 'the approval to be taken');
+    const approved = await eventually(
+      async () => {
+        const run = await runCli(['failover', 'approve', 'failover-wv-to-east', '--by', 'tester', '--comment', 'east is ready'], env(queues.failover));
+        return run.code === 0 ? run : undefined;
+      },
+      60_000,
+      'the approval to be taken',
+    );
     assert.match(approved.stdout, /failover-wv-to-east: approved by tester/);
 
     const late = await runCli(['failover', 'reject', 'failover-wv-to-east', '--by', 'someone-else'], env(queues.failover));
@@ -173,12 +203,16 @@ describe('kubeha link, rotate and failover against Temporal with stub activities
   });
 
   test('status without an id lists the runs of every cluster; --cluster narrows it', async () => {
-    const listed = await eventually(async () => {
-      const run = await runCli(['status', '--json'], env(queues.link));
-      const runs = JSON.parse(run.stdout) as Array<{ cluster: string; workflowId: string }>;
-      const ids = runs.map((r) => r.workflowId);
-      return ids.includes('link-verbs-pair') && ids.includes('rotate-verbs-detach') ? runs : undefined;
-    }, 30_000, 'both runs in the listing');
+    const listed = await eventually(
+      async () => {
+        const run = await runCli(['status', '--json'], env(queues.link));
+        const runs = JSON.parse(run.stdout) as Array<{ cluster: string; workflowId: string }>;
+        const ids = runs.map((r) => r.workflowId);
+        return ids.includes('link-verbs-pair') && ids.includes('rotate-verbs-detach') ? runs : undefined;
+      },
+      30_000,
+      'both runs in the listing',
+    );
     assert.equal(listed.find((r) => r.workflowId === 'link-verbs-pair')?.cluster, 'verbs-pair', 'LinkMeshClusters lists itself under its pair');
     assert.equal(listed.find((r) => r.workflowId === 'rotate-verbs-detach')?.cluster, 'verbs-detach');
 

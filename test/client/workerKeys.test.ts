@@ -39,7 +39,12 @@ describe('codec keys outside kubeha dev', { timeout: 120_000 }, () => {
   });
 
   test('kubeha worker with a key file gets past the key check (to the Temporal connection)', async () => {
-    const run = await runCli(['worker'], { KUBEHA_DATA_DIR: tempDir(), KUBEHA_CODEC_KEY_FILE: keyFile(), KUBEHA_CODEC_KEYS: '', TEMPORAL_ADDRESS: '127.0.0.1:9' });
+    const run = await runCli(['worker'], {
+      KUBEHA_DATA_DIR: tempDir(),
+      KUBEHA_CODEC_KEY_FILE: keyFile(),
+      KUBEHA_CODEC_KEYS: '',
+      TEMPORAL_ADDRESS: '127.0.0.1:9',
+    });
     assert.notEqual(run.code, 0);
     assert.doesNotMatch(run.stderr, /needs the payload keys/);
     assert.match(run.stderr, /^cannot reach Temporal at 127\.0\.0\.1:9/);
@@ -53,7 +58,12 @@ describe('codec keys outside kubeha dev', { timeout: 120_000 }, () => {
     const codec = (c: typeof worker) => (c.dataConverter.payloadCodecs ?? [])[0];
     const payload = { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('{"result":"west bootstrapped"}') };
     const [sealed] = await codec(worker).encode([payload]);
-    assert.ok(!Buffer.from(sealed.data ?? []).toString().includes('west bootstrapped'), 'the payload is encrypted');
+    assert.ok(
+      !Buffer.from(sealed.data ?? [])
+        .toString()
+        .includes('west bootstrapped'),
+      'the payload is encrypted',
+    );
     const [opened] = await codec(cli).decode([sealed]);
     assert.equal(Buffer.from(opened.data ?? []).toString(), '{"result":"west bootstrapped"}');
     await assert.rejects(codec(stranger).decode([sealed]));

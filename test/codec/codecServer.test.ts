@@ -28,7 +28,11 @@ const AUTH = { Authorization: `Bearer ${TOKEN}` };
 const body = (values: unknown[]): string => payloadsToJson(values.map((v) => defaultPayloadConverter.toPayload(v) as Payload));
 
 async function post(path: string, payload: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${server.url}${path}`, { method: 'POST', body: payload, headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default', ...headers } });
+  return fetch(`${server.url}${path}`, {
+    method: 'POST',
+    body: payload,
+    headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default', ...headers },
+  });
 }
 
 describe('codec server', () => {
@@ -50,7 +54,11 @@ describe('codec server', () => {
 
   test('decode without a token, or with a wrong one, is refused with 401 and reveals nothing', async () => {
     const sealed = await (await post('/encode', body([SECRET]), AUTH)).text();
-    const attempts: Record<string, string>[] = [{}, { Authorization: 'Bearer wrong-token-0123456789' }, { Authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { Authorization: 'Bearer wrong-token-0123456789' },
+      { Authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` },
+    ];
     for (const headers of attempts) {
       const response = await post('/decode', sealed, headers);
       assert.equal(response.status, 401);
@@ -90,7 +98,10 @@ describe('codec server', () => {
     const actual = await post('/encode', body(['x']), { Origin: UI, ...AUTH });
     assert.equal(actual.headers.get('access-control-allow-origin'), UI);
 
-    const stranger = await fetch(`${server.url}/decode`, { method: 'OPTIONS', headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' } });
+    const stranger = await fetch(`${server.url}/decode`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' },
+    });
     assert.equal(stranger.status, 403);
     assert.equal(stranger.headers.get('access-control-allow-origin'), null);
   });
@@ -162,7 +173,11 @@ describe('codec server options', () => {
     const strict = await startCodecServer({ codec: new EncryptionCodec(keyringOf([key])), token: TOKEN, port: 0, namespaces: ['prod'] });
     try {
       const call = (ns: string, auth: boolean) =>
-        fetch(`${strict.url}/encode`, { method: 'POST', body: body(['x']), headers: { 'X-Namespace': ns, ...(auth ? { Authorization: `Bearer ${TOKEN}` } : {}) } });
+        fetch(`${strict.url}/encode`, {
+          method: 'POST',
+          body: body(['x']),
+          headers: { 'X-Namespace': ns, ...(auth ? { Authorization: `Bearer ${TOKEN}` } : {}) },
+        });
       assert.equal((await call('prod', false)).status, 401);
       assert.equal((await call('prod', true)).status, 200);
       assert.equal((await call('default', true)).status, 403);

@@ -76,7 +76,10 @@ describe('EncryptionCodec', () => {
     // Same bytes presented as sealed by the other key of the keyring: the bound key id no longer matches.
     const relabelled = { metadata: { ...sealed.metadata, [ENCRYPTED.keyIdKey]: new TextEncoder().encode(old.id) }, data: sealed.data };
     await assert.rejects(codec.decode([relabelled]), (err: unknown) => err instanceof CodecError && err.reason === 'tampered');
-    await assert.rejects(codec.decode([{ metadata: sealed.metadata, data: new Uint8Array(5) }]), (err: unknown) => err instanceof CodecError && err.reason === 'malformed');
+    await assert.rejects(
+      codec.decode([{ metadata: sealed.metadata, data: new Uint8Array(5) }]),
+      (err: unknown) => err instanceof CodecError && err.reason === 'malformed',
+    );
   });
 
   test('payloads that were never encrypted pass through decode unchanged', async () => {
@@ -123,7 +126,10 @@ describe('codec keys', () => {
 
   test('bad key lists are refused with the source named and no key material quoted', () => {
     const short = Buffer.alloc(16, 7).toString('base64');
-    assert.throws(() => keyringOf(parseKeyList(`a:${short}`, 'KUBEHA_CODEC_KEYS')), (err: unknown) => err instanceof CodecKeyError && /must be 32 bytes/.test(err.message) && !err.message.includes(short));
+    assert.throws(
+      () => keyringOf(parseKeyList(`a:${short}`, 'KUBEHA_CODEC_KEYS')),
+      (err: unknown) => err instanceof CodecKeyError && /must be 32 bytes/.test(err.message) && !err.message.includes(short),
+    );
     assert.throws(() => parseKeyList('no-colon-here', 'KUBEHA_CODEC_KEYS'), /KUBEHA_CODEC_KEYS: entry 1 is not "id:base64key"/);
     assert.throws(() => parseKeyList('a:not base64!', 'KUBEHA_CODEC_KEYS'), /the key of "a" is not base64/);
     const k = generateKey().key.toString('base64');

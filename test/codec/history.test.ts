@@ -28,7 +28,10 @@ after(async () => {
 
 /** The history of every run on a task queue, as `temporal workflow show --output json` prints it. */
 function histories(taskQueue: string): { workflowId: string; text: string[] }[] {
-  return workflowHistories({ address: env.address, namespace: env.namespace }, `TaskQueue="${taskQueue}"`).map((h) => ({ workflowId: h.workflowId, text: h.texts }));
+  return workflowHistories({ address: env.address, namespace: env.namespace }, `TaskQueue="${taskQueue}"`).map((h) => ({
+    workflowId: h.workflowId,
+    text: h.texts,
+  }));
 }
 
 /** Runs a rotation (input and result carrying markers) and a failing one (message carrying a marker). */
@@ -43,7 +46,8 @@ async function runWithMarkers(encrypted: boolean): Promise<{ taskQueue: string; 
   const activities = {
     ...rw.allActivities(),
     uploadCertificateKey: async (input: Parameters<typeof stubs.uploadCertificateKey>[0]) => {
-      if (input.clusterName === 'broken') throw kubehaFailure({ type: ErrorType.CommandFailed, message: `upload-certs printed ${markers[2]}`, retryable: false, hint: 'test' });
+      if (input.clusterName === 'broken')
+        throw kubehaFailure({ type: ErrorType.CommandFailed, message: `upload-certs printed ${markers[2]}`, retryable: false, hint: 'test' });
       return { ...(await stubs.uploadCertificateKey(input)), recordSecret: `clusters/west/${markers[1]}` };
     },
   };
@@ -62,9 +66,11 @@ async function runWithMarkers(encrypted: boolean): Promise<{ taskQueue: string; 
   return worker.runUntil(async () => {
     const result = (await client.workflow.execute('RotateCertificateKey', { args: [input], taskQueue, workflowId: `codec-ok-${taskQueue}` })) as RotationResult;
     let failure = '';
-    await client.workflow.execute('RotateCertificateKey', { args: [{ ...input, clusterName: 'broken' }], taskQueue, workflowId: `codec-fail-${taskQueue}` }).catch((err: unknown) => {
-      failure = (err as WorkflowFailedError).cause?.message ?? '';
-    });
+    await client.workflow
+      .execute('RotateCertificateKey', { args: [{ ...input, clusterName: 'broken' }], taskQueue, workflowId: `codec-fail-${taskQueue}` })
+      .catch((err: unknown) => {
+        failure = (err as WorkflowFailedError).cause?.message ?? '';
+      });
     return { taskQueue, markers, result, failure };
   });
 }
@@ -77,14 +83,26 @@ describe('payload encryption in history', { timeout: 120_000 }, () => {
     const all = histories(taskQueue);
     assert.ok(all.length >= 3, `expected both rotations and the cluster lock, found ${all.map((h) => h.workflowId).join(', ')}`);
     for (const { workflowId, text } of all) {
-      for (const marker of markers) assert.equal(text.some((t) => t.includes(marker)), false, `${workflowId} shows ${marker.split('-')[0]} in plaintext`);
-      assert.ok(text.some((t) => t.includes('binary/encrypted')), `${workflowId} has encrypted payloads`);
+      for (const marker of markers)
+        assert.equal(
+          text.some((t) => t.includes(marker)),
+          false,
+          `${workflowId} shows ${marker.split('-')[0]} in plaintext`,
+        );
+      assert.ok(
+        text.some((t) => t.includes('binary/encrypted')),
+        `${workflowId} has encrypted payloads`,
+      );
     }
   });
 
   test('without the codec the same values are in plain sight (the search above would see them)', async () => {
     const { taskQueue, markers } = await runWithMarkers(false);
     const all = histories(taskQueue).flatMap((h) => h.text);
-    for (const marker of markers) assert.ok(all.some((t) => t.includes(marker)), `${marker.split('-')[0]} not found in the unencrypted history`);
+    for (const marker of markers)
+      assert.ok(
+        all.some((t) => t.includes(marker)),
+        `${marker.split('-')[0]} not found in the unencrypted history`,
+      );
   });
 });

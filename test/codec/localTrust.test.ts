@@ -51,5 +51,8 @@ test('without local mode the token is needed, as before', async () => {
 });
 
 test('local mode refuses to listen on a non-loopback address', async () => {
-  await assert.rejects(startCodecServer({ codec, token: TOKEN, port: 0, host: '0.0.0.0', trustLoopback: true }), /trusts local callers only on a loopback address, not on 0\.0\.0\.0/);
+  await assert.rejects(
+    startCodecServer({ codec, token: TOKEN, port: 0, host: '0.0.0.0', trustLoopback: true }),
+    /trusts local callers only on a loopback address, not on 0\.0\.0\.0/,
+  );
 });

@@ -52,7 +52,9 @@ describe('Route 53 weighted records (moto)', { timeout: 120_000 }, () => {
   async function pair(): Promise<Record<string, { weight?: number; values: string[]; ttl?: number }>> {
     const list = await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: record.hostedZoneId }));
     const sets = (list.ResourceRecordSets ?? []).filter((r) => r.Name === 'podinfo.example.com.' && r.Type === 'A');
-    return Object.fromEntries(sets.map((r) => [r.SetIdentifier ?? '(plain)', { weight: r.Weight, values: (r.ResourceRecords ?? []).map((v) => v.Value ?? '').sort(), ttl: r.TTL }]));
+    return Object.fromEntries(
+      sets.map((r) => [r.SetIdentifier ?? '(plain)', { weight: r.Weight, values: (r.ResourceRecords ?? []).map((v) => v.Value ?? '').sort(), ttl: r.TTL }]),
+    );
   }
 
   test('creates the pair in one change batch, waits for INSYNC, and moves it; the same weights again send nothing', async () => {
@@ -80,7 +82,21 @@ describe('Route 53 weighted records (moto)', { timeout: 120_000 }, () => {
     await client.send(
       new ChangeResourceRecordSetsCommand({
         HostedZoneId: record.hostedZoneId,
-        ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: 'podinfo.example.com', Type: 'A', SetIdentifier: GTM_SET_IDENTIFIERS.west, Weight: 0, TTL: 300, ResourceRecords: [{ Value: '10.10.0.10' }] } }] },
+        ChangeBatch: {
+          Changes: [
+            {
+              Action: 'CREATE',
+              ResourceRecordSet: {
+                Name: 'podinfo.example.com',
+                Type: 'A',
+                SetIdentifier: GTM_SET_IDENTIFIERS.west,
+                Weight: 0,
+                TTL: 300,
+                ResourceRecords: [{ Value: '10.10.0.10' }],
+              },
+            },
+          ],
+        },
       }),
     );
     assert.deepEqual(await dns.readGtmWeights({ route53, record }), { west: 0, inShape: false });
@@ -89,11 +105,25 @@ describe('Route 53 weighted records (moto)', { timeout: 120_000 }, () => {
     assert.deepEqual(await dns.readGtmWeights({ route53, record }), { west: 0, east: 100, inShape: true });
   });
 
-  test("records kubeha does not own: another set identifier is left alone; a plain record is refused with a hint", async () => {
+  test('records kubeha does not own: another set identifier is left alone; a plain record is refused with a hint', async () => {
     await client.send(
       new ChangeResourceRecordSetsCommand({
         HostedZoneId: record.hostedZoneId,
-        ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: 'podinfo.example.com', Type: 'A', SetIdentifier: 'someone-else', Weight: 7, TTL: 30, ResourceRecords: [{ Value: '10.30.0.1' }] } }] },
+        ChangeBatch: {
+          Changes: [
+            {
+              Action: 'CREATE',
+              ResourceRecordSet: {
+                Name: 'podinfo.example.com',
+                Type: 'A',
+                SetIdentifier: 'someone-else',
+                Weight: 7,
+                TTL: 30,
+                ResourceRecords: [{ Value: '10.30.0.1' }],
+              },
+            },
+          ],
+        },
       }),
     );
     await dns.setGtmWeights({ route53, record, weights: { west: 100, east: 0 } });
@@ -105,7 +135,9 @@ describe('Route 53 weighted records (moto)', { timeout: 120_000 }, () => {
     await client.send(
       new ChangeResourceRecordSetsCommand({
         HostedZoneId: record.hostedZoneId,
-        ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: 'podinfo.example.com', Type: 'A', TTL: 30, ResourceRecords: [{ Value: '10.40.0.1' }] } }] },
+        ChangeBatch: {
+          Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: 'podinfo.example.com', Type: 'A', TTL: 30, ResourceRecords: [{ Value: '10.40.0.1' }] } }],
+        },
       }),
     );
     sent.length = 0;

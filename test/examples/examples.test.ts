@@ -23,8 +23,20 @@ const examplesDir = path.join(projectRoot, 'examples');
 /** Each example, its schema, and one field set to a value that breaks a rule (the field must be named). */
 const EXAMPLES: Array<{ file: string; workflow?: string; schema: z.ZodType; field: string; value: unknown }> = [
   { file: 'bootstrap-stacked-etcd.json', workflow: 'BootstrapStackedEtcd', schema: bootstrapStackedEtcdInputSchema, field: 'hosts[2].ssh.port', value: 70_000 },
-  { file: 'rotate-certificate-key.json', workflow: 'RotateCertificateKey', schema: rotateCertificateKeyInputSchema, field: 'keepKeyUploadedWithinMinutes', value: 180 },
-  { file: 'link-mesh-clusters.json', workflow: 'LinkMeshClusters', schema: linkMeshClustersInputSchema, field: 'west.kubeconfig.file', value: 'relative/west.kubeconfig' },
+  {
+    file: 'rotate-certificate-key.json',
+    workflow: 'RotateCertificateKey',
+    schema: rotateCertificateKeyInputSchema,
+    field: 'keepKeyUploadedWithinMinutes',
+    value: 180,
+  },
+  {
+    file: 'link-mesh-clusters.json',
+    workflow: 'LinkMeshClusters',
+    schema: linkMeshClustersInputSchema,
+    field: 'west.kubeconfig.file',
+    value: 'relative/west.kubeconfig',
+  },
   { file: 'failover-to-east.json', workflow: 'FailoverToEast', schema: failoverToEastInputSchema, field: 'steps', value: [50, 25] },
   { file: 'webhook-routes.yaml', schema: webhookConfigSchema, field: 'routes[0].matchers[0]', value: 'alertname~WestDown' },
 ];
@@ -48,7 +60,14 @@ function setPath(document: unknown, fieldPath: string, value: unknown): void {
 for (const example of EXAMPLES) {
   test(`${example.file} passes its schema`, () => {
     const parsed = example.schema.safeParse(load(example.file));
-    assert.ok(parsed.success, parsed.success ? '' : inputIssues(parsed.error).map((i) => `${i.path}: ${i.message}`).join('\n'));
+    assert.ok(
+      parsed.success,
+      parsed.success
+        ? ''
+        : inputIssues(parsed.error)
+            .map((i) => `${i.path}: ${i.message}`)
+            .join('\n'),
+    );
   });
 
   test(`${example.file} broken in ${example.field} is refused naming that field`, () => {
@@ -62,10 +81,14 @@ for (const example of EXAMPLES) {
 }
 
 test('every file in examples/ is checked here, and every workflow a user starts has an example', () => {
-  const files = readdirSync(examplesDir).filter((f) => f !== 'README.md').sort();
+  const files = readdirSync(examplesDir)
+    .filter((f) => f !== 'README.md')
+    .sort();
   assert.deepEqual(files, EXAMPLES.map((e) => e.file).sort());
   // ClusterLock is internal: kubeha's own runs start it, never a user.
-  const userWorkflows = Object.keys(workflows).filter((name) => /^[A-Z]/.test(name) && name !== 'ClusterLock').sort();
+  const userWorkflows = Object.keys(workflows)
+    .filter((name) => /^[A-Z]/.test(name) && name !== 'ClusterLock')
+    .sort();
   assert.deepEqual(EXAMPLES.flatMap((e) => (e.workflow ? [e.workflow] : [])).sort(), userWorkflows);
 });
 

@@ -57,15 +57,31 @@ export class FakeFailoverWorld extends FakeWorld {
       serviceReadiness: async (input) => {
         this.reach(input.kubeconfigSecret);
         const ready = this.readiness.get(`${input.kubeconfigSecret}|${input.namespace}/${input.name}`) ?? 1;
-        const result: ServiceReadiness = { service: `${input.namespace}/${input.name}`, ready: Math.max(ready, 0), notReady: ready <= 0 ? 1 : 0, source: 'EndpointSlice', serviceExists: ready >= 0 };
+        const result: ServiceReadiness = {
+          service: `${input.namespace}/${input.name}`,
+          ready: Math.max(ready, 0),
+          notReady: ready <= 0 ? 1 : 0,
+          source: 'EndpointSlice',
+          serviceExists: ready >= 0,
+        };
         return result;
       },
       servicesReadiness: async (input) => {
         this.probeRounds += 1;
         return input.services.map(({ namespace, name }) => {
-          if (this.unreachable.has(input.kubeconfigSecret)) return { service: `${namespace}/${name}`, error: `API server of ${input.kubeconfigSecret} unreachable (ECONNREFUSED)` };
+          if (this.unreachable.has(input.kubeconfigSecret))
+            return { service: `${namespace}/${name}`, error: `API server of ${input.kubeconfigSecret} unreachable (ECONNREFUSED)` };
           const ready = this.readiness.get(`${input.kubeconfigSecret}|${namespace}/${name}`) ?? 1;
-          return { service: `${namespace}/${name}`, readiness: { service: `${namespace}/${name}`, ready: Math.max(ready, 0), notReady: ready <= 0 ? 1 : 0, source: 'EndpointSlice' as const, serviceExists: ready >= 0 } };
+          return {
+            service: `${namespace}/${name}`,
+            readiness: {
+              service: `${namespace}/${name}`,
+              ready: Math.max(ready, 0),
+              notReady: ready <= 0 ? 1 : 0,
+              source: 'EndpointSlice' as const,
+              serviceExists: ready >= 0,
+            },
+          };
         });
       },
       readSplit: async (input) => {
@@ -110,7 +126,13 @@ export class FakeFailoverWorld extends FakeWorld {
 
 /** A VerificationFailed as setSplitWeights throws it when another controller rewrote the split. */
 export function verificationFailure(): () => Error {
-  return () => kubehaFailure({ type: ErrorType.VerificationFailed, message: 'TrafficSplit test/podinfo reads back east 50%, not the 100% just written', retryable: false, hint: 'another controller rewrites the split' });
+  return () =>
+    kubehaFailure({
+      type: ErrorType.VerificationFailed,
+      message: 'TrafficSplit test/podinfo reads back east 50%, not the 100% just written',
+      retryable: false,
+      hint: 'another controller rewrites the split',
+    });
 }
 
 /** A valid input: one service, steps 50 → 100, short windows for tests. */
@@ -150,7 +172,11 @@ export function failoverBundle(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 /** A worker running FailoverToEast with the given activities on a (fresh) task queue. */
-export async function failoverWorker(env: TestWorkflowEnvironment, activities: object, taskQueue = `failover-${randomUUID()}`): Promise<{ worker: Worker; taskQueue: string }> {
+export async function failoverWorker(
+  env: TestWorkflowEnvironment,
+  activities: object,
+  taskQueue = `failover-${randomUUID()}`,
+): Promise<{ worker: Worker; taskQueue: string }> {
   const worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',

@@ -22,10 +22,17 @@ after(async () => {
 });
 
 const status = (h: WorkflowHandle) => h.query<FailoverStatus>('status');
-const until = (h: WorkflowHandle, state: FailoverStatus['state']) => eventually(async () => ((await status(h)).state === state ? status(h) : undefined), 30_000, state);
+const until = (h: WorkflowHandle, state: FailoverStatus['state']) =>
+  eventually(async () => ((await status(h)).state === state ? status(h) : undefined), 30_000, state);
 
 async function failedOver(taskQueue: string, id: string): Promise<WorkflowHandle> {
-  const handle = await env.client.workflow.signalWithStart('FailoverToEast', { args: [failoverInput({ failback: { hysteresisSeconds: 3, checkIntervalSeconds: 1, automatic: true } })], taskQueue, workflowId: id, signal: 'alert', signalArgs: [notification('firing', 'fp-1', '2025-01-01T00:00:00Z')] });
+  const handle = await env.client.workflow.signalWithStart('FailoverToEast', {
+    args: [failoverInput({ failback: { hysteresisSeconds: 3, checkIntervalSeconds: 1, automatic: true } })],
+    taskQueue,
+    workflowId: id,
+    signal: 'alert',
+    signalArgs: [notification('firing', 'fp-1', '2025-01-01T00:00:00Z')],
+  });
   await until(handle, 'failed-over');
   return handle;
 }
@@ -38,10 +45,14 @@ test('a late firing of the incident that resolved is ignored: the failback goes 
     await handle.signal('alert', notification('resolved', 'fp-1', '2025-01-01T00:00:00Z'));
     // Alertmanager's retry of the old firing arrives during the hysteresis window.
     await handle.signal('alert', notification('firing', 'fp-1', '2025-01-01T00:00:00Z'));
-    const s = await eventually(async () => {
-      const now = await status(handle);
-      return now.decisions.some((d) => d.what === 'LateFiringIgnored') ? now : undefined;
-    }, 10_000, 'the late firing noted');
+    const s = await eventually(
+      async () => {
+        const now = await status(handle);
+        return now.decisions.some((d) => d.what === 'LateFiringIgnored') ? now : undefined;
+      },
+      10_000,
+      'the late firing noted',
+    );
     assert.deepEqual(s.firing, [], 'nothing is firing');
     return (await handle.result()) as FailoverResult;
   });
@@ -56,11 +67,18 @@ test('a new incident of the same alert (later startsAt) still re-arms the run', 
     const handle = await failedOver(taskQueue, `new-incident-${Date.now()}`);
     await handle.signal('alert', notification('resolved', 'fp-1', '2025-01-01T00:00:00Z'));
     await handle.signal('alert', notification('firing', 'fp-1', '2025-01-01T01:00:00Z'));
-    const s = await eventually(async () => {
-      const now = await status(handle);
-      return now.firing.length === 1 ? now : undefined;
-    }, 10_000, 'firing again');
-    assert.equal(s.decisions.some((d) => d.what === 'LateFiringIgnored'), false);
+    const s = await eventually(
+      async () => {
+        const now = await status(handle);
+        return now.firing.length === 1 ? now : undefined;
+      },
+      10_000,
+      'firing again',
+    );
+    assert.equal(
+      s.decisions.some((d) => d.what === 'LateFiringIgnored'),
+      false,
+    );
     await new Promise((r) => setTimeout(r, 4_000));
     assert.equal((await status(handle)).state, 'failed-over', 'still held: the new incident fires');
     await handle.signal('failback');

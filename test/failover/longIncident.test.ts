@@ -60,16 +60,26 @@ test('a long incident with 50 services continues as new while it waits, each run
   const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
   const workflowId = `long-incident-${Date.now()}`;
   const result = await worker.runUntil(async () => {
-    const handle = await env.client.workflow.signalWithStart('FailoverToEast', { args: [input], taskQueue, workflowId, signal: 'alert', signalArgs: [notification('firing', 'fp-long', '2025-01-01T00:00:00Z')] });
+    const handle = await env.client.workflow.signalWithStart('FailoverToEast', {
+      args: [input],
+      taskQueue,
+      workflowId,
+      signal: 'alert',
+      signalArgs: [notification('firing', 'fp-long', '2025-01-01T00:00:00Z')],
+    });
     await eventually(async () => ((await handle.query<FailoverStatus>('status')).state === 'failed-over' ? true : undefined), 60_000, 'failed over');
 
     // Hours of holding: Alertmanager repeats the firing notification (each one a signal in the history).
     const repeats = 150;
     for (let i = 0; i < repeats; i++) await handle.signal('alert', notification('firing', 'fp-long', '2025-01-01T00:00:00Z'));
-    const held = await eventually(async () => {
-      const s = await handle.query<FailoverStatus>('status');
-      return s.notifications.total >= repeats + 1 ? s : undefined;
-    }, 120_000, 'every repeat counted, across runs');
+    const held = await eventually(
+      async () => {
+        const s = await handle.query<FailoverStatus>('status');
+        return s.notifications.total >= repeats + 1 ? s : undefined;
+      },
+      120_000,
+      'every repeat counted, across runs',
+    );
     assert.equal(held.state, 'failed-over');
 
     // Resolved, but west stays unhealthy for many check rounds: the window waits, round after round.
@@ -104,6 +114,10 @@ test('a long incident with 50 services continues as new while it waits, each run
 
   // The figures for a real incident: events per check round, and what 12 hours at 15 s would make.
   const total = runs.reduce((n, r) => n + r.events, 0);
-  process.stdout.write(`long incident: ${runs.length} runs (${runs.map((r) => r.events).join(', ')} events), ${total} in all; ${world.probeRounds} check rounds for ${SERVICES} services (one probe activity each)\n`);
-  process.stdout.write(`12 h at the default 15 s check interval = 2880 rounds; each run hands over at the server's suggestion (4,096 by default), below the 10,240 warning\n`);
+  process.stdout.write(
+    `long incident: ${runs.length} runs (${runs.map((r) => r.events).join(', ')} events), ${total} in all; ${world.probeRounds} check rounds for ${SERVICES} services (one probe activity each)\n`,
+  );
+  process.stdout.write(
+    `12 h at the default 15 s check interval = 2880 rounds; each run hands over at the server's suggestion (4,096 by default), below the 10,240 warning\n`,
+  );
 });

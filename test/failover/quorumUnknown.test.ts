@@ -28,7 +28,12 @@ test('no etcd member answers: quorum unknown is recorded, no spare registered, t
     ...world.allActivities(),
     etcdMembers: async ({ host }: { host: { name: string } }) => {
       asked.push(host.name);
-      throw kubehaFailure({ type: ErrorType.Unreachable, message: `etcdctl member list failed on ${host.name}: context deadline exceeded`, retryable: true, hint: 'etcd has no quorum' });
+      throw kubehaFailure({
+        type: ErrorType.Unreachable,
+        message: `etcdctl member list failed on ${host.name}: context deadline exceeded`,
+        retryable: true,
+        hint: 'etcd has no quorum',
+      });
     },
   };
   const ssh = { user: 'root', port: 22, privateKey: { file: '/etc/kubeha/ssh/id_ed25519' }, trustOnFirstUse: true };
@@ -48,10 +53,14 @@ test('no etcd member answers: quorum unknown is recorded, no spare registered, t
       signal: 'alert',
       signalArgs: [notification('firing')],
     });
-    const s = await eventually(async () => {
-      const now = await handle.query<FailoverStatus>('status');
-      return now.state === 'failed-over' ? now : undefined;
-    }, 60_000, 'failed over');
+    const s = await eventually(
+      async () => {
+        const now = await handle.query<FailoverStatus>('status');
+        return now.state === 'failed-over' ? now : undefined;
+      },
+      60_000,
+      'failed over',
+    );
     assert.deepEqual(s.eastPercent, { 'test/podinfo': 100 });
     assert.deepEqual(s.sparesRegistered, []);
     const unknown = s.decisions.find((d) => d.what === 'QuorumUnknown');

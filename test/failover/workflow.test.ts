@@ -33,10 +33,14 @@ function status(handle: WorkflowHandle): Promise<FailoverStatus> {
 }
 
 function untilState(handle: WorkflowHandle, state: FailoverStatus['state'], timeoutMs = 20_000): Promise<FailoverStatus> {
-  return eventually(async () => {
-    const s = await status(handle);
-    return s.state === state ? s : undefined;
-  }, timeoutMs, `state ${state}`);
+  return eventually(
+    async () => {
+      const s = await status(handle);
+      return s.state === state ? s : undefined;
+    },
+    timeoutMs,
+    `state ${state}`,
+  );
 }
 
 /** A west control plane of the input, the spare, and the target group. */
@@ -65,7 +69,12 @@ describe('FailoverToEast', { timeout: 180_000 }, () => {
     const world = new FakeFailoverWorld();
     const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
     const bad = { ...failoverInput(), steps: [100, 50], services: [], west: { name: 'West', kubeconfigSecret: WEST } };
-    const err = await worker.runUntil(env.client.workflow.execute('FailoverToEast', { args: [bad], taskQueue, workflowId: newId('bad') }).then(() => undefined, (e: unknown) => e));
+    const err = await worker.runUntil(
+      env.client.workflow.execute('FailoverToEast', { args: [bad], taskQueue, workflowId: newId('bad') }).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
     assert.ok(err instanceof WorkflowFailedError);
     assert.equal(failureType(err), 'InvalidInput');
     const message = (err.cause as Error).message;
@@ -107,7 +116,10 @@ describe('FailoverToEast', { timeout: 180_000 }, () => {
       const progress = await handle.query<Progress>('progress');
       assert.equal(progress.phase, 'waiting');
       assert.match(progress.waitingFor ?? '', /alert to resolve/);
-      assert.deepEqual(progress.steps.filter((s) => s.state === 'done').map((s) => s.step), ['precheck', 'shift-traffic']);
+      assert.deepEqual(
+        progress.steps.filter((s) => s.state === 'done').map((s) => s.step),
+        ['precheck', 'shift-traffic'],
+      );
       const resolvedAt = Date.now();
       await handle.signal('alert', notification('resolved'));
       const result = (await handle.result()) as FailoverResult;
@@ -117,7 +129,8 @@ describe('FailoverToEast', { timeout: 180_000 }, () => {
       assert.deepEqual(world.shiftRequests, [50, 100, 50, 0]);
       const final = await status(handle);
       const whats = final.decisions.map((d) => d.what);
-      for (const w of ['AlertFiring', 'PrecheckPassed', 'Shifted', 'AlertResolved', 'WindowStarted', 'FailingBack']) assert.ok(whats.includes(w), `${w} in ${whats.join(',')}`);
+      for (const w of ['AlertFiring', 'PrecheckPassed', 'Shifted', 'AlertResolved', 'WindowStarted', 'FailingBack'])
+        assert.ok(whats.includes(w), `${w} in ${whats.join(',')}`);
       assert.match(final.decisions.find((d) => d.what === 'Shifted')?.why ?? '', /east 50% \(was 0%\).*1 alert\(s\) firing/);
     });
     assert.deepEqual(world.repeated(), []);
@@ -180,7 +193,9 @@ describe('FailoverToEast', { timeout: 180_000 }, () => {
       assert.deepEqual(world.shiftRequests, []);
       const answer = await handle.executeUpdate('approval', { args: [{ decision: 'approve', by: 'alice', comment: 'west is gone' }] });
       assert.deepEqual(answer, { decision: 'approve', by: 'alice' });
-      await assert.rejects(handle.executeUpdate('approval', { args: [{ decision: 'reject', by: 'bob' }] }), (err: Error) => /already decided: approve by alice/.test(String((err.cause as Error)?.message)));
+      await assert.rejects(handle.executeUpdate('approval', { args: [{ decision: 'reject', by: 'bob' }] }), (err: Error) =>
+        /already decided: approve by alice/.test(String((err.cause as Error)?.message)),
+      );
       const s = await untilState(handle, 'failed-over');
       assert.equal(s.approvedBy, 'alice');
       assert.ok(s.decisions.some((d) => d.what === 'Approved' && /alice: west is gone/.test(d.why)));
@@ -210,10 +225,14 @@ describe('FailoverToEast', { timeout: 180_000 }, () => {
     const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
     await worker.runUntil(async () => {
       const handle = await startFiring(failoverInput({ onFailure: 'wait' }), taskQueue);
-      const held = await eventually(async () => {
-        const p = await handle.query<Progress>('progress');
-        return p.phase === 'waiting' && p.steps.find((s) => s.step === 'shift-traffic')?.state === 'failed' ? p : undefined;
-      }, 20_000, 'the shift to hold');
+      const held = await eventually(
+        async () => {
+          const p = await handle.query<Progress>('progress');
+          return p.phase === 'waiting' && p.steps.find((s) => s.step === 'shift-traffic')?.state === 'failed' ? p : undefined;
+        },
+        20_000,
+        'the shift to hold',
+      );
       const shift = held.steps.find((s) => s.step === 'shift-traffic');
       assert.equal(shift?.reason, 'VerificationFailed');
       assert.match(shift?.message ?? '', /reads back east 50%/);
@@ -239,7 +258,10 @@ describe('FailoverToEast', { timeout: 180_000 }, () => {
       const handle = await startFiring(failoverInput({ controlPlane: controlPlaneInput() }), taskQueue);
       const s = await untilState(handle, 'failed-over');
       assert.deepEqual(s.sparesRegistered, ['spare-1']);
-      assert.match(s.decisions.find((d) => d.what === 'SpareRegistered')?.why ?? '', /0 of 3 registered control-plane targets healthy.*3 of 4 voters healthy, quorum 3/);
+      assert.match(
+        s.decisions.find((d) => d.what === 'SpareRegistered')?.why ?? '',
+        /0 of 3 registered control-plane targets healthy.*3 of 4 voters healthy, quorum 3/,
+      );
       await handle.signal('alert', notification('resolved'));
       const result = (await handle.result()) as FailoverResult;
       assert.deepEqual(result.sparesRegistered, ['spare-1']);
@@ -334,14 +356,22 @@ describe('FailoverToEast', { timeout: 180_000 }, () => {
     const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.signalWithStart('FailoverToEast', {
-        args: [failoverInput()], taskQueue, workflowId: newId('stale'), signal: 'alert', signalArgs: [notification('firing', 'fp-west-down', '2025-01-02T00:00:00Z')],
+        args: [failoverInput()],
+        taskQueue,
+        workflowId: newId('stale'),
+        signal: 'alert',
+        signalArgs: [notification('firing', 'fp-west-down', '2025-01-02T00:00:00Z')],
       });
       await untilState(handle, 'failed-over');
       await handle.signal('alert', notification('resolved', 'fp-west-down', '2025-01-01T00:00:00Z'));
-      const s = await eventually(async () => {
-        const st = await status(handle);
-        return st.decisions.some((d) => d.what === 'StaleResolutionIgnored') ? st : undefined;
-      }, 10_000, 'the stale resolution');
+      const s = await eventually(
+        async () => {
+          const st = await status(handle);
+          return st.decisions.some((d) => d.what === 'StaleResolutionIgnored') ? st : undefined;
+        },
+        10_000,
+        'the stale resolution',
+      );
       assert.equal(s.state, 'failed-over');
       assert.deepEqual(s.firing, ['fp-west-down']);
       await handle.signal('alert', notification('resolved', 'fp-west-down', '2025-01-02T00:00:00Z'));

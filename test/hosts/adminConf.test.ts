@@ -20,7 +20,14 @@ import { FakeHostShell, makeCaPem, MemorySecretStore } from './fakeHostShell';
 
 const ssh = { user: 'root', port: 22, privateKey: { file: '/dev/null' }, trustOnFirstUse: true, connectTimeoutSeconds: 5 };
 const cpA: HostSpec = { name: 'cp-a', address: '10.20.1.11', role: 'control-plane', ssh };
-const initInput = { clusterName: 'lab', host: cpA, controlPlaneEndpoint: 'lb.example:6443', kubernetesVersion: '1.31.2', podCidr: '192.168.0.0/16', serviceCidr: '10.96.0.0/12' };
+const initInput = {
+  clusterName: 'lab',
+  host: cpA,
+  controlPlaneEndpoint: 'lb.example:6443',
+  kubernetesVersion: '1.31.2',
+  podCidr: '192.168.0.0/16',
+  serviceCidr: '10.96.0.0/12',
+};
 
 let caPem: string;
 before(() => {
@@ -76,7 +83,10 @@ describe('kubeadmInit with a planted admin.conf', () => {
       const secrets = new MemorySecretStore();
       const hosts = createHostActivities({ shell, secrets, now: () => new Date('2025-02-03T10:00:00Z') });
       shell.initializeControlPlane(cpA);
-      const planted = edited(shell, (d) => (d.users[0].user = { ...d.users[0].user, exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'touch', args: [marker] } }));
+      const planted = edited(
+        shell,
+        (d) => (d.users[0].user = { ...d.users[0].user, exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'touch', args: [marker] } }),
+      );
       shell.filesOf('cp-a').set('/etc/kubernetes/admin.conf', planted);
       let failure: unknown;
       await hosts.kubeadmInit(initInput).catch((err: unknown) => (failure = err));

@@ -14,7 +14,14 @@ import { FakeHostShell, makeCaPem, MemorySecretStore } from './fakeHostShell';
 const ssh = { user: 'root', port: 22, privateKey: { file: '/dev/null' }, trustOnFirstUse: false, connectTimeoutSeconds: 5 };
 const eastPrimary: HostSpec = { name: 'east-cp-1', address: '10.30.1.11', role: 'control-plane', ssh };
 const T0 = new Date('2025-02-03T10:00:00Z');
-const initOf = (clusterName: string) => ({ clusterName, host: eastPrimary, controlPlaneEndpoint: 'lb.example:6443', kubernetesVersion: '1.31.2', podCidr: '192.168.0.0/16', serviceCidr: '10.96.0.0/12' });
+const initOf = (clusterName: string) => ({
+  clusterName,
+  host: eastPrimary,
+  controlPlaneEndpoint: 'lb.example:6443',
+  kubernetesVersion: '1.31.2',
+  podCidr: '192.168.0.0/16',
+  serviceCidr: '10.96.0.0/12',
+});
 
 let caPem: string;
 let westCaPem: string;

@@ -21,7 +21,14 @@ const cpA = host('cp-a', '10.20.1.11', 'control-plane');
 const cpB = host('cp-b', '10.20.2.12', 'control-plane');
 const worker = host('w-1', '10.20.3.13', 'worker');
 const T0 = new Date('2025-02-03T10:00:00Z');
-const initInput = { clusterName: 'lab', host: cpA, controlPlaneEndpoint: 'lb.example:6443', kubernetesVersion: '1.31.2', podCidr: '192.168.0.0/16', serviceCidr: '10.96.0.0/12' };
+const initInput = {
+  clusterName: 'lab',
+  host: cpA,
+  controlPlaneEndpoint: 'lb.example:6443',
+  kubernetesVersion: '1.31.2',
+  podCidr: '192.168.0.0/16',
+  serviceCidr: '10.96.0.0/12',
+};
 
 let caPem: string;
 before(() => {
@@ -40,7 +47,8 @@ function assertNoSecretsOnCommandLines(shell: FakeHostShell): void {
   assert.ok(shell.issuedSecrets.size > 0);
   for (const call of shell.calls) {
     for (const secret of shell.issuedSecrets) assert.ok(!call.command.includes(secret), `secret on the command line: ${call.command}`);
-    if (call.kind === 'writeFile' && [...shell.issuedSecrets].some((s) => call.content?.includes(s))) assert.equal(call.mode, 0o600, `${call.path} holds a secret`);
+    if (call.kind === 'writeFile' && [...shell.issuedSecrets].some((s) => call.content?.includes(s)))
+      assert.equal(call.mode, 0o600, `${call.path} holds a secret`);
   }
 }
 

@@ -18,7 +18,8 @@ describe('etcdctl JSON from a real etcd', () => {
   let dir: string;
   let etcd: ChildProcess;
   let clientUrl: string;
-  const etcdctl = (...args: string[]): string => execFileSync('etcdctl', [`--endpoints=${clientUrl}`, ...args], { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'utf8' });
+  const etcdctl = (...args: string[]): string =>
+    execFileSync('etcdctl', [`--endpoints=${clientUrl}`, ...args], { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'utf8' });
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'kubeha-etcd-'));
@@ -27,7 +28,22 @@ describe('etcdctl JSON from a real etcd', () => {
     const peerUrl = `http://127.0.0.1:${peer}`;
     etcd = spawn(
       'etcd',
-      ['--name', 'cp-a', '--data-dir', path.join(dir, 'data'), '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl, '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `cp-a=${peerUrl}`],
+      [
+        '--name',
+        'cp-a',
+        '--data-dir',
+        path.join(dir, 'data'),
+        '--listen-client-urls',
+        clientUrl,
+        '--advertise-client-urls',
+        clientUrl,
+        '--listen-peer-urls',
+        peerUrl,
+        '--initial-advertise-peer-urls',
+        peerUrl,
+        '--initial-cluster',
+        `cp-a=${peerUrl}`,
+      ],
       { stdio: 'ignore' },
     );
     for (let i = 0; i < 100; i++) {
@@ -73,7 +89,8 @@ describe('etcdctl JSON from a real etcd', () => {
   });
 
   test('ids above 2^53 keep every digit', () => {
-    const text = '{"header":{"cluster_id":15118495548433857066},"members":[{"ID":18446744073709551615,"name":"x","peerURLs":[],"clientURLs":[]},{"ID":12,"name":"y"}]}';
+    const text =
+      '{"header":{"cluster_id":15118495548433857066},"members":[{"ID":18446744073709551615,"name":"x","peerURLs":[],"clientURLs":[]},{"ID":12,"name":"y"}]}';
     assert.deepEqual(
       parseMemberList(text).map((m) => m.id),
       ['ffffffffffffffff', 'c'],
@@ -96,11 +113,20 @@ describe('PKI checks', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('the CA pin equals what the openssl recipe from the kubeadm docs computes', () => {
-    for (const algorithm of [['-newkey', 'rsa:2048'], ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1']]) {
+    for (const algorithm of [
+      ['-newkey', 'rsa:2048'],
+      ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'],
+    ]) {
       const crt = path.join(dir, 'ca.crt');
-      execFileSync('openssl', ['req', '-x509', ...algorithm, '-nodes', '-keyout', path.join(dir, 'ca.key'), '-out', crt, '-days', '1', '-subj', '/CN=kubernetes'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        ['req', '-x509', ...algorithm, '-nodes', '-keyout', path.join(dir, 'ca.key'), '-out', crt, '-days', '1', '-subj', '/CN=kubernetes'],
+        { stdio: 'ignore' },
+      );
       const pem = execFileSync('openssl', ['x509', '-in', crt], { encoding: 'utf8' });
-      const expected = execFileSync('sh', ['-c', `openssl x509 -pubkey -noout -in ${crt} | openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1`], { encoding: 'utf8' }).trim();
+      const expected = execFileSync('sh', ['-c', `openssl x509 -pubkey -noout -in ${crt} | openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1`], {
+        encoding: 'utf8',
+      }).trim();
       assert.equal(caCertHash(pem), `sha256:${expected}`);
     }
   });
@@ -113,7 +139,10 @@ describe('PKI checks', () => {
     const sealed = Buffer.concat([nonce, cipher.update(pem), cipher.final(), cipher.getAuthTag()]);
     assert.equal(openUploadedCert(sealed, key.toString('hex'))?.toString(), pem);
     assert.equal(openUploadedCert(sealed, randomBytes(32).toString('hex')), undefined);
-    const secret = JSON.stringify({ data: { 'ca.crt': sealed.toString('base64') }, metadata: { ownerReferences: [{ kind: 'Secret', name: 'bootstrap-token-x1y2z3' }] } });
+    const secret = JSON.stringify({
+      data: { 'ca.crt': sealed.toString('base64') },
+      metadata: { ownerReferences: [{ kind: 'Secret', name: 'bootstrap-token-x1y2z3' }] },
+    });
     assert.deepEqual(checkUploadedCerts(secret, key.toString('hex')), { opens: true, ownerTokenId: 'x1y2z3' });
     assert.equal(checkUploadedCerts(secret, randomBytes(32).toString('hex')).opens, false);
   });

@@ -33,7 +33,25 @@ export const randomToken = (): string => {
 export function makeCaPem(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'kubeha-fake-ca-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'ca.key'), '-out', path.join(dir, 'ca.crt'), '-days', '1', '-subj', '/CN=kubernetes'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        path.join(dir, 'ca.key'),
+        '-out',
+        path.join(dir, 'ca.crt'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=kubernetes',
+      ],
+      { stdio: 'ignore' },
+    );
     return readFileSync(path.join(dir, 'ca.crt'), 'utf8');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -45,12 +63,21 @@ export function sealedCertsSecret(caPem: string, key: string, ownerTokenId: stri
   const nonce = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', Buffer.from(key, 'hex'), nonce);
   const sealed = Buffer.concat([nonce, cipher.update(caPem), cipher.final(), cipher.getAuthTag()]);
-  return JSON.stringify({ kind: 'Secret', metadata: { name: 'kubeadm-certs', ownerReferences: [{ kind: 'Secret', name: `bootstrap-token-${ownerTokenId}` }] }, data: { 'ca.crt': sealed.toString('base64') } });
+  return JSON.stringify({
+    kind: 'Secret',
+    metadata: { name: 'kubeadm-certs', ownerReferences: [{ kind: 'Secret', name: `bootstrap-token-${ownerTokenId}` }] },
+    data: { 'ca.crt': sealed.toString('base64') },
+  });
 }
 
 /** What `kubeadm init --upload-certs` prints, with the CA's real pin. */
 export function initOutput(caPem: string, token: string, key: string, endpoint: string): string {
-  const hash = 'sha256:' + execFileSync('sh', ['-c', 'openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | sha256sum | cut -d" " -f1'], { input: caPem, encoding: 'utf8' }).trim();
+  const hash =
+    'sha256:' +
+    execFileSync('sh', ['-c', 'openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | sha256sum | cut -d" " -f1'], {
+      input: caPem,
+      encoding: 'utf8',
+    }).trim();
   return [
     '[init] Using Kubernetes version: v1.31.2',
     '[upload-certs] Using certificate key:',

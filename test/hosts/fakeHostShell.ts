@@ -133,7 +133,8 @@ export class FakeHostShell implements RemoteShell {
     return !!entry && entry.token === token && entry.expiresAt > this.now();
   }
 
-  private configAt(host: string, file: string): Record<string, any>[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private configAt(host: string, file: string): Record<string, any>[] {
     const text = this.filesOf(host).get(file);
     if (!text) throw new Error(`fake: ${file} was not written on ${host}`);
     return parseKubeadmConfig(text);
@@ -183,7 +184,18 @@ export class FakeHostShell implements RemoteShell {
     const controlPlane = /^CONTROL_PLANE=1$/m.test(script);
     const done = this.prepared.get(host.name) ?? new Set<string>();
     this.prepared.set(host.name, done);
-    const items = ['swap', 'br_netfilter', 'sysctl', 'containerd', 'containerd-config', 'kubernetes-apt-repo', 'kube-packages', 'kube-hold', 'kubelet-enabled', ...(controlPlane ? ['etcd-client'] : [])];
+    const items = [
+      'swap',
+      'br_netfilter',
+      'sysctl',
+      'containerd',
+      'containerd-config',
+      'kubernetes-apt-repo',
+      'kube-packages',
+      'kube-hold',
+      'kubelet-enabled',
+      ...(controlPlane ? ['etcd-client'] : []),
+    ];
     const lines = items.map((item) => {
       if (done.has(item)) return `ok ${item}`;
       if (dry) return `would-change ${item}`;
@@ -216,7 +228,9 @@ export class FakeHostShell implements RemoteShell {
       }
       if ((m = /get secret bootstrap-token-([a-z0-9]{6}) -o jsonpath=\{\.data\.expiration\}$/.exec(c))) {
         const entry = this.tokens.get(m[1]);
-        return entry && entry.expiresAt > this.now() ? ok(Buffer.from(entry.expiresAt.toISOString()).toString('base64')) : notFound(`secrets "bootstrap-token-${m[1]}"`);
+        return entry && entry.expiresAt > this.now()
+          ? ok(Buffer.from(entry.expiresAt.toISOString()).toString('base64'))
+          : notFound(`secrets "bootstrap-token-${m[1]}"`);
       }
       if (/get secret kubeadm-certs -o json$/.test(c)) {
         const owner = this.uploaded && this.tokens.get(this.uploaded.ownerTokenId);
@@ -228,11 +242,24 @@ export class FakeHostShell implements RemoteShell {
     }
     if (c.startsWith('ETCDCTL_API=3 etcdctl')) {
       if (c.endsWith('member list -w json')) {
-        const members = this.members.map((mem) => `{"ID":${mem.id},"name":${JSON.stringify(mem.name)},"peerURLs":${JSON.stringify(mem.peerUrls)},"clientURLs":${JSON.stringify(mem.clientUrls)}${mem.isLearner ? ',"isLearner":true' : ''}}`);
+        const members = this.members.map(
+          (mem) =>
+            `{"ID":${mem.id},"name":${JSON.stringify(mem.name)},"peerURLs":${JSON.stringify(mem.peerUrls)},"clientURLs":${JSON.stringify(mem.clientUrls)}${mem.isLearner ? ',"isLearner":true' : ''}}`,
+        );
         return ok(`{"header":{"cluster_id":17237436991929493444,"member_id":${this.members[0]?.id ?? 1},"raft_term":2},"members":[${members.join(',')}]}\n`);
       }
       if (c.endsWith('endpoint health --cluster -w json')) {
-        return ok(JSON.stringify(this.members.filter((mem) => mem.clientUrls.length > 0).map((mem) => (this.unhealthyMembers.has(mem.name) ? { endpoint: mem.clientUrls[0], health: false, error: 'context deadline exceeded' } : { endpoint: mem.clientUrls[0], health: true, took: '2ms' }))) + '\n');
+        return ok(
+          JSON.stringify(
+            this.members
+              .filter((mem) => mem.clientUrls.length > 0)
+              .map((mem) =>
+                this.unhealthyMembers.has(mem.name)
+                  ? { endpoint: mem.clientUrls[0], health: false, error: 'context deadline exceeded' }
+                  : { endpoint: mem.clientUrls[0], health: true, took: '2ms' },
+              ),
+          ) + '\n',
+        );
       }
       if ((m = /member remove ([0-9a-f]+)$/.exec(c))) {
         const at = this.members.findIndex((mem) => mem.id.toString(16) === m?.[1]);
@@ -260,7 +287,9 @@ export class FakeHostShell implements RemoteShell {
     if (c.startsWith('kubeadm init phase upload-certs --upload-certs --config ')) {
       const [init] = this.configAt(host.name, c.split(' ').pop() as string);
       this.upload(init.certificateKey);
-      return ok(`[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace\n[upload-certs] Using certificate key:\n${init.certificateKey}\n`);
+      return ok(
+        `[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace\n[upload-certs] Using certificate key:\n${init.certificateKey}\n`,
+      );
     }
     if (c.startsWith('kubeadm init --config ')) return this.kubeadmInit(host, c);
     if (c.startsWith('kubeadm join --config ')) return this.kubeadmJoin(host, c);

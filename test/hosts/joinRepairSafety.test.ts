@@ -27,16 +27,30 @@ before(() => {
   caPem = makeCaPem();
 });
 
-const joinInput = (h: HostSpec, join: JoinCredentials) => ({ clusterName: 'lab', kubeconfigSecret: 'clusters/lab/admin-kubeconfig', host: h, repairVia: cpA, join, controlPlaneEndpoint: 'lb.example:6443', controlPlane: true });
+const joinInput = (h: HostSpec, join: JoinCredentials) => ({
+  clusterName: 'lab',
+  kubeconfigSecret: 'clusters/lab/admin-kubeconfig',
+  host: h,
+  repairVia: cpA,
+  join,
+  controlPlaneEndpoint: 'lb.example:6443',
+  controlPlane: true,
+});
 
 async function cluster(joined: HostSpec[]): Promise<{ shell: FakeHostShell; hosts: HostActivities; join: JoinCredentials }> {
   const shell = new FakeHostShell(caPem, () => T0);
   const hosts = createHostActivities({ shell, secrets: new MemorySecretStore(), now: () => T0 });
-  const init = await hosts.kubeadmInit({ clusterName: 'lab', host: cpA, controlPlaneEndpoint: 'lb.example:6443', kubernetesVersion: '1.31.2', podCidr: '192.168.0.0/16', serviceCidr: '10.96.0.0/12' });
+  const init = await hosts.kubeadmInit({
+    clusterName: 'lab',
+    host: cpA,
+    controlPlaneEndpoint: 'lb.example:6443',
+    kubernetesVersion: '1.31.2',
+    podCidr: '192.168.0.0/16',
+    serviceCidr: '10.96.0.0/12',
+  });
   for (const h of joined) await hosts.kubeadmJoin(joinInput(h, init.join));
   return { shell, hosts, join: init.join };
 }
-
 
 async function refusal(promise: Promise<unknown>): Promise<ApplicationFailure> {
   try {
@@ -81,7 +95,7 @@ describe('join repair safety', () => {
     assert.equal(shell.count(/member remove|kubeadm reset/), 0);
   });
 
-  test('a member with the host\'s name on another machine is refused by name and peer URL, never removed', async () => {
+  test("a member with the host's name on another machine is refused by name and peer URL, never removed", async () => {
     const { shell, hosts, join } = await cluster([]);
     shell.addMember({ name: 'cp-b', peerUrls: ['https://10.99.9.9:2380'], clientUrls: ['https://10.99.9.9:2379'], isLearner: false });
     const err = await refusal(hosts.kubeadmJoin(joinInput(cpB, join)));
@@ -110,6 +124,9 @@ test('"kubectl: not found" (no kubectl on the host) is not a missing Node', asyn
   };
   const run = new HostRunner({ shell, secrets: new MemorySecretStore() });
   assert.equal(await nodeState(run, cpA, 'cp-b'), 'unreachable');
-  const missing: RemoteShell = { ...shell, run: async (_h, cmd) => (cmd.command.startsWith('test ') ? answer('', '', 0) : answer('', 'Error from server (NotFound): nodes "cp-b" not found\n', 1)) };
+  const missing: RemoteShell = {
+    ...shell,
+    run: async (_h, cmd) => (cmd.command.startsWith('test ') ? answer('', '', 0) : answer('', 'Error from server (NotFound): nodes "cp-b" not found\n', 1)),
+  };
   assert.equal(await nodeState(new HostRunner({ shell: missing, secrets: new MemorySecretStore() }), cpA, 'cp-b'), 'missing');
 });

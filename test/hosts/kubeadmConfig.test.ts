@@ -77,7 +77,14 @@ describe('InitConfiguration + ClusterConfiguration', () => {
 describe('JoinConfiguration', () => {
   test('control plane: discovery token, CA pin, certificate key and advertise address', () => {
     const [join] = parseKubeadmConfig(
-      renderJoinConfig({ kubernetesVersion: 'v1.31.2', nodeName: 'cp-b', apiServerEndpoint: ENDPOINT, token: TOKEN, caCertHash: HASH, controlPlane: { certificateKey: KEY, advertiseAddress: '10.20.2.12' } }),
+      renderJoinConfig({
+        kubernetesVersion: 'v1.31.2',
+        nodeName: 'cp-b',
+        apiServerEndpoint: ENDPOINT,
+        token: TOKEN,
+        caCertHash: HASH,
+        controlPlane: { certificateKey: KEY, advertiseAddress: '10.20.2.12' },
+      }),
     ) as Doc[];
     assert.equal(join.apiVersion, 'kubeadm.k8s.io/v1beta4');
     assert.equal(join.kind, 'JoinConfiguration');
@@ -88,7 +95,9 @@ describe('JoinConfiguration', () => {
   });
 
   test('worker: no controlPlane section at all', () => {
-    const [join] = parseKubeadmConfig(renderJoinConfig({ kubernetesVersion: '1.29.4', nodeName: 'w-1', apiServerEndpoint: ENDPOINT, token: TOKEN, caCertHash: HASH })) as Doc[];
+    const [join] = parseKubeadmConfig(
+      renderJoinConfig({ kubernetesVersion: '1.29.4', nodeName: 'w-1', apiServerEndpoint: ENDPOINT, token: TOKEN, caCertHash: HASH }),
+    ) as Doc[];
     assert.equal(join.apiVersion, 'kubeadm.k8s.io/v1beta3');
     assert.equal(join.controlPlane, undefined);
     assert.equal(join.discovery.bootstrapToken.token, TOKEN);
@@ -121,7 +130,10 @@ describe('upload-certs configuration', () => {
   });
 
   test('refuses a document that is not a ClusterConfiguration', () => {
-    assert.throws(() => renderUploadCertsConfig({ clusterConfiguration: 'kind: KubeletConfiguration\n', certificateKey: KEY, nodeName: 'x' }), /no ClusterConfiguration/);
+    assert.throws(
+      () => renderUploadCertsConfig({ clusterConfiguration: 'kind: KubeletConfiguration\n', certificateKey: KEY, nodeName: 'x' }),
+      /no ClusterConfiguration/,
+    );
     assert.throws(() => renderUploadCertsConfig({ clusterConfiguration: '', certificateKey: KEY, nodeName: 'x' }), /no ClusterConfiguration/);
   });
 });

@@ -5,7 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { alreadySetUp, caPinMismatch, halfDoneEtcdJoin, KUBEADM_FAILURE_PATTERNS, rejectedCredential, transientNetwork } from '../../activities/hosts/kubeadmFailures';
+import {
+  alreadySetUp,
+  caPinMismatch,
+  halfDoneEtcdJoin,
+  KUBEADM_FAILURE_PATTERNS,
+  rejectedCredential,
+  transientNetwork,
+} from '../../activities/hosts/kubeadmFailures';
 import { KUBEADM_TEXTS, kubeadmText } from '../support/kubeadmTexts';
 
 /** kubeadm's failure line: the phase, then each wrapped error joined with ": " (errors.Wrap). */
@@ -15,7 +22,13 @@ function phaseFailure(phase: string, ...chain: string[]): string {
 
 /** What each classifier says about one output. */
 function classify(output: string): Record<string, unknown> {
-  return { rejected: rejectedCredential(output), alreadySetUp: alreadySetUp(output), halfDone: halfDoneEtcdJoin(output), caPin: caPinMismatch(output), transient: transientNetwork(output) };
+  return {
+    rejected: rejectedCredential(output),
+    alreadySetUp: alreadySetUp(output),
+    halfDone: halfDoneEtcdJoin(output),
+    caPin: caPinMismatch(output),
+    transient: transientNetwork(output),
+  };
 }
 
 const errorTexts = KUBEADM_TEXTS.filter((t) => !t.info).map((t) => kubeadmText(t.id));
@@ -48,8 +61,16 @@ describe('kubeha classifies kubeadm failures by the texts kubeadm prints', () =>
     assert.equal(rejectedCredential(phaseFailure('preflight', discovery, kubeadmText('jws-signature-invalid'))), 'token');
     const download = kubeadmText('download-certs');
     assert.equal(rejectedCredential(phaseFailure('control-plane-prepare/download-certs', download, kubeadmText('certs-secret-missing'))), 'certificate-key');
-    assert.equal(rejectedCredential(phaseFailure('control-plane-prepare/download-certs', download, kubeadmText('certs-data-decode'), kubeadmText('gcm-open'))), 'certificate-key');
-    assert.equal(rejectedCredential(phaseFailure('control-plane-prepare/download-certs', download, kubeadmText('certificate-key-decode'), 'encoding/hex: invalid byte: U+007A \'z\'')), 'certificate-key');
+    assert.equal(
+      rejectedCredential(phaseFailure('control-plane-prepare/download-certs', download, kubeadmText('certs-data-decode'), kubeadmText('gcm-open'))),
+      'certificate-key',
+    );
+    assert.equal(
+      rejectedCredential(
+        phaseFailure('control-plane-prepare/download-certs', download, kubeadmText('certificate-key-decode'), "encoding/hex: invalid byte: U+007A 'z'"),
+      ),
+      'certificate-key',
+    );
   });
 
   test('a CA that is not pinned is a mismatch, not a rejected token', () => {
@@ -61,7 +82,8 @@ describe('kubeha classifies kubeadm failures by the texts kubeadm prints', () =>
     const fatal = (lines: string[]) => `${kubeadmText('preflight-fatal')}\n${lines.join('\n')}\n${kubeadmText('preflight-hint')}\n`;
     assert.equal(alreadySetUp(fatal([kubeadmText('preflight-file-available')])), true);
     assert.equal(alreadySetUp(fatal([kubeadmText('preflight-dir-available')])), true);
-    for (const port of [6443, 10250, 10257, 10259, 2379, 2380]) assert.equal(alreadySetUp(fatal([kubeadmText('preflight-port', port, port)])), true, String(port));
+    for (const port of [6443, 10250, 10257, 10259, 2379, 2380])
+      assert.equal(alreadySetUp(fatal([kubeadmText('preflight-port', port, port)])), true, String(port));
     // A reset cannot fix forwarding or a missing runtime: those are not a half-done earlier run.
     assert.equal(alreadySetUp(fatal([kubeadmText('preflight-file-content')])), false);
     assert.equal(alreadySetUp(fatal([kubeadmText('preflight-cri-connect')])), false);

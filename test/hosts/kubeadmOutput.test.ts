@@ -66,22 +66,33 @@ describe('kubeadm init output', () => {
   });
 
   test('an output without join commands (init failed half-way) is a clear error', () => {
-    assert.throws(() => parseInitOutput(fixture('init-preflight-already-initialized.txt')), (err: Error) => err instanceof KubeadmOutputError && /no worker join command/.test(err.message));
+    assert.throws(
+      () => parseInitOutput(fixture('init-preflight-already-initialized.txt')),
+      (err: Error) => err instanceof KubeadmOutputError && /no worker join command/.test(err.message),
+    );
   });
 
   test('malformed values are rejected without echoing them', () => {
     const badHash = 'kubeadm join 10.0.0.1:6443 --token ntblkw.1hrffrksb3baznfw --discovery-token-ca-cert-hash sha256:abc';
     assert.throws(() => parseJoinCommand(badHash), /ca-cert-hash is not "sha256:" and 64 hex/);
     const badToken = 'kubeadm join 10.0.0.1:6443 --token NOT-A-TOKEN --discovery-token-ca-cert-hash ' + HASH;
-    assert.throws(() => parseJoinCommand(badToken), (err: Error) => /--token is not a bootstrap token/.test(err.message) && !err.message.includes('NOT-A-TOKEN'));
+    assert.throws(
+      () => parseJoinCommand(badToken),
+      (err: Error) => /--token is not a bootstrap token/.test(err.message) && !err.message.includes('NOT-A-TOKEN'),
+    );
     assert.throws(() => parseJoinCommand(`kubeadm join --token ${TOKEN_A} --discovery-token-ca-cert-hash ${HASH}`), /API endpoint/);
     assert.throws(() => parseJoinCommand(`kubeadm join 10.0.0.1:6443 --token ${TOKEN_A}`), /no --discovery-token-ca-cert-hash/);
-    assert.throws(() => parseJoinCommand(`kubeadm join 10.0.0.1:6443 --token ${TOKEN_A} --discovery-token-ca-cert-hash ${HASH} --certificate-key ${KEY_A}`), /without --control-plane/);
+    assert.throws(
+      () => parseJoinCommand(`kubeadm join 10.0.0.1:6443 --token ${TOKEN_A} --discovery-token-ca-cert-hash ${HASH} --certificate-key ${KEY_A}`),
+      /without --control-plane/,
+    );
     assert.throws(() => parseJoinCommand(`kubeadm join 10.0.0.1:6443 --token`), /--token has no value/);
   });
 
   test('--flag=value forms and several CA pins are understood', () => {
-    const parsed = parseJoinCommand(`sudo kubeadm join [fd00::1]:6443 --token=${TOKEN_A} --discovery-token-ca-cert-hash=${HASH} --discovery-token-ca-cert-hash ${HASH.replace('06a7', 'ffff')} --control-plane --certificate-key=${KEY_A}`);
+    const parsed = parseJoinCommand(
+      `sudo kubeadm join [fd00::1]:6443 --token=${TOKEN_A} --discovery-token-ca-cert-hash=${HASH} --discovery-token-ca-cert-hash ${HASH.replace('06a7', 'ffff')} --control-plane --certificate-key=${KEY_A}`,
+    );
     assert.equal(parsed.endpoint, '[fd00::1]:6443');
     assert.equal(parsed.caCertHashes.length, 2);
     assert.equal(parsed.certificateKey, KEY_A);
@@ -133,7 +144,14 @@ describe('kubeadm certs check-expiration -o json', () => {
     const info = parseCertificateExpiration(fixture('check-expiration-seconds.json'));
     assert.equal(info.certificates.length, 5);
     const apiserver = info.certificates.find((c) => c.name === 'apiserver');
-    assert.deepEqual(apiserver, { name: 'apiserver', expiresAt: '2026-11-04T09:12:46.000Z', residualSeconds: 31535096, externallyManaged: false, missing: false, caName: 'ca' });
+    assert.deepEqual(apiserver, {
+      name: 'apiserver',
+      expiresAt: '2026-11-04T09:12:46.000Z',
+      residualSeconds: 31535096,
+      externallyManaged: false,
+      missing: false,
+      caName: 'ca',
+    });
     const missing = info.certificates.find((c) => c.name === 'super-admin.conf');
     assert.deepEqual(missing, { name: 'super-admin.conf', missing: true, externallyManaged: false });
     assert.equal(info.certificateAuthorities.length, 3);
@@ -151,10 +169,16 @@ describe('kubeadm certs check-expiration -o json', () => {
 
   test('wrong documents are clear errors', () => {
     assert.throws(() => parseCertificateExpiration('CERTIFICATE   EXPIRES'), /not JSON/);
-    assert.throws(() => parseCertificateExpiration('{"kind":"UpgradePlan","apiVersion":"output.kubeadm.k8s.io/v1alpha3"}'), /kind is not CertificateExpirationInfo/);
+    assert.throws(
+      () => parseCertificateExpiration('{"kind":"UpgradePlan","apiVersion":"output.kubeadm.k8s.io/v1alpha3"}'),
+      /kind is not CertificateExpirationInfo/,
+    );
     assert.throws(() => parseCertificateExpiration('{"kind":"CertificateExpirationInfo","apiVersion":"v1"}'), /apiVersion/);
     assert.throws(
-      () => parseCertificateExpiration('{"kind":"CertificateExpirationInfo","apiVersion":"output.kubeadm.k8s.io/v1alpha3","certificates":[{"name":"ca","residualTime":5,"missing":false}]}'),
+      () =>
+        parseCertificateExpiration(
+          '{"kind":"CertificateExpirationInfo","apiVersion":"output.kubeadm.k8s.io/v1alpha3","certificates":[{"name":"ca","residualTime":5,"missing":false}]}',
+        ),
       /\(ca\) has no RFC 3339 expirationDate/,
     );
   });

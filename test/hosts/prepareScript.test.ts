@@ -10,7 +10,9 @@ import { buildPrepareScript, expectedItems, parsePrepareOutput, PREPARE_ITEMS } 
 
 describe('prepare report parsing', () => {
   test('ok, changed and would-change lines; noise ignored; CRLF tolerated', () => {
-    const report = parsePrepareOutput('ok swap\r\nchanged br_netfilter\nGet:1 http://deb.debian.org bookworm InRelease\nwould-change sysctl\n  ok containerd  \nsomething else\n');
+    const report = parsePrepareOutput(
+      'ok swap\r\nchanged br_netfilter\nGet:1 http://deb.debian.org bookworm InRelease\nwould-change sysctl\n  ok containerd  \nsomething else\n',
+    );
     assert.deepEqual(report.ok, ['swap', 'containerd']);
     assert.deepEqual(report.changed, ['br_netfilter']);
     assert.deepEqual(report.wouldChange, ['sysctl']);

@@ -49,7 +49,7 @@ describe('kubeha against the real kubeadm', { timeout: 900_000 }, () => {
     assert.match(token, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
   });
 
-  test('the join configurations kubeha renders pass kubeadm\'s strict validation', () => {
+  test("the join configurations kubeha renders pass kubeadm's strict validation", () => {
     const base = {
       kubernetesVersion: '1.37.2',
       nodeName: 'cp-2',
@@ -67,14 +67,24 @@ describe('kubeha against the real kubeadm', { timeout: 900_000 }, () => {
     assert.match(broken.stderr, /unknown field "bogusField"/);
   });
 
-  test('kubeadm init (dry run) accepts kubeha\'s init config and its output parses back into the same join data', () => {
+  test("kubeadm init (dry run) accepts kubeha's init config and its output parses back into the same join data", () => {
     const token = parseToken(kubeadmOut('token', 'generate'));
     const certificateKey = parseCertificateKey(kubeadmOut('certs', 'certificate-key'));
     const endpoint = 'kube-api-west-1.elb.us-east-1.amazonaws.com:6443';
     const configFile = path.join(work, 'init.yaml');
     writeFileSync(
       configFile,
-      renderInitConfig({ clusterName: 'west', nodeName: 'cp-1', advertiseAddress: '10.0.1.11', controlPlaneEndpoint: endpoint, kubernetesVersion: '1.37.2', podSubnet: '192.168.0.0/16', serviceSubnet: '10.96.0.0/12', token, certificateKey }),
+      renderInitConfig({
+        clusterName: 'west',
+        nodeName: 'cp-1',
+        advertiseAddress: '10.0.1.11',
+        controlPlaneEndpoint: endpoint,
+        kubernetesVersion: '1.37.2',
+        podSubnet: '192.168.0.0/16',
+        serviceSubnet: '10.96.0.0/12',
+        token,
+        certificateKey,
+      }),
       { mode: 0o600 },
     );
     // kubeadm writes under /etc/kubernetes: give it a private one in its own mount namespace, so the

@@ -38,17 +38,29 @@ test('no command prints a secret without secretOutput or a redact naming it', as
   const { shell, runs } = recordingShell(fake);
   const secrets = new MemorySecretStore();
   const hosts = createHostActivities({ shell, secrets, now: () => now });
-  const init = await hosts.kubeadmInit({ clusterName: 'lab', host: cpA, controlPlaneEndpoint: 'lb.example:6443', kubernetesVersion: '1.31.2', podCidr: '192.168.0.0/16', serviceCidr: '10.96.0.0/12' });
+  const init = await hosts.kubeadmInit({
+    clusterName: 'lab',
+    host: cpA,
+    controlPlaneEndpoint: 'lb.example:6443',
+    kubernetesVersion: '1.31.2',
+    podCidr: '192.168.0.0/16',
+    serviceCidr: '10.96.0.0/12',
+  });
   await hosts.refreshJoinCredentials({ clusterName: 'lab', host: cpA, current: init.join, refreshToken: true, refreshCertificateKey: true });
 
-  const handedOut = new Set<string>([...fake.issuedSecrets, ...[...fake.tokens.values()].map((t) => t.token), ...secrets.values.values()].filter((v) => v.length >= 16 && !v.includes('\n')));
+  const handedOut = new Set<string>(
+    [...fake.issuedSecrets, ...[...fake.tokens.values()].map((t) => t.token), ...secrets.values.values()].filter((v) => v.length >= 16 && !v.includes('\n')),
+  );
   assert.ok(handedOut.size >= 3, `the flow handed out keys and tokens (${handedOut.size})`);
   let printedSecrets = 0;
   for (const { cmd, result } of runs) {
     for (const secret of handedOut) {
       if (!result.stdout.includes(secret)) continue;
       printedSecrets += 1;
-      assert.ok(cmd.secretOutput === true || cmd.redact?.includes(secret), `"${cmd.label ?? cmd.command}" prints a secret but neither marks its output secret nor redacts it`);
+      assert.ok(
+        cmd.secretOutput === true || cmd.redact?.includes(secret),
+        `"${cmd.label ?? cmd.command}" prints a secret but neither marks its output secret nor redacts it`,
+      );
     }
   }
   assert.ok(printedSecrets >= 3, `the check saw commands printing secrets (${printedSecrets}): it cannot pass empty`);

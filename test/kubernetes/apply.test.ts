@@ -162,14 +162,18 @@ describe('applyManifest against a real kube-apiserver', () => {
   });
 
   test('a dry run checks with the server and creates nothing', async () => {
-    const manifest = SAMPLE.replaceAll('kubeha-apply', 'kubeha-dry').replaceAll('widgets.example.kubeha.io', 'widgets.dry.kubeha.io')
+    const manifest = SAMPLE.replaceAll('kubeha-apply', 'kubeha-dry')
+      .replaceAll('widgets.example.kubeha.io', 'widgets.dry.kubeha.io')
       .replaceAll('example.kubeha.io', 'dry.kubeha.io')
       .concat('---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kubeha-dry-probe\n  namespace: default\ndata: {}\n');
     const result = await h.activities.applyManifest({ kubeconfigSecret: ADMIN_SECRET, source: { inline: manifest }, dryRun: true });
     assert.equal(result.applied, 8);
     assert.equal(result.workloads.length, 2);
-    for (const apiPath of ['/api/v1/namespaces/kubeha-dry', '/api/v1/namespaces/default/configmaps/kubeha-dry-probe',
-      '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.dry.kubeha.io']) {
+    for (const apiPath of [
+      '/api/v1/namespaces/kubeha-dry',
+      '/api/v1/namespaces/default/configmaps/kubeha-dry-probe',
+      '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.dry.kubeha.io',
+    ]) {
       assert.equal((await h.api.request('GET', apiPath)).status, 404, `${apiPath} must not exist after a dry run`);
     }
   });
@@ -230,10 +234,11 @@ describe('applyManifest against a real kube-apiserver', () => {
 
   test('a user RBAC does not allow gets a non-retryable refusal with a hint', async () => {
     await h.secrets.put('clusters/test/viewer', await h.api.kubeconfigFor('kubeha-test-nobody'));
-    const failure = await rejectsWith(
-      h.activities.applyManifest({ kubeconfigSecret: 'clusters/test/viewer', source: { inline: SAMPLE_CONFIGMAP } }),
-      { type: 'CloudRejected', retryable: false, message: /HTTP 403/ },
-    );
+    const failure = await rejectsWith(h.activities.applyManifest({ kubeconfigSecret: 'clusters/test/viewer', source: { inline: SAMPLE_CONFIGMAP } }), {
+      type: 'CloudRejected',
+      retryable: false,
+      message: /HTTP 403/,
+    });
     assert.match(JSON.stringify(failure.details), /RBAC/);
   });
 

@@ -192,18 +192,27 @@ describe('kubeconfig credentials against a real kube-apiserver', () => {
       change(doc.clusters[0].cluster);
       return stringify(doc);
     };
-    await h.secrets.put('creds/sni-ok', withCluster((c) => (c['tls-server-name'] = 'kubernetes.default')));
+    await h.secrets.put(
+      'creds/sni-ok',
+      withCluster((c) => (c['tls-server-name'] = 'kubernetes.default')),
+    );
     assert.equal((await h.activities.apiReady({ kubeconfigSecret: 'creds/sni-ok' })).status, 200);
-    await h.secrets.put('creds/sni-wrong', withCluster((c) => (c['tls-server-name'] = 'elsewhere.example')));
+    await h.secrets.put(
+      'creds/sni-wrong',
+      withCluster((c) => (c['tls-server-name'] = 'elsewhere.example')),
+    );
     await rejectsWith(h.activities.apiReady({ kubeconfigSecret: 'creds/sni-wrong' }), {
       type: 'AuthenticationFailed',
       retryable: false,
       message: /TLS verification of .* failed \(ERR_TLS_CERT_ALTNAME_INVALID\)/,
     });
-    await h.secrets.put('creds/insecure', withCluster((c) => {
-      delete c['certificate-authority-data'];
-      c['insecure-skip-tls-verify'] = true;
-    }));
+    await h.secrets.put(
+      'creds/insecure',
+      withCluster((c) => {
+        delete c['certificate-authority-data'];
+        c['insecure-skip-tls-verify'] = true;
+      }),
+    );
     assert.equal((await h.activities.apiReady({ kubeconfigSecret: 'creds/insecure' })).status, 200);
   });
 });

@@ -48,10 +48,7 @@ export async function startHarness(options: TestApiServerOptions = {}): Promise<
 }
 
 /** Asserts that `promise` rejects with a kubeha failure of `type`, retryable or not, whose message matches. */
-export async function rejectsWith(
-  promise: Promise<unknown>,
-  expected: { type: string; retryable: boolean; message?: RegExp },
-): Promise<ApplicationFailure> {
+export async function rejectsWith(promise: Promise<unknown>, expected: { type: string; retryable: boolean; message?: RegExp }): Promise<ApplicationFailure> {
   let caught: unknown;
   await assert.rejects(promise, (err) => {
     caught = err;

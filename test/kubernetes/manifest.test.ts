@@ -29,20 +29,27 @@ describe('parseManifest', () => {
 
   test('names every bad document and what it lacks', async () => {
     const text = 'kind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  generateName: b-\n---\n- just\n- a list\n';
-    await rejectsWith(Promise.resolve().then(() => parseManifest(text, 'bad.yaml')), {
-      type: 'InvalidInput',
-      retryable: false,
-      message: /^bad\.yaml: document 1 \(line 1\) \(ConfigMap a\) has no apiVersion; document 2 \(line 5\) \(ConfigMap\) has no metadata\.name; document 3 \(line 10\) is a sequence, not an object$/,
-    });
+    await rejectsWith(
+      Promise.resolve().then(() => parseManifest(text, 'bad.yaml')),
+      {
+        type: 'InvalidInput',
+        retryable: false,
+        message:
+          /^bad\.yaml: document 1 \(line 1\) \(ConfigMap a\) has no apiVersion; document 2 \(line 5\) \(ConfigMap\) has no metadata\.name; document 3 \(line 10\) is a sequence, not an object$/,
+      },
+    );
   });
 
   test('reports YAML syntax errors with the document', async () => {
     const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n---\napiVersion: v1\nkind: [unclosed\n';
-    await rejectsWith(Promise.resolve().then(() => parseManifest(text, 'broken.yaml')), {
-      type: 'InvalidInput',
-      retryable: false,
-      message: /broken\.yaml: document 2 \(line 6\) is not valid YAML/,
-    });
+    await rejectsWith(
+      Promise.resolve().then(() => parseManifest(text, 'broken.yaml')),
+      {
+        type: 'InvalidInput',
+        retryable: false,
+        message: /broken\.yaml: document 2 \(line 6\) is not valid YAML/,
+      },
+    );
   });
 });
 

@@ -15,23 +15,61 @@ describe('pod problems', () => {
   });
 
   test('an init container crash-looping is Init:CrashLoopBackOff with its restarts, and its hint reads its logs', () => {
-    const p = podProblem({ ...meta('calico-node-x'), status: { phase: 'Pending', initContainerStatuses: [waiting('install-cni', 'CrashLoopBackOff', 'back-off 20s', 3)], containerStatuses: [waiting('calico-node', 'PodInitializing')] } });
+    const p = podProblem({
+      ...meta('calico-node-x'),
+      status: {
+        phase: 'Pending',
+        initContainerStatuses: [waiting('install-cni', 'CrashLoopBackOff', 'back-off 20s', 3)],
+        containerStatuses: [waiting('calico-node', 'PodInitializing')],
+      },
+    });
     assert.equal(p?.kind, 'crash-loop');
     assert.equal(describePodProblem(p!), 'pod kube-system/calico-node-x on cp-1: Init:CrashLoopBackOff (install-cni restarted 3 times)');
     assert.match(podProblemHint([p!]) ?? '', /kubectl -n kube-system logs calico-node-x -c install-cni --previous/);
   });
 
   test("an unschedulable pod carries the scheduler's reason; a pod without network names the node's CNI", () => {
-    const pending = podProblem({ metadata: { name: 'web', namespace: 'ns' }, spec: {}, status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/2 nodes are available: 2 node(s) had untolerated taint {node.kubernetes.io/not-ready: }.' }] } });
-    assert.equal(describePodProblem(pending!), 'pod ns/web: Pending, 0/2 nodes are available: 2 node(s) had untolerated taint {node.kubernetes.io/not-ready: }.');
-    const network = podProblem({ ...meta('dns'), status: { phase: 'Pending', containerStatuses: [waiting('dns', 'ContainerCreating', 'network is not ready: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady')] } });
+    const pending = podProblem({
+      metadata: { name: 'web', namespace: 'ns' },
+      spec: {},
+      status: {
+        phase: 'Pending',
+        conditions: [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: '0/2 nodes are available: 2 node(s) had untolerated taint {node.kubernetes.io/not-ready: }.',
+          },
+        ],
+      },
+    });
+    assert.equal(
+      describePodProblem(pending!),
+      'pod ns/web: Pending, 0/2 nodes are available: 2 node(s) had untolerated taint {node.kubernetes.io/not-ready: }.',
+    );
+    const network = podProblem({
+      ...meta('dns'),
+      status: {
+        phase: 'Pending',
+        containerStatuses: [
+          waiting('dns', 'ContainerCreating', 'network is not ready: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady'),
+        ],
+      },
+    });
     assert.equal(network?.kind, 'no-network');
     assert.match(podProblemHint([network!]) ?? '', /CNI does not run on cp-1/);
-    assert.deepEqual(worstFirst([network!, pending!]).map((p) => p.kind), ['unschedulable', 'no-network']);
+    assert.deepEqual(
+      worstFirst([network!, pending!]).map((p) => p.kind),
+      ['unschedulable', 'no-network'],
+    );
   });
 
   test('a pod only waiting gives no special hint', () => {
-    const p = podProblem({ ...meta('slow'), status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }], containerStatuses: [{ name: 'slow', state: { running: {} } }] } });
+    const p = podProblem({
+      ...meta('slow'),
+      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }], containerStatuses: [{ name: 'slow', state: { running: {} } }] },
+    });
     assert.equal(describePodProblem(p!), 'pod kube-system/slow on cp-1: Running, not ready');
     assert.equal(podProblemHint([p!]), undefined);
   });

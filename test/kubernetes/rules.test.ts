@@ -22,7 +22,10 @@ describe('rollout rules (kubectl rollout status)', () => {
     assert.equal(pending.message, '1 old replicas are pending termination');
     const stuck = rolloutState('Deployment', {
       ...base,
-      status: { observedGeneration: 3, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "web-1" has timed out progressing.' }] },
+      status: {
+        observedGeneration: 3,
+        conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "web-1" has timed out progressing.' }],
+      },
     });
     assert.equal(stuck.failed, true);
     assert.match(stuck.message, /exceeded its progress deadline: ReplicaSet "web-1"/);
@@ -78,7 +81,9 @@ describe('kubeconfig loading', () => {
       const secrets = new FileSecretStore(dir);
       const cache = new KubeconfigCache(secrets);
       const execUser = [
-        'apiVersion: v1', 'kind: Config', 'current-context: c',
+        'apiVersion: v1',
+        'kind: Config',
+        'current-context: c',
         'contexts: [{name: c, context: {cluster: k, user: u}}]',
         'clusters: [{name: k, cluster: {server: "https://127.0.0.1:6443"}}]',
         'users: [{name: u, user: {exec: {command: aws-iam-authenticator}, token: s3cr3t-value}}]',

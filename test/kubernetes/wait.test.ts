@@ -63,7 +63,8 @@ describe('waits and node status against a real kube-apiserver', () => {
     const failure = await rejectsWith(h.activities.waitRollout({ kubeconfigSecret: ADMIN_SECRET, workloads, timeoutSeconds: 1 }), {
       type: 'DeadlineExceeded',
       retryable: false,
-      message: /rollout not finished after 1 s: Deployment kubeha-wait\/web: waiting for the controller to observe .*\(desired 2, .*\); DaemonSet kubeha-wait\/agent: waiting/,
+      message:
+        /rollout not finished after 1 s: Deployment kubeha-wait\/web: waiting for the controller to observe .*\(desired 2, .*\); DaemonSet kubeha-wait\/agent: waiting/,
     });
     assert.ok(Date.now() - started >= 1000, 'waited the whole timeout');
     assert.ok(Date.now() - started < 5000, 'did not wait much longer than the timeout');

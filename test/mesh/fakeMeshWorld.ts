@@ -28,7 +28,15 @@ interface FakeCluster {
 
 /** The in-memory pair and its stubs. */
 /** The mesh activities whose job is to change a cluster. */
-const CHANGING = ['ensureTrust', 'installLinkerdCrds', 'installControlPlane', 'installMulticluster', 'linkClusters', 'exportServices', 'ensureTrafficSplit'] as const;
+const CHANGING = [
+  'ensureTrust',
+  'installLinkerdCrds',
+  'installControlPlane',
+  'installMulticluster',
+  'linkClusters',
+  'exportServices',
+  'ensureTrafficSplit',
+] as const;
 
 export class FakeMeshWorld extends ChangeLedger {
   trustStored = false;
@@ -68,8 +76,20 @@ export class FakeMeshWorld extends ChangeLedger {
   }
 
   private trust(): TrustMaterial {
-    const issuer = (role: MeshRole) => ({ certificateSecret: `t/${role}.crt`, keySecret: `t/${role}.key`, fingerprint: `issuer-${role}`, notAfter: '2027-01-01T00:00:00.000Z' });
-    return { anchorsSecret: 't/anchors', anchorFingerprints: ['anchor-1'], anchorsNotAfter: '2035-01-01T00:00:00.000Z', issuers: { west: issuer('west'), east: issuer('east') }, created: [], warnings: [] };
+    const issuer = (role: MeshRole) => ({
+      certificateSecret: `t/${role}.crt`,
+      keySecret: `t/${role}.key`,
+      fingerprint: `issuer-${role}`,
+      notAfter: '2027-01-01T00:00:00.000Z',
+    });
+    return {
+      anchorsSecret: 't/anchors',
+      anchorFingerprints: ['anchor-1'],
+      anchorsNotAfter: '2035-01-01T00:00:00.000Z',
+      issuers: { west: issuer('west'), east: issuer('east') },
+      created: [],
+      warnings: [],
+    };
   }
 
   /** The stub activities (mesh and the one Kubernetes wait the workflow uses). */
@@ -100,7 +120,13 @@ export class FakeMeshWorld extends ChangeLedger {
         const [w, e] = [this.clusters.west.anchors, this.clusters.east.anchors];
         if (w && e && w !== e) issues.push({ path: 'east.context', message: 'Linkerd on east trusts other anchors than Linkerd on west' });
         if (issues.length) {
-          throw kubehaFailure({ type: ErrorType.InvalidInput, message: `invalid LinkMeshClusters input: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, retryable: false, hint: 'fix the named fields', details: { issues } });
+          throw kubehaFailure({
+            type: ErrorType.InvalidInput,
+            message: `invalid LinkMeshClusters input: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+            retryable: false,
+            hint: 'fix the named fields',
+            details: { issues },
+          });
         }
         return {
           west: this.access('west', input.west.name, input.west.context ?? 'west'),
@@ -134,7 +160,8 @@ export class FakeMeshWorld extends ChangeLedger {
         const c = this.clusters[roleOf(cluster)];
         const issuer = trust.issuers[cluster.role].fingerprint;
         const workloads = [{ kind: 'Deployment' as const, namespace: 'linkerd', name: 'linkerd-identity' }];
-        if (c.anchors === trust.anchorFingerprints[0] && c.issuer === issuer) return { cluster: cluster.name, alreadyInstalled: true, applied: 0, workloads, note: 'match' };
+        if (c.anchors === trust.anchorFingerprints[0] && c.issuer === issuer)
+          return { cluster: cluster.name, alreadyInstalled: true, applied: 0, workloads, note: 'match' };
         c.anchors = trust.anchorFingerprints[0];
         c.issuer = issuer;
         this.act(`control-plane:${cluster.role}`);
@@ -143,11 +170,20 @@ export class FakeMeshWorld extends ChangeLedger {
       meshCheck: async ({ cluster }) => {
         this.call('meshCheck', cluster.role);
         const c = this.clusters[roleOf(cluster)];
-        const report: MeshCheckReport = { cluster: cluster.name, healthy: true, checks: [{ category: 'linkerd-identity', description: 'certificate config is valid', status: 'ok' }] };
+        const report: MeshCheckReport = {
+          cluster: cluster.name,
+          healthy: true,
+          checks: [{ category: 'linkerd-identity', description: 'certificate config is valid', status: 'ok' }],
+        };
         if (!c.anchors || (cluster.role === 'west' && this.uncheckedRounds > 0)) {
           if (cluster.role === 'west') this.uncheckedRounds--;
           report.healthy = false;
-          report.checks.push({ category: 'linkerd-control-plane', description: 'control plane pods are ready', status: 'error', error: 'No running pods for "linkerd-destination"' });
+          report.checks.push({
+            category: 'linkerd-control-plane',
+            description: 'control plane pods are ready',
+            status: 'error',
+            error: 'No running pods for "linkerd-destination"',
+          });
         }
         for (const w of this.checkWarnings) report.checks.push({ category: 'linkerd-identity', description: w, status: 'warning', error: 'expires soon' });
         return report;
@@ -156,7 +192,8 @@ export class FakeMeshWorld extends ChangeLedger {
         this.call('installMulticluster', cluster.role);
         const c = this.clusters[roleOf(cluster)];
         const workloads = [{ kind: 'Deployment' as const, namespace: 'linkerd-multicluster', name: 'linkerd-gateway' }];
-        if (c.multicluster && c.controllers.join() === controllersFor.join()) return { cluster: cluster.name, alreadyInstalled: true, applied: 0, workloads, note: 'present' };
+        if (c.multicluster && c.controllers.join() === controllersFor.join())
+          return { cluster: cluster.name, alreadyInstalled: true, applied: 0, workloads, note: 'present' };
         c.multicluster = true;
         c.controllers = controllersFor;
         this.act(`multicluster:${cluster.role}`);
@@ -173,7 +210,11 @@ export class FakeMeshWorld extends ChangeLedger {
       verifyLink: async ({ west }) => {
         this.call('verifyLink');
         const ok = this.linked;
-        return { cluster: west.name, healthy: ok, checks: [{ category: 'kubeha multicluster', description: 'Link east exists on west', status: ok ? 'ok' : 'error' }] };
+        return {
+          cluster: west.name,
+          healthy: ok,
+          checks: [{ category: 'kubeha multicluster', description: 'Link east exists on west', status: ok ? 'ok' : 'error' }],
+        };
       },
       exportServices: async ({ services }) => {
         this.call('exportServices');
@@ -205,7 +246,11 @@ export class FakeMeshWorld extends ChangeLedger {
             this.act(`split:${key}`);
           }
         }
-        return { kind: resolved, apiVersion: resolved === 'smi' ? 'split.smi-spec.io/v1alpha2' : 'gateway.networking.k8s.io/v1', applied: services.map((s) => `${s.namespace}/${s.name}`) };
+        return {
+          kind: resolved,
+          apiVersion: resolved === 'smi' ? 'split.smi-spec.io/v1alpha2' : 'gateway.networking.k8s.io/v1',
+          applied: services.map((s) => `${s.namespace}/${s.name}`),
+        };
       },
       waitRollout: async () => {
         this.call('waitRollout');

@@ -21,7 +21,10 @@ let bundle: WorkflowBundleWithSourceMap;
 const noop = () => undefined;
 before(async () => {
   env = await startTestTemporal();
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows/mesh'), logger: { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop } });
+  bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows/mesh'),
+    logger: { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop },
+  });
 });
 after(async () => {
   await env?.teardown();
@@ -48,16 +51,36 @@ function innermost(err: unknown): string {
 
 async function worker(world: FakeMeshWorld) {
   const taskQueue = `mesh-${randomUUID()}`;
-  const w = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, workflowBundle: bundle, activities: world.activities(), shutdownGraceTime: '1 second' });
+  const w = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle: bundle,
+    activities: world.activities(),
+    shutdownGraceTime: '1 second',
+  });
   return { worker: w, taskQueue };
 }
 
 async function run(world: FakeMeshWorld, input: unknown): Promise<LinkMeshResult> {
   const { worker: w, taskQueue } = await worker(world);
-  return w.runUntil(env.client.workflow.execute('LinkMeshClusters', { args: [input], taskQueue, workflowId: `mesh-${randomUUID()}` }) as Promise<LinkMeshResult>);
+  return w.runUntil(
+    env.client.workflow.execute('LinkMeshClusters', { args: [input], taskQueue, workflowId: `mesh-${randomUUID()}` }) as Promise<LinkMeshResult>,
+  );
 }
 
-const FULL_RUN = ['generate-trust', 'crds:west', 'crds:east', 'control-plane:west', 'control-plane:east', 'multicluster:west', 'multicluster:east', 'link', 'export:test/podinfo', 'split:test/podinfo'];
+const FULL_RUN = [
+  'generate-trust',
+  'crds:west',
+  'crds:east',
+  'control-plane:west',
+  'control-plane:east',
+  'multicluster:west',
+  'multicluster:east',
+  'link',
+  'export:test/podinfo',
+  'split:test/podinfo',
+];
 
 describe('LinkMeshClusters', { timeout: 180_000 }, () => {
   test('links east into west: trust, installs, check, link-gen with west running the mirror controller, mirrors, HTTPRoute split', async () => {
@@ -70,7 +93,10 @@ describe('LinkMeshClusters', { timeout: 180_000 }, () => {
     assert.deepEqual(world.clusters.east.controllers, []);
     assert.equal(world.clusters.west.anchors, world.clusters.east.anchors);
     assert.notEqual(world.clusters.west.issuer, world.clusters.east.issuer, 'one issuer per cluster');
-    assert.deepEqual(result.mirrors.map((m) => [m.mirror, m.pointsAtGateway]), [['test/podinfo-east', true]]);
+    assert.deepEqual(
+      result.mirrors.map((m) => [m.mirror, m.pointsAtGateway]),
+      [['test/podinfo-east', true]],
+    );
     assert.equal(result.trafficSplit?.kind, 'httproute');
     assert.equal(result.pairName, 'west-east');
     const preflight = world.calls.indexOf('preflightMesh');
@@ -102,7 +128,10 @@ describe('LinkMeshClusters', { timeout: 180_000 }, () => {
     world.checkWarnings = ['issuer cert is valid for at least 60 days'];
     const result = await run(world, meshInput());
     assert.equal(world.calls.filter((c) => c === 'meshCheck:west').length, 3);
-    assert.ok(result.warnings.some((w) => /west: issuer cert is valid for at least 60 days/.test(w)), JSON.stringify(result.warnings));
+    assert.ok(
+      result.warnings.some((w) => /west: issuer cert is valid for at least 60 days/.test(w)),
+      JSON.stringify(result.warnings),
+    );
   });
 
   test('check fails at its deadline with the failing checks named', async () => {
@@ -110,7 +139,10 @@ describe('LinkMeshClusters', { timeout: 180_000 }, () => {
     world.uncheckedRounds = 1000;
     await assert.rejects(run(world, meshInput({ timeouts: { checkSeconds: 10, checkIntervalSeconds: 2 } })), (err: unknown) => {
       assert.ok(err instanceof WorkflowFailedError);
-      assert.match(err.cause?.message ?? '', /step check failed: VerificationFailed: not healthy after 10 s: west: control plane pods are ready \(No running pods/);
+      assert.match(
+        err.cause?.message ?? '',
+        /step check failed: VerificationFailed: not healthy after 10 s: west: control plane pods are ready \(No running pods/,
+      );
       return true;
     });
     assert.equal(world.count('link'), 0);
@@ -125,9 +157,21 @@ describe('LinkMeshClusters', { timeout: 180_000 }, () => {
       return handle.query<Progress>('progress');
     });
     assert.equal(progress.phase, 'succeeded');
-    assert.deepEqual(progress.steps.map((s) => s.step), [...MESH_STEPS]);
-    assert.ok(progress.steps.every((s) => s.state === 'done'), JSON.stringify(progress.steps.map((s) => [s.step, s.state, s.message])));
-    assert.deepEqual(progress.steps.find((s) => s.step === 'install-control-plane')?.hosts.map((h) => [h.host, h.state]), [['west', 'done'], ['east', 'done']]);
+    assert.deepEqual(
+      progress.steps.map((s) => s.step),
+      [...MESH_STEPS],
+    );
+    assert.ok(
+      progress.steps.every((s) => s.state === 'done'),
+      JSON.stringify(progress.steps.map((s) => [s.step, s.state, s.message])),
+    );
+    assert.deepEqual(
+      progress.steps.find((s) => s.step === 'install-control-plane')?.hosts.map((h) => [h.host, h.state]),
+      [
+        ['west', 'done'],
+        ['east', 'done'],
+      ],
+    );
     assert.equal(progress.facts['link command'], 'link-gen');
     assert.match(progress.facts['trust anchors'], /anchor-1/);
   });
@@ -149,15 +193,26 @@ describe('LinkMeshClusters', { timeout: 180_000 }, () => {
       world.injections.push({ activity, cluster, error: permanentMeshFailure(`injected failure in ${activity}`) });
       const { worker: w, taskQueue } = await worker(world);
       await w.runUntil(async () => {
-        const handle = await env.client.workflow.start('LinkMeshClusters', { args: [meshInput({ onFailure: 'wait' })], taskQueue, workflowId: `mesh-fail-${step}-${randomUUID()}` });
-        const held = await eventually(async () => {
-          const p = await handle.query<Progress>('progress');
-          return p.phase === 'waiting' ? p : undefined;
-        }, 30_000, `${step} to hold`);
+        const handle = await env.client.workflow.start('LinkMeshClusters', {
+          args: [meshInput({ onFailure: 'wait' })],
+          taskQueue,
+          workflowId: `mesh-fail-${step}-${randomUUID()}`,
+        });
+        const held = await eventually(
+          async () => {
+            const p = await handle.query<Progress>('progress');
+            return p.phase === 'waiting' ? p : undefined;
+          },
+          30_000,
+          `${step} to hold`,
+        );
         assert.equal(held.steps.find((s) => s.step === step)?.state, 'failed');
         assert.match(held.waitingFor ?? '', new RegExp(`step ${step} failed.*injected failure in ${activity}.*retry`));
         const later = held.steps.slice(MESH_STEPS.indexOf(step as (typeof MESH_STEPS)[number]) + 1);
-        assert.ok(later.every((s) => s.state === 'pending'), 'later steps did not start');
+        assert.ok(
+          later.every((s) => s.state === 'pending'),
+          'later steps did not start',
+        );
         world.newRun(); // the retried step asks again for what it had done: idempotent, not a repeat
         await handle.signal('retry');
         await handle.result();
@@ -208,7 +263,13 @@ describe('LinkMeshClusters', { timeout: 180_000 }, () => {
       assert.equal(failureInfo((err as WorkflowFailedError).cause)?.hint, 'fix the named fields and start again; nothing was changed');
       return true;
     });
-    const clash = meshInput({ east: { name: 'west', kubeconfig: { file: '/k' } }, services: [{ namespace: 'test', name: 'podinfo' }, { namespace: 'test', name: 'podinfo' }] });
+    const clash = meshInput({
+      east: { name: 'west', kubeconfig: { file: '/k' } },
+      services: [
+        { namespace: 'test', name: 'podinfo' },
+        { namespace: 'test', name: 'podinfo' },
+      ],
+    });
     await assert.rejects(run(world, clash), (err: unknown) => {
       const message = (err as WorkflowFailedError).cause?.message ?? '';
       assert.match(message, /east\.name: must differ from west\.name/);

@@ -89,14 +89,36 @@ describe('trust anchor and issuer', () => {
     assert.ok(expired.some((p) => p.subject === 'issuer' && p.severity === 'error' && /expired/.test(p.message)));
     const soon = new Date(Date.now() + (8760 - 24 * 30) * 3600_000);
     const warning = await checkTrust(anchor.certificatePem, issuer, soon);
-    assert.deepEqual(warning.map((p) => [p.subject, p.severity]), [['issuer', 'warning']]);
+    assert.deepEqual(
+      warning.map((p) => [p.subject, p.severity]),
+      [['issuer', 'warning']],
+    );
     assert.match(warning[0].message, /expires in 29 days/);
   });
 
   test('an RSA anchor is refused: Linkerd needs ECDSA P-256', async () => {
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('rsa.key'), '-out', file('rsa.crt'), '-subj', '/CN=root.linkerd.cluster.local', '-days', '30', '-addext', 'basicConstraints=critical,CA:TRUE']);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      file('rsa.key'),
+      '-out',
+      file('rsa.crt'),
+      '-subj',
+      '/CN=root.linkerd.cluster.local',
+      '-days',
+      '30',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+    ]);
     const rsa = (await run('cat', [file('rsa.crt')])).stdout;
     const problems = await checkTrust(rsa, issuer);
-    assert.ok(problems.some((p) => p.subject === 'anchors' && /RSASSA-PKCS1-v1_5 2048|RSA/.test(p.message) && /ECDSA P-256/.test(p.message)), JSON.stringify(problems));
+    assert.ok(
+      problems.some((p) => p.subject === 'anchors' && /RSASSA-PKCS1-v1_5 2048|RSA/.test(p.message) && /ECDSA P-256/.test(p.message)),
+      JSON.stringify(problems),
+    );
   });
 });

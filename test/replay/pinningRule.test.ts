@@ -24,7 +24,10 @@ async function unpinnedHistory(): Promise<{ history: { events: Array<Record<stri
   const started = history.events[0].workflowExecutionStartedEventAttributes as { input: { payloads: Payload[] } };
   const payload = started.input.payloads[0];
   const input = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as { hosts: Array<{ ssh: Record<string, unknown> }> };
-  assert.ok(input.hosts.every((h) => typeof h.ssh.hostKeyFingerprint === 'string'), 'the recorded run pinned its hosts');
+  assert.ok(
+    input.hosts.every((h) => typeof h.ssh.hostKeyFingerprint === 'string'),
+    'the recorded run pinned its hosts',
+  );
   for (const host of input.hosts) {
     delete host.ssh.hostKeyFingerprint;
     host.ssh.trustOnFirstUse = true;
@@ -40,7 +43,8 @@ test('a run started with trustOnFirstUse hosts before the pinning rule replays; 
   assert.match(JSON.stringify(refused.error?.issues), /joinCredentialsToUnpinnedHosts/);
 
   const results = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, [{ workflowId: 'bootstrap-unpinned-in-flight', history }])) results.push(result);
+  for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, [{ workflowId: 'bootstrap-unpinned-in-flight', history }]))
+    results.push(result);
   assert.equal(results.length, 1);
   assert.equal(results[0].error, undefined, `replay: ${results[0].error?.message}`);
 });

@@ -23,7 +23,12 @@ interface Scenario {
 
 const scenarios: Scenario[] = [
   { name: 'bootstrap-happy-path', input: bootstrapInput() },
-  { name: 'bootstrap-retried-join', input: bootstrapInput(), prepare: (w) => w.injections.push({ activity: 'kubeadmJoin', host: 'cp-3', error: permanentFailure('node cp-3 preflight failed') }), retryWhenHeld: true },
+  {
+    name: 'bootstrap-retried-join',
+    input: bootstrapInput(),
+    prepare: (w) => w.injections.push({ activity: 'kubeadmJoin', host: 'cp-3', error: permanentFailure('node cp-3 preflight failed') }),
+    retryWhenHeld: true,
+  },
   { name: 'bootstrap-refreshed-credentials', input: bootstrapInput(), prepare: (w) => (w.certificateKeyLifetimeMs = 60_000) },
   { name: 'bootstrap-dry-run', input: bootstrapInput({ dryRun: true }) },
   { name: 'bootstrap-invalid-input', input: { ...bootstrapInput(), clusterName: 'Not A Label' } },
@@ -45,7 +50,9 @@ async function main(): Promise<void> {
         await handle.result().catch(() => undefined);
       });
       // The CLI writes the same JSON as `temporal workflow show --output json` gives operators.
-      const json = execFileSync(temporalCliPath(), ['workflow', 'show', '--address', env.address, '--workflow-id', scenario.name, '--output', 'json'], { encoding: 'utf8' });
+      const json = execFileSync(temporalCliPath(), ['workflow', 'show', '--address', env.address, '--workflow-id', scenario.name, '--output', 'json'], {
+        encoding: 'utf8',
+      });
       const file = path.join(projectRoot, 'test', 'replay', 'histories', `${scenario.name}.json`);
       await writeFile(file, json);
       console.log(`recorded ${file} (${JSON.parse(json).events.length} events)`);

@@ -24,5 +24,8 @@ test('committed histories replay without nondeterminism', { timeout: 120_000 }, 
     assert.equal(result.error, undefined, `${result.workflowId}: ${result.error?.message}`);
     replayed.push(result.workflowId);
   }
-  assert.deepEqual(replayed.sort(), files.map((f) => path.basename(f, '.json')));
+  assert.deepEqual(
+    replayed.sort(),
+    files.map((f) => path.basename(f, '.json')),
+  );
 });

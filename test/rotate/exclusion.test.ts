@@ -30,7 +30,12 @@ const id = (what: string) => `${what}-${Math.random().toString(36).slice(2)}`;
 
 /** Calls that depend on, or change, the uploaded certificate key. */
 function keySensitive(calls: CallRecord[]): CallRecord[] {
-  return calls.filter((c) => c.name === 'uploadCertificateKey' || c.name === 'refreshJoinCredentials' || (c.name === 'kubeadmJoin' && ['cp-2', 'cp-3', 'spare-1'].includes(c.host ?? '')));
+  return calls.filter(
+    (c) =>
+      c.name === 'uploadCertificateKey' ||
+      c.name === 'refreshJoinCredentials' ||
+      (c.name === 'kubeadmJoin' && ['cp-2', 'cp-3', 'spare-1'].includes(c.host ?? '')),
+  );
 }
 
 function assertNoOverlap(calls: CallRecord[]): void {
@@ -49,20 +54,39 @@ describe('cluster lock: rotation and control-plane joins', { timeout: 180_000 },
     rw.uploadDelayMs = 300;
     const { worker, taskQueue } = await rotationWorker(env, rw.allActivities());
     await worker.runUntil(async () => {
-      const bootstrap = await env.client.workflow.start('BootstrapStackedEtcd', { args: [{ ...bootstrapInput(), onFailure: 'fail' }], taskQueue, workflowId: id('bootstrap') });
+      const bootstrap = await env.client.workflow.start('BootstrapStackedEtcd', {
+        args: [{ ...bootstrapInput(), onFailure: 'fail' }],
+        taskQueue,
+        workflowId: id('bootstrap'),
+      });
       // Start the rotation while cp-2's join holds the lock.
-      await eventually(async () => (await bootstrap.query<Progress>('progress')).steps.find((s) => s.step === 'join-control-plane')?.hosts.some((h) => h.host === 'cp-2' && h.reason === 'Joining'), 30_000, 'cp-2 joining');
+      await eventually(
+        async () =>
+          (await bootstrap.query<Progress>('progress')).steps
+            .find((s) => s.step === 'join-control-plane')
+            ?.hosts.some((h) => h.host === 'cp-2' && h.reason === 'Joining'),
+        30_000,
+        'cp-2 joining',
+      );
       const rotation = await env.client.workflow.start('RotateCertificateKey', { args: [rotationInput()], taskQueue, workflowId: id('rotate') });
       const lock = env.client.workflow.getHandle(clusterLockId('west', taskQueue));
-      const contended = await eventually(async () => {
-        const state = await lock.query<ClusterLockState>('lockState');
-        return state.holder?.purpose === 'join cp-2 as control plane' && state.waiting.some((w) => w.workflowId === rotation.workflowId) ? state : undefined;
-      }, 20_000, 'the rotation to queue behind the join');
+      const contended = await eventually(
+        async () => {
+          const state = await lock.query<ClusterLockState>('lockState');
+          return state.holder?.purpose === 'join cp-2 as control plane' && state.waiting.some((w) => w.workflowId === rotation.workflowId) ? state : undefined;
+        },
+        20_000,
+        'the rotation to queue behind the join',
+      );
       assert.equal(contended.waiting[0].purpose, 'upload certificates under a new certificate key');
-      const rotationProgress = await eventually(async () => {
-        const p = await rotation.query<Progress>('progress');
-        return p.steps.find((s) => s.step === 'rotate-key')?.reason === 'WaitingForClusterLock' ? p : undefined;
-      }, 10_000, 'the rotation to report it waits');
+      const rotationProgress = await eventually(
+        async () => {
+          const p = await rotation.query<Progress>('progress');
+          return p.steps.find((s) => s.step === 'rotate-key')?.reason === 'WaitingForClusterLock' ? p : undefined;
+        },
+        10_000,
+        'the rotation to report it waits',
+      );
       assert.match(rotationProgress.steps[1].message ?? '', /control-plane join or another key upload/);
 
       const [boot, rot] = (await Promise.all([bootstrap.result(), rotation.result()])) as [BootstrapResult, RotationResult];
@@ -75,7 +99,10 @@ describe('cluster lock: rotation and control-plane joins', { timeout: 180_000 },
     const cp2 = calls.find((c) => c.name === 'kubeadmJoin' && c.host === 'cp-2' && c.end - c.start >= 700) as CallRecord;
     assert.ok(upload.start >= cp2.end, 'the upload waited for cp-2 to finish joining');
     const later = calls.filter((c) => c.name === 'kubeadmJoin' && (c.host === 'cp-3' || c.host === 'spare-1'));
-    assert.ok(later.every((c) => c.start >= upload.end), 'cp-3 and the spare joined after the rotation');
+    assert.ok(
+      later.every((c) => c.start >= upload.end),
+      'cp-3 and the spare joined after the rotation',
+    );
     // The bootstrap's stored key was replaced behind it: its next control-plane join refreshed once, under the lock.
     assert.equal(rw.world.count('join:cp-3'), 1);
     assert.equal(rw.world.count('rotate-key'), 1);
@@ -89,7 +116,11 @@ describe('cluster lock: rotation and control-plane joins', { timeout: 180_000 },
       const { worker, taskQueue } = await rotationWorker(env, rw.allActivities());
       await worker.runUntil(async () => {
         const rot = env.client.workflow.execute('RotateCertificateKey', { args: [rotationInput()], taskQueue, workflowId: id('rotate') });
-        const boot = env.client.workflow.execute('BootstrapStackedEtcd', { args: [{ ...bootstrapInput(), onFailure: 'fail' }], taskQueue, workflowId: id('bootstrap') });
+        const boot = env.client.workflow.execute('BootstrapStackedEtcd', {
+          args: [{ ...bootstrapInput(), onFailure: 'fail' }],
+          taskQueue,
+          workflowId: id('bootstrap'),
+        });
         const second = env.client.workflow.execute('RotateCertificateKey', { args: [rotationInput()], taskQueue, workflowId: id('rotate') });
         await Promise.all([rot, boot, second]);
       });
@@ -104,13 +135,20 @@ describe('cluster lock: rotation and control-plane joins', { timeout: 180_000 },
     rw.uploadFails = 'upload-certs: etcdserver: request timed out';
     const { worker, taskQueue } = await rotationWorker(env, rw.allActivities());
     await worker.runUntil(async () => {
-      await assert.rejects(env.client.workflow.execute('RotateCertificateKey', { args: [rotationInput()], taskQueue, workflowId: id('rotate') }), (err: unknown) => {
-        assert.match((err as WorkflowFailedError).cause?.message ?? '', /step rotate-key failed: CommandFailed: upload-certs: etcdserver/);
-        return true;
-      });
+      await assert.rejects(
+        env.client.workflow.execute('RotateCertificateKey', { args: [rotationInput()], taskQueue, workflowId: id('rotate') }),
+        (err: unknown) => {
+          assert.match((err as WorkflowFailedError).cause?.message ?? '', /step rotate-key failed: CommandFailed: upload-certs: etcdserver/);
+          return true;
+        },
+      );
       rw.uploadFails = undefined;
       const started = Date.now();
-      const result = (await env.client.workflow.execute('RotateCertificateKey', { args: [rotationInput()], taskQueue, workflowId: id('rotate') })) as RotationResult;
+      const result = (await env.client.workflow.execute('RotateCertificateKey', {
+        args: [rotationInput()],
+        taskQueue,
+        workflowId: id('rotate'),
+      })) as RotationResult;
       assert.equal(result.key?.rotated, true);
       assert.ok(Date.now() - started < 15_000);
       const lock = env.client.workflow.getHandle(clusterLockId('west', taskQueue));
@@ -128,9 +166,24 @@ describe('cluster lock: rotation and control-plane joins', { timeout: 180_000 },
     await worker.runUntil(async () => {
       // A lock whose holder is a run that no longer exists (terminated, reset...): it can never release.
       const lockId = clusterLockId('west', taskQueue);
-      const ghost = { leaseId: 'ghost-lease', workflowId: id('gone'), runId: '8d8d5d3e-0000-4000-8000-000000000000', purpose: 'join cp-9 as control plane', requestedAt: new Date().toISOString(), grantedAt: new Date().toISOString() };
-      await env.client.workflow.start('ClusterLock', { args: [{ clusterName: 'west', holder: ghost, probeIntervalSeconds: 1 }], taskQueue, workflowId: lockId });
-      const result = (await env.client.workflow.execute('RotateCertificateKey', { args: [rotationInput()], taskQueue, workflowId: id('rotate') })) as RotationResult;
+      const ghost = {
+        leaseId: 'ghost-lease',
+        workflowId: id('gone'),
+        runId: '8d8d5d3e-0000-4000-8000-000000000000',
+        purpose: 'join cp-9 as control plane',
+        requestedAt: new Date().toISOString(),
+        grantedAt: new Date().toISOString(),
+      };
+      await env.client.workflow.start('ClusterLock', {
+        args: [{ clusterName: 'west', holder: ghost, probeIntervalSeconds: 1 }],
+        taskQueue,
+        workflowId: lockId,
+      });
+      const result = (await env.client.workflow.execute('RotateCertificateKey', {
+        args: [rotationInput()],
+        taskQueue,
+        workflowId: id('rotate'),
+      })) as RotationResult;
       assert.equal(result.key?.rotated, true);
     });
   });

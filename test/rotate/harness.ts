@@ -23,14 +23,22 @@ export function rotationBundle(encryptedFailures = false): Promise<WorkflowBundl
   const key = String(encryptedFailures);
   let bundle = bundles.get(key);
   if (!bundle) {
-    bundle = bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: quietLogger, ...(encryptedFailures ? { failureConverterPath: FAILURE_CONVERTER_PATH } : {}) });
+    bundle = bundleWorkflowCode({
+      workflowsPath: require.resolve('./workflows'),
+      logger: quietLogger,
+      ...(encryptedFailures ? { failureConverterPath: FAILURE_CONVERTER_PATH } : {}),
+    });
     bundles.set(key, bundle);
   }
   return bundle;
 }
 
 /** A worker on a fresh task queue. */
-export async function rotationWorker(env: TestWorkflowEnvironment, activities: object, taskQueue = `rotate-${randomUUID()}`): Promise<{ worker: Worker; taskQueue: string }> {
+export async function rotationWorker(
+  env: TestWorkflowEnvironment,
+  activities: object,
+  taskQueue = `rotate-${randomUUID()}`,
+): Promise<{ worker: Worker; taskQueue: string }> {
   const worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
@@ -91,7 +99,8 @@ export class RotationWorld {
         }),
       uploadCertificateKey: ({ clusterName, host: h }) =>
         this.record('uploadCertificateKey', h.name, async () => {
-          if (this.uploadFails) throw kubehaFailure({ type: ErrorType.CommandFailed, message: this.uploadFails, retryable: false, hint: 'injected by the test' });
+          if (this.uploadFails)
+            throw kubehaFailure({ type: ErrorType.CommandFailed, message: this.uploadFails, retryable: false, hint: 'injected by the test' });
           await new Promise((r) => setTimeout(r, this.uploadDelayMs));
           const previous = this.world.certificateKeyGeneration;
           this.world.certificateKeyGeneration++;
@@ -111,16 +120,35 @@ export class RotationWorld {
       certificateExpiration: ({ host: h }) =>
         this.record('certificateExpiration', h.name, (): HostCertificates => {
           const expiresAt = new Date(this.expiryOf(h.name)).toISOString();
-          const cert = { name: 'apiserver', expiresAt, residualSeconds: Math.round((this.expiryOf(h.name) - Date.now()) / 1000), externallyManaged: false, missing: false, caName: 'ca' };
-          return { host: h.name, certificates: [cert], certificateAuthorities: [], soonest: { name: cert.name, expiresAt, residualSeconds: cert.residualSeconds } };
+          const cert = {
+            name: 'apiserver',
+            expiresAt,
+            residualSeconds: Math.round((this.expiryOf(h.name) - Date.now()) / 1000),
+            externallyManaged: false,
+            missing: false,
+            caName: 'ca',
+          };
+          return {
+            host: h.name,
+            certificates: [cert],
+            certificateAuthorities: [],
+            soonest: { name: cert.name, expiresAt, residualSeconds: cert.residualSeconds },
+          };
         }),
       renewCertificates: (input) =>
         this.record('renewCertificates', input.host.name, async () => {
           await new Promise((r) => setTimeout(r, 20));
-          if (this.expiryOf(input.host.name) >= Date.parse(input.renewIfExpiresBefore)) return { host: input.host.name, renewed: false, restarted: [], kubeconfigStored: false };
+          if (this.expiryOf(input.host.name) >= Date.parse(input.renewIfExpiresBefore))
+            return { host: input.host.name, renewed: false, restarted: [], kubeconfigStored: false };
           this.act(`renew:${input.host.name}`);
           this.expiry.set(input.host.name, Date.now() + 365 * DAY);
-          return { host: input.host.name, renewed: true, restarted: ['etcd.yaml', 'kube-apiserver.yaml'], soonestExpiresAt: new Date(this.expiryOf(input.host.name)).toISOString(), kubeconfigStored: true };
+          return {
+            host: input.host.name,
+            renewed: true,
+            restarted: ['etcd.yaml', 'kube-apiserver.yaml'],
+            soonestExpiresAt: new Date(this.expiryOf(input.host.name)).toISOString(),
+            kubeconfigStored: true,
+          };
         }),
       ensureRotationSchedule: (input) =>
         this.record('ensureRotationSchedule', undefined, async () => {
@@ -141,7 +169,12 @@ export class RotationWorld {
 export function rotationInput(overrides: Partial<RotateCertificateKeyInput> = {}): RotateCertificateKeyInput {
   return {
     clusterName: 'west',
-    hosts: [host('cp-1', '10.0.1.11', 'control-plane'), host('cp-2', '10.0.1.12', 'control-plane'), host('cp-3', '10.0.1.13', 'control-plane'), host('spare-1', '10.0.2.11', 'spare-control-plane')],
+    hosts: [
+      host('cp-1', '10.0.1.11', 'control-plane'),
+      host('cp-2', '10.0.1.12', 'control-plane'),
+      host('cp-3', '10.0.1.13', 'control-plane'),
+      host('spare-1', '10.0.2.11', 'spare-control-plane'),
+    ],
     onFailure: 'fail',
     ...overrides,
   } as RotateCertificateKeyInput;

@@ -27,7 +27,11 @@ async function rotate(rw: RotationWorld, input: unknown): Promise<{ result: Rota
   rw.world.initialized = true; // the API answers through the load balancer
   const { worker, taskQueue } = await rotationWorker(env, rw.allActivities());
   return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('RotateCertificateKey', { args: [input], taskQueue, workflowId: `rotate-${Math.random().toString(36).slice(2)}` });
+    const handle = await env.client.workflow.start('RotateCertificateKey', {
+      args: [input],
+      taskQueue,
+      workflowId: `rotate-${Math.random().toString(36).slice(2)}`,
+    });
     const result = (await handle.result()) as RotationResult;
     return { result, progress: await handle.query<Progress>('progress') };
   });
@@ -47,7 +51,15 @@ describe('RotateCertificateKey', { timeout: 120_000 }, () => {
     assert.deepEqual(result.skippedHosts, []);
     assert.deepEqual(result.renewedHosts, []);
     assert.equal(JSON.stringify(result).includes('certificateKey":"'), false);
-    assert.deepEqual(progress.steps.map((s) => [s.step, s.state]), [['select-host', 'done'], ['rotate-key', 'done'], ['check-expiration', 'done'], ['renew-certificates', 'skipped']]);
+    assert.deepEqual(
+      progress.steps.map((s) => [s.step, s.state]),
+      [
+        ['select-host', 'done'],
+        ['rotate-key', 'done'],
+        ['check-expiration', 'done'],
+        ['renew-certificates', 'skipped'],
+      ],
+    );
     assert.match(progress.steps[3].message ?? '', /no certificate expires within 30 days/);
     assert.equal(rw.world.calls.filter((c) => c.name === 'certificateExpiration').length, 4, 'every control plane and the spare were checked');
     assert.ok(progress.facts['certificate key expires']);
@@ -61,7 +73,13 @@ describe('RotateCertificateKey', { timeout: 120_000 }, () => {
     assert.deepEqual(result.skippedHosts, [{ host: 'cp-1', reason: 'unreachable: connect ECONNREFUSED 10.0.1.11:22' }]);
     assert.equal(rw.world.calls.find((c) => c.name === 'uploadCertificateKey')?.host, 'cp-2');
     const select = progress.steps.find((s) => s.step === 'select-host');
-    assert.deepEqual(select?.hosts.map((h) => [h.host, h.state, h.reason]), [['cp-1', 'skipped', 'Unhealthy'], ['cp-2', 'done', 'Selected']]);
+    assert.deepEqual(
+      select?.hosts.map((h) => [h.host, h.state, h.reason]),
+      [
+        ['cp-1', 'skipped', 'Unhealthy'],
+        ['cp-2', 'done', 'Selected'],
+      ],
+    );
     const check = progress.steps.find((s) => s.step === 'check-expiration');
     assert.equal(check?.hosts.find((h) => h.host === 'cp-1')?.state, 'skipped');
   });
@@ -71,7 +89,10 @@ describe('RotateCertificateKey', { timeout: 120_000 }, () => {
     for (const h of ['cp-1', 'cp-2', 'cp-3', 'spare-1']) rw.unhealthy.set(h, `${h} API server down`);
     await assert.rejects(rotate(rw, rotationInput()), (err: unknown) => {
       assert.ok(err instanceof WorkflowFailedError);
-      assert.match(err.cause?.message ?? '', /step select-host failed: Unreachable: no healthy control-plane host among cp-1, cp-2, cp-3, spare-1: cp-1: cp-1 API server down; .*spare-1: spare-1 API server down/);
+      assert.match(
+        err.cause?.message ?? '',
+        /step select-host failed: Unreachable: no healthy control-plane host among cp-1, cp-2, cp-3, spare-1: cp-1: cp-1 API server down; .*spare-1: spare-1 API server down/,
+      );
       return true;
     });
     assert.equal(rw.world.count('rotate-key'), 0);
@@ -88,7 +109,10 @@ describe('RotateCertificateKey', { timeout: 120_000 }, () => {
     assert.equal(rw.world.count('renew:cp-1'), 1);
     assert.equal(rw.world.count('renew:spare-1'), 0);
     const seq = rw.world.calls.filter((c) => c.name === 'renewCertificates' || c.name === 'apiReady').sort((a, b) => a.start - b.start);
-    assert.deepEqual(seq.map((c) => c.name === 'apiReady' ? 'api' : c.host), ['cp-1', 'api', 'cp-3', 'api']);
+    assert.deepEqual(
+      seq.map((c) => (c.name === 'apiReady' ? 'api' : c.host)),
+      ['cp-1', 'api', 'cp-3', 'api'],
+    );
     for (let i = 1; i < seq.length; i++) assert.ok(seq[i].start >= seq[i - 1].end, 'renewals and checks run strictly one after another');
   });
 
@@ -103,7 +127,10 @@ describe('RotateCertificateKey', { timeout: 120_000 }, () => {
     const { result: r2, progress } = await rotate(reportOnly, rotationInput({ certificates: { enabled: false } }));
     assert.deepEqual(r2.renewedHosts, []);
     assert.equal(r2.soonestCertificate?.host, 'cp-2');
-    assert.equal(reportOnly.world.calls.some((c) => c.name === 'renewCertificates'), false);
+    assert.equal(
+      reportOnly.world.calls.some((c) => c.name === 'renewCertificates'),
+      false,
+    );
     assert.match(progress.steps.find((s) => s.step === 'renew-certificates')?.message ?? '', /renewal disabled/);
   });
 
@@ -113,7 +140,10 @@ describe('RotateCertificateKey', { timeout: 120_000 }, () => {
     const { result, progress } = await rotate(rw, rotationInput({ dryRun: true }));
     assert.equal(result.dryRun, true);
     assert.equal(rw.world.count('rotate-key'), 0);
-    assert.equal(rw.world.calls.some((c) => c.name === 'renewCertificates'), false);
+    assert.equal(
+      rw.world.calls.some((c) => c.name === 'renewCertificates'),
+      false,
+    );
     assert.match(progress.steps.find((s) => s.step === 'rotate-key')?.message ?? '', /dry run: would upload/);
     assert.match(progress.steps.find((s) => s.step === 'renew-certificates')?.message ?? '', /dry run: would renew the certificates of cp-1/);
   });
@@ -121,13 +151,26 @@ describe('RotateCertificateKey', { timeout: 120_000 }, () => {
   test('onlySteps runs the key rotation alone', async () => {
     const rw = new RotationWorld();
     const { progress } = await rotate(rw, rotationInput({ onlySteps: ['select-host', 'rotate-key'] }));
-    assert.deepEqual(progress.steps.map((s) => s.state), ['done', 'done', 'skipped', 'skipped']);
-    assert.equal(rw.world.calls.some((c) => c.name === 'certificateExpiration'), false);
-    assert.deepEqual(progress.steps.map((s) => s.step), [...ROTATION_STEPS]);
+    assert.deepEqual(
+      progress.steps.map((s) => s.state),
+      ['done', 'done', 'skipped', 'skipped'],
+    );
+    assert.equal(
+      rw.world.calls.some((c) => c.name === 'certificateExpiration'),
+      false,
+    );
+    assert.deepEqual(
+      progress.steps.map((s) => s.step),
+      [...ROTATION_STEPS],
+    );
   });
 
   const invalid: Array<[string, Record<string, unknown>, RegExp]> = [
-    ['only workers', { hosts: [{ name: 'w-1', address: '10.0.0.1', role: 'worker', ssh: { privateKey: { file: '/k' }, trustOnFirstUse: true } }] }, /hosts: needs at least one host with role "control-plane"/],
+    [
+      'only workers',
+      { hosts: [{ name: 'w-1', address: '10.0.0.1', role: 'worker', ssh: { privateKey: { file: '/k' }, trustOnFirstUse: true } }] },
+      /hosts: needs at least one host with role "control-plane"/,
+    ],
     ['a negative threshold', { certificates: { thresholdDays: -1 } }, /certificates\.thresholdDays/],
     ['an unknown field', { certificateKey: 'abc' }, /unknown field\(s\) "certificateKey"/],
     ['a bad kubeconfig secret name', { kubeconfigSecret: '/etc/kubernetes/admin.conf' }, /kubeconfigSecret: must be a secret name/],

@@ -47,17 +47,30 @@ class CertsShell extends FakeHostShell {
 
   private checkExpiration(h: string): string {
     const at = this.expiry.get(h) ?? this.now().getTime() + 300 * DAY;
-    const cert = (name: string, when: number, externallyManaged = false) => ({ name, expirationDate: new Date(when).toISOString(), residualTime: Math.round((when - this.now().getTime()) / 1000), externallyManaged, caName: 'ca', missing: false });
+    const cert = (name: string, when: number, externallyManaged = false) => ({
+      name,
+      expirationDate: new Date(when).toISOString(),
+      residualTime: Math.round((when - this.now().getTime()) / 1000),
+      externallyManaged,
+      caName: 'ca',
+      missing: false,
+    });
     return JSON.stringify({
       kind: 'CertificateExpirationInfo',
       apiVersion: 'output.kubeadm.k8s.io/v1alpha3',
-      certificates: [cert('admin.conf', at + 60_000), cert('apiserver', at), cert('front-proxy-client', this.now().getTime() + DAY, true), { name: 'etcd-server', externallyManaged: false, missing: true }],
+      certificates: [
+        cert('admin.conf', at + 60_000),
+        cert('apiserver', at),
+        cert('front-proxy-client', this.now().getTime() + DAY, true),
+        { name: 'etcd-server', externallyManaged: false, missing: true },
+      ],
       certificateAuthorities: [cert('ca', this.now().getTime() + 3650 * DAY)],
     });
   }
 
   override async run(h: HostSpec, cmd: RemoteCommand): Promise<CommandResult> {
-    if (this.unreachable.has(h.name)) throw kubehaFailure({ type: ErrorType.Unreachable, message: `${h.name}: connect ECONNREFUSED ${h.address}:22`, retryable: true, hint: 'start sshd' });
+    if (this.unreachable.has(h.name))
+      throw kubehaFailure({ type: ErrorType.Unreachable, message: `${h.name}: connect ECONNREFUSED ${h.address}:22`, retryable: true, hint: 'start sshd' });
     const c = cmd.command;
     const record = () => this.calls.push({ host: h.name, kind: 'run', command: c, stdin: cmd.stdin, redact: cmd.redact });
     const manifests = '/etc/kubernetes/manifests';
@@ -127,8 +140,23 @@ async function cluster(): Promise<World> {
   const secrets = new MemorySecretStore();
   const deps = { shell, secrets, now: () => clock.now };
   const hosts = createHostActivities(deps);
-  const init = await hosts.kubeadmInit({ clusterName: 'lab', host: cpA, controlPlaneEndpoint: 'lb.example:6443', kubernetesVersion: '1.31.2', podCidr: '192.168.0.0/16', serviceCidr: '10.96.0.0/12' });
-  await hosts.kubeadmJoin({ clusterName: 'lab', host: cpB, controlPlane: true, controlPlaneEndpoint: 'lb.example:6443', join: init.join, kubeconfigSecret: init.kubeconfigSecret, repairVia: cpA });
+  const init = await hosts.kubeadmInit({
+    clusterName: 'lab',
+    host: cpA,
+    controlPlaneEndpoint: 'lb.example:6443',
+    kubernetesVersion: '1.31.2',
+    podCidr: '192.168.0.0/16',
+    serviceCidr: '10.96.0.0/12',
+  });
+  await hosts.kubeadmJoin({
+    clusterName: 'lab',
+    host: cpB,
+    controlPlane: true,
+    controlPlaneEndpoint: 'lb.example:6443',
+    join: init.join,
+    kubeconfigSecret: init.kubeconfigSecret,
+    repairVia: cpA,
+  });
   for (const h of [cpA, cpB]) {
     const files = shell.filesOf(h.name);
     files.set('/etc/kubernetes/pki/ca.key', 'ca key');
@@ -142,7 +170,15 @@ const cpD = host('cp-d', '10.20.4.14', 'control-plane');
 /** The cluster with a third control plane (cp-d): three voters, so one restarted keeps quorum. */
 async function threeVoters(): Promise<World> {
   const w = await cluster();
-  await w.hosts.kubeadmJoin({ clusterName: 'lab', host: cpD, controlPlane: true, controlPlaneEndpoint: 'lb.example:6443', join: w.init.join, kubeconfigSecret: w.init.kubeconfigSecret, repairVia: cpA });
+  await w.hosts.kubeadmJoin({
+    clusterName: 'lab',
+    host: cpD,
+    controlPlane: true,
+    controlPlaneEndpoint: 'lb.example:6443',
+    join: w.init.join,
+    kubeconfigSecret: w.init.kubeconfigSecret,
+    repairVia: cpA,
+  });
   return w;
 }
 
@@ -150,7 +186,8 @@ async function threeVoters(): Promise<World> {
 function assertNoSecretsOnCommandLines(shell: FakeHostShell): void {
   assert.ok(shell.issuedSecrets.size >= 2);
   for (const call of shell.calls.filter((c) => c.kind === 'run')) {
-    for (const secret of shell.issuedSecrets) assert.equal(call.command.includes(secret), false, `a secret is on the command line: ${call.command.replace(secret, '***')}`);
+    for (const secret of shell.issuedSecrets)
+      assert.equal(call.command.includes(secret), false, `a secret is on the command line: ${call.command.replace(secret, '***')}`);
   }
 }
 
@@ -185,7 +222,12 @@ describe('uploadCertificateKey', () => {
     assert.equal(JSON.stringify(info).includes(oldKey), false);
     const newKey = await w.secrets.get(names.certificateKey);
     assert.notEqual(newKey, oldKey);
-    assert.deepEqual(JSON.parse(await w.secrets.get(info.recordSecret)), { certificateKey: newKey, uploadedAt: info.uploadedAt, expiresAt: info.expiresAt, host: 'cp-a' });
+    assert.deepEqual(JSON.parse(await w.secrets.get(info.recordSecret)), {
+      certificateKey: newKey,
+      uploadedAt: info.uploadedAt,
+      expiresAt: info.expiresAt,
+      host: 'cp-a',
+    });
     const run = new HostRunner({ shell: w.shell, secrets: w.secrets, now: () => w.clock.now });
     assert.equal((await uploadedCertsState(run, cpA, newKey)).opens, true);
     assert.equal((await uploadedCertsState(run, cpA, oldKey)).opens, false);
@@ -202,7 +244,15 @@ describe('uploadCertificateKey', () => {
     const oldKey = await w.secrets.get(secretNames('lab').certificateKey);
     await w.rotation.uploadCertificateKey({ clusterName: 'lab', host: cpA, keepKeyUploadedWithinMinutes: 0 });
     w.shell.filesOf('cp-c').set('/etc/kubernetes/pki/ca.key', 'x');
-    const joinInput = { clusterName: 'lab', host: cpC, controlPlane: true, controlPlaneEndpoint: 'lb.example:6443', join: w.init.join, kubeconfigSecret: w.init.kubeconfigSecret, repairVia: cpA };
+    const joinInput = {
+      clusterName: 'lab',
+      host: cpC,
+      controlPlane: true,
+      controlPlaneEndpoint: 'lb.example:6443',
+      join: w.init.join,
+      kubeconfigSecret: w.init.kubeconfigSecret,
+      repairVia: cpA,
+    };
     const newKey = await w.secrets.get(secretNames('lab').certificateKey);
     await w.secrets.put(secretNames('lab').certificateKey, oldKey);
     await assert.rejects(w.hosts.kubeadmJoin(joinInput), (err: unknown) => failureType(err) === 'CredentialExpired');
@@ -244,7 +294,13 @@ describe('certificate expiry and renewal', () => {
 
   test('nothing due: no renewal and no restart', async () => {
     const w = await cluster();
-    const result = await w.rotation.renewCertificates({ clusterName: 'lab', host: cpA, renewIfExpiresBefore: new Date(w.clock.now.getTime() + 30 * DAY).toISOString(), restartWaitSeconds: 20, apiTimeoutSeconds: 60 });
+    const result = await w.rotation.renewCertificates({
+      clusterName: 'lab',
+      host: cpA,
+      renewIfExpiresBefore: new Date(w.clock.now.getTime() + 30 * DAY).toISOString(),
+      restartWaitSeconds: 20,
+      apiTimeoutSeconds: 60,
+    });
     assert.deepEqual([result.renewed, result.restarted], [false, []]);
     assert.equal(w.shell.count(/renew all|sleep/), 0);
   });
@@ -252,7 +308,13 @@ describe('certificate expiry and renewal', () => {
   test('due: quorum checked, renew all, one detached park-wait-put-back script, the API and etcd waited for, expiry verified, kubeconfig stored', async () => {
     const w = await threeVoters();
     w.shell.expiry.set('cp-a', w.clock.now.getTime() + 10 * DAY);
-    const result = await w.rotation.renewCertificates({ clusterName: 'lab', host: cpA, renewIfExpiresBefore: new Date(w.clock.now.getTime() + 30 * DAY).toISOString(), restartWaitSeconds: 20, apiTimeoutSeconds: 60 });
+    const result = await w.rotation.renewCertificates({
+      clusterName: 'lab',
+      host: cpA,
+      renewIfExpiresBefore: new Date(w.clock.now.getTime() + 30 * DAY).toISOString(),
+      restartWaitSeconds: 20,
+      apiTimeoutSeconds: 60,
+    });
     assert.equal(result.renewed, true);
     assert.deepEqual(result.restarted, ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']);
     assert.equal(result.soonestExpiresAt, new Date(w.clock.now.getTime() + 365 * DAY).toISOString());
@@ -264,7 +326,10 @@ describe('certificate expiry and renewal', () => {
     const waitApi = index((c) => c.startsWith('for i in $(seq 20)'), restart);
     const healthAgain = index((c) => c.endsWith('endpoint health --cluster -w json'), waitApi);
     const recheck = index((c) => c.startsWith('kubeadm certs check-expiration'), healthAgain);
-    assert.ok([health, renew, restart, waitApi, healthAgain, recheck].every((i) => i >= 0), `quorum check, renew, restart, API, etcd health, check again: in that order\n${runs.join('\n')}`);
+    assert.ok(
+      [health, renew, restart, waitApi, healthAgain, recheck].every((i) => i >= 0),
+      `quorum check, renew, restart, API, etcd health, check again: in that order\n${runs.join('\n')}`,
+    );
     // Park, wait and put back are ONE command that outlives the session: a lost worker never leaves the control plane stopped.
     const script = runs[restart];
     assert.ok(script.includes('sleep 20') && script.includes(`for f in ${PARKED_MANIFESTS}/*.yaml`), script);
@@ -279,11 +344,20 @@ describe('certificate expiry and renewal', () => {
   test('two voters: parking one loses quorum, so the renewal is refused (Conflict) and nothing is renewed or parked', async () => {
     const w = await cluster();
     w.shell.expiry.set('cp-a', w.clock.now.getTime() + 10 * DAY);
-    await assert.rejects(w.rotation.renewCertificates({ clusterName: 'lab', host: cpA, renewIfExpiresBefore: new Date(w.clock.now.getTime() + 30 * DAY).toISOString(), restartWaitSeconds: 20, apiTimeoutSeconds: 60 }), (err: unknown) => {
-      assert.equal(failureType(err), 'Conflict');
-      assert.match((err as Error).message, /etcd has 2 voter\(s\): stopping cp-a's for the restart leaves 1, under the quorum of 2/);
-      return true;
-    });
+    await assert.rejects(
+      w.rotation.renewCertificates({
+        clusterName: 'lab',
+        host: cpA,
+        renewIfExpiresBefore: new Date(w.clock.now.getTime() + 30 * DAY).toISOString(),
+        restartWaitSeconds: 20,
+        apiTimeoutSeconds: 60,
+      }),
+      (err: unknown) => {
+        assert.equal(failureType(err), 'Conflict');
+        assert.match((err as Error).message, /etcd has 2 voter\(s\): stopping cp-a's for the restart leaves 1, under the quorum of 2/);
+        return true;
+      },
+    );
     assert.equal(w.shell.count(/renew all|mkdir -p \S*parked-manifests/), 0, 'nothing renewed, nothing parked');
   });
 
@@ -291,11 +365,20 @@ describe('certificate expiry and renewal', () => {
     const w = await threeVoters();
     w.shell.expiry.set('cp-a', w.clock.now.getTime() + 10 * DAY);
     w.shell.unhealthyMembers.add('cp-d');
-    await assert.rejects(w.rotation.renewCertificates({ clusterName: 'lab', host: cpA, renewIfExpiresBefore: new Date(w.clock.now.getTime() + 30 * DAY).toISOString(), restartWaitSeconds: 20, apiTimeoutSeconds: 60 }), (err: unknown) => {
-      assert.equal(failureType(err), 'NotReady');
-      assert.match((err as Error).message, /etcd member\(s\) cp-d are unhealthy: restarting cp-a's control plane now could lose quorum/);
-      return true;
-    });
+    await assert.rejects(
+      w.rotation.renewCertificates({
+        clusterName: 'lab',
+        host: cpA,
+        renewIfExpiresBefore: new Date(w.clock.now.getTime() + 30 * DAY).toISOString(),
+        restartWaitSeconds: 20,
+        apiTimeoutSeconds: 60,
+      }),
+      (err: unknown) => {
+        assert.equal(failureType(err), 'NotReady');
+        assert.match((err as Error).message, /etcd member\(s\) cp-d are unhealthy: restarting cp-a's control plane now could lose quorum/);
+        return true;
+      },
+    );
     assert.equal(w.shell.count(/renew all|mkdir -p \S*parked-manifests/), 0, 'nothing renewed, nothing parked');
   });
 
@@ -304,7 +387,13 @@ describe('certificate expiry and renewal', () => {
     const files = w.shell.filesOf('cp-b');
     files.delete('/etc/kubernetes/manifests/kube-apiserver.yaml');
     files.set(`${PARKED_MANIFESTS}/kube-apiserver.yaml`, 'kube-apiserver.yaml');
-    const result = await w.rotation.renewCertificates({ clusterName: 'lab', host: cpB, renewIfExpiresBefore: new Date(w.clock.now.getTime() + DAY).toISOString(), restartWaitSeconds: 20, apiTimeoutSeconds: 30 });
+    const result = await w.rotation.renewCertificates({
+      clusterName: 'lab',
+      host: cpB,
+      renewIfExpiresBefore: new Date(w.clock.now.getTime() + DAY).toISOString(),
+      restartWaitSeconds: 20,
+      apiTimeoutSeconds: 30,
+    });
     assert.equal(result.renewed, false);
     assert.deepEqual(result.restarted, ['kube-apiserver.yaml']);
     assert.ok(files.has('/etc/kubernetes/manifests/kube-apiserver.yaml'));
@@ -315,7 +404,13 @@ describe('certificate expiry and renewal', () => {
     w.shell.expiry.set('cp-a', w.clock.now.getTime() + DAY);
     w.shell.staysDown.add('cp-a');
     await assert.rejects(
-      w.rotation.renewCertificates({ clusterName: 'lab', host: cpA, renewIfExpiresBefore: new Date(w.clock.now.getTime() + 30 * DAY).toISOString(), restartWaitSeconds: 20, apiTimeoutSeconds: 30 }),
+      w.rotation.renewCertificates({
+        clusterName: 'lab',
+        host: cpA,
+        renewIfExpiresBefore: new Date(w.clock.now.getTime() + 30 * DAY).toISOString(),
+        restartWaitSeconds: 20,
+        apiTimeoutSeconds: 30,
+      }),
       (err: unknown) => {
         assert.equal(failureType(err), 'NotReady');
         assert.match((err as Error).message, /cp-a: its API server does not answer .* 30 s after the restart/);

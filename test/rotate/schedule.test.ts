@@ -36,7 +36,12 @@ const MINUTE = 60_000;
 
 describe('rotation schedule', { timeout: 120_000 }, () => {
   test('is created with an interval, jitter, overlap SKIP and the catch-up window; a second create updates it', async () => {
-    const first = await ensureRotationSchedule(env.client, { clusterName: 'alpha', schedule: { every: '90m' }, workflowInput: rotationInput({ clusterName: 'alpha' }), taskQueue: 'kubeha-test' });
+    const first = await ensureRotationSchedule(env.client, {
+      clusterName: 'alpha',
+      schedule: { every: '90m' },
+      workflowInput: rotationInput({ clusterName: 'alpha' }),
+      taskQueue: 'kubeha-test',
+    });
     assert.deepEqual(first, { scheduleId: 'rotate-certificate-key-alpha', created: true });
     const handle = env.client.schedule.getHandle(first.scheduleId);
     let d = await handle.describe();
@@ -51,7 +56,12 @@ describe('rotation schedule', { timeout: 120_000 }, () => {
     assert.equal(d.state.paused, false);
 
     await handle.pause('maintenance');
-    const second = await ensureRotationSchedule(env.client, { clusterName: 'alpha', schedule: { every: '1h', jitter: '2m', catchupWindow: '30m' }, workflowInput: rotationInput({ clusterName: 'alpha' }), taskQueue: 'kubeha-test' });
+    const second = await ensureRotationSchedule(env.client, {
+      clusterName: 'alpha',
+      schedule: { every: '1h', jitter: '2m', catchupWindow: '30m' },
+      workflowInput: rotationInput({ clusterName: 'alpha' }),
+      taskQueue: 'kubeha-test',
+    });
     assert.equal(second.created, false);
     d = await handle.describe();
     assert.equal(d.spec.intervals?.[0].every, 60 * MINUTE);
@@ -71,11 +81,19 @@ describe('rotation schedule', { timeout: 120_000 }, () => {
       [{}, { clusterName: 'beta' }, /workflowInput\.clusterName: is "beta"/],
     ];
     for (const [schedule, override, expected] of cases) {
-      await assert.rejects(ensureRotationSchedule(env.client, { clusterName: 'alpha', schedule, workflowInput: rotationInput({ clusterName: 'alpha', ...override }), taskQueue: 'q' }), (err: unknown) => {
-        assert.equal(failureType(err), 'InvalidInput');
-        assert.match((err as Error).message, expected);
-        return true;
-      });
+      await assert.rejects(
+        ensureRotationSchedule(env.client, {
+          clusterName: 'alpha',
+          schedule,
+          workflowInput: rotationInput({ clusterName: 'alpha', ...override }),
+          taskQueue: 'q',
+        }),
+        (err: unknown) => {
+          assert.equal(failureType(err), 'InvalidInput');
+          assert.match((err as Error).message, expected);
+          return true;
+        },
+      );
     }
     await assert.rejects(env.client.schedule.getHandle(rotationScheduleId('alpha')).describe());
   });
@@ -84,10 +102,19 @@ describe('rotation schedule', { timeout: 120_000 }, () => {
     const rw = new RotationWorld();
     rw.world.initialized = true;
     const { worker, taskQueue } = await rotationWorker(env, rw.allActivities());
-    await ensureRotationSchedule(env.client, { clusterName: 'gamma', schedule: { every: '90m' }, workflowInput: rotationInput({ clusterName: 'gamma' }), taskQueue });
+    await ensureRotationSchedule(env.client, {
+      clusterName: 'gamma',
+      schedule: { every: '90m' },
+      workflowInput: rotationInput({ clusterName: 'gamma' }),
+      taskQueue,
+    });
     await worker.runUntil(async () => {
       await scheduleAction(env.client, 'trigger', rotationScheduleId('gamma'));
-      const action = await eventually(async () => (await env.client.schedule.getHandle(rotationScheduleId('gamma')).describe()).info.recentActions[0], 20_000, 'the triggered run');
+      const action = await eventually(
+        async () => (await env.client.schedule.getHandle(rotationScheduleId('gamma')).describe()).info.recentActions[0],
+        20_000,
+        'the triggered run',
+      );
       const result = (await env.client.workflow.getHandle(action.action.workflow.workflowId).result()) as RotationResult;
       assert.equal(result.clusterName, 'gamma');
       assert.equal(result.key?.rotated, true);
@@ -102,31 +129,49 @@ describe('rotation schedule', { timeout: 120_000 }, () => {
     const created = await scheduleRotate(env.client, { cluster: 'delta', every: '90m', jitter: '5m', catchupWindow: '10m', file, taskQueue: 'kubeha' });
     assert.equal(created.created, true);
     const args = (await env.client.schedule.getHandle(created.scheduleId).describe()).action.args?.[0] as { hosts: { name: string }[] };
-    assert.deepEqual(args.hosts.map((h) => h.name), ['cp-1', 'cp-2', 'cp-3', 'spare-1'], 'workers are left out of the rotation input');
+    assert.deepEqual(
+      args.hosts.map((h) => h.name),
+      ['cp-1', 'cp-2', 'cp-3', 'spare-1'],
+      'workers are left out of the rotation input',
+    );
 
     const updated = await scheduleRotate(env.client, { cluster: 'delta', every: '60m', jitter: '5m', catchupWindow: '10m', taskQueue: 'kubeha' });
     assert.deepEqual([updated.created, updated.inputFrom], [false, 'the existing schedule']);
 
     // The list comes from the visibility store, which follows a change after a moment.
     const listed = (pattern: RegExp) =>
-      eventually(async () => {
-        const line = formatSchedules(await listRotationSchedules(env.client)).split('\n').find((l) => l.startsWith(created.scheduleId)) ?? '';
-        return pattern.test(line) ? line : undefined;
-      }, 15_000, `the list to show ${pattern}`).catch(async (err: Error) => assert.fail(`${err.message}; the list:\n${formatSchedules(await listRotationSchedules(env.client))}`));
+      eventually(
+        async () => {
+          const line =
+            formatSchedules(await listRotationSchedules(env.client))
+              .split('\n')
+              .find((l) => l.startsWith(created.scheduleId)) ?? '';
+          return pattern.test(line) ? line : undefined;
+        },
+        15_000,
+        `the list to show ${pattern}`,
+      ).catch(async (err: Error) => assert.fail(`${err.message}; the list:\n${formatSchedules(await listRotationSchedules(env.client))}`));
     await scheduleAction(env.client, 'pause', created.scheduleId, 'testing');
     await listed(/paused {2}every 60m .*\(testing\)/);
     await scheduleAction(env.client, 'unpause', created.scheduleId);
     await listed(/active {2}every 60m/);
     await scheduleAction(env.client, 'delete', created.scheduleId);
     await assert.rejects(scheduleAction(env.client, 'pause', created.scheduleId), (err: unknown) => err instanceof CliError && /no schedule/.test(err.message));
-    await assert.rejects(scheduleRotate(env.client, { cluster: 'nowhere', every: '90m', jitter: '5m', catchupWindow: '10m', taskQueue: 'kubeha' }), (err: unknown) => err instanceof CliError && err.exitCode === 2 && /no input for the rotation of "nowhere"/.test(err.message));
+    await assert.rejects(
+      scheduleRotate(env.client, { cluster: 'nowhere', every: '90m', jitter: '5m', catchupWindow: '10m', taskQueue: 'kubeha' }),
+      (err: unknown) => err instanceof CliError && err.exitCode === 2 && /no input for the rotation of "nowhere"/.test(err.message),
+    );
   });
 
   test('BootstrapStackedEtcd creates the rotation schedule when its input asks for one', async () => {
     const rw = new RotationWorld(undefined, () => env.client);
     const { worker, taskQueue } = await rotationWorker(env, rw.allActivities());
     const result = (await worker.runUntil(
-      env.client.workflow.execute('BootstrapStackedEtcd', { args: [{ ...bootstrapInput({ clusterName: 'epsilon' }), onFailure: 'fail', rotationSchedule: { every: '80m', paused: true } }], taskQueue, workflowId: `bootstrap-epsilon-${Date.now()}` }),
+      env.client.workflow.execute('BootstrapStackedEtcd', {
+        args: [{ ...bootstrapInput({ clusterName: 'epsilon' }), onFailure: 'fail', rotationSchedule: { every: '80m', paused: true } }],
+        taskQueue,
+        workflowId: `bootstrap-epsilon-${Date.now()}`,
+      }),
     )) as BootstrapResult;
     assert.deepEqual(result.rotationSchedule, { scheduleId: 'rotate-certificate-key-epsilon', created: true });
     const d = await env.client.schedule.getHandle('rotate-certificate-key-epsilon').describe();
@@ -134,7 +179,10 @@ describe('rotation schedule', { timeout: 120_000 }, () => {
     assert.equal(d.state.paused, true);
     assert.equal(d.action.taskQueue, taskQueue, 'scheduled runs go to the worker that bootstrapped');
     const input = d.action.args?.[0] as { hosts: { name: string }[]; kubeconfigSecret: string };
-    assert.deepEqual(input.hosts.map((h) => h.name), ['cp-1', 'cp-2', 'cp-3', 'spare-1']);
+    assert.deepEqual(
+      input.hosts.map((h) => h.name),
+      ['cp-1', 'cp-2', 'cp-3', 'spare-1'],
+    );
     assert.equal(input.kubeconfigSecret, 'clusters/test/admin-kubeconfig');
     await env.client.schedule.getHandle('rotate-certificate-key-epsilon').delete();
   });
@@ -144,21 +192,38 @@ describe('rotation schedule', { timeout: 120_000 }, () => {
     rw.uploadFails = 'injected: upload-certs refused';
     const { worker, taskQueue } = await rotationWorker(env, rw.allActivities());
     // The input asks to hold on a failure; the schedule's runs must not.
-    await ensureRotationSchedule(env.client, { clusterName: 'zeta', schedule: { every: '90m' }, workflowInput: rotationInput({ clusterName: 'zeta', onFailure: 'wait' }), taskQueue });
+    await ensureRotationSchedule(env.client, {
+      clusterName: 'zeta',
+      schedule: { every: '90m' },
+      workflowInput: rotationInput({ clusterName: 'zeta', onFailure: 'wait' }),
+      taskQueue,
+    });
     const handle = env.client.schedule.getHandle(rotationScheduleId('zeta'));
     assert.equal(((await handle.describe()).action.args?.[0] as { onFailure: string }).onFailure, 'fail');
     const runOf = (n: number) => eventually(async () => (await handle.describe()).info.recentActions[n], 20_000, `run ${n + 1}`);
-    const outcomes = async () => scheduleRunOutcomes(env.client, (await listRotationSchedules(env.client)).find((s) => s.scheduleId === rotationScheduleId('zeta')) ?? assert.fail('listed'));
+    const outcomes = async () =>
+      scheduleRunOutcomes(
+        env.client,
+        (await listRotationSchedules(env.client)).find((s) => s.scheduleId === rotationScheduleId('zeta')) ?? assert.fail('listed'),
+      );
     await worker.runUntil(async () => {
       await scheduleAction(env.client, 'trigger', rotationScheduleId('zeta'));
       const first = await runOf(0);
       // It failed: a held run would still be RUNNING, waiting for retry or abort.
-      await assert.rejects(env.client.workflow.getHandle(first.action.workflow.workflowId).result(), (err: unknown) => err instanceof WorkflowFailedError && /step rotate-key failed/.test(String((err.cause as Error | undefined)?.message)));
+      await assert.rejects(
+        env.client.workflow.getHandle(first.action.workflow.workflowId).result(),
+        (err: unknown) => err instanceof WorkflowFailedError && /step rotate-key failed/.test(String((err.cause as Error | undefined)?.message)),
+      );
       const failed = await eventually(async () => ((await outcomes()).lastStatus === 'FAILED' ? outcomes() : undefined), 15_000, 'the failed run in the list');
       assert.deepEqual([failed.failedRecent, failed.recent], [1, 1]);
       const summaries = await listRotationSchedules(env.client);
       const text = formatSchedules(summaries, new Map([[rotationScheduleId('zeta'), failed]]));
-      assert.match(text, new RegExp(`${rotationScheduleId('zeta')} .* failed\\n  ! 1 of the last 1 rotations failed, the last one too: kubeha status ${first.action.workflow.workflowId}`));
+      assert.match(
+        text,
+        new RegExp(
+          `${rotationScheduleId('zeta')} .* failed\\n  ! 1 of the last 1 rotations failed, the last one too: kubeha status ${first.action.workflow.workflowId}`,
+        ),
+      );
 
       rw.uploadFails = undefined;
       await scheduleAction(env.client, 'trigger', rotationScheduleId('zeta'));

@@ -56,7 +56,10 @@ for (const [kind, make] of Object.entries(backends)) {
       const [one, two] = make();
       const name = `clusters/${kind}-a/admin-kubeconfig`;
       assert.equal(await one.has(name), false);
-      await assert.rejects(one.get(name), (err: unknown) => failureType(err) === 'SecretMissing' && /is not in the worker's secret store/.test((err as Error).message));
+      await assert.rejects(
+        one.get(name),
+        (err: unknown) => failureType(err) === 'SecretMissing' && /is not in the worker's secret store/.test((err as Error).message),
+      );
       const kubeconfig = `apiVersion: v1\nkind: Config\n# ünïcode and a newline at the end\n`;
       await one.put(name, kubeconfig);
       assert.equal(await two.get(name), kubeconfig, 'the other worker reads what the first wrote');
@@ -98,7 +101,10 @@ describe('the kubernetes store on the API server', { timeout: 60_000 }, () => {
   test('keeps each secret in a Secret named by hash, with its kubeha name annotated and the value base64 only', async () => {
     const [store] = backends.kubernetes();
     await store.put('clusters/west/certificate-key', 'c0ffee');
-    const object = await api.request<{ metadata: { annotations: Record<string, string>; labels: Record<string, string> }; data: Record<string, string> }>('GET', `/api/v1/namespaces/kubeha/secrets/${kubernetesSecretName('clusters/west/certificate-key')}`);
+    const object = await api.request<{ metadata: { annotations: Record<string, string>; labels: Record<string, string> }; data: Record<string, string> }>(
+      'GET',
+      `/api/v1/namespaces/kubeha/secrets/${kubernetesSecretName('clusters/west/certificate-key')}`,
+    );
     assert.equal(object.status, 200);
     assert.equal(object.body.metadata.annotations[SECRET_NAME_ANNOTATION], 'clusters/west/certificate-key');
     assert.equal(object.body.metadata.labels['app.kubernetes.io/managed-by'], 'kubeha');
@@ -108,6 +114,9 @@ describe('the kubernetes store on the API server', { timeout: 60_000 }, () => {
   test('a user without rights on Secrets gets a clear failure, not a missing secret', async () => {
     const client = new KubeClient(parseKubeconfig(await api.kubeconfigFor('nobody')), { requestTimeoutMs: 10_000 });
     const store = new KubernetesSecretStore(client, 'kubeha');
-    await assert.rejects(store.get('clusters/west/certificate-key'), (err: unknown) => failureType(err) !== 'SecretMissing' && /403|forbidden/i.test((err as Error).message));
+    await assert.rejects(
+      store.get('clusters/west/certificate-key'),
+      (err: unknown) => failureType(err) !== 'SecretMissing' && /403|forbidden/i.test((err as Error).message),
+    );
   });
 });

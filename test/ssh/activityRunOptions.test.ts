@@ -45,7 +45,11 @@ describe('activityRunOptions', () => {
     env.on('heartbeat', (details: CommandHeartbeat) => beats.push(details));
     const secret = 'tok-7a6b5c4d3e';
     await env.run(async () => {
-      await shell.run(host, { command: `echo "joining with ${'$'}(cat)"; sleep 1.2`, stdin: secret, redact: [secret] }, activityRunOptions({ heartbeatEveryMs: 100 }));
+      await shell.run(
+        host,
+        { command: `echo "joining with ${'$'}(cat)"; sleep 1.2`, stdin: secret, redact: [secret] },
+        activityRunOptions({ heartbeatEveryMs: 100 }),
+      );
     });
     assert.ok(beats.length >= 3, `several heartbeats (${beats.length}), most during the silent sleep`);
     assert.ok(beats.some((b) => b.lastOutput === 'joining with ***'));
@@ -59,11 +63,18 @@ describe('activityRunOptions', () => {
     // What `kubeadm certs certificate-key` prints: a key nobody knew before, so no redact list names it.
     const key = 'c0ffee'.repeat(10) + 'abcd';
     const result: CommandResult = await env.run(() =>
-      shell.run(host, { command: `echo "${key}"; echo "progress on stderr" >&2; sleep 0.6`, secretOutput: true, label: 'kubeadm certs certificate-key' }, activityRunOptions({ heartbeatEveryMs: 50 })),
+      shell.run(
+        host,
+        { command: `echo "${key}"; echo "progress on stderr" >&2; sleep 0.6`, secretOutput: true, label: 'kubeadm certs certificate-key' },
+        activityRunOptions({ heartbeatEveryMs: 50 }),
+      ),
     );
     assert.equal(result.stdout.trim(), key, 'the caller gets the secret');
     assert.ok(beats.length >= 2, `it kept heartbeating (${beats.length})`);
-    assert.ok(beats.some((b) => b.lastOutput === 'progress on stderr'), 'stderr still streams');
+    assert.ok(
+      beats.some((b) => b.lastOutput === 'progress on stderr'),
+      'stderr still streams',
+    );
     // The scan: every heartbeat, as JSON, searched for the key and for any long part of it.
     const recorded = JSON.stringify(beats);
     for (let at = 0; at + 16 <= key.length; at += 8) assert.ok(!recorded.includes(key.slice(at, at + 16)), `no part of the key at ${at} in ${recorded}`);
@@ -82,16 +93,20 @@ describe('activityRunOptions', () => {
     const err = await rejection(
       env.run(async () => {
         const options = activityRunOptions({ heartbeatEveryMs: 0 });
-        return shell.run(host, { command: 'sleep 300 & echo $!; wait' }, {
-          ...options,
-          onOutput: (stream, chunk) => {
-            options.onOutput?.(stream, chunk);
-            if (stream === 'stdout' && !pid) {
-              pid = Number(chunk.trim());
-              env.cancel();
-            }
+        return shell.run(
+          host,
+          { command: 'sleep 300 & echo $!; wait' },
+          {
+            ...options,
+            onOutput: (stream, chunk) => {
+              options.onOutput?.(stream, chunk);
+              if (stream === 'stdout' && !pid) {
+                pid = Number(chunk.trim());
+                env.cancel();
+              }
+            },
           },
-        });
+        );
       }),
     );
     assert.ok(err instanceof CancelledFailure, String(err));

@@ -51,7 +51,7 @@ describe('ssh connection failures', () => {
     assert.doesNotMatch(failure.message + JSON.stringify(info), /sensitive-text/);
   });
 
-  test('a missing key file is the secret store\'s SecretMissing', async () => {
+  test("a missing key file is the secret store's SecretMissing", async () => {
     const host = hostFor(sshd, { ssh: { privateKey: { file: path.join(scratch.dir, 'absent') } } });
     const err = await rejection(shell.run(host, { command: 'true' }));
     expectFailure(err, ErrorType.SecretMissing, false);
@@ -87,7 +87,10 @@ describe('ssh connection failures', () => {
     try {
       const host = hostFor(narrow);
       const results = await Promise.all(Array.from({ length: 6 }, (_, i) => narrowShell.run(host, { command: `sleep 0.2; echo ${i}` })));
-      assert.deepEqual(results.map((r) => r.stdout.trim()), ['0', '1', '2', '3', '4', '5']);
+      assert.deepEqual(
+        results.map((r) => r.stdout.trim()),
+        ['0', '1', '2', '3', '4', '5'],
+      );
       assert.equal((narrow.log().match(/Accepted publickey/g) ?? []).length, 1, 'still one connection');
     } finally {
       await narrowShell.close();

@@ -49,7 +49,7 @@ describe('ssh run against a real sshd', () => {
 
   test('delivers stdin and closes it', async () => {
     const text = 'línea 1\nline "2"\n$NOT_EXPANDED\n';
-    const echoed = await shell.run(host, { command: 'cat' , stdin: text });
+    const echoed = await shell.run(host, { command: 'cat', stdin: text });
     assert.equal(echoed.stdout, text);
     const big = 'x'.repeat(3 * 1024 * 1024);
     const counted = await shell.run(host, { command: 'wc -c', stdin: big });
@@ -73,9 +73,7 @@ describe('ssh run against a real sshd', () => {
   });
 
   test('runChecked: a non-zero exit is a non-retryable CommandFailed with exit code, label and stderr tail', async () => {
-    const err = await rejection(
-      shell.runChecked(host, { command: 'for i in $(seq 1 30); do echo "problem $i" >&2; done; exit 3', label: 'count problems' }),
-    );
+    const err = await rejection(shell.runChecked(host, { command: 'for i in $(seq 1 30); do echo "problem $i" >&2; done; exit 3', label: 'count problems' }));
     const { failure, info } = expectFailure(err, ErrorType.CommandFailed, false);
     assert.equal(info.exitCode, 3);
     assert.equal(info.command, 'count problems');
@@ -101,7 +99,10 @@ describe('ssh run against a real sshd', () => {
 
   test('runChecked: known transient output is a retryable CommandTransient', async () => {
     const dpkg = await rejection(
-      shell.runChecked(host, { command: `echo 'E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt-get)' >&2; exit 100`, label: 'apt-get install' }),
+      shell.runChecked(host, {
+        command: `echo 'E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt-get)' >&2; exit 100`,
+        label: 'apt-get install',
+      }),
     );
     const { info } = expectFailure(dpkg, ErrorType.CommandTransient, true);
     assert.equal(info.exitCode, 100);
@@ -134,11 +135,15 @@ describe('ssh run against a real sshd', () => {
     let sleepPid = 0;
     const started = Date.now();
     const err = await rejection(
-      shell.run(host, { command: 'sleep 300 & echo $!; wait', timeoutMs: 1500, label: 'long sleep' }, {
-        onOutput: (stream, chunk) => {
-          if (stream === 'stdout') sleepPid = Number(chunk.trim());
+      shell.run(
+        host,
+        { command: 'sleep 300 & echo $!; wait', timeoutMs: 1500, label: 'long sleep' },
+        {
+          onOutput: (stream, chunk) => {
+            if (stream === 'stdout') sleepPid = Number(chunk.trim());
+          },
         },
-      }),
+      ),
     );
     const { info } = expectFailure(err, ErrorType.CommandTimeout, true);
     assert.equal(info.command, 'long sleep');
@@ -151,11 +156,15 @@ describe('ssh run against a real sshd', () => {
     let pid = 0;
     const started = Date.now();
     const err = await rejection(
-      shell.run(host, { command: "trap '' TERM; sleep 300 & echo $!; wait; wait", timeoutMs: 500 }, {
-        onOutput: (stream, chunk) => {
-          if (stream === 'stdout') pid = Number(chunk.trim());
+      shell.run(
+        host,
+        { command: "trap '' TERM; sleep 300 & echo $!; wait; wait", timeoutMs: 500 },
+        {
+          onOutput: (stream, chunk) => {
+            if (stream === 'stdout') pid = Number(chunk.trim());
+          },
         },
-      }),
+      ),
     );
     expectFailure(err, ErrorType.CommandTimeout, true);
     const elapsed = Date.now() - started;
@@ -168,15 +177,19 @@ describe('ssh run against a real sshd', () => {
     const controller = new AbortController();
     const pids: number[] = [];
     let abortedAt = 0;
-    const running = shell.run(host, { command: 'sh -c "sleep 300" & echo $$ $!; wait' }, {
-      signal: controller.signal,
-      onOutput: (stream, chunk) => {
-        if (stream !== 'stdout') return;
-        pids.push(...chunk.trim().split(' ').map(Number));
-        abortedAt = Date.now();
-        controller.abort(new CancelledFailure('operator cancelled'));
+    const running = shell.run(
+      host,
+      { command: 'sh -c "sleep 300" & echo $$ $!; wait' },
+      {
+        signal: controller.signal,
+        onOutput: (stream, chunk) => {
+          if (stream !== 'stdout') return;
+          pids.push(...chunk.trim().split(' ').map(Number));
+          abortedAt = Date.now();
+          controller.abort(new CancelledFailure('operator cancelled'));
+        },
       },
-    });
+    );
     const err = await rejection(running);
     assert.ok(err instanceof CancelledFailure);
     assert.equal(err.message, 'operator cancelled');
@@ -221,7 +234,10 @@ describe('ssh run against a real sshd', () => {
       const logins = () => (sshd.log().match(/Accepted publickey/g) ?? []).length;
       const before = logins();
       const results = await Promise.all(Array.from({ length: 24 }, (_, i) => fresh.run(host, { command: `echo ${i}` })));
-      assert.deepEqual(results.map((r) => r.stdout), Array.from({ length: 24 }, (_, i) => `${i}\n`));
+      assert.deepEqual(
+        results.map((r) => r.stdout),
+        Array.from({ length: 24 }, (_, i) => `${i}\n`),
+      );
       assert.equal(logins() - before, 1);
     } finally {
       await fresh.close();
@@ -233,15 +249,19 @@ describe('ssh run against a real sshd', () => {
     try {
       let sessionPid = 0;
       let commandPid = 0;
-      const running = fresh.run(host, { command: 'echo $PPID $$; exec sleep 300', label: 'sleeper' }, {
-        onOutput: (stream, chunk) => {
-          if (stream !== 'stdout' || sessionPid) return;
-          [sessionPid, commandPid] = chunk.trim().split(' ').map(Number);
-          // The sshd process serving this connection: ours (a descendant of the test sshd), so we may kill it.
-          assert.ok(descendantsOf(sshd.pid).includes(sessionPid));
-          process.kill(sessionPid, 'SIGKILL');
+      const running = fresh.run(
+        host,
+        { command: 'echo $PPID $$; exec sleep 300', label: 'sleeper' },
+        {
+          onOutput: (stream, chunk) => {
+            if (stream !== 'stdout' || sessionPid) return;
+            [sessionPid, commandPid] = chunk.trim().split(' ').map(Number);
+            // The sshd process serving this connection: ours (a descendant of the test sshd), so we may kill it.
+            assert.ok(descendantsOf(sshd.pid).includes(sessionPid));
+            process.kill(sessionPid, 'SIGKILL');
+          },
         },
-      });
+      );
       const err = await rejection(running);
       const { failure } = expectFailure(err, ErrorType.Unreachable, true);
       assert.match(failure.message, /sleeper.*cp-1/);

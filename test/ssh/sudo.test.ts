@@ -69,7 +69,11 @@ describe('ssh as a non-root user with sudo', () => {
     );
     const forced = path.join(scratch.dir, 'log-command');
     const pathLine = realSudo ? '' : `PATH=${shimDir}:$PATH; export PATH\n`;
-    await writeFile(forced, `#!/bin/sh\nprintf '%s\\n\\036\\n' "$SSH_ORIGINAL_COMMAND" >> ${commandLog}\n${pathLine}exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n`, { mode: 0o755 });
+    await writeFile(
+      forced,
+      `#!/bin/sh\nprintf '%s\\n\\036\\n' "$SSH_ORIGINAL_COMMAND" >> ${commandLog}\n${pathLine}exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n`,
+      { mode: 0o755 },
+    );
 
     sshd = await startSshd({ authorizedKeys: [{ user, options: `command="${forced}",no-pty` }] });
     shell = createSshShell({ knownHosts: knownHostsIn(scratch.dir) });
@@ -122,14 +126,18 @@ describe('ssh as a non-root user with sudo', () => {
     const controller = new AbortController();
     let pid = 0;
     const err = await rejection(
-      shell.run(host, { command: 'sleep 300 & echo $!; wait' }, {
-        signal: controller.signal,
-        onOutput: (stream, chunk) => {
-          if (stream !== 'stdout') return;
-          pid = Number(chunk.trim());
-          controller.abort(new CancelledFailure('stop'));
+      shell.run(
+        host,
+        { command: 'sleep 300 & echo $!; wait' },
+        {
+          signal: controller.signal,
+          onOutput: (stream, chunk) => {
+            if (stream !== 'stdout') return;
+            pid = Number(chunk.trim());
+            controller.abort(new CancelledFailure('stop'));
+          },
         },
-      }),
+      ),
     );
     assert.ok(err instanceof CancelledFailure);
     assert.ok(pid > 1);

@@ -187,13 +187,24 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
     const [clientPort, peerPort, securePort] = [await freePort(), await freePort(), await freePort()];
     const clientUrl = `http://127.0.0.1:${clientPort}`;
     const peerUrl = `http://127.0.0.1:${peerPort}`;
-    const etcd = startPeer('etcd', etcdBinary, [
-      '--name=kubeha-test', `--data-dir=${path.join(dir, 'etcd')}`,
-      `--listen-client-urls=${clientUrl}`, `--advertise-client-urls=${clientUrl}`,
-      `--listen-peer-urls=${peerUrl}`, `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=kubeha-test=${peerUrl}`, '--initial-cluster-state=new',
-      '--logger=zap', '--log-outputs=stderr', '--log-level=warn',
-    ], path.join(dir, 'etcd.log'));
+    const etcd = startPeer(
+      'etcd',
+      etcdBinary,
+      [
+        '--name=kubeha-test',
+        `--data-dir=${path.join(dir, 'etcd')}`,
+        `--listen-client-urls=${clientUrl}`,
+        `--advertise-client-urls=${clientUrl}`,
+        `--listen-peer-urls=${peerUrl}`,
+        `--initial-advertise-peer-urls=${peerUrl}`,
+        `--initial-cluster=kubeha-test=${peerUrl}`,
+        '--initial-cluster-state=new',
+        '--logger=zap',
+        '--log-outputs=stderr',
+        '--log-level=warn',
+      ],
+      path.join(dir, 'etcd.log'),
+    );
     peers.push(etcd);
 
     const at = (file: string) => path.join(dir, file);
@@ -202,23 +213,34 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
       await writeFile(at('tokens.csv'), tokenFileCsv(options.staticTokens), { mode: 0o600 });
       tokenArgs.push(`--token-auth-file=${at('tokens.csv')}`);
     }
-    const apiServer = startPeer('kube-apiserver', apiServerBinary, [
-      '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${securePort}`,
-      // The kubernetes Service endpoint reconciler refuses loopback addresses; nothing here needs it.
-      '--endpoint-reconciler-type=none',
-      `--etcd-servers=${clientUrl}`,
-      `--cert-dir=${at('certs')}`, `--tls-cert-file=${at('apiserver.crt')}`, `--tls-private-key-file=${at('apiserver.key')}`,
-      `--client-ca-file=${at('ca.crt')}`,
-      '--service-cluster-ip-range=10.96.0.0/12',
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${at('sa.pub')}`, `--service-account-signing-key-file=${at('sa.key')}`,
-      // RBAC as on a kubeadm cluster: system:masters may do anything, other users get 403s tests can provoke.
-      '--authorization-mode=RBAC',
-      // Real manifests (CNI DaemonSets) carry privileged containers; kubeadm allows them too.
-      '--allow-privileged=true',
-      '--profiling=false', '--v=0',
-      ...tokenArgs,
-    ], at('apiserver.log'));
+    const apiServer = startPeer(
+      'kube-apiserver',
+      apiServerBinary,
+      [
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        `--secure-port=${securePort}`,
+        // The kubernetes Service endpoint reconciler refuses loopback addresses; nothing here needs it.
+        '--endpoint-reconciler-type=none',
+        `--etcd-servers=${clientUrl}`,
+        `--cert-dir=${at('certs')}`,
+        `--tls-cert-file=${at('apiserver.crt')}`,
+        `--tls-private-key-file=${at('apiserver.key')}`,
+        `--client-ca-file=${at('ca.crt')}`,
+        '--service-cluster-ip-range=10.96.0.0/12',
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        `--service-account-key-file=${at('sa.pub')}`,
+        `--service-account-signing-key-file=${at('sa.key')}`,
+        // RBAC as on a kubeadm cluster: system:masters may do anything, other users get 403s tests can provoke.
+        '--authorization-mode=RBAC',
+        // Real manifests (CNI DaemonSets) carry privileged containers; kubeadm allows them too.
+        '--allow-privileged=true',
+        '--profiling=false',
+        '--v=0',
+        ...tokenArgs,
+      ],
+      at('apiserver.log'),
+    );
     peers.push(apiServer);
 
     const url = `https://127.0.0.1:${securePort}`;

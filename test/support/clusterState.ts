@@ -47,12 +47,23 @@ export async function markRolledOut(api: TestApiServer, ref: WorkloadId, desired
   const statusByKind: Record<WorkloadKind, Record<string, unknown>> = {
     Deployment: { observedGeneration: generation, replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas },
     StatefulSet: {
-      observedGeneration: generation, replicas, readyReplicas: replicas, currentReplicas: replicas, updatedReplicas: replicas,
-      availableReplicas: replicas, currentRevision: `${ref.name}-1`, updateRevision: `${ref.name}-1`,
+      observedGeneration: generation,
+      replicas,
+      readyReplicas: replicas,
+      currentReplicas: replicas,
+      updatedReplicas: replicas,
+      availableReplicas: replicas,
+      currentRevision: `${ref.name}-1`,
+      updateRevision: `${ref.name}-1`,
     },
     DaemonSet: {
-      observedGeneration: generation, desiredNumberScheduled: desired, currentNumberScheduled: desired, numberMisscheduled: 0,
-      numberReady: desired, updatedNumberScheduled: desired, numberAvailable: desired,
+      observedGeneration: generation,
+      desiredNumberScheduled: desired,
+      currentNumberScheduled: desired,
+      numberMisscheduled: 0,
+      numberReady: desired,
+      updatedNumberScheduled: desired,
+      numberAvailable: desired,
     },
   };
   await setWorkloadStatus(api, ref, statusByKind[ref.kind]);
@@ -81,17 +92,27 @@ export async function setNodeReady(api: TestApiServer, name: string, ready: bool
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const kubeletVersion = options.kubeletVersion ?? 'v1.37.2';
   const status = {
-    conditions: [{
-      type: 'Ready',
-      status: ready ? 'True' : 'False',
-      reason: options.reason ?? (ready ? 'KubeletReady' : 'KubeletNotReady'),
-      message: ready ? 'kubelet is posting ready status' : 'container runtime network not ready',
-      lastHeartbeatTime: now,
-      lastTransitionTime: now,
-    }],
+    conditions: [
+      {
+        type: 'Ready',
+        status: ready ? 'True' : 'False',
+        reason: options.reason ?? (ready ? 'KubeletReady' : 'KubeletNotReady'),
+        message: ready ? 'kubelet is posting ready status' : 'container runtime network not ready',
+        lastHeartbeatTime: now,
+        lastTransitionTime: now,
+      },
+    ],
     nodeInfo: {
-      machineID: name, systemUUID: name, bootID: name, kernelVersion: os.release(), osImage: 'Debian GNU/Linux',
-      containerRuntimeVersion: 'containerd://2.0.0', kubeletVersion, kubeProxyVersion: '', operatingSystem: 'linux', architecture: 'amd64',
+      machineID: name,
+      systemUUID: name,
+      bootID: name,
+      kernelVersion: os.release(),
+      osImage: 'Debian GNU/Linux',
+      containerRuntimeVersion: 'containerd://2.0.0',
+      kubeletVersion,
+      kubeProxyVersion: '',
+      operatingSystem: 'linux',
+      architecture: 'amd64',
     },
   };
   const res = await api.request('PATCH', `/api/v1/nodes/${name}/status`, { status }, 'application/merge-patch+json');

@@ -7,15 +7,7 @@
  * counts real side effects, so a test can prove no step's side effect was repeated.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type {
-  AwsActivities,
-  EtcdMember,
-  HostActivities,
-  JoinCredentials,
-  KubernetesActivities,
-  TargetHealth,
-  TargetRef,
-} from '../../activities/types';
+import type { AwsActivities, EtcdMember, HostActivities, JoinCredentials, KubernetesActivities, TargetHealth, TargetRef } from '../../activities/types';
 import { ErrorType, kubehaFailure } from '../../common/errors';
 import { ChangeLedger } from './changeLedger';
 
@@ -107,77 +99,122 @@ export class FakeWorld extends ChangeLedger {
   }
 
   private member(name: string, address: string): EtcdMember {
-    return { id: (this.etcd.size + 1).toString(16), name, peerUrls: [`https://${address}:2380`], clientUrls: [`https://${address}:2379`], isLearner: false, healthy: true };
+    return {
+      id: (this.etcd.size + 1).toString(16),
+      name,
+      peerUrls: [`https://${address}:2380`],
+      clientUrls: [`https://${address}:2379`],
+      isLearner: false,
+      healthy: true,
+    };
   }
 
   /** The stubs, shaped like the real activities. */
   activities(): AwsActivities & HostActivities & KubernetesActivities {
     const aws: AwsActivities = {
       ensureLoadBalancer: (input) =>
-        this.record('ensureLoadBalancer', undefined, () => {
-          const created = !this.lb;
-          if (!this.lb) {
-            this.act('create-lb');
-            this.lb = { arn: 'arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/x/1', dnsName: `${input.loadBalancer.name}-1.elb.us-east-1.amazonaws.com`, tgArn: 'arn:tg', listenerArn: 'arn:listener' };
-          }
-          return {
-            loadBalancerArn: this.lb.arn,
-            dnsName: this.lb.dnsName,
-            targetGroupArn: this.lb.tgArn,
-            listenerArn: this.lb.listenerArn,
-            created: { loadBalancer: created, targetGroup: created, listener: created },
-            notes: [],
-          };
-        }, true),
+        this.record(
+          'ensureLoadBalancer',
+          undefined,
+          () => {
+            const created = !this.lb;
+            if (!this.lb) {
+              this.act('create-lb');
+              this.lb = {
+                arn: 'arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/x/1',
+                dnsName: `${input.loadBalancer.name}-1.elb.us-east-1.amazonaws.com`,
+                tgArn: 'arn:tg',
+                listenerArn: 'arn:listener',
+              };
+            }
+            return {
+              loadBalancerArn: this.lb.arn,
+              dnsName: this.lb.dnsName,
+              targetGroupArn: this.lb.tgArn,
+              listenerArn: this.lb.listenerArn,
+              created: { loadBalancer: created, targetGroup: created, listener: created },
+              notes: [],
+            };
+          },
+          true,
+        ),
       findLoadBalancer: () =>
         this.record('findLoadBalancer', undefined, () =>
           this.lb
-            ? { loadBalancerArn: this.lb.arn, dnsName: this.lb.dnsName, targetGroupArn: this.lb.tgArn, listenerArn: this.lb.listenerArn, created: { loadBalancer: false, targetGroup: false, listener: false }, notes: [] }
+            ? {
+                loadBalancerArn: this.lb.arn,
+                dnsName: this.lb.dnsName,
+                targetGroupArn: this.lb.tgArn,
+                listenerArn: this.lb.listenerArn,
+                created: { loadBalancer: false, targetGroup: false, listener: false },
+                notes: [],
+              }
             : null,
         ),
       registerTarget: (t: TargetRef) =>
-        this.record('registerTarget', t.ip, () => {
-          if (this.targets.has(t.ip)) return { registered: false };
-          this.act(`register:${t.ip}`);
-          this.targets.set(t.ip, 'initial');
-          return { registered: true };
-        }, true),
+        this.record(
+          'registerTarget',
+          t.ip,
+          () => {
+            if (this.targets.has(t.ip)) return { registered: false };
+            this.act(`register:${t.ip}`);
+            this.targets.set(t.ip, 'initial');
+            return { registered: true };
+          },
+          true,
+        ),
       deregisterTarget: (t: TargetRef) =>
-        this.record('deregisterTarget', t.ip, () => {
-          const had = this.targets.delete(t.ip);
-          if (had) this.act(`deregister:${t.ip}`);
-          return { deregistered: had };
-        }, true),
+        this.record(
+          'deregisterTarget',
+          t.ip,
+          () => {
+            const had = this.targets.delete(t.ip);
+            if (had) this.act(`deregister:${t.ip}`);
+            return { deregistered: had };
+          },
+          true,
+        ),
       describeTargetHealth: () => this.record('describeTargetHealth', undefined, () => [...this.targets].map(([ip, state]) => ({ ip, port: 6443, state }))),
       waitTargetHealthy: (input) =>
         this.record('waitTargetHealthy', input.ip, async () => {
           if (this.gate) await this.gate;
-          if (!this.targets.has(input.ip)) throw kubehaFailure({ type: ErrorType.Conflict, message: `${input.ip} not registered`, retryable: false, hint: 'register first' });
+          if (!this.targets.has(input.ip))
+            throw kubehaFailure({ type: ErrorType.Conflict, message: `${input.ip} not registered`, retryable: false, hint: 'register first' });
           this.targets.set(input.ip, 'healthy');
           return { state: 'healthy' as const, waitedSeconds: 0 };
         }),
     };
     const hosts: HostActivities = {
       prepareHost: (input) =>
-        this.record('prepareHost', input.host.name, () => {
-          if (this.prepared.has(input.host.name)) return { host: input.host.name, changed: [], alreadyPrepared: ['all'] };
-          if (input.dryRun) return { host: input.host.name, changed: ['sysctl'], alreadyPrepared: [] };
-          this.act(`prepare:${input.host.name}`);
-          this.prepared.add(input.host.name);
-          return { host: input.host.name, changed: ['sysctl', 'containerd', 'kubeadm'], alreadyPrepared: [] };
-        }, !input.dryRun),
+        this.record(
+          'prepareHost',
+          input.host.name,
+          () => {
+            if (this.prepared.has(input.host.name)) return { host: input.host.name, changed: [], alreadyPrepared: ['all'] };
+            if (input.dryRun) return { host: input.host.name, changed: ['sysctl'], alreadyPrepared: [] };
+            this.act(`prepare:${input.host.name}`);
+            this.prepared.add(input.host.name);
+            return { host: input.host.name, changed: ['sysctl', 'containerd', 'kubeadm'], alreadyPrepared: [] };
+          },
+          !input.dryRun,
+        ),
       kubeadmInit: (input) =>
-        this.record('kubeadmInit', input.host.name, () => {
-          const already = this.initialized;
-          if (!already) {
-            this.act('init');
-            this.initialized = true;
-            this.nodes.set(input.host.name, { ready: true, controlPlane: true });
-            this.etcd.set(input.host.name, this.member(input.host.name, input.host.address));
-            this.issued = this.credentials();
-          }
-          return { alreadyInitialized: already, join: this.issued as JoinCredentials, kubeconfigSecret: 'clusters/test/admin-kubeconfig' };
-        }, true),
+        this.record(
+          'kubeadmInit',
+          input.host.name,
+          () => {
+            const already = this.initialized;
+            if (!already) {
+              this.act('init');
+              this.initialized = true;
+              this.nodes.set(input.host.name, { ready: true, controlPlane: true });
+              this.etcd.set(input.host.name, this.member(input.host.name, input.host.address));
+              this.issued = this.credentials();
+            }
+            return { alreadyInitialized: already, join: this.issued as JoinCredentials, kubeconfigSecret: 'clusters/test/admin-kubeconfig' };
+          },
+          true,
+        ),
       findInitialized: (input) =>
         this.record('findInitialized', input.host.name, () =>
           this.initialized ? { alreadyInitialized: true, join: this.issued as JoinCredentials, kubeconfigSecret: 'clusters/test/admin-kubeconfig' } : null,
@@ -193,34 +230,58 @@ export class FakeWorld extends ChangeLedger {
             this.certificateKeyGeneration++;
           }
           // Asking twice to replace the same credentials is a repeat; a later refresh of newer ones is not.
-          this.called(`refreshJoinCredentials:${input.current?.tokenSecret ?? '-'}|${input.current?.certificateKeySecret ?? '-'}|${input.refreshToken}|${input.refreshCertificateKey}`);
+          this.called(
+            `refreshJoinCredentials:${input.current?.tokenSecret ?? '-'}|${input.current?.certificateKeySecret ?? '-'}|${input.refreshToken}|${input.refreshCertificateKey}`,
+          );
           this.issued = this.credentials(input.current, { token: input.refreshToken, key: input.refreshCertificateKey });
           return this.issued;
         }),
       kubeadmJoin: (input) =>
-        this.record('kubeadmJoin', input.host.name, async () => {
-          if (this.nodes.has(input.host.name)) return { host: input.host.name, alreadyJoined: true, repaired: false };
-          if (!input.join.tokenSecret.endsWith(`-${this.tokenGeneration}`)) {
-            throw kubehaFailure({ type: ErrorType.CredentialExpired, message: 'token expired', retryable: true, hint: 'refresh', details: { refresh: 'token' } });
-          }
-          if (input.controlPlane && !input.join.certificateKeySecret.endsWith(`-${this.certificateKeyGeneration}`)) {
-            throw kubehaFailure({ type: ErrorType.CredentialExpired, message: 'Secret "kubeadm-certs" was not found', retryable: true, hint: 'refresh', details: { refresh: 'certificate-key' } });
-          }
-          await new Promise((r) => setTimeout(r, this.joinDelayMs));
-          this.act(`join:${input.host.name}`);
-          this.nodes.set(input.host.name, { ready: true, controlPlane: input.controlPlane });
-          if (input.controlPlane) this.etcd.set(input.host.name, this.member(input.host.name, input.host.address));
-          return { host: input.host.name, alreadyJoined: false, repaired: false };
-        }, true),
+        this.record(
+          'kubeadmJoin',
+          input.host.name,
+          async () => {
+            if (this.nodes.has(input.host.name)) return { host: input.host.name, alreadyJoined: true, repaired: false };
+            if (!input.join.tokenSecret.endsWith(`-${this.tokenGeneration}`)) {
+              throw kubehaFailure({
+                type: ErrorType.CredentialExpired,
+                message: 'token expired',
+                retryable: true,
+                hint: 'refresh',
+                details: { refresh: 'token' },
+              });
+            }
+            if (input.controlPlane && !input.join.certificateKeySecret.endsWith(`-${this.certificateKeyGeneration}`)) {
+              throw kubehaFailure({
+                type: ErrorType.CredentialExpired,
+                message: 'Secret "kubeadm-certs" was not found',
+                retryable: true,
+                hint: 'refresh',
+                details: { refresh: 'certificate-key' },
+              });
+            }
+            await new Promise((r) => setTimeout(r, this.joinDelayMs));
+            this.act(`join:${input.host.name}`);
+            this.nodes.set(input.host.name, { ready: true, controlPlane: input.controlPlane });
+            if (input.controlPlane) this.etcd.set(input.host.name, this.member(input.host.name, input.host.address));
+            return { host: input.host.name, alreadyJoined: false, repaired: false };
+          },
+          true,
+        ),
       etcdMembers: () => this.record('etcdMembers', undefined, () => [...this.etcd.values()]),
     };
     const kube: KubernetesActivities = {
       applyManifest: () =>
-        this.record('applyManifest', undefined, () => {
-          if (!this.cniApplied) this.act('apply-cni');
-          this.cniApplied = true;
-          return { applied: 12, workloads: [{ kind: 'DaemonSet' as const, namespace: 'kube-system', name: 'calico-node' }] };
-        }, true),
+        this.record(
+          'applyManifest',
+          undefined,
+          () => {
+            if (!this.cniApplied) this.act('apply-cni');
+            this.cniApplied = true;
+            return { applied: 12, workloads: [{ kind: 'DaemonSet' as const, namespace: 'kube-system', name: 'calico-node' }] };
+          },
+          true,
+        ),
       waitRollout: () => this.record('waitRollout', undefined, () => undefined),
       listNodes: () => this.record('listNodes', undefined, () => [...this.nodes].map(([name, n]) => ({ name, ready: n.ready, controlPlane: n.controlPlane }))),
       waitNodeReady: (input) =>

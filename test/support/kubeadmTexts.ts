@@ -18,7 +18,9 @@ export interface KubeadmText {
 }
 
 /** Every text of the fixture. */
-export const KUBEADM_TEXTS: KubeadmText[] = (JSON.parse(readFileSync(path.join(projectRoot, 'test/fixtures/kubeadm/source-errors.json'), 'utf8')) as { errors: KubeadmText[] }).errors;
+export const KUBEADM_TEXTS: KubeadmText[] = (
+  JSON.parse(readFileSync(path.join(projectRoot, 'test/fixtures/kubeadm/source-errors.json'), 'utf8')) as { errors: KubeadmText[] }
+).errors;
 
 /** Go's fmt for the verbs kubeadm's messages use: %s %v %d and %q (a Go-quoted string). */
 export function goFormat(format: string, args: (string | number)[]): string {

@@ -65,7 +65,9 @@ function motoServer(moto: MotoProcess): MotoServer {
       const vpcId = vpc.Vpc?.VpcId ?? '';
       const subnetIds: string[] = [];
       for (const [i, zone] of ['a', 'b'].entries()) {
-        const subnet = await clients.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.${octet}.${i + 1}.0/24`, AvailabilityZone: `${MOTO_REGION}${zone}` }));
+        const subnet = await clients.ec2.send(
+          new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.${octet}.${i + 1}.0/24`, AvailabilityZone: `${MOTO_REGION}${zone}` }),
+        );
         subnetIds.push(subnet.Subnet?.SubnetId ?? '');
       }
       return { vpcId, subnetIds };

@@ -10,7 +10,9 @@ import { findSecrets } from './secretScan';
 describe('secret scan', () => {
   test('the scan finds a secret in every shape it looks for: raw, inside base64 at any offset, PEM lines escaped into JSON, a kubeconfig field', () => {
     const key = randomBytes(32).toString('hex');
-    const pem = `-----BEGIN PRIVATE KEY-----\n${randomBytes(96).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END PRIVATE KEY-----\n`;
+    const pem = `-----BEGIN PRIVATE KEY-----\n${randomBytes(96)
+      .toString('base64')
+      .replace(/(.{64})/g, '$1\n')}\n-----END PRIVATE KEY-----\n`;
     const planted: Record<string, string> = {
       raw: `upload-certs printed ${key} here`,
       'base64, offset 0': Buffer.from(key).toString('base64'),
@@ -23,6 +25,9 @@ describe('secret scan', () => {
       const secret = shape.startsWith('kubeconfig') || shape.startsWith('JSON') ? Buffer.from(pem).toString('base64') : key;
       assert.equal(findSecrets([{ source: shape, texts: ['nothing', text] }], [{ label: 'planted', value: secret }]).length, 1, `found ${shape}`);
     }
-    assert.deepEqual(findSecrets([{ source: 'clean', texts: [key.slice(0, 10), Buffer.from(key.slice(8)).toString('hex')] }], [{ label: 'planted', value: key }]), []);
+    assert.deepEqual(
+      findSecrets([{ source: 'clean', texts: [key.slice(0, 10), Buffer.from(key.slice(8)).toString('hex')] }], [{ label: 'planted', value: key }]),
+      [],
+    );
   });
 });

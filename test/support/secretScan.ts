@@ -130,7 +130,11 @@ export function historyPayloads(doc: unknown, out: Payload[] = []): Payload[] {
   else if (doc && typeof doc === 'object') {
     const o = doc as { metadata?: unknown; data?: unknown };
     if (o.metadata && typeof o.metadata === 'object' && !Array.isArray(o.metadata) && (typeof o.data === 'string' || o.data === undefined)) {
-      const metadata = Object.fromEntries(Object.entries(o.metadata as Record<string, unknown>).filter(([, v]) => typeof v === 'string').map(([k, v]) => [k, Buffer.from(v as string, 'base64')]));
+      const metadata = Object.fromEntries(
+        Object.entries(o.metadata as Record<string, unknown>)
+          .filter(([, v]) => typeof v === 'string')
+          .map(([k, v]) => [k, Buffer.from(v as string, 'base64')]),
+      );
       if ('encoding' in metadata) out.push({ metadata, data: Buffer.from((o.data as string | undefined) ?? '', 'base64') });
     }
     Object.values(doc).forEach((d) => historyPayloads(d, out));
@@ -146,7 +150,10 @@ export function historyPayloads(doc: unknown, out: Payload[] = []): Payload[] {
  */
 export async function decodedPayloadTexts(codec: PayloadCodec, payloads: Payload[]): Promise<string[]> {
   const decoded = await codec.decode(payloads);
-  return decoded.flatMap((p) => [Buffer.from(p.data ?? new Uint8Array()).toString('utf8'), ...Object.values(p.metadata ?? {}).map((v) => Buffer.from(v).toString('utf8'))]);
+  return decoded.flatMap((p) => [
+    Buffer.from(p.data ?? new Uint8Array()).toString('utf8'),
+    ...Object.values(p.metadata ?? {}).map((v) => Buffer.from(v).toString('utf8')),
+  ]);
 }
 
 /**
@@ -157,11 +164,24 @@ export function workflowHistories(target: CliTarget, query?: string): RunHistory
   const cli = temporalCliPath();
   const address = ['--address', target.address, '--namespace', target.namespace ?? 'default'];
   const listArgs = ['workflow', 'list', '--output', 'json', ...address, ...(query ? ['--query', query] : [])];
-  const list = JSON.parse(execFileSync(cli, listArgs, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }) || '[]') as { execution: { workflowId: string; runId: string }; type?: { name?: string } }[];
+  const list = JSON.parse(execFileSync(cli, listArgs, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }) || '[]') as {
+    execution: { workflowId: string; runId: string };
+    type?: { name?: string };
+  }[];
   return list.map(({ execution, type }) => {
     const shown = JSON.parse(
-      execFileSync(cli, ['workflow', 'show', '--workflow-id', execution.workflowId, '--run-id', execution.runId, '--output', 'json', ...address], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }),
+      execFileSync(cli, ['workflow', 'show', '--workflow-id', execution.workflowId, '--run-id', execution.runId, '--output', 'json', ...address], {
+        encoding: 'utf8',
+        maxBuffer: 256 * 1024 * 1024,
+      }),
     ) as { events?: unknown[] };
-    return { workflowId: execution.workflowId, runId: execution.runId, workflowType: type?.name ?? '', events: shown.events?.length ?? 0, texts: jsonTexts(shown), payloads: historyPayloads(shown) };
+    return {
+      workflowId: execution.workflowId,
+      runId: execution.runId,
+      workflowType: type?.name ?? '',
+      events: shown.events?.length ?? 0,
+      texts: jsonTexts(shown),
+      payloads: historyPayloads(shown),
+    };
   });
 }

@@ -43,7 +43,14 @@ describe('the first click on the local default shows decoded payloads', { timeou
     process.env.KUBEHA_DATA_DIR = dir;
     stack = await startDevStack({ dataDir: path.join(dir, 'temporal'), taskQueue: `first-click-kubeha-${process.pid}` });
     workerConnection = await NativeConnection.connect({ address: stack.address });
-    worker = await Worker.create({ connection: workerConnection, taskQueue: QUEUE, workflowBundle: await failoverBundle(), activities: world.allActivities(), dataConverter: kubehaDataConverter().dataConverter, shutdownGraceTime: '1 second' });
+    worker = await Worker.create({
+      connection: workerConnection,
+      taskQueue: QUEUE,
+      workflowBundle: await failoverBundle(),
+      activities: world.allActivities(),
+      dataConverter: kubehaDataConverter().dataConverter,
+      shutdownGraceTime: '1 second',
+    });
     running = worker.run();
     env = { TEMPORAL_ADDRESS: stack.address, KUBEHA_UI_URL: stack.uiUrl, KUBEHA_TASK_QUEUE: QUEUE, KUBEHA_DATA_DIR: dir };
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
@@ -60,12 +67,20 @@ describe('the first click on the local default shows decoded payloads', { timeou
   });
 
   test('the dev stack says its codec server decodes for this machine without login', () => {
-    assert.ok(stack.lines.some((line) => /codec server at http:\/\/127\.0\.0\.1:\d+ \(.*decodes for callers on this machine without login \(local dev mode\)/.test(line)), stack.lines.join('\n'));
+    assert.ok(
+      stack.lines.some((line) =>
+        /codec server at http:\/\/127\.0\.0\.1:\d+ \(.*decodes for callers on this machine without login \(local dev mode\)/.test(line),
+      ),
+      stack.lines.join('\n'),
+    );
     assert.ok(!stack.lines.some((line) => line.includes('/login')), 'no login step is asked for');
   });
 
   test('the printed link, opened in a fresh profile, shows input, current details and result decoded', async () => {
-    const input = failoverInput({ west: { name: WEST, kubeconfigSecret: 'clusters/west/admin-kubeconfig' }, approval: { required: true, timeoutMinutes: 30, onTimeout: 'reject' } });
+    const input = failoverInput({
+      west: { name: WEST, kubeconfigSecret: 'clusters/west/admin-kubeconfig' },
+      approval: { required: true, timeoutMinutes: 30, onTimeout: 'reject' },
+    });
     const file = path.join(dir, 'failover.json');
     writeFileSync(file, JSON.stringify(input));
     const started = await runCli(['failover', 'start', '-f', file, '--detach'], env);
@@ -92,10 +107,14 @@ describe('the first click on the local default shows decoded payloads', { timeou
       await ui.page.goto(link);
       await ui.waitForStatus('Completed', 120_000);
       // The Result panel decodes after the page loads: wait for the outcome to show.
-      const result = await eventually(async () => {
-        const text = await ui.editorText('Result', ui.page.getByTestId('input-and-result'));
-        return /"outcome": "failed-back"/.test(text) ? text : undefined;
-      }, 30_000, 'the decoded result on the page');
+      const result = await eventually(
+        async () => {
+          const text = await ui.editorText('Result', ui.page.getByTestId('input-and-result'));
+          return /"outcome": "failed-back"/.test(text) ? text : undefined;
+        },
+        30_000,
+        'the decoded result on the page',
+      );
       assert.match(result, /"outcome": "failed-back"/);
       assert.equal(await ui.page.locator('[data-testid="data-encoder-status-error"]').filter({ visible: true }).count(), 0, 'no codec error');
       await ui.screenshot('02-first-click-result');
@@ -104,7 +123,7 @@ describe('the first click on the local default shows decoded payloads', { timeou
     }
   });
 
-  test('decoding stays closed to a page of another origin and open to this machine\'s scripts', async () => {
+  test("decoding stays closed to a page of another origin and open to this machine's scripts", async () => {
     const body = JSON.stringify({ payloads: [] });
     const headers = { 'Content-Type': 'application/json', 'X-Namespace': 'default' };
     const foreign = await fetch(`${stack.codecUrl}/decode`, { method: 'POST', headers: { ...headers, Origin: 'http://evil.example' }, body });

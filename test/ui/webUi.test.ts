@@ -145,11 +145,19 @@ describe('the Temporal Web UI on kubeha dev, in a real browser', { timeout: 30 *
     assert.equal(settings.Codec.Endpoint, stack.codecUrl);
     assert.match(settings.Version, /^2\.\d+\.\d+$/);
     // Decoding is closed to a caller without the token: what the browser must be let in for.
-    const anonymous = await fetch(`${stack.codecUrl}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default' }, body: '{"payloads":[]}' });
+    const anonymous = await fetch(`${stack.codecUrl}/decode`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default' },
+      body: '{"payloads":[]}',
+    });
     assert.equal(anonymous.status, 401);
 
     await ui.page.goto(`${stack.uiUrl}/namespaces/default/workflows`);
-    await ui.page.getByRole('link', { name: 'Start Workflow' }).or(ui.page.getByRole('button', { name: 'Start Workflow' })).first().waitFor();
+    await ui.page
+      .getByRole('link', { name: 'Start Workflow' })
+      .or(ui.page.getByRole('button', { name: 'Start Workflow' }))
+      .first()
+      .waitFor();
     assert.match(await ui.text(), /Workflows/);
     assert.match(await ui.text(), new RegExp(`\\b${settings.Version.replace(/\./g, '\\.')}\\b`), 'the page names the UI version the server reports');
   });
@@ -158,7 +166,10 @@ describe('the Temporal Web UI on kubeha dev, in a real browser', { timeout: 30 *
     const answer = await ui.logInToCodecServer(stack.codecUrl, token);
     assert.match(answer, /may now decode kubeha payloads/);
     const cookies = await ui.page.context().cookies(stack.codecUrl);
-    assert.ok(cookies.some((c) => c.name === 'kubeha_codec_session' && c.httpOnly), `the session cookie is set: ${cookies.map((c) => c.name).join(', ')}`);
+    assert.ok(
+      cookies.some((c) => c.name === 'kubeha_codec_session' && c.httpOnly),
+      `the session cookie is set: ${cookies.map((c) => c.name).join(', ')}`,
+    );
     await ui.useCodecServerWithCredentials(stack.codecUrl);
     // The UI keeps its browser codec settings in localStorage (the page's own, evaluated there).
     const stored = await ui.page.evaluate<{ endpoint: string | null; includeCredentials: string | null }>(
@@ -193,7 +204,9 @@ describe('the Temporal Web UI on kubeha dev, in a real browser', { timeout: 30 *
       if (failed || progress?.phase === 'failed') throw new Error(`the run holds on a failed step: ${JSON.stringify(progress, null, 1)}`);
     });
     const uiFlowMs = Date.now() - flowStarted;
-    t.diagnostic(`Web UI flow: form filled and submitted in ${(submittedMs / 1000).toFixed(1)} s; Completed shown ${(uiFlowMs / 1000).toFixed(1)} s after opening the form`);
+    t.diagnostic(
+      `Web UI flow: form filled and submitted in ${(submittedMs / 1000).toFixed(1)} s; Completed shown ${(uiFlowMs / 1000).toFixed(1)} s after opening the form`,
+    );
     assert.equal(await ui.executionStatus(), 'Completed');
     assert.match(await ui.text(), /BootstrapStackedEtcd/);
     assertScreenshot(await ui.screenshot('02-bootstrap-completed'));
@@ -204,7 +217,7 @@ describe('the Temporal Web UI on kubeha dev, in a real browser', { timeout: 30 *
     assert.equal(description.type, 'BootstrapStackedEtcd');
     assert.equal(description.taskQueue, stack.taskQueue);
     const [received] = await codec.decode(startInput(await handle.fetchHistory()));
-    assert.deepEqual(defaultPayloadConverter.fromPayload(received), input, 'the run got the lab\'s input exactly as typed into the form');
+    assert.deepEqual(defaultPayloadConverter.fromPayload(received), input, "the run got the lab's input exactly as typed into the form");
     const result = await handle.result();
     assert.equal(result.clusterName, 'west');
     assert.deepEqual(result.controlPlanes, ['webui-cp-1']);
@@ -227,7 +240,8 @@ describe('the Temporal Web UI on kubeha dev, in a real browser', { timeout: 30 *
     const details = await ui.currentDetails(/BootstrapStackedEtcd[\s\S]*verify/);
     assert.match(details, /BootstrapStackedEtcd/);
     assert.match(details, /succeeded/);
-    for (const step of ['ensure-load-balancer', 'init-primary', 'join-workers', 'verify']) assert.match(details, new RegExp(`${step} done`), `step ${step} is done`);
+    for (const step of ['ensure-load-balancer', 'init-primary', 'join-workers', 'verify'])
+      assert.match(details, new RegExp(`${step} done`), `step ${step} is done`);
     assert.match(details, /webui-cp-1/);
     assertScreenshot(await ui.screenshot('04-current-details'));
 
@@ -237,7 +251,8 @@ describe('the Temporal Web UI on kubeha dev, in a real browser', { timeout: 30 *
     assert.equal(payloads.length, 2);
     for (const payload of payloads) {
       assert.equal(encodingOf(payload), ENCRYPTED_ENCODING);
-      for (const clear of ['clusterName', input.loadBalancer.name, 'webui-cp-1']) assert.equal(holdsInClear(payload, clear), false, `"${clear}" is not in clear in history`);
+      for (const clear of ['clusterName', input.loadBalancer.name, 'webui-cp-1'])
+        assert.equal(holdsInClear(payload, clear), false, `"${clear}" is not in clear in history`);
     }
   });
 
@@ -282,12 +297,19 @@ describe('the Temporal Web UI on kubeha dev, in a real browser', { timeout: 30 *
     assertScreenshot(await ui.screenshot('07-approval-update-form'));
     await ui.submit(form);
 
-    const approved = await eventually(async () => {
-      const s = await status();
-      return s.state === 'failed-over' ? s : undefined;
-    }, 30_000, 'failed-over after the approval');
+    const approved = await eventually(
+      async () => {
+        const s = await status();
+        return s.state === 'failed-over' ? s : undefined;
+      },
+      30_000,
+      'failed-over after the approval',
+    );
     assert.equal(approved.approvedBy, APPROVER);
-    assert.ok(approved.decisions.some((d) => d.what === 'Approved' && d.why.includes(`${APPROVER}: approved in the Web UI`)), JSON.stringify(approved.decisions));
+    assert.ok(
+      approved.decisions.some((d) => d.what === 'Approved' && d.why.includes(`${APPROVER}: approved in the Web UI`)),
+      JSON.stringify(approved.decisions),
+    );
     assert.deepEqual(world.shiftRequests, [50, 100]);
     // The UI encrypted the update's argument through the codec server: history has no approver in clear.
     const args = acceptedUpdateArgs(await handle.fetchHistory(), 'approval');

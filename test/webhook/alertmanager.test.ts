@@ -45,25 +45,40 @@ after(async () => {
 });
 
 function westDown(endsAt: Date) {
-  return [{ labels: { alertname: 'WestDown', severity: 'critical', cluster: WEST }, annotations: { summary: 'west cluster is down' }, startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: endsAt.toISOString() }];
+  return [
+    {
+      labels: { alertname: 'WestDown', severity: 'critical', cluster: WEST },
+      annotations: { summary: 'west cluster is down' },
+      startsAt: new Date(Date.now() - 60_000).toISOString(),
+      endsAt: endsAt.toISOString(),
+    },
+  ];
 }
 
 describe('Alertmanager → webhook → FailoverToEast', { timeout: 120_000 }, () => {
   test('one alert, exactly one execution; repeats are signals; the resolution fails back after the window', async () => {
     await alertmanager.postAlerts(westDown(new Date(Date.now() + 3600_000)));
     const handle = env.client.workflow.getHandle(workflowId);
-    const failedOver = await eventually(async () => {
-      const s = await handle.query<FailoverStatus>('status');
-      return s.state === 'failed-over' ? s : undefined;
-    }, 30_000, `failover via Alertmanager (log: ${alertmanager.log().slice(-500)})`);
+    const failedOver = await eventually(
+      async () => {
+        const s = await handle.query<FailoverStatus>('status');
+        return s.state === 'failed-over' ? s : undefined;
+      },
+      30_000,
+      `failover via Alertmanager (log: ${alertmanager.log().slice(-500)})`,
+    );
     assert.deepEqual(failedOver.eastPercent, { 'test/podinfo': 100 });
 
     // Prometheus re-sends firing alerts; Alertmanager repeats the notification every repeat_interval.
     for (let i = 0; i < 3; i++) await alertmanager.postAlerts(westDown(new Date(Date.now() + 3600_000)));
-    const repeated = await eventually(async () => {
-      const s = await handle.query<FailoverStatus>('status');
-      return s.notifications.firing >= 2 ? s : undefined;
-    }, 30_000, 'a repeated notification');
+    const repeated = await eventually(
+      async () => {
+        const s = await handle.query<FailoverStatus>('status');
+        return s.notifications.firing >= 2 ? s : undefined;
+      },
+      30_000,
+      'a repeated notification',
+    );
     assert.ok(repeated.notifications.duplicates >= 1, JSON.stringify(repeated.notifications));
     assert.equal(await executions(env, workflowId), 1);
 
@@ -78,6 +93,6 @@ describe('Alertmanager → webhook → FailoverToEast', { timeout: 120_000 }, ()
 
     const metrics = await request(`${hook.server.url}/metrics`);
     assert.match(metrics.text, /kubeha_webhook_requests_total\{outcome="accepted"\} \d+/);
-    assert.doesNotMatch(metrics.text, /outcome="unauthorized"/, 'Alertmanager\'s Bearer credentials were refused');
+    assert.doesNotMatch(metrics.text, /outcome="unauthorized"/, "Alertmanager's Bearer credentials were refused");
   });
 });

@@ -56,7 +56,13 @@ export async function startAlertmanager(setup: AlertmanagerSetup): Promise<TestA
     receivers: [
       {
         name: 'kubeha',
-        webhook_configs: [{ url: setup.webhookUrl, send_resolved: true, http_config: { authorization: { type: 'Bearer', credentials_file: tokenFile }, ...(setup.tls ? { tls_config: tlsConfig(setup.tls) } : {}) } }],
+        webhook_configs: [
+          {
+            url: setup.webhookUrl,
+            send_resolved: true,
+            http_config: { authorization: { type: 'Bearer', credentials_file: tokenFile }, ...(setup.tls ? { tls_config: tlsConfig(setup.tls) } : {}) },
+          },
+        ],
       },
     ],
   };
@@ -67,7 +73,13 @@ export async function startAlertmanager(setup: AlertmanagerSetup): Promise<TestA
   let output = '';
   const child: ChildProcess = spawn(
     ALERTMANAGER_BINARY,
-    [`--config.file=${configFile}`, `--storage.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=info'],
+    [
+      `--config.file=${configFile}`,
+      `--storage.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      '--log.level=info',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -89,7 +101,10 @@ export async function startAlertmanager(setup: AlertmanagerSetup): Promise<TestA
       await stop();
       throw new Error(`alertmanager exited: ${output.slice(-2000)}`);
     }
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       await stop();

@@ -23,8 +23,27 @@ after(async () => {
 });
 
 function delivery(status: 'firing' | 'resolved', startsAt: string): Notification {
-  const alert = { status, labels: { alertname: 'WestDown', cluster: 'lw' }, annotations: {}, startsAt, endsAt: status === 'resolved' ? '2025-01-01T00:10:00Z' : '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: 'fp-late' };
-  return { version: '4', groupKey: '{}:{alertname="WestDown"}', truncatedAlerts: 0, status, receiver: 'kubeha', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: '', alerts: [alert] } as unknown as Notification;
+  const alert = {
+    status,
+    labels: { alertname: 'WestDown', cluster: 'lw' },
+    annotations: {},
+    startsAt,
+    endsAt: status === 'resolved' ? '2025-01-01T00:10:00Z' : '0001-01-01T00:00:00Z',
+    generatorURL: '',
+    fingerprint: 'fp-late',
+  };
+  return {
+    version: '4',
+    groupKey: '{}:{alertname="WestDown"}',
+    truncatedAlerts: 0,
+    status,
+    receiver: 'kubeha',
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: '',
+    alerts: [alert],
+  } as unknown as Notification;
 }
 
 test('a firing of an incident the closed run handled starts nothing; a new incident starts a new run', { timeout: 120_000 }, async () => {

@@ -35,7 +35,7 @@ export function webhookConfig(overrides: Partial<WebhookConfigFile> = {}, west =
     dedupeSeconds: 10,
     routes: [
       { name: 'west-down', matchers: ['alertname="WestDown"', 'severity=~"critical|page"'], action: 'failover', failover: routeFailover(west) },
-      { name: 'watchdog', matchers: ['alertname="Watchdog"'], action: 'ignore', reason: 'the dead man\'s switch: nothing to do' },
+      { name: 'watchdog', matchers: ['alertname="Watchdog"'], action: 'ignore', reason: "the dead man's switch: nothing to do" },
     ],
     ...overrides,
   } as WebhookConfigFile;
@@ -45,8 +45,20 @@ export function webhookConfig(overrides: Partial<WebhookConfigFile> = {}, west =
 export const TEST_ENV = { KUBEHA_TEST_WEBHOOK_TOKEN: TOKEN, KUBEHA_TEST_BASIC_PASSWORD: 'b4sic-pass' };
 
 /** One alert as Alertmanager sends it. */
-export function alert(status: 'firing' | 'resolved', labels: Record<string, string> = { alertname: 'WestDown', severity: 'critical', cluster: 'west' }, fingerprint = 'a1b2c3d4e5f60718') {
-  return { status, labels, annotations: { summary: 'west is down' }, startsAt: '2025-06-01T10:00:00Z', endsAt: status === 'resolved' ? '2025-06-01T10:30:00Z' : '0001-01-01T00:00:00Z', generatorURL: 'http://prometheus/graph', fingerprint };
+export function alert(
+  status: 'firing' | 'resolved',
+  labels: Record<string, string> = { alertname: 'WestDown', severity: 'critical', cluster: 'west' },
+  fingerprint = 'a1b2c3d4e5f60718',
+) {
+  return {
+    status,
+    labels,
+    annotations: { summary: 'west is down' },
+    startsAt: '2025-06-01T10:00:00Z',
+    endsAt: status === 'resolved' ? '2025-06-01T10:30:00Z' : '0001-01-01T00:00:00Z',
+    generatorURL: 'http://prometheus/graph',
+    fingerprint,
+  };
 }
 
 /** A version 4 notification. */
@@ -75,7 +87,8 @@ export interface Reply {
 
 /** Sends a request; `body` objects are JSON-encoded, strings and buffers sent as they are. */
 export function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: unknown; agent?: http.Agent } = {}): Promise<Reply> {
-  const payload = options.body === undefined ? undefined : typeof options.body === 'string' || Buffer.isBuffer(options.body) ? options.body : JSON.stringify(options.body);
+  const payload =
+    options.body === undefined ? undefined : typeof options.body === 'string' || Buffer.isBuffer(options.body) ? options.body : JSON.stringify(options.body);
   const headers: Record<string, string> = { ...(payload !== undefined ? { 'Content-Type': 'application/json' } : {}), ...options.headers };
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: options.method ?? (payload === undefined ? 'GET' : 'POST'), headers, agent: options.agent }, (res) => {
@@ -139,7 +152,12 @@ export interface TestWebhook {
 }
 
 /** Starts a webhook with `config` whose Temporal client goes through a {@link TcpRelay}. */
-export async function startTestWebhook(env: TestWorkflowEnvironment, config: WebhookConfigFile, taskQueue: string, temporalTimeoutMs = 2000): Promise<TestWebhook> {
+export async function startTestWebhook(
+  env: TestWorkflowEnvironment,
+  config: WebhookConfigFile,
+  taskQueue: string,
+  temporalTimeoutMs = 2000,
+): Promise<TestWebhook> {
   const [host, port] = (env.connection.options.address as string).split(':');
   const relay = new TcpRelay({ host, port: Number(port) });
   await relay.start();

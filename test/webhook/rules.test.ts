@@ -88,10 +88,18 @@ describe('notification body', () => {
 describe('routing', () => {
   test('each alert goes to its first matching route; ignored and unmatched are counted', async () => {
     const config = await resolveConfig(webhookConfig(), TEST_ENV);
-    const n = parse(notificationBody('firing', [alert('firing'), alert('firing', { alertname: 'Watchdog' }, 'ff'), alert('firing', { alertname: 'Other' }, 'ee')]));
+    const n = parse(
+      notificationBody('firing', [alert('firing'), alert('firing', { alertname: 'Watchdog' }, 'ff'), alert('firing', { alertname: 'Other' }, 'ee')]),
+    );
     const plan = planRoutes(n, config.routes);
-    assert.deepEqual(plan.failovers.map((f) => [f.route.name, f.route.workflowId, f.alerts.length]), [['west-down', 'failover-west-to-east', 1]]);
-    assert.deepEqual(plan.ignored.map((i) => [i.route, i.alerts]), [['watchdog', 1]]);
+    assert.deepEqual(
+      plan.failovers.map((f) => [f.route.name, f.route.workflowId, f.alerts.length]),
+      [['west-down', 'failover-west-to-east', 1]],
+    );
+    assert.deepEqual(
+      plan.ignored.map((i) => [i.route, i.alerts]),
+      [['watchdog', 1]],
+    );
     assert.equal(plan.unmatched, 1);
   });
 });
@@ -108,7 +116,7 @@ describe('configuration', () => {
     return assert.fail('expected an invalid configuration');
   }
 
-  test('names every bad field, down into the route\'s FailoverToEast input', async () => {
+  test("names every bad field, down into the route's FailoverToEast input", async () => {
     const bad = webhookConfig({
       routes: [
         { name: 'West_Down', matchers: ['alertname WestDown'], action: 'failover', failover: { ...routeFailover(), steps: [50, 90] } },
@@ -124,18 +132,26 @@ describe('configuration', () => {
 
   test('two routes for one pair must carry the same failover', async () => {
     const other = { ...routeFailover(), steps: [100] };
-    const message = await invalid(webhookConfig({
-      routes: [
-        { name: 'a', matchers: ['alertname="A"'], action: 'failover', failover: routeFailover() },
-        { name: 'b', matchers: ['alertname="B"'], action: 'failover', failover: other },
-      ],
-    }));
+    const message = await invalid(
+      webhookConfig({
+        routes: [
+          { name: 'a', matchers: ['alertname="A"'], action: 'failover', failover: routeFailover() },
+          { name: 'b', matchers: ['alertname="B"'], action: 'failover', failover: other },
+        ],
+      }),
+    );
     assert.match(message, /routes\[1\]\.failover: differs from routes\[0\]\.failover for the same pair west → east/);
   });
 
   test('a missing secret stops the start with its name, never its value', async () => {
-    await assert.rejects(resolveConfig(webhookConfig({ auth: { bearerToken: { env: 'KUBEHA_NOT_SET_ANYWHERE' } } }), {}), /environment variable KUBEHA_NOT_SET_ANYWHERE is not set/);
-    await assert.rejects(resolveConfig(webhookConfig({ auth: { bearerToken: { file: '/nonexistent/token' } } }), {}), /secret file \/nonexistent\/token is not readable \(ENOENT\)/);
+    await assert.rejects(
+      resolveConfig(webhookConfig({ auth: { bearerToken: { env: 'KUBEHA_NOT_SET_ANYWHERE' } } }), {}),
+      /environment variable KUBEHA_NOT_SET_ANYWHERE is not set/,
+    );
+    await assert.rejects(
+      resolveConfig(webhookConfig({ auth: { bearerToken: { file: '/nonexistent/token' } } }), {}),
+      /secret file \/nonexistent\/token is not readable \(ENOENT\)/,
+    );
     await assert.rejects(resolveConfig(webhookConfig({ auth: { bearerToken: { env: 'EMPTY' } } }), { EMPTY: '' }), /is empty/);
   });
 });

@@ -26,7 +26,13 @@ let pairs = 0;
 const freshWest = () => `west${++pairs}-${Math.random().toString(36).slice(2, 6)}`;
 
 async function notFound(workflowId: string): Promise<boolean> {
-  return env.client.workflow.getHandle(workflowId).describe().then(() => false, () => true);
+  return env.client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .then(
+      () => false,
+      () => true,
+    );
 }
 
 describe('kubeha webhook', { timeout: 120_000 }, () => {
@@ -39,10 +45,20 @@ describe('kubeha webhook', { timeout: 120_000 }, () => {
       const cases: Array<[string, Parameters<typeof request>[1], number, RegExp]> = [
         ['no Authorization', { body: firing }, 401, /missing Authorization/],
         ['wrong token', { body: firing, headers: bearer('nope') }, 401, /wrong bearer token/],
-        ['basic when only Bearer is configured', { body: firing, headers: { Authorization: 'Basic ' + Buffer.from('a:b').toString('base64') } }, 401, /scheme "basic" is not accepted/],
+        [
+          'basic when only Bearer is configured',
+          { body: firing, headers: { Authorization: 'Basic ' + Buffer.from('a:b').toString('base64') } },
+          401,
+          /scheme "basic" is not accepted/,
+        ],
         ['malformed JSON', { body: '{"version": "4", ', headers: bearer() }, 400, /malformed JSON/],
         ['wrong version', { body: { ...firing, version: '3' }, headers: bearer() }, 400, /unsupported webhook version "3"/],
-        ['missing fields', { body: { version: '4', status: 'burning', alerts: [{ labels: {} }] }, headers: bearer() }, 400, /groupKey: .*expected string.*status: must be "firing" or "resolved"/],
+        [
+          'missing fields',
+          { body: { version: '4', status: 'burning', alerts: [{ labels: {} }] }, headers: bearer() },
+          400,
+          /groupKey: .*expected string.*status: must be "firing" or "resolved"/,
+        ],
         ['not an object', { body: '[1,2,3]', headers: bearer() }, 400, /must be a JSON object/],
         ['too deep', { body: '{"version":"4","x":' + '['.repeat(50) + ']'.repeat(50) + '}', headers: bearer() }, 400, /nests deeper than 16/],
         ['oversized', { body: { ...firing, pad: 'x'.repeat(2 * 1024 * 1024) }, headers: bearer() }, 413, /exceeds the limit/],
@@ -72,7 +88,10 @@ describe('kubeha webhook', { timeout: 120_000 }, () => {
       const unknown = await request(hook.url, { body: notificationBody('firing', [alert('firing', { alertname: 'DiskFull' })]), headers: bearer() });
       assert.equal(unknown.status, 200);
       assert.match(String(unknown.json().reason), /1 alert\(s\) match no route/);
-      const info = await request(hook.url, { body: notificationBody('firing', [alert('firing', { alertname: 'WestDown', severity: 'info' })]), headers: bearer() });
+      const info = await request(hook.url, {
+        body: notificationBody('firing', [alert('firing', { alertname: 'WestDown', severity: 'info' })]),
+        headers: bearer(),
+      });
       assert.equal(info.status, 200, 'severity=info does not match severity=~"critical|page"');
       const ignored = await request(hook.url, { body: notificationBody('firing', [alert('firing', { alertname: 'Watchdog' })]), headers: bearer() });
       assert.equal(ignored.status, 200);
@@ -95,7 +114,10 @@ describe('kubeha webhook', { timeout: 120_000 }, () => {
       assert.equal(first.status, 202, first.text);
       assert.deepEqual(first.json().accepted, [{ route: 'west-down', workflowId, kind: 'signal_with_start', deduplicated: false }]);
       const again = await Promise.all(Array.from({ length: 5 }, () => request(hook.url, { body: notificationBody('firing'), headers: bearer() })));
-      assert.deepEqual(again.map((r) => r.status), [202, 202, 202, 202, 202]);
+      assert.deepEqual(
+        again.map((r) => r.status),
+        [202, 202, 202, 202, 202],
+      );
       assert.equal(await executions(env, workflowId), 1);
       // With dedupe off, each delivery (Alertmanager's duplicates and repeats) is one more signal.
       assert.ok((await alertSignals(env, workflowId)) >= 2, 'duplicates were not signalled');
@@ -140,10 +162,14 @@ describe('kubeha webhook', { timeout: 120_000 }, () => {
       assert.equal(notReady.status, 503);
       assert.ok(await notFound(workflowId));
       await hook.relay.start();
-      const retried = await eventually(async () => {
-        const r = await request(hook.url, { body: notificationBody('firing'), headers: bearer() });
-        return r.status === 202 ? r : undefined;
-      }, 30_000, 'a retry to be accepted');
+      const retried = await eventually(
+        async () => {
+          const r = await request(hook.url, { body: notificationBody('firing'), headers: bearer() });
+          return r.status === 202 ? r : undefined;
+        },
+        30_000,
+        'a retry to be accepted',
+      );
       assert.equal((retried.json().accepted as Array<{ workflowId: string }>)[0].workflowId, workflowId);
       assert.equal(await executions(env, workflowId), 1);
       assert.equal((await request(`${hook.server.url}/readyz`)).status, 200);
@@ -160,8 +186,14 @@ describe('kubeha webhook', { timeout: 120_000 }, () => {
     try {
       const basic = (user: string, pass: string) => ({ Authorization: 'Basic ' + Buffer.from(`${user}:${pass}`).toString('base64') });
       assert.equal((await request(hook.url, { body: notificationBody('resolved'), headers: basic('alertmanager', 'wrong') })).status, 401);
-      assert.equal((await request(hook.url, { body: notificationBody('resolved'), headers: basic('someone', TEST_ENV.KUBEHA_TEST_BASIC_PASSWORD) })).status, 401);
-      assert.equal((await request(hook.url, { body: notificationBody('resolved'), headers: basic('alertmanager', TEST_ENV.KUBEHA_TEST_BASIC_PASSWORD) })).status, 200);
+      assert.equal(
+        (await request(hook.url, { body: notificationBody('resolved'), headers: basic('someone', TEST_ENV.KUBEHA_TEST_BASIC_PASSWORD) })).status,
+        401,
+      );
+      assert.equal(
+        (await request(hook.url, { body: notificationBody('resolved'), headers: basic('alertmanager', TEST_ENV.KUBEHA_TEST_BASIC_PASSWORD) })).status,
+        200,
+      );
       assert.equal((await request(hook.url, { method: 'GET' })).status, 405);
       assert.equal((await request(`${hook.server.url}/nope`)).status, 404);
       // Raw junk on the socket: the server answers 400 and keeps serving.
@@ -194,7 +226,10 @@ describe('kubeha webhook', { timeout: 120_000 }, () => {
     try {
       const file = path.join(dir, 'webhook.json');
       await writeFile(file, JSON.stringify(webhookConfig({ auth: {} })));
-      await assert.rejects(prepareWebhook({ config: file, insecureNoAuth: false }), (err) => err instanceof CliError && err.exitCode === 2 && /refusing to start: no authentication/.test(err.message));
+      await assert.rejects(
+        prepareWebhook({ config: file, insecureNoAuth: false }),
+        (err) => err instanceof CliError && err.exitCode === 2 && /refusing to start: no authentication/.test(err.message),
+      );
       const config = await prepareWebhook({ config: file, insecureNoAuth: true });
       assert.equal(config.routes.length, 2);
       const tokenFile = path.join(dir, 'token');

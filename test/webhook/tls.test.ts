@@ -36,10 +36,56 @@ function openssl(...args: string[]): void {
 
 /** A CA (`<name>-ca.pem`) and one certificate it signs (`<name>.pem`, `<name>-key.pem`). */
 function issue(name: string, subject: string, extensions: string): void {
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', `/CN=${name} test CA`, '-keyout', file(`${name}-ca-key.pem`), '-out', file(`${name}-ca.pem`));
-  openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', subject, '-keyout', file(`${name}-key.pem`), '-out', file(`${name}.csr`));
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name} test CA`,
+    '-keyout',
+    file(`${name}-ca-key.pem`),
+    '-out',
+    file(`${name}-ca.pem`),
+  );
+  openssl(
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-subj',
+    subject,
+    '-keyout',
+    file(`${name}-key.pem`),
+    '-out',
+    file(`${name}.csr`),
+  );
   writeFileSync(file(`${name}.ext`), extensions);
-  openssl('x509', '-req', '-in', file(`${name}.csr`), '-CA', file(`${name}-ca.pem`), '-CAkey', file(`${name}-ca-key.pem`), '-CAcreateserial', '-days', '2', '-extfile', file(`${name}.ext`), '-out', file(`${name}.pem`));
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    file(`${name}.csr`),
+    '-CA',
+    file(`${name}-ca.pem`),
+    '-CAkey',
+    file(`${name}-ca-key.pem`),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    file(`${name}.ext`),
+    '-out',
+    file(`${name}.pem`),
+  );
 }
 
 before(async () => {
@@ -54,7 +100,11 @@ before(async () => {
   running = worker.run();
   const listen = { host: '127.0.0.1', port: 0, tls: { certFile: file('server.pem'), keyFile: file('server-key.pem'), clientCaFile: file('client-ca.pem') } };
   hook = await startTestWebhook(env, webhookConfig({ listen, dedupeSeconds: 0 }, WEST), started.taskQueue);
-  alertmanager = await startAlertmanager({ webhookUrl: hook.url, bearerToken: TOKEN, tls: { caFile: file('server-ca.pem'), certFile: file('client.pem'), keyFile: file('client-key.pem') } });
+  alertmanager = await startAlertmanager({
+    webhookUrl: hook.url,
+    bearerToken: TOKEN,
+    tls: { caFile: file('server-ca.pem'), certFile: file('client.pem'), keyFile: file('client-key.pem') },
+  });
 });
 
 after(async () => {
@@ -81,12 +131,22 @@ function get(options: { ca?: string; cert?: string; key?: string }): Promise<num
 describe('the webhook over TLS', { timeout: 120_000 }, () => {
   test('a real Alertmanager with the CA and a client certificate starts the failover over HTTPS', async () => {
     assert.match(hook.url, /^https:\/\/127\.0\.0\.1:\d+\/v1\/alertmanager$/);
-    await alertmanager.postAlerts([{ labels: { alertname: 'WestDown', severity: 'critical', cluster: WEST }, startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: new Date(Date.now() + 3600_000).toISOString() }]);
+    await alertmanager.postAlerts([
+      {
+        labels: { alertname: 'WestDown', severity: 'critical', cluster: WEST },
+        startsAt: new Date(Date.now() - 60_000).toISOString(),
+        endsAt: new Date(Date.now() + 3600_000).toISOString(),
+      },
+    ]);
     const handle = env.client.workflow.getHandle(`failover-${WEST}-to-east`);
-    const status = await eventually(async () => {
-      const s = await handle.query<FailoverStatus>('status').catch(() => undefined);
-      return s?.state === 'failed-over' ? s : undefined;
-    }, 30_000, `failover via Alertmanager over TLS (log: ${alertmanager.log().slice(-800)})`);
+    const status = await eventually(
+      async () => {
+        const s = await handle.query<FailoverStatus>('status').catch(() => undefined);
+        return s?.state === 'failed-over' ? s : undefined;
+      },
+      30_000,
+      `failover via Alertmanager over TLS (log: ${alertmanager.log().slice(-800)})`,
+    );
     assert.deepEqual(status.eastPercent, { 'test/podinfo': 100 });
   });
 
@@ -96,16 +156,28 @@ describe('the webhook over TLS', { timeout: 120_000 }, () => {
     assert.notEqual(await get({ ca: 'server-ca.pem', cert: 'stranger.pem', key: 'stranger-key.pem' }), 200);
   });
 
-  test('a client that does not trust the server\'s CA, or speaks plain HTTP, gets no answer', async () => {
+  test("a client that does not trust the server's CA, or speaks plain HTTP, gets no answer", async () => {
     assert.equal(await get({ ca: 'stranger-ca.pem', cert: 'client.pem', key: 'client-key.pem' }), 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
-    const plain = await request(`${hook.server.url.replace('https:', 'http:')}/healthz`).then((r) => r.status, (err: Error) => err.message);
+    const plain = await request(`${hook.server.url.replace('https:', 'http:')}/healthz`).then(
+      (r) => r.status,
+      (err: Error) => err.message,
+    );
     assert.notEqual(plain, 200);
   });
 
   test('an unreadable or wrong TLS file stops the start, naming the field', async () => {
     const config = (tls: Record<string, string>) => webhookConfig({ listen: { host: '127.0.0.1', port: 0, tls } as never });
-    await assert.rejects(resolveConfig(config({ certFile: file('missing.pem'), keyFile: file('server-key.pem') }), TEST_ENV), /listen\.tls\.certFile: .*missing\.pem is not readable \(ENOENT\)/);
-    await assert.rejects(resolveConfig(config({ certFile: file('server.pem'), keyFile: file('server.pem') }), TEST_ENV), /listen\.tls\.keyFile: .*holds no PEM PRIVATE KEY/);
-    await assert.rejects(resolveConfig(config({ certFile: 'server.pem', keyFile: file('server-key.pem') }), TEST_ENV), /listen\.tls\.certFile: must be an absolute path/);
+    await assert.rejects(
+      resolveConfig(config({ certFile: file('missing.pem'), keyFile: file('server-key.pem') }), TEST_ENV),
+      /listen\.tls\.certFile: .*missing\.pem is not readable \(ENOENT\)/,
+    );
+    await assert.rejects(
+      resolveConfig(config({ certFile: file('server.pem'), keyFile: file('server.pem') }), TEST_ENV),
+      /listen\.tls\.keyFile: .*holds no PEM PRIVATE KEY/,
+    );
+    await assert.rejects(
+      resolveConfig(config({ certFile: 'server.pem', keyFile: file('server-key.pem') }), TEST_ENV),
+      /listen\.tls\.certFile: must be an absolute path/,
+    );
   });
 });

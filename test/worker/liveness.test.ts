@@ -27,14 +27,17 @@ describe('withLiveness', () => {
     const env = new MockActivityEnvironment();
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
-    const { reporting } = withLiveness({
-      reporting: async () => {
-        heartbeat({ step: 1 });
-        await sleep(250);
-        heartbeat({ step: 2 });
-        await sleep(250);
+    const { reporting } = withLiveness(
+      {
+        reporting: async () => {
+          heartbeat({ step: 1 });
+          await sleep(250);
+          heartbeat({ step: 2 });
+          await sleep(250);
+        },
       },
-    }, 100);
+      100,
+    );
     await env.run(reporting);
     const ticks = beats.filter((b) => b === undefined);
     assert.deepEqual(ticks, [], 'no heartbeat without details once the activity reported some');
@@ -46,21 +49,27 @@ describe('withLiveness', () => {
     const env = new MockActivityEnvironment({ heartbeatDetails: { resumeFrom: 'cp-2' }, attempt: 2 });
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
-    const { resuming } = withLiveness({
-      resuming: async () => {
-        await sleep(250);
-        return lastHeartbeatDetails();
+    const { resuming } = withLiveness(
+      {
+        resuming: async () => {
+          await sleep(250);
+          return lastHeartbeatDetails();
+        },
       },
-    }, 100);
+      100,
+    );
     assert.deepEqual(await env.run(resuming), { resumeFrom: 'cp-2' });
     assert.ok(beats.length >= 2);
     for (const b of beats) assert.deepEqual(b, { resumeFrom: 'cp-2' });
   });
 
-  test('the worker\'s real activities are all wrapped', async () => {
+  test("the worker's real activities are all wrapped", async () => {
     const activities = createActivities() as unknown as Record<string, Record<symbol, unknown>>;
     const names = Object.keys(activities);
     assert.ok(names.length > 20, `${names.length} activities`);
-    assert.deepEqual(names.filter((name) => activities[name][LIVENESS] !== true), []);
+    assert.deepEqual(
+      names.filter((name) => activities[name][LIVENESS] !== true),
+      [],
+    );
   });
 });

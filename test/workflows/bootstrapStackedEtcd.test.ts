@@ -32,10 +32,22 @@ async function run(world: FakeWorld, input: unknown, id = `bootstrap-${Math.rand
 /** The side effects a full 3+1+2 bootstrap performs, each exactly once. */
 const FULL_RUN_ACTIONS = [
   'create-lb',
-  'prepare:cp-1', 'prepare:cp-2', 'prepare:cp-3', 'prepare:spare-1', 'prepare:worker-1', 'prepare:worker-2',
-  'register:10.0.1.11', 'init', 'apply-cni',
-  'register:10.0.1.12', 'join:cp-2', 'register:10.0.1.13', 'join:cp-3',
-  'join:spare-1', 'join:worker-1', 'join:worker-2',
+  'prepare:cp-1',
+  'prepare:cp-2',
+  'prepare:cp-3',
+  'prepare:spare-1',
+  'prepare:worker-1',
+  'prepare:worker-2',
+  'register:10.0.1.11',
+  'init',
+  'apply-cni',
+  'register:10.0.1.12',
+  'join:cp-2',
+  'register:10.0.1.13',
+  'join:cp-3',
+  'join:spare-1',
+  'join:worker-1',
+  'join:worker-2',
 ];
 
 describe('BootstrapStackedEtcd', { timeout: 120_000 }, () => {
@@ -49,7 +61,10 @@ describe('BootstrapStackedEtcd', { timeout: 120_000 }, () => {
     assert.deepEqual([...world.actions.keys()].sort(), [...FULL_RUN_ACTIONS].sort());
     assert.deepEqual(world.repeated(), []);
     assert.equal(world.targets.has('10.0.2.11'), false, 'spare registered');
-    assert.equal(world.calls.some((c) => c.name === 'registerTarget' && c.host === '10.0.2.11'), false);
+    assert.equal(
+      world.calls.some((c) => c.name === 'registerTarget' && c.host === '10.0.2.11'),
+      false,
+    );
     assert.deepEqual([...world.targets.keys()].sort(), ['10.0.1.11', '10.0.1.12', '10.0.1.13']);
   });
 
@@ -86,7 +101,8 @@ describe('BootstrapStackedEtcd', { timeout: 120_000 }, () => {
     await run(world, bootstrapInput());
     assert.deepEqual(world.actions, effects, 'the stubs changed nothing the second time');
     const repeated = world.repeated();
-    for (const call of ['ensureLoadBalancer', 'kubeadmInit:cp-1', 'kubeadmJoin:cp-2', 'kubeadmJoin:worker-1', 'applyManifest']) assert.ok(repeated.includes(call), `${call} reported in ${JSON.stringify(repeated)}`);
+    for (const call of ['ensureLoadBalancer', 'kubeadmInit:cp-1', 'kubeadmJoin:cp-2', 'kubeadmJoin:worker-1', 'applyManifest'])
+      assert.ok(repeated.includes(call), `${call} reported in ${JSON.stringify(repeated)}`);
   });
 
   test('the progress query reports every step done, with host conditions and facts', async () => {
@@ -98,10 +114,22 @@ describe('BootstrapStackedEtcd', { timeout: 120_000 }, () => {
       return handle.query<Progress>('progress');
     });
     assert.equal(progress.phase, 'succeeded');
-    assert.deepEqual(progress.steps.map((s) => s.step), [...BOOTSTRAP_STEPS]);
-    assert.ok(progress.steps.every((s) => s.state === 'done'), JSON.stringify(progress.steps.map((s) => [s.step, s.state])));
+    assert.deepEqual(
+      progress.steps.map((s) => s.step),
+      [...BOOTSTRAP_STEPS],
+    );
+    assert.ok(
+      progress.steps.every((s) => s.state === 'done'),
+      JSON.stringify(progress.steps.map((s) => [s.step, s.state])),
+    );
     const joinCp = progress.steps.find((s) => s.step === 'join-control-plane');
-    assert.deepEqual(joinCp?.hosts.map((h) => [h.host, h.state]), [['cp-2', 'done'], ['cp-3', 'done']]);
+    assert.deepEqual(
+      joinCp?.hosts.map((h) => [h.host, h.state]),
+      [
+        ['cp-2', 'done'],
+        ['cp-3', 'done'],
+      ],
+    );
     assert.match(progress.facts['etcd quorum'], /3 of 4 voters/);
     assert.equal(progress.facts['load balancer'], 'kube-api-west-1.elb.us-east-1.amazonaws.com');
   });
@@ -124,17 +152,28 @@ describe('BootstrapStackedEtcd', { timeout: 120_000 }, () => {
       world.injections.push({ activity, host: target, error: permanentFailure(`injected failure in ${activity}`) });
       const { worker, taskQueue } = await stubWorker(env, world.activities());
       await worker.runUntil(async () => {
-        const handle = await env.client.workflow.start('BootstrapStackedEtcd', { args: [bootstrapInput()], taskQueue, workflowId: `fail-${step}-${Date.now()}` });
-        const held = await eventually(async () => {
-          const p = await handle.query<Progress>('progress');
-          return p.phase === 'waiting' ? p : undefined;
-        }, 20_000, `${step} to hold`);
+        const handle = await env.client.workflow.start('BootstrapStackedEtcd', {
+          args: [bootstrapInput()],
+          taskQueue,
+          workflowId: `fail-${step}-${Date.now()}`,
+        });
+        const held = await eventually(
+          async () => {
+            const p = await handle.query<Progress>('progress');
+            return p.phase === 'waiting' ? p : undefined;
+          },
+          20_000,
+          `${step} to hold`,
+        );
         const failed = held.steps.find((s) => s.step === step);
         assert.equal(failed?.state, 'failed');
         assert.match(failed?.message ?? '', new RegExp(`injected failure in ${activity}`));
         assert.match(held.waitingFor ?? '', new RegExp(`step ${step} failed.*retry`));
         const stepsAfter = held.steps.slice(BOOTSTRAP_STEPS.indexOf(step as (typeof BOOTSTRAP_STEPS)[number]) + 1);
-        assert.ok(stepsAfter.every((s) => s.state === 'pending'), 'later steps did not start');
+        assert.ok(
+          stepsAfter.every((s) => s.state === 'pending'),
+          'later steps did not start',
+        );
         world.newRun(); // the retried step asks again for what it had done: idempotent, not a repeat
         await handle.signal('retry');
         const result = await handle.result();
@@ -178,7 +217,10 @@ describe('BootstrapStackedEtcd', { timeout: 120_000 }, () => {
       await eventually(async () => (await handle.query<Progress>('progress')).phase === 'waiting', 20_000, 'hold');
       await handle.signal('abort', 'disk full, rebuilding the host');
       await assert.rejects(handle.result(), (err: unknown) => {
-        assert.match((err as WorkflowFailedError).cause?.message ?? '', /step prepare-hosts failed: CommandFailed: apt: no space left \(then aborted: disk full, rebuilding the host\)/);
+        assert.match(
+          (err as WorkflowFailedError).cause?.message ?? '',
+          /step prepare-hosts failed: CommandFailed: apt: no space left \(then aborted: disk full, rebuilding the host\)/,
+        );
         return true;
       });
       assert.equal((await handle.query<Progress>('progress')).phase, 'failed');
@@ -211,7 +253,11 @@ describe('BootstrapStackedEtcd', { timeout: 120_000 }, () => {
     const world = new FakeWorld();
     const { worker, taskQueue } = await stubWorker(env, world.activities());
     const progress = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start('BootstrapStackedEtcd', { args: [bootstrapInput({ dryRun: true })], taskQueue, workflowId: `dry-${Date.now()}` });
+      const handle = await env.client.workflow.start('BootstrapStackedEtcd', {
+        args: [bootstrapInput({ dryRun: true })],
+        taskQueue,
+        workflowId: `dry-${Date.now()}`,
+      });
       const result = await handle.result();
       assert.equal(result.dryRun, true);
       return handle.query<Progress>('progress');
@@ -250,9 +296,17 @@ describe('BootstrapStackedEtcd', { timeout: 120_000 }, () => {
     let release!: () => void;
     world.gate = new Promise<void>((r) => (release = r));
     const first = await stubWorker(env, world.activities());
-    const handle = await env.client.workflow.start('BootstrapStackedEtcd', { args: [bootstrapInput()], taskQueue: first.taskQueue, workflowId: `crash-${Date.now()}` });
+    const handle = await env.client.workflow.start('BootstrapStackedEtcd', {
+      args: [bootstrapInput()],
+      taskQueue: first.taskQueue,
+      workflowId: `crash-${Date.now()}`,
+    });
     const running = first.worker.run();
-    await eventually(async () => world.calls.length > 0 && world.count('init') === 1 && (await handle.query<Progress>('progress')).currentStep === 'wait-target-healthy', 20_000, 'the run to reach wait-target-healthy');
+    await eventually(
+      async () => world.calls.length > 0 && world.count('init') === 1 && (await handle.query<Progress>('progress')).currentStep === 'wait-target-healthy',
+      20_000,
+      'the run to reach wait-target-healthy',
+    );
     first.worker.shutdown();
     release();
     await running;
@@ -268,11 +322,27 @@ describe('BootstrapStackedEtcd input validation', { timeout: 60_000 }, () => {
     ['missing cluster name', (i) => delete i.clusterName, /clusterName: /],
     ['cluster name with capitals', (i) => (i.clusterName = 'West'), /clusterName: must be a DNS-1123 label/],
     ['duplicate host names', (i) => ((i.hosts as { name: string }[])[1].name = 'cp-1'), /hosts\[1\]\.name: duplicates hosts\[0\]\.name "cp-1"/],
-    ['an address that is not an address', (i) => ((i.hosts as { address: string }[])[0].address = '10.0.1.300'), /hosts\[0\]\.address: must be an IPv4 address/],
+    [
+      'an address that is not an address',
+      (i) => ((i.hosts as { address: string }[])[0].address = '10.0.1.300'),
+      /hosts\[0\]\.address: must be an IPv4 address/,
+    ],
     ['no control plane', (i) => (i.hosts = [host('w', '10.0.0.1', 'worker')]), /hosts: needs at least one host with role "control-plane"/],
-    ['key material instead of a reference', (i) => ((i.hosts as { ssh: { privateKey: unknown } }[])[0].ssh.privateKey = '-----BEGIN OPENSSH PRIVATE KEY-----'), /hosts\[0\]\.ssh\.privateKey: must be a reference/],
-    ['unpinned host key', (i) => delete (i.hosts as { ssh: { hostKeyFingerprint?: string } }[])[2].ssh.hostKeyFingerprint, /hosts\[2\]\.ssh\.hostKeyFingerprint: hostKeyFingerprint is required unless trustOnFirstUse/],
-    ['negative timeout', (i) => (i.loadBalancer = { name: 'lb', targetGroup: { healthyDeadlineSeconds: -5 } }), /loadBalancer\.targetGroup\.healthyDeadlineSeconds/],
+    [
+      'key material instead of a reference',
+      (i) => ((i.hosts as { ssh: { privateKey: unknown } }[])[0].ssh.privateKey = '-----BEGIN OPENSSH PRIVATE KEY-----'),
+      /hosts\[0\]\.ssh\.privateKey: must be a reference/,
+    ],
+    [
+      'unpinned host key',
+      (i) => delete (i.hosts as { ssh: { hostKeyFingerprint?: string } }[])[2].ssh.hostKeyFingerprint,
+      /hosts\[2\]\.ssh\.hostKeyFingerprint: hostKeyFingerprint is required unless trustOnFirstUse/,
+    ],
+    [
+      'negative timeout',
+      (i) => (i.loadBalancer = { name: 'lb', targetGroup: { healthyDeadlineSeconds: -5 } }),
+      /loadBalancer\.targetGroup\.healthyDeadlineSeconds/,
+    ],
     ['unknown step', (i) => (i.skipSteps = ['join-everything']), /skipSteps\[0\]/],
     ['unknown field', (i) => (i.hostz = []), /unknown field\(s\) "hostz"/],
     ['both CNI url and file', (i) => (i.cni = { url: 'https://example.com/c.yaml', file: '/tmp/c.yaml' }), /cni\.file: give either url or file/],

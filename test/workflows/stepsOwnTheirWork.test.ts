@@ -26,7 +26,9 @@ after(async () => {
 async function run(world: FakeWorld, input: unknown) {
   const { worker, taskQueue } = await stubWorker(env, world.activities());
   const withPolicy = { onFailure: 'fail', ...(input as object) };
-  return worker.runUntil(env.client.workflow.execute('BootstrapStackedEtcd', { args: [withPolicy], taskQueue, workflowId: `own-${Math.random().toString(36).slice(2)}` }));
+  return worker.runUntil(
+    env.client.workflow.execute('BootstrapStackedEtcd', { args: [withPolicy], taskQueue, workflowId: `own-${Math.random().toString(36).slice(2)}` }),
+  );
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<Error> {

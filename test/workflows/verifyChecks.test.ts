@@ -23,7 +23,13 @@ after(async () => {
 
 async function run(world: FakeWorld, input: unknown) {
   const { worker, taskQueue } = await stubWorker(env, world.activities());
-  return worker.runUntil(env.client.workflow.execute('BootstrapStackedEtcd', { args: [{ onFailure: 'fail', ...(input as object) }], taskQueue, workflowId: `verify-${Math.random().toString(36).slice(2)}` }));
+  return worker.runUntil(
+    env.client.workflow.execute('BootstrapStackedEtcd', {
+      args: [{ onFailure: 'fail', ...(input as object) }],
+      taskQueue,
+      workflowId: `verify-${Math.random().toString(36).slice(2)}`,
+    }),
+  );
 }
 
 describe('verify runs the check records', { timeout: 120_000 }, () => {

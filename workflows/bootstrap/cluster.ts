@@ -31,7 +31,9 @@ export async function initPrimary(ctx: BootstrapContext): Promise<KubeadmInitRes
 export async function initialized(ctx: BootstrapContext): Promise<KubeadmInitResult> {
   if (ctx.init) return ctx.init;
   if (!stepsOwnTheirWork(ctx)) return initPrimary(ctx);
-  const found = await hosts.findInitialized.executeWithOptions({ summary: `find the cluster on ${ctx.primary.name}` }, [{ clusterName: ctx.config.clusterName, host: ctx.primary }]);
+  const found = await hosts.findInitialized.executeWithOptions({ summary: `find the cluster on ${ctx.primary.name}` }, [
+    { clusterName: ctx.config.clusterName, host: ctx.primary },
+  ]);
   if (!found) throw missing(`cluster ${ctx.config.clusterName} (kubeadm init on ${ctx.primary.name})`, 'init-primary');
   ctx.init = found;
   ctx.join = found.join;

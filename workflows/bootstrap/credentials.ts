@@ -24,7 +24,12 @@ export async function freshCredentials(ctx: BootstrapContext, needCertificateKey
 }
 
 /** New credentials made on the primary: a token, a certificate key (an upload), or both. */
-export async function refresh(ctx: BootstrapContext, current: JoinCredentials, refreshToken: boolean, refreshCertificateKey: boolean): Promise<JoinCredentials> {
+export async function refresh(
+  ctx: BootstrapContext,
+  current: JoinCredentials,
+  refreshToken: boolean,
+  refreshCertificateKey: boolean,
+): Promise<JoinCredentials> {
   const what = [refreshToken && 'token', refreshCertificateKey && 'certificate key'].filter(Boolean).join(' and ');
   const call = () =>
     hosts.refreshJoinCredentials.executeWithOptions({ summary: `refresh ${what} on ${ctx.primary.name}` }, [

@@ -58,13 +58,19 @@ export const BOOTSTRAP_STEP_TABLE: readonly Step<BootstrapContext>[] = [
   {
     name: 'join-control-plane',
     description: 'Strictly one at a time: register the target, kubeadm join --control-plane, wait target healthy, Node Ready and etcd member healthy.',
-    skipReason: (ctx) => (ctx.secondaries.length === 0 ? 'no further control-plane hosts' : describeDryRun(`join ${ctx.secondaries.map((h) => h.name).join(', ')} one at a time`)(ctx)),
+    skipReason: (ctx) =>
+      ctx.secondaries.length === 0
+        ? 'no further control-plane hosts'
+        : describeDryRun(`join ${ctx.secondaries.map((h) => h.name).join(', ')} one at a time`)(ctx),
     run: joinControlPlanes,
   },
   {
     name: 'join-spare',
     description: 'Spare control planes join etcd as voters but are never registered in the target group.',
-    skipReason: (ctx) => (ctx.spares.length === 0 ? 'no spare control-plane hosts' : describeDryRun(`join spares ${ctx.spares.map((h) => h.name).join(', ')} without registering them`)(ctx)),
+    skipReason: (ctx) =>
+      ctx.spares.length === 0
+        ? 'no spare control-plane hosts'
+        : describeDryRun(`join spares ${ctx.spares.map((h) => h.name).join(', ')} without registering them`)(ctx),
     run: joinSpares,
   },
   {
@@ -75,7 +81,8 @@ export const BOOTSTRAP_STEP_TABLE: readonly Step<BootstrapContext>[] = [
   },
   {
     name: 'verify',
-    description: 'Every node Ready; etcd members == control planes and spares, all healthy voters; healthy targets == registered control planes; the API answers through the load balancer.',
+    description:
+      'Every node Ready; etcd members == control planes and spares, all healthy voters; healthy targets == registered control planes; the API answers through the load balancer.',
     skipReason: describeDryRun('verify nodes, etcd, targets and the API'),
     run: verify,
   },

@@ -9,7 +9,12 @@ export async function installCni(ctx: BootstrapContext): Promise<void> {
   const cni = ctx.config.cni;
   const source = cni.file ? { file: cni.file } : { url: cni.url ?? DEFAULT_CNI_URL };
   const applied = await kube.applyManifest.executeWithOptions({ summary: 'apply the CNI manifest' }, [{ kubeconfigSecret: init.kubeconfigSecret, source }]);
-  ctx.tracker.setStep('install-cni', 'waiting', 'WaitingRollout', `${applied.applied} objects applied; waiting for ${applied.workloads.map((w) => `${w.kind}/${w.name}`).join(', ') || 'nothing'}`);
+  ctx.tracker.setStep(
+    'install-cni',
+    'waiting',
+    'WaitingRollout',
+    `${applied.applied} objects applied; waiting for ${applied.workloads.map((w) => `${w.kind}/${w.name}`).join(', ') || 'nothing'}`,
+  );
   if (applied.workloads.length) {
     await waits.waitRollout.executeWithOptions({ summary: 'wait for the CNI rollout' }, [
       { kubeconfigSecret: init.kubeconfigSecret, workloads: applied.workloads, timeoutSeconds: cni.rolloutTimeoutSeconds },

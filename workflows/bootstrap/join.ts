@@ -20,17 +20,33 @@ export async function joinHost(ctx: BootstrapContext, step: string, host: HostSp
   const lb = await loadBalancer(ctx);
   const init = await initialized(ctx);
   // A control-plane join reads the certificate key from start to end: hold the cluster lock throughout.
-  if (controlPlane) return keySensitive(ctx, `join ${host.name} as control plane`, () => joinWithRefresh(ctx, step, host, controlPlane, lb, init), step, host.name);
+  if (controlPlane)
+    return keySensitive(ctx, `join ${host.name} as control plane`, () => joinWithRefresh(ctx, step, host, controlPlane, lb, init), step, host.name);
   return joinWithRefresh(ctx, step, host, controlPlane, lb, init);
 }
 
-async function joinWithRefresh(ctx: BootstrapContext, step: string, host: HostSpec, controlPlane: boolean, lb: LoadBalancerInfo, init: KubeadmInitResult): Promise<void> {
+async function joinWithRefresh(
+  ctx: BootstrapContext,
+  step: string,
+  host: HostSpec,
+  controlPlane: boolean,
+  lb: LoadBalancerInfo,
+  init: KubeadmInitResult,
+): Promise<void> {
   for (let refreshes = 0; ; refreshes++) {
     const join = await freshCredentials(ctx, controlPlane);
     ctx.tracker.setHost(step, host.name, 'running', 'Joining', `kubeadm join${controlPlane ? ' --control-plane' : ''}`);
     try {
       const result = await hosts.kubeadmJoin.executeWithOptions({ summary: `join ${host.name}${controlPlane ? ' (control plane)' : ''}` }, [
-        { clusterName: ctx.config.clusterName, host, controlPlane, controlPlaneEndpoint: endpointOf(lb), join, kubeconfigSecret: init.kubeconfigSecret, repairVia: ctx.primary },
+        {
+          clusterName: ctx.config.clusterName,
+          host,
+          controlPlane,
+          controlPlaneEndpoint: endpointOf(lb),
+          join,
+          kubeconfigSecret: init.kubeconfigSecret,
+          repairVia: ctx.primary,
+        },
       ]);
       const how = result.alreadyJoined ? 'already in the cluster' : result.repaired ? 'joined after repairing a half-done join' : 'joined';
       ctx.tracker.setHost(step, host.name, 'running', result.alreadyJoined ? 'AlreadyJoined' : 'Joined', how);

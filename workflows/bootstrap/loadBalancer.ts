@@ -11,8 +11,15 @@ import { missing, stepsOwnTheirWork } from './rules';
 /** Step ensure-load-balancer. */
 export async function ensureLoadBalancerStep(ctx: BootstrapContext): Promise<void> {
   const lb = await ensureLoadBalancer(ctx);
-  const created = Object.entries(lb.created).filter(([, v]) => v).map(([k]) => k);
-  ctx.tracker.setStep('ensure-load-balancer', 'running', created.length ? 'Created' : 'AlreadyPresent', created.length ? `created ${created.join(', ')}` : `found ${lb.dnsName}`);
+  const created = Object.entries(lb.created)
+    .filter(([, v]) => v)
+    .map(([k]) => k);
+  ctx.tracker.setStep(
+    'ensure-load-balancer',
+    'running',
+    created.length ? 'Created' : 'AlreadyPresent',
+    created.length ? `created ${created.join(', ')}` : `found ${lb.dnsName}`,
+  );
 }
 
 function loadBalancerInput(ctx: BootstrapContext) {
@@ -21,7 +28,9 @@ function loadBalancerInput(ctx: BootstrapContext) {
 
 /** ensure-load-balancer's own work: find or create the load balancer. */
 async function ensureLoadBalancer(ctx: BootstrapContext): Promise<LoadBalancerInfo> {
-  ctx.lb = await aws.ensureLoadBalancer.executeWithOptions({ summary: `find or create load balancer ${ctx.config.loadBalancer.name}` }, [loadBalancerInput(ctx)]);
+  ctx.lb = await aws.ensureLoadBalancer.executeWithOptions({ summary: `find or create load balancer ${ctx.config.loadBalancer.name}` }, [
+    loadBalancerInput(ctx),
+  ]);
   ctx.tracker.setFact('load balancer', ctx.lb.dnsName);
   return ctx.lb;
 }

@@ -38,7 +38,12 @@ export function reportOf(config: BootstrapStackedEtcdConfig): HaReport {
 
 /** The report in one line for the Web UI's current details: the model, and the zones whose loss stops the API. */
 export function haSummary(report: HaReport): string {
-  const down = report.zones.filter((z) => !z.apiServed && z.votersLost > 0).map((z) => `${z.zone} (${z.recovery === 'register-spare' ? 'register a spare' : z.recovery === 'survivor' ? `restore from ${z.restoreFrom}` : 'restore a snapshot'})`);
+  const down = report.zones
+    .filter((z) => !z.apiServed && z.votersLost > 0)
+    .map(
+      (z) =>
+        `${z.zone} (${z.recovery === 'register-spare' ? 'register a spare' : z.recovery === 'survivor' ? `restore from ${z.restoreFrom}` : 'restore a snapshot'})`,
+    );
   return `model ${report.model.level} of 4 (${report.model.name}); ${down.length ? `losing ${down.join(', ')} stops the API` : 'losing any one zone keeps the API'}${report.warnings.length ? `; ${report.warnings.length} warning(s): kubeha report` : ''}`;
 }
 
@@ -69,7 +74,11 @@ export async function ensureRotationSchedule(ctx: BootstrapContext): Promise<Boo
       {
         clusterName: config.clusterName,
         schedule: config.rotationSchedule ?? {},
-        workflowInput: { clusterName: config.clusterName, hosts: config.hosts.filter((h) => h.role !== 'worker'), kubeconfigSecret: ctx.init?.kubeconfigSecret },
+        workflowInput: {
+          clusterName: config.clusterName,
+          hosts: config.hosts.filter((h) => h.role !== 'worker'),
+          kubeconfigSecret: ctx.init?.kubeconfigSecret,
+        },
       },
     ]);
     ctx.tracker.setFact('rotation schedule', `${info.scheduleId} (${info.created ? 'created' : 'updated'}, every ${config.rotationSchedule?.every})`);

@@ -36,6 +36,14 @@ export function keySensitive<T>(ctx: BootstrapContext, purpose: string, fn: () =
   return withClusterLock(ctx.config.clusterName, purpose, fn, {
     // The lock is granted at once when free; the condition then lasts one signal round trip.
     onWaiting: (lockId) =>
-      step && host && ctx.tracker.setHost(step, host, 'waiting', 'WaitingForClusterLock', `waiting for the cluster lock (a key upload or another control-plane join may hold it: query lockState of ${lockId})`),
+      step &&
+      host &&
+      ctx.tracker.setHost(
+        step,
+        host,
+        'waiting',
+        'WaitingForClusterLock',
+        `waiting for the cluster lock (a key upload or another control-plane join may hold it: query lockState of ${lockId})`,
+      ),
   });
 }

@@ -33,7 +33,18 @@ async function verifyCluster(ctx: BootstrapContext): Promise<CheckResult[]> {
   const members = await hosts.etcdMembers({ host: ctx.primary });
   const targets = await aws.describeTargetHealth({ aws: ctx.config.aws, targetGroupArn: lb.targetGroupArn });
   const api = await kube.apiReady({ kubeconfigSecret: init.kubeconfigSecret });
-  ctx.tracker.setFact('verified', `${nodes.length} nodes, ${members.length} etcd members, ${targets.filter((t) => t.state === 'healthy').length} healthy targets`);
-  const facts: BootstrapFacts = { hosts: ctx.config.hosts, servingControlPlanes: [ctx.primary, ...ctx.secondaries], spares: ctx.spares, nodes, members, targets, api };
+  ctx.tracker.setFact(
+    'verified',
+    `${nodes.length} nodes, ${members.length} etcd members, ${targets.filter((t) => t.state === 'healthy').length} healthy targets`,
+  );
+  const facts: BootstrapFacts = {
+    hosts: ctx.config.hosts,
+    servingControlPlanes: [ctx.primary, ...ctx.secondaries],
+    spares: ctx.spares,
+    nodes,
+    members,
+    targets,
+    api,
+  };
   return runChecks(BOOTSTRAP_CHECKS, facts);
 }

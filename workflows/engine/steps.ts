@@ -91,7 +91,13 @@ export async function runStepTable<C>(steps: readonly Step<C>[], context: C, tra
   }
 }
 
-async function runSteps<C>(steps: readonly Step<C>[], context: C, tracker: ProgressTracker, options: StepSelection & FailurePolicy, operator: OperatorChannel): Promise<void> {
+async function runSteps<C>(
+  steps: readonly Step<C>[],
+  context: C,
+  tracker: ProgressTracker,
+  options: StepSelection & FailurePolicy,
+  operator: OperatorChannel,
+): Promise<void> {
   for (const step of steps) {
     if (options.doneEarlier?.includes(step.name)) continue;
     if (options.onlySteps && !options.onlySteps.includes(step.name)) {
@@ -122,13 +128,22 @@ async function runSteps<C>(steps: readonly Step<C>[], context: C, tracker: Progr
         tracker.setStep(step.name, 'failed', type, message);
         log.warn('step failed', { step: step.name, type, message });
         if (options.onFailure === 'wait' && type !== ErrorType.InvalidInput) {
-          tracker.setPhase('waiting', `operator: step ${step.name} failed (${type}: ${message}). Hint: ${hint}. Signal "retry" to run it again, or "abort" to stop.`);
+          tracker.setPhase(
+            'waiting',
+            `operator: step ${step.name} failed (${type}: ${message}). Hint: ${hint}. Signal "retry" to run it again, or "abort" to stop.`,
+          );
           const { answer, reason } = await operator.await(`${options.operatorTimeoutMinutes} minutes`);
           if (answer === 'retry') {
             tracker.setPhase('running');
             continue;
           }
-          throw stepFailure(step.name, type, answer === 'abort' ? `${message} (then aborted: ${reason})` : `${message} (no operator answer in time)`, hint, err);
+          throw stepFailure(
+            step.name,
+            type,
+            answer === 'abort' ? `${message} (then aborted: ${reason})` : `${message} (no operator answer in time)`,
+            hint,
+            err,
+          );
         }
         throw stepFailure(step.name, type, message, hint, err);
       }

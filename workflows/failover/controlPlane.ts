@@ -15,7 +15,9 @@ export async function registerSpares(ctx: FailoverContext): Promise<void> {
   incident.setState('failing-over');
   const step = 'control-plane';
   // Runs before the shift: the split lives in west's API, reached through this load balancer.
-  const targets = await aws.describeTargetHealth.executeWithOptions({ summary: 'control-plane targets health' }, [{ aws: cp.aws, targetGroupArn: cp.targetGroupArn }]);
+  const targets = await aws.describeTargetHealth.executeWithOptions({ summary: 'control-plane targets health' }, [
+    { aws: cp.aws, targetGroupArn: cp.targetGroupArn },
+  ]);
   const registered = targets.filter((t) => cp.controlPlanes.some((h) => h.address === t.ip));
   const healthy = registered.filter((t) => t.state === 'healthy');
   const summary = `${healthy.length} of ${registered.length} registered control-plane targets healthy (need ${cp.minHealthyTargets})`;
@@ -29,7 +31,10 @@ export async function registerSpares(ctx: FailoverContext): Promise<void> {
   if (!quorum.known) {
     // No member answered: the spare cannot be proven useful, but traffic must still move.
     tracker.setFact('etcd quorum', `unknown (${quorum.reason})`);
-    incident.decide('QuorumUnknown', `${summary}; etcd did not answer through any host, quorum unknown: spares not registered, traffic shift goes on (${quorum.reason})`);
+    incident.decide(
+      'QuorumUnknown',
+      `${summary}; etcd did not answer through any host, quorum unknown: spares not registered, traffic shift goes on (${quorum.reason})`,
+    );
     tracker.setStep(step, 'running', 'QuorumUnknown', quorum.reason);
     return;
   }
@@ -44,7 +49,10 @@ export async function registerSpares(ctx: FailoverContext): Promise<void> {
     tracker.setHost(step, spare.name, 'running', 'Registering', `${spare.address}:6443`);
     const ref = { aws: cp.aws, targetGroupArn: cp.targetGroupArn, ip: spare.address, port: 6443 };
     const { registered: didRegister } = await aws.registerTarget.executeWithOptions({ summary: `register spare ${spare.name}` }, [ref]);
-    incident.decide(didRegister ? 'SpareRegistered' : 'SpareAlreadyRegistered', `${spare.name} (${spare.address}) in the target group: ${summary}; ${quorumText}`);
+    incident.decide(
+      didRegister ? 'SpareRegistered' : 'SpareAlreadyRegistered',
+      `${spare.name} (${spare.address}) in the target group: ${summary}; ${quorumText}`,
+    );
     tracker.setHost(step, spare.name, 'waiting', 'WaitingTargetHealthy', 'registered; waiting for the health checks');
     const { state, waitedSeconds } = await waits.waitTargetHealthy.executeWithOptions({ summary: `wait until spare ${spare.name} is healthy` }, [
       { ...ref, deadlineSeconds: cp.healthyDeadlineSeconds },

@@ -13,7 +13,9 @@ export async function failBack(ctx: FailoverContext): Promise<void> {
   const { incident } = ctx;
   await failbackWindow(ctx);
   incident.setState('failing-back');
-  const why = incident.failbackForced ? `failback forced by ${incident.failbackForced.by}` : `alert resolved and west healthy for ${ctx.config.failback.hysteresisSeconds} s`;
+  const why = incident.failbackForced
+    ? `failback forced by ${incident.failbackForced.by}`
+    : `alert resolved and west healthy for ${ctx.config.failback.hysteresisSeconds} s`;
   incident.decide('FailingBack', why);
   await shiftTraffic(ctx, 'failback', failbackSteps(ctx.config), 'FailbackShift', why);
   incident.setState('failed-back');
@@ -73,14 +75,22 @@ async function failbackWindow(ctx: FailoverContext): Promise<void> {
       }
       if (now - healthySince >= windowMs) return;
     } else if (healthySince !== undefined || !announcedUnhealthy) {
-      incident.decide(healthySince !== undefined ? 'WindowRestarted' : 'WaitingForWest', `${healthySince !== undefined ? 'west unhealthy again' : 'alert resolved but west is not healthy yet'}: ${health.why}`);
+      incident.decide(
+        healthySince !== undefined ? 'WindowRestarted' : 'WaitingForWest',
+        `${healthySince !== undefined ? 'west unhealthy again' : 'alert resolved but west is not healthy yet'}: ${health.why}`,
+      );
       announcedUnhealthy = true;
       healthySince = undefined;
       status.westHealthySince = undefined;
     }
     const remaining = healthySince === undefined ? windowMs : windowMs - (now - healthySince);
     const waitMs = Math.max(1000, Math.min(failback.checkIntervalSeconds * 1000, remaining));
-    tracker.setPhase('waiting', healthySince === undefined ? `west to become healthy (${health.why})` : `west healthy since ${new Date(healthySince).toISOString()}; failback in ${Math.ceil(remaining / 1000)} s unless it fires again`);
+    tracker.setPhase(
+      'waiting',
+      healthySince === undefined
+        ? `west to become healthy (${health.why})`
+        : `west healthy since ${new Date(healthySince).toISOString()}; failback in ${Math.ceil(remaining / 1000)} s unless it fires again`,
+    );
     const generation = incident.firingGeneration;
     await condition(() => incident.failbackForced !== undefined || incident.firingGeneration !== generation, waitMs);
     tracker.setPhase('running');

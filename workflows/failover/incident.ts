@@ -141,11 +141,18 @@ export class Incident {
     }
     if (this.resolvedIncidents.size > MAX_SEEN_ALERT_STATES) this.resolvedIncidents.clear();
     if (stale > 0) this.decide('StaleResolutionIgnored', `${stale} resolution(s) of an earlier incident ignored: the alert fired again since`);
-    if (late > 0) this.decide('LateFiringIgnored', `${late} firing notification(s) of an incident that already resolved ignored: the same alert must start again to re-arm`);
+    if (late > 0)
+      this.decide(
+        'LateFiringIgnored',
+        `${late} firing notification(s) of an incident that already resolved ignored: the same alert must start again to re-arm`,
+      );
     this.status.firing = [...firing.keys()].sort();
     this.anyAlert = true;
     const names = [...new Set(alerts.map((a) => a.labels?.alertname).filter(Boolean))].join(', ') || '(no alertname)';
-    this.tracker.setFact('alerts', `${firing.size} firing; ${counts.total} notifications (${counts.firing} firing, ${counts.resolved} resolved, ${counts.duplicates} duplicates)`);
+    this.tracker.setFact(
+      'alerts',
+      `${firing.size} firing; ${counts.total} notifications (${counts.firing} firing, ${counts.resolved} resolved, ${counts.duplicates} duplicates)`,
+    );
 
     if (firing.size > 0) {
       this.generation += 1;

@@ -66,19 +66,22 @@ export const FAILOVER_STEP_TABLE: readonly Step<FailoverContext>[] = [
   },
   {
     name: 'approve',
-    description: 'When the input asks for it, wait for an "approve" or "reject" signal (or the "approval" update) until the timeout, then apply the configured default.',
+    description:
+      'When the input asks for it, wait for an "approve" or "reject" signal (or the "approval" update) until the timeout, then apply the configured default.',
     skipReason: (ctx) => stopped(ctx) ?? (ctx.config.approval.required ? undefined : 'approval not required by the input'),
     run: awaitApproval,
   },
   {
     name: 'control-plane',
-    description: "When west's registered control-plane targets are unhealthy, register the spare(s) after checking etcd keeps quorum with them, and wait until healthy. Never deregisters.",
+    description:
+      "When west's registered control-plane targets are unhealthy, register the spare(s) after checking etcd keeps quorum with them, and wait until healthy. Never deregisters.",
     skipReason: (ctx) => stopped(ctx) ?? (ctx.config.controlPlane ? undefined : 'no controlPlane in the input'),
     run: registerSpares,
   },
   {
     name: 'shift-traffic',
-    description: 'Move traffic to east on each split in the configured steps; each change is read back and verified before the next, and recorded as an Event on the object.',
+    description:
+      'Move traffic to east on each split in the configured steps; each change is read back and verified before the next, and recorded as an Event on the object.',
     skipReason: stopped,
     run: shiftToEast,
   },
@@ -90,7 +93,8 @@ export const FAILOVER_STEP_TABLE: readonly Step<FailoverContext>[] = [
   },
   {
     name: 'failback',
-    description: 'After the alert resolved, wait until west has been healthy for the whole hysteresis window (a new firing or an unhealthy check restarts it), then move traffic back in steps with the same verification.',
+    description:
+      'After the alert resolved, wait until west has been healthy for the whole hysteresis window (a new firing or an unhealthy check restarts it), then move traffic back in steps with the same verification.',
     skipReason: stopped,
     run: failBack,
   },

@@ -7,7 +7,12 @@ export async function precheck(ctx: FailoverContext): Promise<void> {
   const reasons: string[] = [];
   // Every check at once: a failover is urgent, and the checks are independent reads.
   const [gw, perService] = await Promise.all([
-    readiness(config.east.kubeconfigSecret, config.east.gateway.namespace, config.east.gateway.service, `east gateway ${config.east.gateway.namespace}/${config.east.gateway.service}`),
+    readiness(
+      config.east.kubeconfigSecret,
+      config.east.gateway.namespace,
+      config.east.gateway.service,
+      `east gateway ${config.east.gateway.namespace}/${config.east.gateway.service}`,
+    ),
     Promise.all(
       ctx.services.map(async (s) => {
         const [east, mirror] = await Promise.all([
@@ -26,7 +31,13 @@ export async function precheck(ctx: FailoverContext): Promise<void> {
     if (mirror.unreachable && config.controlPlane) {
       // West's API may be what failed: the control-plane step can bring it back; shift-traffic checks again.
       ctx.westMirrorUnverified = true;
-      tracker.setHost('precheck', `west mirror ${s.namespace}/${s.eastBackend}`, 'waiting', 'Unverified', `west API unreachable (${mirror.detail}); checked again before the shift`);
+      tracker.setHost(
+        'precheck',
+        `west mirror ${s.namespace}/${s.eastBackend}`,
+        'waiting',
+        'Unverified',
+        `west API unreachable (${mirror.detail}); checked again before the shift`,
+      );
       continue;
     }
     tracker.setHost('precheck', `west mirror ${s.namespace}/${s.eastBackend}`, mirror.ok ? 'done' : 'failed', mirror.ok ? 'Ready' : 'NotReady', mirror.detail);
@@ -39,6 +50,9 @@ export async function precheck(ctx: FailoverContext): Promise<void> {
     tracker.setStep('precheck', 'running', 'Refused', reasons.join('; '));
     return;
   }
-  incident.decide('PrecheckPassed', `east gateway and ${ctx.services.length} service(s) ready${ctx.westMirrorUnverified ? '; west mirrors unverified (west API unreachable)' : ''}`);
+  incident.decide(
+    'PrecheckPassed',
+    `east gateway and ${ctx.services.length} service(s) ready${ctx.westMirrorUnverified ? '; west mirrors unverified (west API unreachable)' : ''}`,
+  );
   tracker.setStep('precheck', 'running', 'EastReady', 'east can take the load');
 }

@@ -15,7 +15,12 @@ function describeReadiness(r: ServiceReadiness): string {
 }
 
 /** A readiness check whose failure is a finding, not an error of the step. */
-export async function readiness(kubeconfigSecret: string, namespace: string, name: string, summary: string): Promise<{ ok: boolean; detail: string; unreachable: boolean }> {
+export async function readiness(
+  kubeconfigSecret: string,
+  namespace: string,
+  name: string,
+  summary: string,
+): Promise<{ ok: boolean; detail: string; unreachable: boolean }> {
   try {
     const r = await failover.serviceReadiness.executeWithOptions({ summary }, [{ kubeconfigSecret, namespace, name }]);
     return { ok: r.serviceExists && r.ready > 0, detail: describeReadiness(r), unreachable: false };

@@ -49,7 +49,13 @@ function splitRef(ctx: FailoverContext, s: ResolvedService): SplitRef {
 const keyOf = (s: ResolvedService) => `${s.namespace}/${s.split.name}`;
 
 /** Moves every service to each percentage in turn, skipping what a resumed step already did. */
-export async function shiftTraffic(ctx: FailoverContext, step: 'shift-traffic' | 'failback', percents: number[], reasonWord: 'FailoverShift' | 'FailbackShift', why: string): Promise<void> {
+export async function shiftTraffic(
+  ctx: FailoverContext,
+  step: 'shift-traffic' | 'failback',
+  percents: number[],
+  reasonWord: 'FailoverShift' | 'FailbackShift',
+  why: string,
+): Promise<void> {
   const info = workflowInfo();
   const towardEast = reasonWord === 'FailoverShift';
   const { status } = ctx.incident;

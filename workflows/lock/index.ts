@@ -4,7 +4,15 @@
  * workflow per cluster running forever.
  */
 import { condition, continueAsNew, getExternalWorkflowHandle, log, setHandler, workflowInfo } from '@temporalio/workflow';
-import { acquireLockSignal, type ClusterLockInput, type ClusterLockState, type LockRequest, lockGrantedSignal, lockStateQuery, releaseLockSignal } from './protocol';
+import {
+  acquireLockSignal,
+  type ClusterLockInput,
+  type ClusterLockState,
+  type LockRequest,
+  lockGrantedSignal,
+  lockStateQuery,
+  releaseLockSignal,
+} from './protocol';
 import { LockQueue } from './queue';
 
 /** Runs the lock of one cluster until it is idle. */

@@ -57,6 +57,12 @@ export class LockQueue {
 
   /** What the next run starts from (continue-as-new). */
   carried(): ClusterLockInput {
-    return { clusterName: this.input.clusterName, holder: this.current, waiting: this.waiting, grants: this.grants, probeIntervalSeconds: this.input.probeIntervalSeconds };
+    return {
+      clusterName: this.input.clusterName,
+      holder: this.current,
+      waiting: this.waiting,
+      grants: this.grants,
+      probeIntervalSeconds: this.input.probeIntervalSeconds,
+    };
   }
 }

@@ -23,7 +23,15 @@ import {
 } from '@temporalio/workflow';
 import { type Duration, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ErrorType, kubehaFailure } from '../../common/errors';
-import { acquireLockSignal, CLUSTER_LOCK_WORKFLOW, type ClusterLockInput, clusterLockId, type LockRequest, lockGrantedSignal, releaseLockSignal } from './protocol';
+import {
+  acquireLockSignal,
+  CLUSTER_LOCK_WORKFLOW,
+  type ClusterLockInput,
+  clusterLockId,
+  type LockRequest,
+  lockGrantedSignal,
+  releaseLockSignal,
+} from './protocol';
 
 /** Per run: leases granted to this workflow, and the locks it holds (re-entrant). */
 const granted = new Set<string>();

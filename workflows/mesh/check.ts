@@ -15,7 +15,13 @@ const warningLines = (reports: MeshCheckReport[]) => checkLines(reports, 'warnin
 export async function check(ctx: MeshContext): Promise<void> {
   const trust = await trustOf(ctx);
   await untilHealthy(ctx, 'check', () =>
-    Promise.all(ROLES.map((role) => mesh.meshCheck.executeWithOptions({ summary: `linkerd check on ${ctx.pre[role].name}` }, [{ cluster: ctx.pre[role], scope: 'core', expectedAnchors: trust.anchorFingerprints }]))),
+    Promise.all(
+      ROLES.map((role) =>
+        mesh.meshCheck.executeWithOptions({ summary: `linkerd check on ${ctx.pre[role].name}` }, [
+          { cluster: ctx.pre[role], scope: 'core', expectedAnchors: trust.anchorFingerprints },
+        ]),
+      ),
+    ),
   );
 }
 
@@ -32,7 +38,12 @@ export async function untilHealthy(ctx: MeshContext, step: string, probe: () => 
       warningLines(reports).forEach((w) => ctx.warnings.add(w));
       const total = reports.reduce((n, r) => n + r.checks.length, 0);
       const warnings = warningLines(reports).length;
-      ctx.tracker.setStep(step, 'running', warnings ? 'HealthyWithWarnings' : 'Healthy', `${total} checks √${warnings ? `, ${warnings} ‼: ${warningLines(reports).join('; ')}` : ''}`);
+      ctx.tracker.setStep(
+        step,
+        'running',
+        warnings ? 'HealthyWithWarnings' : 'Healthy',
+        `${total} checks √${warnings ? `, ${warnings} ‼: ${warningLines(reports).join('; ')}` : ''}`,
+      );
       return reports;
     }
     if (Date.now() >= deadline) {
@@ -44,7 +55,12 @@ export async function untilHealthy(ctx: MeshContext, step: string, probe: () => 
         details: { errors },
       });
     }
-    ctx.tracker.setStep(step, 'waiting', 'NotHealthyYet', `attempt ${attempt}: ${errors.length} × (${errors.slice(0, 3).join('; ')}); checking again in ${ctx.config.timeouts.checkIntervalSeconds} s`);
+    ctx.tracker.setStep(
+      step,
+      'waiting',
+      'NotHealthyYet',
+      `attempt ${attempt}: ${errors.length} × (${errors.slice(0, 3).join('; ')}); checking again in ${ctx.config.timeouts.checkIntervalSeconds} s`,
+    );
     await sleep(`${ctx.config.timeouts.checkIntervalSeconds} seconds`);
   }
 }

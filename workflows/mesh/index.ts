@@ -47,13 +47,15 @@ export const MESH_STEP_TABLE: readonly Step<MeshContext>[] = [
   },
   {
     name: 'install-control-plane',
-    description: "linkerd install with the shared anchors and each cluster's issuer; skipped where the installed anchors and issuer already match; waits for the rollout.",
+    description:
+      "linkerd install with the shared anchors and each cluster's issuer; skipped where the installed anchors and issuer already match; waits for the rollout.",
     skipReason: dryRunSkip('install the Linkerd control plane on both clusters'),
     run: installControlPlane,
   },
   {
     name: 'check',
-    description: 'linkerd check -o json and kubeha\'s identity checks on both, until healthy or the deadline; warnings (expiry within 60 days) are kept in the result.',
+    description:
+      "linkerd check -o json and kubeha's identity checks on both, until healthy or the deadline; warnings (expiry within 60 days) are kept in the result.",
     skipReason: dryRunSkip('run linkerd check on both clusters'),
     run: check,
   },
@@ -65,13 +67,14 @@ export const MESH_STEP_TABLE: readonly Step<MeshContext>[] = [
   },
   {
     name: 'link',
-    description: 'multicluster link (or link-gen) on east, applied to west; then multicluster check, gateways and kubeha\'s link checks until healthy.',
+    description: "multicluster link (or link-gen) on east, applied to west; then multicluster check, gateways and kubeha's link checks until healthy.",
     skipReason: dryRunSkip('link east into west'),
     run: link,
   },
   {
     name: 'export',
-    description: 'Label the services on east mirror.linkerd.io/exported=true; wait for <svc>-<east> on west with endpoints at east\'s gateway (hostnames resolved).',
+    description:
+      "Label the services on east mirror.linkerd.io/exported=true; wait for <svc>-<east> on west with endpoints at east's gateway (hostnames resolved).",
     skipReason: (ctx) => (ctx.config.services.length === 0 ? 'no services to export' : dryRunSkip('export the services and wait for their mirrors')(ctx)),
     run: exportServices,
   },

@@ -7,7 +7,9 @@ import { trustOf } from './trust';
 
 export async function installCrds(ctx: MeshContext): Promise<void> {
   await bothClusters(ctx, 'install-crds', async (access) => {
-    const result = await meshInstall.installLinkerdCrds.executeWithOptions({ summary: `Linkerd CRDs on ${access.name}` }, [{ cluster: access, dryRun: ctx.config.dryRun }]);
+    const result = await meshInstall.installLinkerdCrds.executeWithOptions({ summary: `Linkerd CRDs on ${access.name}` }, [
+      { cluster: access, dryRun: ctx.config.dryRun },
+    ]);
     return installMessage(result);
   });
 }
@@ -15,7 +17,9 @@ export async function installCrds(ctx: MeshContext): Promise<void> {
 export async function installControlPlane(ctx: MeshContext): Promise<void> {
   const trust = await trustOf(ctx);
   await installAndRollOut(ctx, 'install-control-plane', (access) =>
-    meshInstall.installControlPlane.executeWithOptions({ summary: `Linkerd control plane on ${access.name}` }, [{ cluster: access, trust, set: ctx.config[access.role].set }]),
+    meshInstall.installControlPlane.executeWithOptions({ summary: `Linkerd control plane on ${access.name}` }, [
+      { cluster: access, trust, set: ctx.config[access.role].set },
+    ]),
   );
 }
 

@@ -17,5 +17,10 @@ export async function trafficSplit(ctx: MeshContext): Promise<void> {
       linkerdVersion: ctx.pre.installed.west.version ?? ctx.pre.cliVersion,
     },
   ]);
-  ctx.tracker.setStep('traffic-split', 'running', 'Applied', `${ctx.split.apiVersion}: ${ctx.split.applied.join(', ')} (${split.localWeight}/${split.remoteWeight})`);
+  ctx.tracker.setStep(
+    'traffic-split',
+    'running',
+    'Applied',
+    `${ctx.split.apiVersion}: ${ctx.split.applied.join(', ')} (${split.localWeight}/${split.remoteWeight})`,
+  );
 }

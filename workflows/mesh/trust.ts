@@ -18,5 +18,10 @@ export async function trustOf(ctx: MeshContext): Promise<TrustMaterial> {
 export async function trust(ctx: MeshContext): Promise<void> {
   const material = await trustOf(ctx);
   const made = material.created.length ? `${ctx.config.dryRun ? 'would store' : 'stored'} ${material.created.length} items` : 'already in the secret store';
-  ctx.tracker.setStep('trust', 'running', material.created.length ? 'Created' : 'AlreadyPresent', `${ctx.config.trust.mode}: ${made}; issuers until ${material.issuers.west.notAfter} / ${material.issuers.east.notAfter}`);
+  ctx.tracker.setStep(
+    'trust',
+    'running',
+    material.created.length ? 'Created' : 'AlreadyPresent',
+    `${ctx.config.trust.mode}: ${made}; issuers until ${material.issuers.west.notAfter} / ${material.issuers.east.notAfter}`,
+  );
 }

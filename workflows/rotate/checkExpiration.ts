@@ -16,7 +16,13 @@ export async function checkExpiration(ctx: RotationContext): Promise<void> {
     try {
       const certs = await probes.certificateExpiration.executeWithOptions({ summary: `certificate expiry on ${host.name}` }, [{ host }]);
       ctx.certificates.push(certs);
-      ctx.tracker.setHost(step, host.name, 'done', 'Checked', certs.soonest ? `${certs.soonest.name} expires first, at ${certs.soonest.expiresAt}` : 'no kubeadm-managed certificates found');
+      ctx.tracker.setHost(
+        step,
+        host.name,
+        'done',
+        'Checked',
+        certs.soonest ? `${certs.soonest.name} expires first, at ${certs.soonest.expiresAt}` : 'no kubeadm-managed certificates found',
+      );
     } catch (err) {
       ctx.tracker.setHost(step, host.name, 'failed', failureType(err) ?? 'Error', (err as Error).message);
       throw err;

@@ -28,12 +28,14 @@ export type { RotationResult } from './result';
 export const ROTATION_STEP_TABLE: readonly Step<RotationContext>[] = [
   {
     name: 'select-host',
-    description: 'Probe control-plane hosts in order (SSH, local API server, CA keys present); the first that answers uploads; the others are reported with a reason.',
+    description:
+      'Probe control-plane hosts in order (SSH, local API server, CA keys present); the first that answers uploads; the others are reported with a reason.',
     run: selectHostStep,
   },
   {
     name: 'rotate-key',
-    description: 'Holding the cluster lock: kubeadm certs certificate-key, upload-certs with the key in a 0600 config file, verify Secret kubeadm-certs opens with it and not with the previous key, store key and expiry.',
+    description:
+      'Holding the cluster lock: kubeadm certs certificate-key, upload-certs with the key in a 0600 config file, verify Secret kubeadm-certs opens with it and not with the previous key, store key and expiry.',
     skipReason: (ctx) => (ctx.config.dryRun ? 'dry run: would upload the control-plane certificates under a new key' : undefined),
     run: rotateKey,
   },
@@ -44,7 +46,8 @@ export const ROTATION_STEP_TABLE: readonly Step<RotationContext>[] = [
   },
   {
     name: 'renew-certificates',
-    description: 'When a certificate expires within the threshold: kubeadm certs renew all and a restart of the static pods, one host at a time (holding the cluster lock), the API verified through the load balancer after each.',
+    description:
+      'When a certificate expires within the threshold: kubeadm certs renew all and a restart of the static pods, one host at a time (holding the cluster lock), the API verified through the load balancer after each.',
     skipReason: renewalSkipReason,
     run: renewCertificates,
   },

@@ -41,13 +41,28 @@ export async function renewCertificates(ctx: RotationContext): Promise<void> {
       async () => {
         ctx.tracker.setHost(step, host.name, 'running', 'Renewing', 'kubeadm certs renew all; restarting static pods');
         const result = await rotation.renewCertificates.executeWithOptions({ summary: `renew certificates on ${host.name}` }, [
-          { clusterName: ctx.config.clusterName, host, renewIfExpiresBefore, restartWaitSeconds: settings.restartWaitSeconds, apiTimeoutSeconds: settings.apiTimeoutSeconds },
+          {
+            clusterName: ctx.config.clusterName,
+            host,
+            renewIfExpiresBefore,
+            restartWaitSeconds: settings.restartWaitSeconds,
+            apiTimeoutSeconds: settings.apiTimeoutSeconds,
+          },
         ]);
         await verifyApi(ctx, host);
         ctx.renewed.push(host.name);
-        ctx.tracker.setHost(step, host.name, 'done', result.renewed ? 'Renewed' : 'AlreadyRenewed', `${result.restarted.length} static pods restarted; soonest expiry now ${result.soonestExpiresAt ?? 'unknown'}; API answers through the load balancer`);
+        ctx.tracker.setHost(
+          step,
+          host.name,
+          'done',
+          result.renewed ? 'Renewed' : 'AlreadyRenewed',
+          `${result.restarted.length} static pods restarted; soonest expiry now ${result.soonestExpiresAt ?? 'unknown'}; API answers through the load balancer`,
+        );
       },
-      { timeout: `${ctx.config.lockTimeoutMinutes} minutes`, onWaiting: () => ctx.tracker.setHost(step, host.name, 'waiting', 'WaitingForClusterLock', 'a control-plane join of this cluster runs') },
+      {
+        timeout: `${ctx.config.lockTimeoutMinutes} minutes`,
+        onWaiting: () => ctx.tracker.setHost(step, host.name, 'waiting', 'WaitingForClusterLock', 'a control-plane join of this cluster runs'),
+      },
     );
   }
   ctx.tracker.setStep(step, 'running', 'Renewed', `renewed ${ctx.renewed.join(', ')}`);

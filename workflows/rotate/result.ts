@@ -20,7 +20,8 @@ export interface RotationResult {
 export function soonestOf(all: HostCertificates[]): RotationResult['soonestCertificate'] {
   let best: RotationResult['soonestCertificate'];
   for (const h of all) {
-    if (h.soonest && (!best || Date.parse(h.soonest.expiresAt) < Date.parse(best.expiresAt))) best = { host: h.host, name: h.soonest.name, expiresAt: h.soonest.expiresAt };
+    if (h.soonest && (!best || Date.parse(h.soonest.expiresAt) < Date.parse(best.expiresAt)))
+      best = { host: h.host, name: h.soonest.name, expiresAt: h.soonest.expiresAt };
   }
   return best;
 }

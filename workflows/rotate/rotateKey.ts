@@ -16,7 +16,13 @@ export async function rotateKey(ctx: RotationContext): Promise<void> {
       ]),
     {
       timeout: `${ctx.config.lockTimeoutMinutes} minutes`,
-      onWaiting: () => ctx.tracker.setStep(step, 'waiting', 'WaitingForClusterLock', 'a control-plane join or another key upload of this cluster runs; waiting for it to finish'),
+      onWaiting: () =>
+        ctx.tracker.setStep(
+          step,
+          'waiting',
+          'WaitingForClusterLock',
+          'a control-plane join or another key upload of this cluster runs; waiting for it to finish',
+        ),
       onAcquired: () => ctx.tracker.setStep(step, 'running', 'Uploading', `on ${host.name}`),
     },
   );

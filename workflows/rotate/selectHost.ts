@@ -6,7 +6,12 @@ import type { RotationContext } from './data';
 
 export async function selectHostStep(ctx: RotationContext): Promise<void> {
   const host = await selectHost(ctx);
-  ctx.tracker.setStep('select-host', 'running', 'Selected', ctx.skipped.length ? `${host.name} (skipped ${ctx.skipped.map((s) => s.host).join(', ')})` : host.name);
+  ctx.tracker.setStep(
+    'select-host',
+    'running',
+    'Selected',
+    ctx.skipped.length ? `${host.name} (skipped ${ctx.skipped.map((s) => s.host).join(', ')})` : host.name,
+  );
 }
 
 /** The first control-plane host that answers; the others are recorded with their reason. */

@@ -63,7 +63,12 @@ export class LabController {
     const lease = await client.find(LEASE);
     if (!lease) {
       try {
-        await client.create('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases', { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'kubeha-lab-controller', namespace: 'kube-system' }, spec: { ...spec, acquireTime: microTime(now) } });
+        await client.create('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases', {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: 'kubeha-lab-controller', namespace: 'kube-system' },
+          spec: { ...spec, acquireTime: microTime(now) },
+        });
         return true;
       } catch (err) {
         if (err instanceof ApiError && err.status === 409) return false;
@@ -74,7 +79,10 @@ export class LabController {
     const expired = !current.renewTime || Date.parse(current.renewTime) + (current.leaseDurationSeconds ?? LEASE_SECONDS) * 1000 < now.getTime();
     if (current.holderIdentity !== this.nodeName && !expired) return false;
     try {
-      await client.put(LEASE, { ...lease, spec: { ...current, ...spec, ...(current.holderIdentity !== this.nodeName ? { acquireTime: microTime(now) } : {}) } });
+      await client.put(LEASE, {
+        ...lease,
+        spec: { ...current, ...spec, ...(current.holderIdentity !== this.nodeName ? { acquireTime: microTime(now) } : {}) },
+      });
       return true;
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) return false;
@@ -95,7 +103,8 @@ export class LabController {
       await this.nodeLifecycle(client);
       await this.workloads.run(client);
     } catch (err) {
-      if (!(err instanceof Error && /ECONNREFUSED|connection refused|socket hang up|ECONNRESET/.test(err.message))) this.log(`lab controller: ${(err as Error).message}`);
+      if (!(err instanceof Error && /ECONNREFUSED|connection refused|socket hang up|ECONNRESET/.test(err.message)))
+        this.log(`lab controller: ${(err as Error).message}`);
     }
   }
 
@@ -129,7 +138,15 @@ export class LabController {
       const base = `/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}`;
       let current = csr;
       if (!status.conditions?.some((c) => c.type === 'Approved')) {
-        const conditions = [{ type: 'Approved', status: 'True', reason: 'AutoApproved', message: 'Auto approving kubelet client certificate after SubjectAccessReview.', lastUpdateTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') }];
+        const conditions = [
+          {
+            type: 'Approved',
+            status: 'True',
+            reason: 'AutoApproved',
+            message: 'Auto approving kubelet client certificate after SubjectAccessReview.',
+            lastUpdateTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          },
+        ];
         current = await client.put(`${base}/approval`, { ...csr, status: { ...status, conditions } });
       }
       const ca = await readCertAndKey(KUBE.pki, 'ca');
@@ -144,12 +161,16 @@ export class LabController {
     const NODE_TAINTS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'];
     for (const node of nodes) {
       const name = node.metadata?.name as string;
-      const conditions = ((node.status as { conditions?: { type: string; status: string; lastHeartbeatTime?: string }[] } | undefined)?.conditions ?? []);
+      const conditions = (node.status as { conditions?: { type: string; status: string; lastHeartbeatTime?: string }[] } | undefined)?.conditions ?? [];
       const ready = conditions.find((c) => c.type === 'Ready');
       const taints = taintsOf(node);
       const stale = ready?.lastHeartbeatTime !== undefined && Date.now() - Date.parse(ready.lastHeartbeatTime) > NODE_GRACE_MS;
       // resourceVersion makes each taint change a compare-and-swap: kubeadm marks control planes meanwhile.
-      const setTaints = (wanted: Taint[]) => client.mergePatch(`/api/v1/nodes/${name}`, { metadata: { resourceVersion: node.metadata?.resourceVersion }, spec: { taints: [...taints.filter((t) => !NODE_TAINTS.includes(t.key ?? '')), ...wanted] } });
+      const setTaints = (wanted: Taint[]) =>
+        client.mergePatch(`/api/v1/nodes/${name}`, {
+          metadata: { resourceVersion: node.metadata?.resourceVersion },
+          spec: { taints: [...taints.filter((t) => !NODE_TAINTS.includes(t.key ?? '')), ...wanted] },
+        });
       const has = (key: string) => taints.some((t) => t.key === key);
       if (stale && ready?.status !== 'Unknown') {
         const unknown = conditions.map((c) => ({ ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' }));
@@ -171,8 +192,12 @@ export class LabController {
     for (const pod of pods) {
       const status = (pod.status ?? {}) as { conditions?: { type: string; status: string }[] };
       if (!status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
-      const conditions = status.conditions.map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', reason: 'NodeNotReady' } : c));
-      await client.put(`/api/v1/namespaces/${pod.metadata?.namespace}/pods/${pod.metadata?.name}/status`, { ...pod, status: { ...status, conditions } }).catch(ignoreConflict);
+      const conditions = status.conditions.map((c) =>
+        c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', reason: 'NodeNotReady' } : c,
+      );
+      await client
+        .put(`/api/v1/namespaces/${pod.metadata?.namespace}/pods/${pod.metadata?.name}/status`, { ...pod, status: { ...status, conditions } })
+        .catch(ignoreConflict);
     }
   }
 }

@@ -40,14 +40,21 @@ async function main(): Promise<void> {
   const network = new RuntimeNetwork(host.labDir);
   const node = new NodeAgent(nodeName, address, network, log);
   const controller = new LabController(nodeName, address, log);
-  const runner = new PodRunner(nodeName, address ?? '127.0.0.1', host.env.KUBEHA_LAB_STATE ? workloadRulesFile(host.env.KUBEHA_LAB_STATE) : undefined, network, log);
+  const runner = new PodRunner(
+    nodeName,
+    address ?? '127.0.0.1',
+    host.env.KUBEHA_LAB_STATE ? workloadRulesFile(host.env.KUBEHA_LAB_STATE) : undefined,
+    network,
+    log,
+  );
   const runPods = async (): Promise<void> => {
     const client = node.isRegistered ? kubeletClient() : undefined;
     if (!client) return;
     try {
       await runner.sync(client);
     } catch (err) {
-      if (!(err instanceof Error && /ECONNREFUSED|connection refused|socket hang up|ECONNRESET/.test(err.message))) log(`pod status sync failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (!(err instanceof Error && /ECONNREFUSED|connection refused|socket hang up|ECONNRESET/.test(err.message)))
+        log(`pod status sync failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
 

@@ -46,7 +46,9 @@ export class RuntimeNetwork {
   /** The state now: the first loadable file in name order wins, as in libcni; a fault's marker overrides. */
   state(): NetworkState {
     if (existsSync(networkBrokenMarker(this.hostLabDir)) || !existsSync(this.confDir)) return { ready: false };
-    const files = readdirSync(this.confDir).filter((f) => /\.(conf|conflist|json)$/.test(f)).sort();
+    const files = readdirSync(this.confDir)
+      .filter((f) => /\.(conf|conflist|json)$/.test(f))
+      .sort();
     const config = files.find((f) => loadable(path.join(this.confDir, f)));
     return config ? { ready: true, config } : { ready: false };
   }

@@ -65,7 +65,13 @@ export class NodeAgent {
   private networkReady = false;
 
   private conditions(now: string): Record<string, unknown>[] {
-    const condition = (type: string, status: string, reason: string, message: string): Record<string, unknown> => ({ type, status, reason, message, lastHeartbeatTime: now });
+    const condition = (type: string, status: string, reason: string, message: string): Record<string, unknown> => ({
+      type,
+      status,
+      reason,
+      message,
+      lastHeartbeatTime: now,
+    });
     return [
       condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
       condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
@@ -100,12 +106,22 @@ export class NodeAgent {
   }
 
   private async register(client: KubeClient, now: string): Promise<void> {
-    const labels = { 'beta.kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'kubernetes.io/hostname': this.nodeName, 'kubernetes.io/os': 'linux' };
+    const labels = {
+      'beta.kubernetes.io/arch': 'amd64',
+      'beta.kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': 'amd64',
+      'kubernetes.io/hostname': this.nodeName,
+      'kubernetes.io/os': 'linux',
+    };
     try {
       await client.create('/api/v1/nodes', {
         apiVersion: 'v1',
         kind: 'Node',
-        metadata: { name: this.nodeName, labels, annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' } },
+        metadata: {
+          name: this.nodeName,
+          labels,
+          annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
+        },
         spec: {},
         status: this.status(now),
       });
@@ -148,7 +164,12 @@ export class NodeAgent {
     const spec = { holderIdentity: this.nodeName, leaseDurationSeconds: 40, renewTime: microTime(now) };
     const current = await client.find(path);
     if (!current) {
-      await client.createIfMissing('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.nodeName, namespace: 'kube-node-lease' }, spec });
+      await client.createIfMissing('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: this.nodeName, namespace: 'kube-node-lease' },
+        spec,
+      });
       return;
     }
     await client.put(path, { ...current, spec: { ...(current.spec as object), ...spec } });

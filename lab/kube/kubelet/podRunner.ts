@@ -11,7 +11,10 @@ import { cniConfigOf, isCniPod, labPodStatus, type LabPodSpec, podOutcome, statu
 
 /** Values an install container substitutes into the CNI configuration it writes (Calico's placeholders). */
 function substitute(content: string, nodeName: string): string {
-  return content.replace(/__KUBERNETES_NODE_NAME__/g, nodeName).replace(/__CNI_MTU__/g, '1440').replace(/__KUBECONFIG_FILEPATH__/g, '/etc/cni/net.d/calico-kubeconfig');
+  return content
+    .replace(/__KUBERNETES_NODE_NAME__/g, nodeName)
+    .replace(/__CNI_MTU__/g, '1440')
+    .replace(/__KUBECONFIG_FILEPATH__/g, '/etc/cni/net.d/calico-kubeconfig');
 }
 
 /** Runs (by the lab's rules) the API pods bound to one node. */
@@ -44,7 +47,8 @@ export class PodRunner {
         this.log(`pod ${pod.metadata?.namespace}/${pod.metadata?.name}: ${outcome}`);
       } catch (err) {
         // Changed or deleted meanwhile: the next pass reads it again. Any other refusal is this pod's alone.
-        if (!(err instanceof ApiError && (err.status === 409 || err.status === 404))) this.log(`pod ${pod.metadata?.namespace}/${pod.metadata?.name}: status update failed: ${(err as Error).message}`);
+        if (!(err instanceof ApiError && (err.status === 409 || err.status === 404)))
+          this.log(`pod ${pod.metadata?.namespace}/${pod.metadata?.name}: status update failed: ${(err as Error).message}`);
       }
     }
   }

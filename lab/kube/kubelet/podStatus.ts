@@ -68,7 +68,9 @@ function condition(type: string, ok: boolean, reason?: string, message?: string)
 
 function podAddress(pod: KubeObject, hostIP: string, spec: LabPodSpec): string {
   if (spec.hostNetwork) return hostIP;
-  const digest = createHash('sha256').update(String(pod.metadata?.uid ?? pod.metadata?.name)).digest();
+  const digest = createHash('sha256')
+    .update(String(pod.metadata?.uid ?? pod.metadata?.name))
+    .digest();
   return `10.244.${digest[0]}.${(digest[1] % 253) + 1}`;
 }
 
@@ -81,15 +83,37 @@ export function labPodStatus(pod: KubeObject, outcome: PodOutcome, hostIP: strin
   const inits = spec.initContainers ?? [];
   // The API server sets the QoS class when it admits the pod, and it never changes.
   const base = { hostIP, hostIPs: [{ ip: hostIP }], startTime, ...(previous.qosClass ? { qosClass: previous.qosClass } : {}) };
-  const waiting = (c: Container, reason: string, message?: string) => ({ name: c.name, image: c.image, imageID: '', ready: false, started: false, restartCount: 0, state: { waiting: { reason, ...(message ? { message } : {}) } } });
+  const waiting = (c: Container, reason: string, message?: string) => ({
+    name: c.name,
+    image: c.image,
+    imageID: '',
+    ready: false,
+    started: false,
+    restartCount: 0,
+    state: { waiting: { reason, ...(message ? { message } : {}) } },
+  });
   const scheduled = condition('PodScheduled', true);
-  const completed = (c: Container) => ({ name: c.name, image: c.image, imageID: '', ready: true, started: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: startTime, finishedAt: startTime } } });
+  const completed = (c: Container) => ({
+    name: c.name,
+    image: c.image,
+    imageID: '',
+    ready: true,
+    started: false,
+    restartCount: 0,
+    state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: startTime, finishedAt: startTime } },
+  });
 
   if (outcome === 'waiting-network') {
     return {
       ...base,
       phase: 'Pending',
-      conditions: [condition('PodReadyToStartContainers', false), condition('Initialized', inits.length === 0, 'ContainersNotInitialized', `containers with incomplete status: [${inits.map((c) => c.name).join(' ')}]`), condition('Ready', false, 'ContainersNotReady', `containers with unready status: [${spec.containers.map((c) => c.name).join(' ')}]`), condition('ContainersReady', false, 'ContainersNotReady', `containers with unready status: [${spec.containers.map((c) => c.name).join(' ')}]`), scheduled],
+      conditions: [
+        condition('PodReadyToStartContainers', false),
+        condition('Initialized', inits.length === 0, 'ContainersNotInitialized', `containers with incomplete status: [${inits.map((c) => c.name).join(' ')}]`),
+        condition('Ready', false, 'ContainersNotReady', `containers with unready status: [${spec.containers.map((c) => c.name).join(' ')}]`),
+        condition('ContainersReady', false, 'ContainersNotReady', `containers with unready status: [${spec.containers.map((c) => c.name).join(' ')}]`),
+        scheduled,
+      ],
       ...(inits.length ? { initContainerStatuses: inits.map((c) => waiting(c, 'PodInitializing')) } : {}),
       containerStatuses: spec.containers.map((c) => waiting(c, 'ContainerCreating', `network is not ready: ${NETWORK_NOT_READY_MESSAGE}`)),
     };
@@ -102,7 +126,9 @@ export function labPodStatus(pod: KubeObject, outcome: PodOutcome, hostIP: strin
     const backoff = Math.min(BACKOFF_START_S * 2 ** Math.max(restarts - 1, 0), BACKOFF_MAX_S);
     // The first container to run is the one that crashes: the first init container when there is one,
     // unless the init containers completed before (a running pod whose image broke crashes in its main container).
-    const initDone = (pod.status as { phase?: string } | undefined)?.phase === 'Running' && !((pod.status as { initContainerStatuses?: { state?: { waiting?: unknown } }[] }).initContainerStatuses ?? []).some((c) => c.state?.waiting);
+    const initDone =
+      (pod.status as { phase?: string } | undefined)?.phase === 'Running' &&
+      !((pod.status as { initContainerStatuses?: { state?: { waiting?: unknown } }[] }).initContainerStatuses ?? []).some((c) => c.state?.waiting);
     const crashInInit = inits.length > 0 && !initDone;
     const crashing = crashInInit ? inits[0] : spec.containers[0];
     const crashed = {
@@ -120,9 +146,21 @@ export function labPodStatus(pod: KubeObject, outcome: PodOutcome, hostIP: strin
       ...base,
       ...addresses,
       phase: crashInInit ? 'Pending' : 'Running',
-      conditions: [condition('PodReadyToStartContainers', true), condition('Initialized', !crashInInit, 'ContainersNotInitialized', `containers with incomplete status: [${crashing.name}]`), condition('Ready', false, 'ContainersNotReady', `containers with unready status: [${names}]`), condition('ContainersReady', false, 'ContainersNotReady', `containers with unready status: [${names}]`), scheduled],
-      ...(crashInInit ? { initContainerStatuses: [crashed, ...inits.slice(1).map((c) => waiting(c, 'PodInitializing'))] } : inits.length ? { initContainerStatuses: inits.map(completed) } : {}),
-      containerStatuses: crashInInit ? spec.containers.map((c) => waiting(c, 'PodInitializing')) : [crashed, ...spec.containers.slice(1).map((c) => waiting(c, 'PodInitializing'))],
+      conditions: [
+        condition('PodReadyToStartContainers', true),
+        condition('Initialized', !crashInInit, 'ContainersNotInitialized', `containers with incomplete status: [${crashing.name}]`),
+        condition('Ready', false, 'ContainersNotReady', `containers with unready status: [${names}]`),
+        condition('ContainersReady', false, 'ContainersNotReady', `containers with unready status: [${names}]`),
+        scheduled,
+      ],
+      ...(crashInInit
+        ? { initContainerStatuses: [crashed, ...inits.slice(1).map((c) => waiting(c, 'PodInitializing'))] }
+        : inits.length
+          ? { initContainerStatuses: inits.map(completed) }
+          : {}),
+      containerStatuses: crashInInit
+        ? spec.containers.map((c) => waiting(c, 'PodInitializing'))
+        : [crashed, ...spec.containers.slice(1).map((c) => waiting(c, 'PodInitializing'))],
     };
   }
 
@@ -132,26 +170,56 @@ export function labPodStatus(pod: KubeObject, outcome: PodOutcome, hostIP: strin
     ...base,
     ...addresses,
     phase: 'Running',
-    conditions: [condition('PodReadyToStartContainers', true), condition('Initialized', true), condition('Ready', ready, 'ContainersNotReady', `containers with unready status: [${names}]`), condition('ContainersReady', ready, 'ContainersNotReady', `containers with unready status: [${names}]`), scheduled],
+    conditions: [
+      condition('PodReadyToStartContainers', true),
+      condition('Initialized', true),
+      condition('Ready', ready, 'ContainersNotReady', `containers with unready status: [${names}]`),
+      condition('ContainersReady', ready, 'ContainersNotReady', `containers with unready status: [${names}]`),
+      scheduled,
+    ],
     ...(inits.length ? { initContainerStatuses: inits.map(completed) } : {}),
-    containerStatuses: spec.containers.map((c) => ({ name: c.name, image: c.image, imageID: '', containerID: `containerd://${createHash('sha256').update(`${pod.metadata?.uid}/${c.name}`).digest('hex')}`, ready, started: true, restartCount: 0, state: { running: { startedAt: startTime } } })),
+    containerStatuses: spec.containers.map((c) => ({
+      name: c.name,
+      image: c.image,
+      imageID: '',
+      containerID: `containerd://${createHash('sha256').update(`${pod.metadata?.uid}/${c.name}`).digest('hex')}`,
+      ready,
+      started: true,
+      restartCount: 0,
+      state: { running: { startedAt: startTime } },
+    })),
   };
 }
 
 /** What of a pod status matters for deciding whether to post it again (no timestamps). */
 export function statusSignature(status: unknown): string {
-  const s = (status ?? {}) as { phase?: string; podIP?: string; conditions?: { type: string; status: string; reason?: string }[]; initContainerStatuses?: unknown[]; containerStatuses?: unknown[] };
+  const s = (status ?? {}) as {
+    phase?: string;
+    podIP?: string;
+    conditions?: { type: string; status: string; reason?: string }[];
+    initContainerStatuses?: unknown[];
+    containerStatuses?: unknown[];
+  };
   const containers = (list: unknown[] | undefined) =>
     (list ?? []).map((c) => {
       const cs = c as { name: string; ready: boolean; restartCount: number; state?: Record<string, { reason?: string }> };
       const [state, detail] = Object.entries(cs.state ?? {})[0] ?? ['', {}];
       return [cs.name, cs.ready, cs.restartCount, state, detail?.reason];
     });
-  return JSON.stringify([s.phase, s.podIP, (s.conditions ?? []).map((c) => [c.type, c.status, c.reason]).sort(), containers(s.initContainerStatuses), containers(s.containerStatuses)]);
+  return JSON.stringify([
+    s.phase,
+    s.podIP,
+    (s.conditions ?? []).map((c) => [c.type, c.status, c.reason]).sort(),
+    containers(s.initContainerStatuses),
+    containers(s.containerStatuses),
+  ]);
 }
 
 /** The CNI configuration a CNI pod's install container writes: its file name and content, from the container's env. */
-export function cniConfigOf(spec: LabPodSpec, readConfigMapKey: (name: string, key: string) => Promise<string | undefined>): Promise<{ name: string; content: string } | undefined> {
+export function cniConfigOf(
+  spec: LabPodSpec,
+  readConfigMapKey: (name: string, key: string) => Promise<string | undefined>,
+): Promise<{ name: string; content: string } | undefined> {
   const install = [...(spec.initContainers ?? []), ...spec.containers].find((c) => c.env?.some((e) => e.name === 'CNI_NETWORK_CONFIG'));
   const envValue = async (name: string): Promise<string | undefined> => {
     const entry = install?.env?.find((e) => e.name === name);

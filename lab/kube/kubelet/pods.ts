@@ -23,7 +23,11 @@ export interface DesiredPod {
 
 /** The binary of a container: its image's repository name decides (registry.k8s.io/etcd:3.6 → etcd). */
 export function binaryFor(image: string, command0: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
-  const repo = image.replace(/[:@].*$/, '').split('/').pop() ?? '';
+  const repo =
+    image
+      .replace(/[:@].*$/, '')
+      .split('/')
+      .pop() ?? '';
   const name = repo || path.basename(command0 ?? '');
   if (name === 'etcd') return etcdBinary(env);
   const candidate = path.join(kubeBinDir(env), name);
@@ -34,7 +38,9 @@ export function binaryFor(image: string, command0: string | undefined, env: Node
 export function desiredPods(host: HostEnv, log: (line: string) => void): DesiredPod[] {
   if (!existsSync(KUBE.manifests)) return [];
   const out: DesiredPod[] = [];
-  for (const file of readdirSync(KUBE.manifests).filter((f) => /\.(ya?ml|json)$/.test(f)).sort()) {
+  for (const file of readdirSync(KUBE.manifests)
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .sort()) {
     let text: string;
     let manifest: { metadata?: { name?: string }; spec?: { containers?: { image?: string; command?: string[]; args?: string[] }[] } };
     try {
@@ -96,7 +102,13 @@ export class PodSupervisor {
 
   /** The pods running now, by name. */
   status(): { name: string; pid: number; restarts: number; startedAt: string; running: boolean }[] {
-    return [...this.running.values()].map((r) => ({ name: r.record.pod, pid: r.record.pid, restarts: r.record.restarts, startedAt: r.record.startedAt, running: this.isRunning(r) }));
+    return [...this.running.values()].map((r) => ({
+      name: r.record.pod,
+      pid: r.record.pid,
+      restarts: r.record.restarts,
+      startedAt: r.record.startedAt,
+      running: this.isRunning(r),
+    }));
   }
 
   private isRunning(r: Running): boolean {

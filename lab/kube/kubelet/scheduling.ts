@@ -105,5 +105,7 @@ export function schedule(nodes: KubeObject[], spec: PodPlacement, podsPerNode: M
   }
   if (best) return { node: best.name };
   const why = [...reasons.entries()].map(([reason, n]) => `${n} ${reason}`).sort();
-  return { message: `0/${nodes.length} nodes are available: ${why.join(', ')}. preemption: 0/${nodes.length} nodes are available: ${nodes.length} Preemption is not helpful for scheduling.` };
+  return {
+    message: `0/${nodes.length} nodes are available: ${why.join(', ')}. preemption: 0/${nodes.length} nodes are available: ${nodes.length} Preemption is not helpful for scheduling.`,
+  };
 }

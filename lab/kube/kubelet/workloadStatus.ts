@@ -81,13 +81,31 @@ export function deploymentStatus(deployment: KubeObject, replicaSetName: string,
   const deadline = (spec.progressDeadlineSeconds ?? 600) * 1000;
   let progressing: Condition;
   if (complete) {
-    progressing = { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${replicaSetName}" has successfully progressed.`, lastUpdateTime: lastProgress };
+    progressing = {
+      type: 'Progressing',
+      status: 'True',
+      reason: 'NewReplicaSetAvailable',
+      message: `ReplicaSet "${replicaSetName}" has successfully progressed.`,
+      lastUpdateTime: lastProgress,
+    };
   } else if (before?.reason === 'ProgressDeadlineExceeded' && !progressed) {
     progressing = before;
   } else if (now.getTime() - Date.parse(lastProgress) > deadline) {
-    progressing = { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${replicaSetName}" has timed out progressing.`, lastUpdateTime: stamp };
+    progressing = {
+      type: 'Progressing',
+      status: 'False',
+      reason: 'ProgressDeadlineExceeded',
+      message: `ReplicaSet "${replicaSetName}" has timed out progressing.`,
+      lastUpdateTime: stamp,
+    };
   } else {
-    progressing = { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${replicaSetName}" is progressing.`, lastUpdateTime: lastProgress };
+    progressing = {
+      type: 'Progressing',
+      status: 'True',
+      reason: 'ReplicaSetUpdated',
+      message: `ReplicaSet "${replicaSetName}" is progressing.`,
+      lastUpdateTime: lastProgress,
+    };
   }
   const availableOk = readyAll >= desired;
   const available: Condition = availableOk
@@ -103,7 +121,11 @@ export function deploymentStatus(deployment: KubeObject, replicaSetName: string,
     ...(unavailable > 0 ? { unavailableReplicas: unavailable } : {}),
     conditions: [available, progressing].map((c) => {
       const was = previous.conditions?.find((p) => p.type === c.type);
-      return { ...c, lastUpdateTime: c.lastUpdateTime ?? stamp, lastTransitionTime: was && was.status === c.status ? (was.lastTransitionTime ?? stamp) : stamp };
+      return {
+        ...c,
+        lastUpdateTime: c.lastUpdateTime ?? stamp,
+        lastTransitionTime: was && was.status === c.status ? (was.lastTransitionTime ?? stamp) : stamp,
+      };
     }),
   };
 }

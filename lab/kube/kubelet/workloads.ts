@@ -15,7 +15,11 @@ import { daemonSetStatus, deploymentStatus, type OwnedPods, podReady, statefulSe
 type Kind = 'DaemonSet' | 'Deployment' | 'StatefulSet';
 const PLURAL: Record<Kind, string> = { DaemonSet: 'daemonsets', Deployment: 'deployments', StatefulSet: 'statefulsets' };
 /** The label that ties a pod to its workload's template (each controller uses its own name for it). */
-const TEMPLATE_LABEL: Record<Kind, string> = { DaemonSet: 'controller-revision-hash', Deployment: 'pod-template-hash', StatefulSet: 'controller-revision-hash' };
+const TEMPLATE_LABEL: Record<Kind, string> = {
+  DaemonSet: 'controller-revision-hash',
+  Deployment: 'pod-template-hash',
+  StatefulSet: 'controller-revision-hash',
+};
 
 interface Template {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -67,7 +71,11 @@ export class WorkloadController {
       const name = ns.metadata?.name as string;
       if (have.has(name) || (ns.status as { phase?: string } | undefined)?.phase === 'Terminating') continue;
       try {
-        await client.create(`/api/v1/namespaces/${name}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: name } });
+        await client.create(`/api/v1/namespaces/${name}/serviceaccounts`, {
+          apiVersion: 'v1',
+          kind: 'ServiceAccount',
+          metadata: { name: 'default', namespace: name },
+        });
       } catch (err) {
         ignoreGone(err);
       }
@@ -80,7 +88,9 @@ export class WorkloadController {
     const name = workload.metadata?.name as string;
     const template = ((workload.spec as { template?: Template } | undefined)?.template ?? {}) as Template;
     const revision = shortHash(JSON.stringify(template));
-    const owned = allPods.filter((p) => ((p.metadata?.ownerReferences ?? []) as { uid: string }[]).some((o) => o.uid === uid) && !p.metadata?.deletionTimestamp);
+    const owned = allPods.filter(
+      (p) => ((p.metadata?.ownerReferences ?? []) as { uid: string }[]).some((o) => o.uid === uid) && !p.metadata?.deletionTimestamp,
+    );
     const isCurrent = (p: KubeObject): boolean => p.metadata?.labels?.[TEMPLATE_LABEL[kind]] === revision;
     const pods: OwnedPods = { current: owned.filter(isCurrent), old: owned.filter((p) => !isCurrent(p)) };
     const newPod = (podName: string, extraLabels: Record<string, string> = {}): KubeObject => ({
@@ -114,7 +124,9 @@ export class WorkloadController {
       status = daemonSetStatus(generation, eligible.length, { current: onEligible(pods.current), old: [] });
     } else {
       const replicas = ((workload.spec as { replicas?: number } | undefined)?.replicas ?? 1) as number;
-      const names = Array.from({ length: replicas }, (_, i) => (kind === 'StatefulSet' ? `${name}-${i}` : `${name}-${revision}-${shortHash(`${uid}/${revision}/${i}`, 5)}`));
+      const names = Array.from({ length: replicas }, (_, i) =>
+        kind === 'StatefulSet' ? `${name}-${i}` : `${name}-${revision}-${shortHash(`${uid}/${revision}/${i}`, 5)}`,
+      );
       // Old pods go once the new ones are ready (a StatefulSet replaces each pod in place).
       const newReady = pods.current.filter(podReady).length >= replicas;
       for (const pod of pods.old) if (kind === 'StatefulSet' || newReady) await this.deletePod(client, pod);
@@ -134,10 +146,18 @@ export class WorkloadController {
       status =
         kind === 'StatefulSet'
           ? statefulSetStatus(generation, replicas, `${name}-${revision}`, pods)
-          : deploymentStatus(workload, `${name}-${revision}`, { current: pods.current.filter((p) => names.includes(p.metadata?.name as string)), old: pods.old }, new Date());
+          : deploymentStatus(
+              workload,
+              `${name}-${revision}`,
+              { current: pods.current.filter((p) => names.includes(p.metadata?.name as string)), old: pods.old },
+              new Date(),
+            );
     }
     if (workloadSignature(workload.status) === workloadSignature(status)) return;
-    await client.put(`/apis/apps/v1/namespaces/${ns}/${PLURAL[kind]}/${name}/status`, { ...workload, status: { ...((workload.status ?? {}) as object), ...status } });
+    await client.put(`/apis/apps/v1/namespaces/${ns}/${PLURAL[kind]}/${name}/status`, {
+      ...workload,
+      status: { ...((workload.status ?? {}) as object), ...status },
+    });
   }
 
   /** kube-scheduler: binds the pod to the fitting node with the fewest pods, or records why none fits. */
@@ -146,13 +166,24 @@ export class WorkloadController {
     const name = pod.metadata?.name as string;
     const verdict = schedule(nodes, spec, podsPerNode);
     if ('node' in verdict) {
-      await client.create(`/api/v1/namespaces/${ns}/pods/${name}/binding`, { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace: ns }, target: { apiVersion: 'v1', kind: 'Node', name: verdict.node } });
+      await client.create(`/api/v1/namespaces/${ns}/pods/${name}/binding`, {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name, namespace: ns },
+        target: { apiVersion: 'v1', kind: 'Node', name: verdict.node },
+      });
       podsPerNode.set(verdict.node, (podsPerNode.get(verdict.node) ?? 0) + 1);
       return;
     }
     const current = (pod.status as { conditions?: { type: string; message?: string }[] } | undefined)?.conditions?.find((c) => c.type === 'PodScheduled');
     if (current?.message === verdict.message) return;
-    const condition = { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: verdict.message, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
+    const condition = {
+      type: 'PodScheduled',
+      status: 'False',
+      reason: 'Unschedulable',
+      message: verdict.message,
+      lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    };
     await client.put(`/api/v1/namespaces/${ns}/pods/${name}/status`, { ...pod, status: { phase: 'Pending', conditions: [condition] } });
   }
 

@@ -4,7 +4,20 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../../lib/paths';
-import { type BadInputCase, buildCases, type CaseSpec, drop, getAt, hostCases, manyHosts, replace, runOptionCases, set, setFrom, wholeInputCases } from './cases';
+import {
+  type BadInputCase,
+  buildCases,
+  type CaseSpec,
+  drop,
+  getAt,
+  hostCases,
+  manyHosts,
+  replace,
+  runOptionCases,
+  set,
+  setFrom,
+  wholeInputCases,
+} from './cases';
 
 /** The documented example, as a user pastes it into the Web UI. */
 export function validBootstrapInput(): Record<string, unknown> {
@@ -42,31 +55,76 @@ const specs: CaseSpec[] = [
   ['load balancer name starting with "internal-"', 'loadBalancer.name', /internal-/, set('loadBalancer.name', 'internal-api')],
   ['load balancer name of 40 characters', 'loadBalancer.name', /1-32 letters/, set('loadBalancer.name', 'a'.repeat(40))],
   ['an internet-facing load balancer', 'loadBalancer.scheme', /must be "internal"/, set('loadBalancer.scheme', 'internet-facing')],
-  ['adopting a target group ARN as the load balancer', 'loadBalancer.adopt.arn', /Network Load Balancer ARN/, set('loadBalancer.adopt', { arn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/0123456789abcdef' })],
-  ['health-check timeout longer than its interval', 'loadBalancer.targetGroup.healthCheck.timeoutSeconds', /intervalSeconds/, set('loadBalancer.targetGroup.healthCheck.timeoutSeconds', 20)],
-  ['a negative health-check interval', 'loadBalancer.targetGroup.healthCheck.intervalSeconds', />=\s*5/, set('loadBalancer.targetGroup.healthCheck.intervalSeconds', -10)],
+  [
+    'adopting a target group ARN as the load balancer',
+    'loadBalancer.adopt.arn',
+    /Network Load Balancer ARN/,
+    set('loadBalancer.adopt', { arn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/0123456789abcdef' }),
+  ],
+  [
+    'health-check timeout longer than its interval',
+    'loadBalancer.targetGroup.healthCheck.timeoutSeconds',
+    /intervalSeconds/,
+    set('loadBalancer.targetGroup.healthCheck.timeoutSeconds', 20),
+  ],
+  [
+    'a negative health-check interval',
+    'loadBalancer.targetGroup.healthCheck.intervalSeconds',
+    />=\s*5/,
+    set('loadBalancer.targetGroup.healthCheck.intervalSeconds', -10),
+  ],
   ['a negative healthy deadline', 'loadBalancer.targetGroup.healthyDeadlineSeconds', />=\s*30/, set('loadBalancer.targetGroup.healthyDeadlineSeconds', -1)],
-  ['a healthy deadline of 30 years', 'loadBalancer.targetGroup.healthyDeadlineSeconds', /<=\s*3600/, set('loadBalancer.targetGroup.healthyDeadlineSeconds', 1e9)],
+  [
+    'a healthy deadline of 30 years',
+    'loadBalancer.targetGroup.healthyDeadlineSeconds',
+    /<=\s*3600/,
+    set('loadBalancer.targetGroup.healthyDeadlineSeconds', 1e9),
+  ],
   ['no hosts', 'hosts', /at least one host/, set('hosts', [])],
   ['hosts as an object keyed by name', 'hosts', /expected array/i, setFrom('hosts', (i) => Object.fromEntries(hosts(i).map((h) => [h.name, h])))],
   ['501 hosts', 'hosts', /at most 500 hosts/, setFrom('hosts', (i) => [...hosts(i), ...manyHosts(hosts(i), 4, 495, 'worker')])],
   ['5 000 hosts', 'hosts', /at most 500 hosts/, setFrom('hosts', (i) => manyHosts(hosts(i), 0, 5000, 'worker'))],
-  ['8 control planes (etcd takes 7 voters)', 'hosts', /at most 7 voting members/, setFrom('hosts', (i) => [...hosts(i), ...manyHosts(hosts(i), 0, 4, 'control-plane')])],
-  ['only workers, no control plane', 'hosts', /needs at least one host with role "control-plane"/, setFrom('hosts', (i) => hosts(i).map((h) => ({ ...h, role: 'worker' })))],
+  [
+    '8 control planes (etcd takes 7 voters)',
+    'hosts',
+    /at most 7 voting members/,
+    setFrom('hosts', (i) => [...hosts(i), ...manyHosts(hosts(i), 0, 4, 'control-plane')]),
+  ],
+  [
+    'only workers, no control plane',
+    'hosts',
+    /needs at least one host with role "control-plane"/,
+    setFrom('hosts', (i) => hosts(i).map((h) => ({ ...h, role: 'worker' }))),
+  ],
   ['two hosts with one name', 'hosts[1].name', /must be unique/, setFrom('hosts[1].name', (i) => hosts(i)[0].name)],
   ['two hosts with one address', 'hosts[2].address', /must be unique/, setFrom('hosts[2].address', (i) => hosts(i)[0].address)],
-  ['two hosts marked as primary', 'hosts[0]', /unknown field\(s\) "primary"/, replace((i) => {
-    hosts(i)[0].primary = true;
-    hosts(i)[1].primary = true;
-    return i;
-  })],
+  [
+    'two hosts marked as primary',
+    'hosts[0]',
+    /unknown field\(s\) "primary"/,
+    replace((i) => {
+      hosts(i)[0].primary = true;
+      hosts(i)[1].primary = true;
+      return i;
+    }),
+  ],
   ...hostCases('hosts[2]'),
   ['an unknown CNI source', 'cni', /unknown field\(s\) "source"/, set('cni', { source: 'weave', rolloutTimeoutSeconds: 600 })],
   ['CNI given as a name', 'cni', /expected object/i, set('cni', 'calico')],
   ['CNI manifest over ftp', 'cni.url', /http\(s\) URL/, set('cni.url', 'ftp://mirror.example/calico.yaml')],
-  ['CNI manifest URL with a token in it', 'cni.url', /user name or password/, set('cni.url', 'https://ghp_abc123:x-oauth-basic@raw.githubusercontent.com/org/private/main/calico.yaml')],
+  [
+    'CNI manifest URL with a token in it',
+    'cni.url',
+    /user name or password/,
+    set('cni.url', 'https://ghp_abc123:x-oauth-basic@raw.githubusercontent.com/org/private/main/calico.yaml'),
+  ],
   ['a relative CNI file', 'cni.file', /absolute path/, replace((i) => ({ ...i, cni: { file: 'manifests/calico.yaml' } }))],
-  ['a CNI file path with a newline', 'cni.file', /control characters/, replace((i) => ({ ...i, cni: { file: '/srv/calico.yaml\n--kubeconfig=/root/.kube/config' } }))],
+  [
+    'a CNI file path with a newline',
+    'cni.file',
+    /control characters/,
+    replace((i) => ({ ...i, cni: { file: '/srv/calico.yaml\n--kubeconfig=/root/.kube/config' } })),
+  ],
   ['both a CNI url and file', 'cni.file', /either url or file/, set('cni.file', '/srv/calico.yaml')],
   ['a negative CNI rollout timeout', 'cni.rolloutTimeoutSeconds', />=\s*10/, set('cni.rolloutTimeoutSeconds', -1)],
   ['parallelism 0', 'parallelism', />=\s*1/, set('parallelism', 0)],

@@ -115,7 +115,12 @@ export function runOptionCases(aStep: string, anotherStep: string): CaseSpec[] {
     ['onlySteps names a step that does not exist', 'onlySteps[0]', /Invalid option/i, set('onlySteps', ['rm -rf /'])],
     ['onlySteps is empty', 'onlySteps', /at least one step/, set('onlySteps', [])],
     ['skipSteps is a string, not a list', 'skipSteps', /expected array/i, set('skipSteps', aStep)],
-    ['a step both only and skipped', 'skipSteps', /also listed in onlySteps/, replace((i) => ({ ...i, onlySteps: [aStep, anotherStep], skipSteps: [anotherStep] }))],
+    [
+      'a step both only and skipped',
+      'skipSteps',
+      /also listed in onlySteps/,
+      replace((i) => ({ ...i, onlySteps: [aStep, anotherStep], skipSteps: [anotherStep] })),
+    ],
     ['onFailure "retry" (not wait or fail)', 'onFailure', /Invalid option/i, set('onFailure', 'retry')],
     ['a negative operatorTimeoutMinutes', 'operatorTimeoutMinutes', />=\s*1/, set('operatorTimeoutMinutes', -5)],
     ['operatorTimeoutMinutes of a year', 'operatorTimeoutMinutes', /<=\s*10080/, set('operatorTimeoutMinutes', 525_600)],
@@ -149,19 +154,54 @@ export function hostCases(at: string): CaseSpec[] {
     ['ssh port as a string', `${at}.ssh.port`, /expected number/i, set(`${at}.ssh.port`, '22')],
     ['ssh port with a fraction', `${at}.ssh.port`, /expected int/i, set(`${at}.ssh.port`, 22.5)],
     ['ssh user with a shell command', `${at}.ssh.user`, /Linux user name/, set(`${at}.ssh.user`, 'root; id')],
-    ['the private key pasted inline', `${at}.ssh.privateKey`, /never the secret itself/, set(`${at}.ssh.privateKey`, '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----')],
+    [
+      'the private key pasted inline',
+      `${at}.ssh.privateKey`,
+      /never the secret itself/,
+      set(`${at}.ssh.privateKey`, '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----'),
+    ],
     ['a relative private key path', `${at}.ssh.privateKey.file`, /absolute path/, set(`${at}.ssh.privateKey`, { file: 'keys/id_ed25519' })],
-    ['a private key path with a NUL byte', `${at}.ssh.privateKey.file`, /control characters/, set(`${at}.ssh.privateKey`, { file: '/etc/kubeha/ssh/id_ed25519\u0000.pub' })],
-    ['a private key path with a newline and a command', `${at}.ssh.privateKey.file`, /control characters/, set(`${at}.ssh.privateKey`, { file: '/etc/kubeha/ssh/id\nrm -rf /' })],
-    ['a private key env var that is not a name', `${at}.ssh.privateKey.env`, /environment variable name/, set(`${at}.ssh.privateKey`, { env: 'KEY=$(cat /etc/shadow)' })],
-    ['a private key given as both file and env', `${at}.ssh.privateKey`, /never the secret itself/, set(`${at}.ssh.privateKey`, { file: '/etc/kubeha/ssh/id_ed25519', env: 'SSH_KEY' })],
-    ['an MD5 host key fingerprint', `${at}.ssh.hostKeyFingerprint`, /SHA-256 fingerprint/, set(`${at}.ssh.hostKeyFingerprint`, 'MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48')],
-    ['no host key and no trust on first use', `${at}.ssh.hostKeyFingerprint`, /required unless trustOnFirstUse/, replace((i) => {
-      const ssh = getAt(i, `${at}.ssh`) as Record<string, unknown>;
-      delete ssh.hostKeyFingerprint;
-      ssh.trustOnFirstUse = false;
-      return i;
-    })],
+    [
+      'a private key path with a NUL byte',
+      `${at}.ssh.privateKey.file`,
+      /control characters/,
+      set(`${at}.ssh.privateKey`, { file: '/etc/kubeha/ssh/id_ed25519\u0000.pub' }),
+    ],
+    [
+      'a private key path with a newline and a command',
+      `${at}.ssh.privateKey.file`,
+      /control characters/,
+      set(`${at}.ssh.privateKey`, { file: '/etc/kubeha/ssh/id\nrm -rf /' }),
+    ],
+    [
+      'a private key env var that is not a name',
+      `${at}.ssh.privateKey.env`,
+      /environment variable name/,
+      set(`${at}.ssh.privateKey`, { env: 'KEY=$(cat /etc/shadow)' }),
+    ],
+    [
+      'a private key given as both file and env',
+      `${at}.ssh.privateKey`,
+      /never the secret itself/,
+      set(`${at}.ssh.privateKey`, { file: '/etc/kubeha/ssh/id_ed25519', env: 'SSH_KEY' }),
+    ],
+    [
+      'an MD5 host key fingerprint',
+      `${at}.ssh.hostKeyFingerprint`,
+      /SHA-256 fingerprint/,
+      set(`${at}.ssh.hostKeyFingerprint`, 'MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48'),
+    ],
+    [
+      'no host key and no trust on first use',
+      `${at}.ssh.hostKeyFingerprint`,
+      /required unless trustOnFirstUse/,
+      replace((i) => {
+        const ssh = getAt(i, `${at}.ssh`) as Record<string, unknown>;
+        delete ssh.hostKeyFingerprint;
+        ssh.trustOnFirstUse = false;
+        return i;
+      }),
+    ],
     ['trustOnFirstUse as "yes"', `${at}.ssh.trustOnFirstUse`, /expected boolean/i, set(`${at}.ssh.trustOnFirstUse`, 'yes')],
     ['a negative connect timeout', `${at}.ssh.connectTimeoutSeconds`, />=\s*1/, set(`${at}.ssh.connectTimeoutSeconds`, -5)],
     ['a password next to the key', `${at}.ssh`, /unknown field\(s\) "password"/, set(`${at}.ssh.password`, 'hunter2')],

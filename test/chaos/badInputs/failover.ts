@@ -28,7 +28,13 @@ export function validFailoverInput(): Record<string, unknown> {
 }
 
 const CP = 'controlPlane';
-const GTM = { hostedZoneId: 'Z0123456789ABC', zoneName: 'example.com', recordName: 'podinfo.example.com', west: { values: ['203.0.113.10'] }, east: { values: ['198.51.100.10'] } };
+const GTM = {
+  hostedZoneId: 'Z0123456789ABC',
+  zoneName: 'example.com',
+  recordName: 'podinfo.example.com',
+  west: { values: ['203.0.113.10'] },
+  east: { values: ['198.51.100.10'] },
+};
 const controlPlanes = (i: Record<string, unknown>) => (i.controlPlane as Record<string, unknown>).controlPlanes as Array<Record<string, unknown>>;
 
 const specs: CaseSpec[] = [
@@ -37,19 +43,47 @@ const specs: CaseSpec[] = [
   ['west missing', 'west', /expected object/i, drop('west')],
   ['west name in capitals', 'west.name', /DNS-1123/, set('west.name', 'West')],
   ['east named like west', 'east.name', /must differ from west\.name/, set('east.name', 'west')],
-  ['east with west\'s kubeconfig', 'east.kubeconfigSecret', /east must reach another cluster/, setFrom('east.kubeconfigSecret', (i) => (i.west as Record<string, unknown>).kubeconfigSecret)],
+  [
+    "east with west's kubeconfig",
+    'east.kubeconfigSecret',
+    /east must reach another cluster/,
+    setFrom('east.kubeconfigSecret', (i) => (i.west as Record<string, unknown>).kubeconfigSecret),
+  ],
   ['a kubeconfig path instead of a secret name', 'west.kubeconfigSecret', /secret name/, set('west.kubeconfigSecret', '/root/.kube/config')],
   ['a kubeconfig secret with a path traversal', 'east.kubeconfigSecret', /secret name/, set('east.kubeconfigSecret', 'clusters/../../../etc/shadow')],
   ['a kubeconfig file next to the secret name', 'west', /unknown field\(s\) "kubeconfig"/, set('west.kubeconfig', { file: '/root/.kube/config' })],
   ['a gateway namespace in capitals', 'east.gateway.namespace', /DNS-1123/, set('east.gateway', { namespace: 'Linkerd-Multicluster' })],
   ['no services', 'services', /at least one service/, set('services', [])],
-  ['51 services', 'services', /<=\s*50/, set('services', Array.from({ length: 51 }, (_, n) => ({ namespace: 'test', name: `svc-${n}` })))],
+  [
+    '51 services',
+    'services',
+    /<=\s*50/,
+    set(
+      'services',
+      Array.from({ length: 51 }, (_, n) => ({ namespace: 'test', name: `svc-${n}` })),
+    ),
+  ],
   ['a service with an empty namespace', 'services[0].namespace', />=\s*1/, set('services[0].namespace', '')],
-  ['two services on one split object', 'services[1]', /same split object/, setFrom('services', (i) => [...(i.services as unknown[]), { namespace: 'test', name: 'web', split: { name: 'podinfo' } }])],
+  [
+    'two services on one split object',
+    'services[1]',
+    /same split object/,
+    setFrom('services', (i) => [...(i.services as unknown[]), { namespace: 'test', name: 'web', split: { name: 'podinfo' } }]),
+  ],
   ['an Istio VirtualService split', 'services[0].split.kind', /Invalid option/i, set('services[0].split', { kind: 'VirtualService' })],
-  ['a split apiVersion that serves no split', 'services[0].split.apiVersion', /Invalid option/i, set('services[0].split', { kind: 'TrafficSplit', apiVersion: 'v1' })],
-  ['a TrafficSplit in the HTTPRoute API group', 'services[0].split.apiVersion', /does not serve this kind/, set('services[0].split', { kind: 'TrafficSplit', apiVersion: 'gateway.networking.k8s.io/v1' })],
-  ['east backend the same as west\'s', 'services[0].eastBackend', /traffic would never leave west/, set('services[0].eastBackend', 'podinfo')],
+  [
+    'a split apiVersion that serves no split',
+    'services[0].split.apiVersion',
+    /Invalid option/i,
+    set('services[0].split', { kind: 'TrafficSplit', apiVersion: 'v1' }),
+  ],
+  [
+    'a TrafficSplit in the HTTPRoute API group',
+    'services[0].split.apiVersion',
+    /does not serve this kind/,
+    set('services[0].split', { kind: 'TrafficSplit', apiVersion: 'gateway.networking.k8s.io/v1' }),
+  ],
+  ["east backend the same as west's", 'services[0].eastBackend', /traffic would never leave west/, set('services[0].eastBackend', 'podinfo')],
   ['steps going down', 'steps', /must increase/, set('steps', [100, 50])],
   ['steps not ending at 100', 'steps', /must end at 100/, set('steps', [50, 90])],
   ['no steps', 'steps', />=\s*1|too small/i, set('steps', [])],
@@ -68,17 +102,37 @@ const specs: CaseSpec[] = [
   ['a failback check interval of 0', 'failback.checkIntervalSeconds', />=\s*1/, set('failback.checkIntervalSeconds', 0)],
   ['a negative step pause', 'stepPauseSeconds', />=\s*0/, set('stepPauseSeconds', -10)],
   ['a step pause of 30 years', 'stepPauseSeconds', /<=\s*3600/, set('stepPauseSeconds', 1e9)],
-  ['a spare listed at a registered target\'s address', `${CP}.spares[0].address`, /also a control plane's address/, setFrom(`${CP}.spares[0].address`, (i) => controlPlanes(i)[0].address)],
-  ['a spare with a control plane\'s name', `${CP}.spares[0].name`, /must be unique/, setFrom(`${CP}.spares[0].name`, (i) => controlPlanes(i)[1].name)],
-  ['a control plane listed twice', `${CP}.controlPlanes[2].address`, /must be unique/, setFrom(`${CP}.controlPlanes[2].address`, (i) => controlPlanes(i)[0].address)],
+  [
+    "a spare listed at a registered target's address",
+    `${CP}.spares[0].address`,
+    /also a control plane's address/,
+    setFrom(`${CP}.spares[0].address`, (i) => controlPlanes(i)[0].address),
+  ],
+  ["a spare with a control plane's name", `${CP}.spares[0].name`, /must be unique/, setFrom(`${CP}.spares[0].name`, (i) => controlPlanes(i)[1].name)],
+  [
+    'a control plane listed twice',
+    `${CP}.controlPlanes[2].address`,
+    /must be unique/,
+    setFrom(`${CP}.controlPlanes[2].address`, (i) => controlPlanes(i)[0].address),
+  ],
   ['a worker listed as a spare', `${CP}.spares[0].role`, /must be "spare-control-plane"/, set(`${CP}.spares[0].role`, 'worker')],
-  ['the spare listed among the control planes', `${CP}.controlPlanes[2].role`, /must be "control-plane"/, set(`${CP}.controlPlanes[2].role`, 'spare-control-plane')],
+  [
+    'the spare listed among the control planes',
+    `${CP}.controlPlanes[2].role`,
+    /must be "control-plane"/,
+    set(`${CP}.controlPlanes[2].role`, 'spare-control-plane'),
+  ],
   ['no spares', `${CP}.spares`, />=\s*1|too small/i, set(`${CP}.spares`, [])],
   ['8 control planes', `${CP}.controlPlanes`, /<=\s*7|too big/i, setFrom(`${CP}.controlPlanes`, (i) => manyHosts(controlPlanes(i), 0, 8))],
   ['7 control planes and a spare (8 etcd voters)', `${CP}.spares`, /at most 7/, setFrom(`${CP}.controlPlanes`, (i) => manyHosts(controlPlanes(i), 0, 7))],
   ['more healthy targets required than control planes exist', `${CP}.minHealthyTargets`, /more than the 3 control plane/, set(`${CP}.minHealthyTargets`, 5)],
   ['minHealthyTargets 0', `${CP}.minHealthyTargets`, />=\s*1/, set(`${CP}.minHealthyTargets`, 0)],
-  ['a load balancer ARN as the target group', `${CP}.targetGroupArn`, /target group ARN/, set(`${CP}.targetGroupArn`, 'arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/kube-api-west/1')],
+  [
+    'a load balancer ARN as the target group',
+    `${CP}.targetGroupArn`,
+    /target group ARN/,
+    set(`${CP}.targetGroupArn`, 'arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/kube-api-west/1'),
+  ],
   ['a negative spare healthy deadline', `${CP}.healthyDeadlineSeconds`, />=\s*10/, set(`${CP}.healthyDeadlineSeconds`, -300)],
   ['an AWS region on Mars', `${CP}.aws.region`, /AWS region/, set(`${CP}.aws.region`, 'mars-north-1a')],
   // The GTM record of a service (issue cases: zone missing, TTL out of range, one target on both sides, a name outside the zone).
@@ -86,11 +140,34 @@ const specs: CaseSpec[] = [
   ['a GTM zone id that is a domain name', 'services[0].gtm.hostedZoneId', /hosted zone id/, set('services[0].gtm', { ...GTM, hostedZoneId: 'example.com' })],
   ['a GTM TTL of two days', 'services[0].gtm.ttl', /at most 86400/, set('services[0].gtm', { ...GTM, ttl: 172_800 })],
   ['a negative GTM TTL', 'services[0].gtm.ttl', /0 or more/, set('services[0].gtm', { ...GTM, ttl: -1 })],
-  ['one GTM target on both sides', 'services[0].gtm.east.values', /must differ from west/, set('services[0].gtm', { ...GTM, east: { values: ['203.0.113.10'] } })],
-  ['a GTM record outside its zone', 'services[0].gtm.recordName', /inside the hosted zone/, set('services[0].gtm', { ...GTM, recordName: 'podinfo.example.org' })],
+  [
+    'one GTM target on both sides',
+    'services[0].gtm.east.values',
+    /must differ from west/,
+    set('services[0].gtm', { ...GTM, east: { values: ['203.0.113.10'] } }),
+  ],
+  [
+    'a GTM record outside its zone',
+    'services[0].gtm.recordName',
+    /inside the hosted zone/,
+    set('services[0].gtm', { ...GTM, recordName: 'podinfo.example.org' }),
+  ],
   ['a GTM record type MX', 'services[0].gtm.type', /Invalid option/i, set('services[0].gtm', { ...GTM, type: 'MX' })],
-  ['two services on one GTM record', 'services[1].gtm.recordName', /two services cannot move one set of clients/, setFrom('services', (i) => [{ ...(i.services as Record<string, unknown>[])[0], gtm: GTM }, { namespace: 'test', name: 'web', gtm: GTM }])],
-  ['a Route 53 endpoint with a password', 'route53.endpoint', /credentials|password|user/i, set('route53', { endpoint: 'https://user:secret@route53.example' })],
+  [
+    'two services on one GTM record',
+    'services[1].gtm.recordName',
+    /two services cannot move one set of clients/,
+    setFrom('services', (i) => [
+      { ...(i.services as Record<string, unknown>[])[0], gtm: GTM },
+      { namespace: 'test', name: 'web', gtm: GTM },
+    ]),
+  ],
+  [
+    'a Route 53 endpoint with a password',
+    'route53.endpoint',
+    /credentials|password|user/i,
+    set('route53', { endpoint: 'https://user:secret@route53.example' }),
+  ],
   ...hostCases(`${CP}.spares[0]`),
   ...runOptionCases('precheck', 'shift-traffic'),
 ];

@@ -114,7 +114,10 @@ async function main(args: string[]): Promise<number> {
   process.stdout.write(`crash campaign: ${points.length} point(s) on ${CRASH_RANGES[range]}.101+\n`);
   const rows = await runCampaign(points, {
     range,
-    onRow: (r) => process.stdout.write(`${passed(r) ? 'ok  ' : 'FAIL'} ${r.point}: resume ${seconds(r.resumeMs)} s, run ${seconds(r.ms)} s${r.problems.length ? `: ${r.problems.join('; ')}` : ''}\n`),
+    onRow: (r) =>
+      process.stdout.write(
+        `${passed(r) ? 'ok  ' : 'FAIL'} ${r.point}: resume ${seconds(r.resumeMs)} s, run ${seconds(r.ms)} s${r.problems.length ? `: ${r.problems.join('; ')}` : ''}\n`,
+      ),
   });
   if (json) writeFileSync(json, JSON.stringify(rows, null, 1));
   process.stdout.write(`\n${renderTable(rows)}\n`);

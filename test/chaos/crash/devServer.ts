@@ -34,7 +34,20 @@ export class FileBackedDevServer {
 
   private async launch(): Promise<void> {
     const attributes = Object.values(SEARCH_ATTRIBUTES).flatMap((a) => ['--search-attribute', `${a.name}=Keyword`]);
-    const args = ['server', 'start-dev', '--db-filename', this.dbFile, '--ip', '127.0.0.1', '--port', String(this.port), '--headless', '--log-level', 'error', ...attributes];
+    const args = [
+      'server',
+      'start-dev',
+      '--db-filename',
+      this.dbFile,
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(this.port),
+      '--headless',
+      '--log-level',
+      'error',
+      ...attributes,
+    ];
     this.output = '';
     const child = spawn(temporalCliPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (c: Buffer) => (this.output = (this.output + c.toString('utf8')).slice(-4000)));

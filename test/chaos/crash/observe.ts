@@ -59,12 +59,18 @@ function ended(progress: Progress | undefined): boolean {
  * Command triggers poll the host's log every 25 ms (the next command may follow within a second);
  * the others every 150 ms.
  */
-export async function waitForTrigger(handle: WorkflowHandle, lab: LabUpResult | undefined, trigger: Trigger, timeoutMs = 15 * 60_000): Promise<string | undefined> {
+export async function waitForTrigger(
+  handle: WorkflowHandle,
+  lab: LabUpResult | undefined,
+  trigger: Trigger,
+  timeoutMs = 15 * 60_000,
+): Promise<string | undefined> {
   const deadline = Date.now() + timeoutMs;
   let lastProgressAt = 0;
   let progress: Progress | undefined;
   for (;;) {
-    if (Date.now() > deadline) throw new Error(`trigger "${describeTrigger(trigger)}" never held within ${timeoutMs} ms (last phase ${progress?.phase}, step ${progress?.currentStep})`);
+    if (Date.now() > deadline)
+      throw new Error(`trigger "${describeTrigger(trigger)}" never held within ${timeoutMs} ms (last phase ${progress?.phase}, step ${progress?.currentStep})`);
     if (trigger.kind === 'run-start') return undefined;
     if (trigger.kind === 'command') {
       if (!lab) throw new Error('a command trigger needs a lab');
@@ -89,7 +95,8 @@ export async function waitForTrigger(handle: WorkflowHandle, lab: LabUpResult | 
     if (ended(progress)) throw new Error(`the run ended (${progress?.phase}) before "${describeTrigger(trigger)}"`);
     const step = progress?.steps.find((s) => s.step === trigger.step);
     // A step can start and end between two looks (a target already healthy): its end is the boundary then.
-    if (trigger.kind === 'step' && step && step.state !== 'pending') return step.state === 'running' || step.state === 'waiting' ? undefined : `step already ${step.state} when seen: acted at its end`;
+    if (trigger.kind === 'step' && step && step.state !== 'pending')
+      return step.state === 'running' || step.state === 'waiting' ? undefined : `step already ${step.state} when seen: acted at its end`;
     if (trigger.kind === 'host' && step?.hosts.some((h) => h.host === trigger.host && h.reason === trigger.reason)) return undefined;
     await sleep(150);
   }

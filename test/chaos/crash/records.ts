@@ -63,7 +63,8 @@ export async function bootstrapRecords(lab: LabUpResult): Promise<BootstrapRecor
   const targetList = status.loadBalancers.flatMap((lb) => lb.targets.map((t) => `${t.id}:${t.state}`));
   if (status.loadBalancers.length !== 1) problems.push(`${status.loadBalancers.length} load balancers`);
   const expectedTargets = controlPlanes.map((h) => `${h.address}:healthy`);
-  if (!sameSet(targetList, expectedTargets)) problems.push(`targets ${targetList.join(', ')} are not exactly the control planes (${expectedTargets.join(', ')})`);
+  if (!sameSet(targetList, expectedTargets))
+    problems.push(`targets ${targetList.join(', ')} are not exactly the control planes (${expectedTargets.join(', ')})`);
   for (const spare of spares) if (targetList.some((t) => t.startsWith(`${spare.address}:`))) problems.push(`the spare ${spare.name} is a target`);
 
   let members: string[] = [];

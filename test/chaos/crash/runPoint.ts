@@ -167,7 +167,9 @@ async function bootstrapPoint(arena: Arena, point: Exclude<CrashPoint, { kind: '
   }
   const records = await bootstrapRecords(lab);
   result.inits = records.inits;
-  result.joins = Object.entries(records.joins).map(([h, n]) => `${h.replace(/^west-/, '')}=${n}`).join(' ');
+  result.joins = Object.entries(records.joins)
+    .map(([h, n]) => `${h.replace(/^west-/, '')}=${n}`)
+    .join(' ');
   result.duplicates = records.duplicates;
   result.problems.push(...records.problems);
 }

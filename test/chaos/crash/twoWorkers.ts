@@ -38,7 +38,7 @@ export async function twoWorkerRun(context: CampaignContext, name: string, store
     const second = await arena.startWorker(undefined, { ...storeEnv, KUBEHA_CODEC_KEYS: keys, KUBEHA_DATA_DIR: dirs[1] });
     const handle = await arena.start('BootstrapStackedEtcd', name, arena.bootstrapInput('fail'));
     let held: { worker: string; type: string; attempt: number } | undefined;
-    for (const deadline = Date.now() + 10 * 60_000; !held; ) {
+    for (const deadline = Date.now() + 10 * 60_000; !held;) {
       if (Date.now() > deadline) throw new Error(`no ${killOn} started within 10 minutes`);
       const { status, started } = await pendingActivities(handle);
       if (status !== 'RUNNING') throw new Error(`the run ended (${status}) before ${killOn} started`);
@@ -49,7 +49,14 @@ export async function twoWorkerRun(context: CampaignContext, name: string, store
     const killedAt = await arena.killWorker(held.worker);
     const resumeMs = await nextProgress(handle, killedAt, survivor);
     const result = (await handle.result()) as { etcd: { members: number } };
-    return { killed: held.worker, survivor, held: `${held.type} #${held.attempt}`, resumeMs, members: result.etcd.members, records: await bootstrapRecords(arena.labUp) };
+    return {
+      killed: held.worker,
+      survivor,
+      held: `${held.type} #${held.attempt}`,
+      resumeMs,
+      members: result.etcd.members,
+      records: await bootstrapRecords(arena.labUp),
+    };
   } finally {
     await arena.close();
   }

@@ -13,7 +13,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { CreateListenerCommand, CreateTargetGroupCommand, DescribeTargetGroupsCommand, ModifyTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateListenerCommand,
+  CreateTargetGroupCommand,
+  DescribeTargetGroupsCommand,
+  ModifyTargetGroupCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { LoadBalancerInfo, TargetRef } from '../../../activities/types';
 import { lbInput } from '../../aws/helpers';
@@ -80,7 +85,13 @@ describe('lab AWS data plane (moto + front + proxy)', () => {
     const a = await backend('a', '127.0.91.101');
     assert.deepEqual(await t.aws.registerTarget(ref(a)), { registered: true });
     const right = await healthOf(a);
-    assert.deepEqual(right, { ip: a.host, port: a.port, state: 'initial', reason: 'Elb.InitialHealthChecking', description: 'Initial health checks in progress' });
+    assert.deepEqual(right, {
+      ip: a.host,
+      port: a.port,
+      state: 'initial',
+      reason: 'Elb.InitialHealthChecking',
+      description: 'Initial health checks in progress',
+    });
     const waited = await t.aws.waitTargetHealthy({ ...ref(a), deadlineSeconds: 30, pollSeconds: 1 });
     assert.equal(waited.state, 'healthy');
     assert.deepEqual(await healthOf(a), { ip: a.host, port: a.port, state: 'healthy' });
@@ -132,7 +143,13 @@ describe('lab AWS data plane (moto + front + proxy)', () => {
     assert.ok(open, 'a connection reached b');
 
     assert.deepEqual(await t.aws.deregisterTarget(ref(b)), { deregistered: true });
-    assert.deepEqual(await healthOf(b), { ip: b.host, port: b.port, state: 'draining', reason: 'Target.DeregistrationInProgress', description: 'Target deregistration is in progress' });
+    assert.deepEqual(await healthOf(b), {
+      ip: b.host,
+      port: b.port,
+      state: 'draining',
+      reason: 'Target.DeregistrationInProgress',
+      description: 'Target deregistration is in progress',
+    });
     assert.deepEqual(await greetings(4), ['a', 'a', 'a', 'a'], 'a draining target takes no new connection');
     open.write('still there\n');
     const [echo] = (await once(open, 'data')) as [Buffer];
@@ -160,9 +177,17 @@ describe('lab AWS data plane (moto + front + proxy)', () => {
     // The first failing check comes within one interval, then U - 1 more intervals.
     const low = (HEALTH_CHECK.unhealthyThreshold - 1) * INTERVAL_MS;
     const high = HEALTH_CHECK.unhealthyThreshold * INTERVAL_MS;
-    ctx.diagnostic(`backend stopped -> unhealthy: ${took} ms (unhealthy threshold ${HEALTH_CHECK.unhealthyThreshold} x interval ${INTERVAL_MS} ms: expected ${low}-${high} ms)`);
+    ctx.diagnostic(
+      `backend stopped -> unhealthy: ${took} ms (unhealthy threshold ${HEALTH_CHECK.unhealthyThreshold} x interval ${INTERVAL_MS} ms: expected ${low}-${high} ms)`,
+    );
     assert.ok(took >= low - 5 && took <= high + SLACK_MS, `unhealthy after ${took} ms, expected ${low}-${high} ms`);
-    assert.deepEqual(await healthOf(c), { ip: c.host, port: c.port, state: 'unhealthy', reason: 'Target.FailedHealthChecks', description: 'Health checks failed' });
+    assert.deepEqual(await healthOf(c), {
+      ip: c.host,
+      port: c.port,
+      state: 'unhealthy',
+      reason: 'Target.FailedHealthChecks',
+      description: 'Health checks failed',
+    });
     assert.deepEqual(await greetings(4), ['a', 'a', 'a', 'a']);
   });
 
@@ -176,7 +201,10 @@ describe('lab AWS data plane (moto + front + proxy)', () => {
     await t.lab.sync();
     await t.lab.waitForTargetState(key(a), 'unhealthy', 10_000);
     const rows = await t.aws.describeTargetHealth({ aws: t.settings, targetGroupArn: lb.targetGroupArn });
-    assert.deepEqual(rows.map((r) => r.state), ['unhealthy', 'unhealthy']);
+    assert.deepEqual(
+      rows.map((r) => r.state),
+      ['unhealthy', 'unhealthy'],
+    );
     // Round robin over both unhealthy targets: a answers, c (really down) resets.
     const seen = await greetings(4);
     assert.deepEqual([...seen].sort(), ['ECONNRESET', 'ECONNRESET', 'a', 'a'], seen.join(','));
@@ -191,7 +219,9 @@ describe('lab AWS data plane (moto + front + proxy)', () => {
   test('a target group no listener uses reports unused (Target.NotInUse); attached to a second NLB it is checked and served', async () => {
     const { elbv2 } = t.clients;
     const vpcId = (await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [lb.targetGroupArn] }))).TargetGroups?.[0]?.VpcId;
-    const tg = (await elbv2.send(new CreateTargetGroupCommand({ Name: 'spare-api', Protocol: 'TCP', Port: 6443, TargetType: 'ip', VpcId: vpcId, ...healthCheckParams() }))).TargetGroups?.[0];
+    const tg = (
+      await elbv2.send(new CreateTargetGroupCommand({ Name: 'spare-api', Protocol: 'TCP', Port: 6443, TargetType: 'ip', VpcId: vpcId, ...healthCheckParams() }))
+    ).TargetGroups?.[0];
     const tgArn = tg?.TargetGroupArn ?? '';
     const d = await backend('d', '127.0.91.104');
     assert.deepEqual(await t.aws.registerTarget(ref(d, tgArn)), { registered: true });
@@ -203,11 +233,22 @@ describe('lab AWS data plane (moto + front + proxy)', () => {
       description: 'Target group is not configured to receive traffic from the load balancer',
     });
 
-    const second = (await elbv2.send(new CreateLoadBalancerCommand({ Name: 'kh-spare', Type: 'network', Scheme: 'internal', Subnets: t.settings.subnetIds }))).LoadBalancers?.[0];
-    await elbv2.send(new CreateListenerCommand({ LoadBalancerArn: second?.LoadBalancerArn, Protocol: 'TCP', Port: 6443, DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }] }));
+    const second = (await elbv2.send(new CreateLoadBalancerCommand({ Name: 'kh-spare', Type: 'network', Scheme: 'internal', Subnets: t.settings.subnetIds })))
+      .LoadBalancers?.[0];
+    await elbv2.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: second?.LoadBalancerArn,
+        Protocol: 'TCP',
+        Port: 6443,
+        DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }],
+      }),
+    );
     await t.lab.sync();
     await t.lab.waitForTargetState(key(d, tgArn), 'healthy', 10_000);
-    const events = t.lab.events().filter((e) => e.kind === 'target' && e.id === d.host).map((e) => (e.kind === 'target' ? `${e.from}->${e.to}` : ''));
+    const events = t.lab
+      .events()
+      .filter((e) => e.kind === 'target' && e.id === d.host)
+      .map((e) => (e.kind === 'target' ? `${e.from}->${e.to}` : ''));
     assert.deepEqual(events, ['none->unused', 'unused->initial', 'initial->healthy']);
 
     const secondAddress = await addressInHostsFile(t.hostsFile, second?.DNSName ?? '');
@@ -230,7 +271,27 @@ describe('lab AWS data plane: HTTPS /readyz health checks, as kubeha configures 
     await t.lab.sync();
     // A self-signed server, as kube-apiserver's is to the load balancer (which does not check it).
     dir = await mkdtemp(path.join(tmpdir(), 'kubeha-readyz-'));
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '1', '-subj', '/CN=readyz'], { encoding: 'utf8' });
+    const made = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        `${dir}/key.pem`,
+        '-out',
+        `${dir}/cert.pem`,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=readyz',
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(made.status, 0, made.stderr);
     server = createHttpsServer({ key: await readFile(`${dir}/key.pem`), cert: await readFile(`${dir}/cert.pem`) }, (req, res) => {
       // Like kube-apiserver: /readyz is 200 while etcd has quorum, 500 when not; other paths exist too.
@@ -253,10 +314,24 @@ describe('lab AWS data plane: HTTPS /readyz health checks, as kubeha configures 
     await t.lab.waitForTargetState(key, 'healthy', 10_000);
     status = 500;
     await t.lab.waitForTargetState(key, 'unhealthy', 10_000);
-    assert.equal(await new Promise<boolean>((resolve) => connect({ host: target.ip, port }).once('connect', function (this: Socket) { this.destroy(); resolve(true); }).once('error', () => resolve(false))), true, 'TCP still connects: a TCP check would have kept it');
+    assert.equal(
+      await new Promise<boolean>((resolve) =>
+        connect({ host: target.ip, port })
+          .once('connect', function (this: Socket) {
+            this.destroy();
+            resolve(true);
+          })
+          .once('error', () => resolve(false)),
+      ),
+      true,
+      'TCP still connects: a TCP check would have kept it',
+    );
     status = 200;
     await t.lab.waitForTargetState(key, 'healthy', 10_000);
-    const states = t.lab.events().filter((e) => e.kind === 'target' && e.id === target.ip).map((e) => (e.kind === 'target' ? e.to : ''));
+    const states = t.lab
+      .events()
+      .filter((e) => e.kind === 'target' && e.id === target.ip)
+      .map((e) => (e.kind === 'target' ? e.to : ''));
     assert.deepEqual(states, ['initial', 'healthy', 'unhealthy', 'healthy']);
   });
 });

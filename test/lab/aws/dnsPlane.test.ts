@@ -30,7 +30,14 @@ describe('lab DNS data plane over moto Route 53', { timeout: 120_000 }, () => {
     const api = new Route53Client({ region: MOTO_REGION, endpoint: moto.endpoint, credentials: MOTO_CREDENTIALS });
     const zone = await api.send(new CreateHostedZoneCommand({ Name: 'lab.example', CallerReference: `dns-${Date.now()}` }));
     api.destroy();
-    record = gtmRecordSchema.parse({ hostedZoneId: zone.HostedZone!.Id!, zoneName: 'lab.example', recordName: 'podinfo.lab.example', ttl: 5, west: { values: ['127.0.10.200'] }, east: { values: ['127.0.20.200'] } });
+    record = gtmRecordSchema.parse({
+      hostedZoneId: zone.HostedZone!.Id!,
+      zoneName: 'lab.example',
+      recordName: 'podinfo.lab.example',
+      ttl: 5,
+      west: { values: ['127.0.10.200'] },
+      east: { values: ['127.0.20.200'] },
+    });
     route53 = { endpoint: moto.endpoint };
     process.env.AWS_ACCESS_KEY_ID ??= MOTO_CREDENTIALS.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY ??= MOTO_CREDENTIALS.secretAccessKey;
@@ -75,7 +82,10 @@ describe('lab DNS data plane over moto Route 53', { timeout: 120_000 }, () => {
   });
 
   test('the weighted pick follows the weights over many rolls', () => {
-    const sets = [{ Name: 'x.', Type: 'A' as const, SetIdentifier: 'w', Weight: 30 }, { Name: 'x.', Type: 'A' as const, SetIdentifier: 'e', Weight: 70 }];
+    const sets = [
+      { Name: 'x.', Type: 'A' as const, SetIdentifier: 'w', Weight: 30 },
+      { Name: 'x.', Type: 'A' as const, SetIdentifier: 'e', Weight: 70 },
+    ];
     const counts: Record<string, number> = { w: 0, e: 0 };
     for (let i = 0; i < 1000; i++) counts[pickWeighted(sets, () => i / 1000).SetIdentifier!] += 1;
     assert.deepEqual(counts, { w: 300, e: 700 });

@@ -52,7 +52,10 @@ describe('lab AWS front', () => {
     await t.aws.registerTarget({ aws: t.settings, targetGroupArn: lb.targetGroupArn, ip: backend.host, port: backend.port });
     const res = await fetch(`${t.lab.endpoint}/`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'AWS4-HMAC-SHA256 Credential=k/20200101/us-east-1/elasticloadbalancing/aws4_request, SignedHeaders=host, Signature=00' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: 'AWS4-HMAC-SHA256 Credential=k/20200101/us-east-1/elasticloadbalancing/aws4_request, SignedHeaders=host, Signature=00',
+      },
       body: `Action=DescribeTargetHealth&Version=2015-12-01&TargetGroupArn=${encodeURIComponent(lb.targetGroupArn)}`,
     });
     assert.equal(res.status, 200);
@@ -110,11 +113,19 @@ describe('lab AWS front', () => {
   });
 
   test('the control API serves status and events, and adds and clears faults for other processes', async () => {
-    const status = await fetch(`${t.lab.endpoint}/kubeha-lab/status`).then((r) => r.json() as Promise<{ endpoint: string; loadBalancers: { name: string }[]; healthCheckIntervalScale: number }>);
+    const status = await fetch(`${t.lab.endpoint}/kubeha-lab/status`).then(
+      (r) => r.json() as Promise<{ endpoint: string; loadBalancers: { name: string }[]; healthCheckIntervalScale: number }>,
+    );
     assert.equal(status.endpoint, t.lab.endpoint);
     assert.equal(status.healthCheckIntervalScale, 0.02);
-    assert.deepEqual(status.loadBalancers.map((l) => l.name), ['kh-front']);
-    const added = await fetch(`${t.lab.endpoint}/kubeha-lab/faults`, { method: 'POST', body: JSON.stringify({ kind: 'throttle', count: 5, action: 'CreateListener' }) });
+    assert.deepEqual(
+      status.loadBalancers.map((l) => l.name),
+      ['kh-front'],
+    );
+    const added = await fetch(`${t.lab.endpoint}/kubeha-lab/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ kind: 'throttle', count: 5, action: 'CreateListener' }),
+    });
     assert.equal(added.status, 200);
     assert.deepEqual(t.lab.status().faults, [{ kind: 'throttle', remaining: 5, action: 'CreateListener' }]);
     const bad = await fetch(`${t.lab.endpoint}/kubeha-lab/faults`, { method: 'POST', body: JSON.stringify({ kind: 'melt', count: 1 }) });

@@ -70,7 +70,9 @@ async function createNetwork(clients: AwsClients, octet: number): Promise<{ vpcI
   const vpcId = vpc.Vpc?.VpcId ?? '';
   const subnetIds: string[] = [];
   for (const [i, zone] of ['a', 'b'].entries()) {
-    const subnet = await clients.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.${octet}.${i + 1}.0/24`, AvailabilityZone: `${REGION}${zone}` }));
+    const subnet = await clients.ec2.send(
+      new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.${octet}.${i + 1}.0/24`, AvailabilityZone: `${REGION}${zone}` }),
+    );
     subnetIds.push(subnet.Subnet?.SubnetId ?? '');
   }
   return { vpcId, subnetIds };

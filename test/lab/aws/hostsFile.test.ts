@@ -24,7 +24,10 @@ describe('hosts-file block', () => {
       { address: '127.0.99.1', names: ['a.elb.amazonaws.com'] },
       { address: '127.0.99.2', names: ['b.elb.amazonaws.com'] },
     ]);
-    assert.equal(two, `${ORIGINAL}# kubeha-lab begin\n127.0.99.1 a.elb.amazonaws.com\n127.0.99.2 b.elb.amazonaws.com\n# kubeha-lab end\n192.168.1.1 after.block\n`);
+    assert.equal(
+      two,
+      `${ORIGINAL}# kubeha-lab begin\n127.0.99.1 a.elb.amazonaws.com\n127.0.99.2 b.elb.amazonaws.com\n# kubeha-lab end\n192.168.1.1 after.block\n`,
+    );
     assert.equal(withHostsBlock(two, []), `${ORIGINAL}192.168.1.1 after.block\n`);
     assert.equal(withHostsBlock(ORIGINAL, []), ORIGINAL, 'no block, nothing to remove');
   });
@@ -32,12 +35,18 @@ describe('hosts-file block', () => {
   test('a labelled block leaves the unlabelled one (another lab) alone', () => {
     const ours = withHostsBlock(ORIGINAL, [{ address: '127.0.99.1', names: ['main.elb'] }]);
     const both = withHostsBlock(ours, [{ address: '127.0.98.1', names: ['test.elb'] }], 'test-1');
-    assert.match(both, /# kubeha-lab begin\n127\.0\.99\.1 main\.elb\n# kubeha-lab end\n# kubeha-lab begin test-1\n127\.0\.98\.1 test\.elb\n# kubeha-lab end test-1\n$/);
+    assert.match(
+      both,
+      /# kubeha-lab begin\n127\.0\.99\.1 main\.elb\n# kubeha-lab end\n# kubeha-lab begin test-1\n127\.0\.98\.1 test\.elb\n# kubeha-lab end test-1\n$/,
+    );
     assert.equal(withHostsBlock(both, [], 'test-1'), ours);
   });
 
   test('a file without a trailing newline keeps its last line intact', () => {
-    assert.equal(withHostsBlock('127.0.0.1 localhost', [{ address: '127.0.99.3', names: ['c'] }]), '127.0.0.1 localhost\n# kubeha-lab begin\n127.0.99.3 c\n# kubeha-lab end\n');
+    assert.equal(
+      withHostsBlock('127.0.0.1 localhost', [{ address: '127.0.99.3', names: ['c'] }]),
+      '127.0.0.1 localhost\n# kubeha-lab begin\n127.0.99.3 c\n# kubeha-lab end\n',
+    );
   });
 
   test('writeHostsBlock rewrites through a temporary file, keeps the mode, and reports whether it changed anything', async () => {
@@ -79,7 +88,14 @@ describe('hosts-file block', () => {
       assert.deepEqual(await lookup(dnsName, { family: 4 }), { address, family: 4 });
 
       await t.aws.registerTarget({ aws: t.settings, targetGroupArn: lb.targetGroupArn, ip: backend.host, port: backend.port });
-      await t.aws.waitTargetHealthy({ aws: t.settings, targetGroupArn: lb.targetGroupArn, ip: backend.host, port: backend.port, deadlineSeconds: 20, pollSeconds: 1 });
+      await t.aws.waitTargetHealthy({
+        aws: t.settings,
+        targetGroupArn: lb.targetGroupArn,
+        ip: backend.host,
+        port: backend.port,
+        deadlineSeconds: 20,
+        pollSeconds: 1,
+      });
       assert.equal(await firstLine(dnsName, 6443), 'real-dns', 'a client that knows only the DNS name reaches the target');
     } finally {
       await backend.close();

@@ -33,7 +33,14 @@ describe('lab AWS lifecycle', () => {
     await useTcpHealthChecks(t, lb.targetGroupArn);
     backend = await startBackend('life', '127.0.93.101');
     await t.aws.registerTarget({ aws: t.settings, targetGroupArn: lb.targetGroupArn, ip: backend.host, port: backend.port });
-    await t.aws.waitTargetHealthy({ aws: t.settings, targetGroupArn: lb.targetGroupArn, ip: backend.host, port: backend.port, deadlineSeconds: 20, pollSeconds: 1 });
+    await t.aws.waitTargetHealthy({
+      aws: t.settings,
+      targetGroupArn: lb.targetGroupArn,
+      ip: backend.host,
+      port: backend.port,
+      deadlineSeconds: 20,
+      pollSeconds: 1,
+    });
     const address = t.lab.status().loadBalancers[0]?.address ?? '';
     assert.equal(await firstLine(address, 6443), 'life');
     assert.notEqual(await readFile(t.hostsFile, 'utf8'), HOSTS_PREAMBLE, 'the block is there while the lab runs');

@@ -76,7 +76,9 @@ describe('lab NLB proxy overhead', () => {
       }
       const d = summary(direct);
       const p = summary(proxied);
-      ctx.diagnostic(`${label} over ${ROUNDS} rounds: direct median ${d.median} ms (p90 ${d.p90}), proxied median ${p.median} ms (p90 ${p.p90}), overhead ${(p.median - d.median).toFixed(2)} ms`);
+      ctx.diagnostic(
+        `${label} over ${ROUNDS} rounds: direct median ${d.median} ms (p90 ${d.p90}), proxied median ${p.median} ms (p90 ${p.p90}), overhead ${(p.median - d.median).toFixed(2)} ms`,
+      );
     });
   }
 });

@@ -86,7 +86,9 @@ describe('BootstrapStackedEtcd on the lab, end to end', { timeout: 30 * 60_000 }
     process.stdout.write(`# lab e2e timings: ${JSON.stringify(timings)}\n`);
   });
 
-  async function bootstrap(workflowId: string): Promise<{ progress: Progress; result: { etcd: { members: number }; kubeconfigSecret?: string; controlPlaneEndpoint: string } }> {
+  async function bootstrap(
+    workflowId: string,
+  ): Promise<{ progress: Progress; result: { etcd: { members: number }; kubeconfigSecret?: string; controlPlaneEndpoint: string } }> {
     const handle = await client.workflow.start('BootstrapStackedEtcd', { taskQueue: TASK_QUEUE, workflowId, args: [input] });
     const result = await handle.result().catch((err: unknown) => {
       // The failure chain names the step and the host: show it whole.
@@ -113,14 +115,22 @@ describe('BootstrapStackedEtcd on the lab, end to end', { timeout: 30 * 60_000 }
   test('etcd has 4 voting members: 3 control planes and the spare (real etcdctl against a host address)', async () => {
     const members = await etcdMembers(lab.paths.labDir, cps()[1]);
     assert.deepEqual(members.map((m) => m.name).sort(), [...cps(), spare()].map((h) => h.name).sort());
-    assert.ok(members.every((m) => !m.isLearner), `learners left: ${JSON.stringify(members)}`);
+    assert.ok(
+      members.every((m) => !m.isLearner),
+      `learners left: ${JSON.stringify(members)}`,
+    );
   });
 
   test('the load balancer has exactly the 3 control planes as healthy targets, never the spare', async () => {
     const status = await labStatus(lab.state.aws!.endpoint);
     assert.equal(status.loadBalancers.length, 1);
     const targets = status.loadBalancers[0].targets;
-    assert.deepEqual(targets.map((t) => `${t.id}:${t.state}`).sort(), cps().map((h) => `${h.address}:healthy`).sort());
+    assert.deepEqual(
+      targets.map((t) => `${t.id}:${t.state}`).sort(),
+      cps()
+        .map((h) => `${h.address}:healthy`)
+        .sort(),
+    );
     assert.ok(!targets.some((t) => t.id === spare().address));
   });
 
@@ -209,14 +219,18 @@ describe('BootstrapStackedEtcd on the lab, end to end', { timeout: 30 * 60_000 }
     // The kubelets post the crashes and the lab controller counts them within seconds; until then the
     // DaemonSet's status still says rolled out, as on a real cluster.
     const api = new KubeClient(parseKubeconfig(await new FileSecretStore(path.join(dataDir, 'secrets')).get(kubeconfigSecret!)));
-    for (const deadline = Date.now() + 30_000; ; ) {
+    for (const deadline = Date.now() + 30_000; ;) {
       const ds = await api.get('/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node');
       if (((ds.status as { numberReady?: number }).numberReady ?? 0) === 0) break;
       assert.ok(Date.now() < deadline, 'the lab reports the broken CNI pods within 30 s');
       await new Promise((r) => setTimeout(r, 500));
     }
     const rerun = (workflowId: string, rolloutTimeoutSeconds: number) =>
-      client.workflow.start('BootstrapStackedEtcd', { taskQueue: TASK_QUEUE, workflowId, args: [{ ...input, onlySteps: ['install-cni'], cni: { ...input.cni, rolloutTimeoutSeconds } }] });
+      client.workflow.start('BootstrapStackedEtcd', {
+        taskQueue: TASK_QUEUE,
+        workflowId,
+        args: [{ ...input, onlySteps: ['install-cni'], cni: { ...input.cni, rolloutTimeoutSeconds } }],
+      });
     const failed = await (await rerun('e2e-cni-broken', 20)).result().then(
       () => assert.fail('install-cni passed with every CNI pod crash-looping'),
       (err: unknown) => err,
@@ -241,7 +255,7 @@ describe('BootstrapStackedEtcd on the lab, end to end', { timeout: 30 * 60_000 }
     const activities = createActivities({ secrets: new FileSecretStore(path.join(dataDir, 'secrets')), shell });
     assert.match(await labFault('node-notready', [worker.name], dataDir), /NotReady/);
     const failure = await (async () => {
-      for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
         try {
           await activities.waitNodeReady({ kubeconfigSecret: kubeconfigSecret!, nodeName: worker.name, timeoutSeconds: 1 });
         } catch (err) {

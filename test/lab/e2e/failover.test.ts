@@ -22,7 +22,19 @@ import type { LabGreeters } from '../../../lab/orchestrator/greeters';
 import type { FailoverResult } from '../../../workflows/failover';
 import { eventually } from '../../support/workflowHarness';
 import { startAlertmanager, type TestAlertmanager } from '../../webhook/alertmanagerProcess';
-import { contextClient, DEMO, preparePair, readSplit, splitEvents, startFailoverLab, startLabWebhook, westTargets, type BootstrapRun, type FailoverLab, type LabWebhook } from './failoverLab';
+import {
+  contextClient,
+  DEMO,
+  preparePair,
+  readSplit,
+  splitEvents,
+  startFailoverLab,
+  startLabWebhook,
+  westTargets,
+  type BootstrapRun,
+  type FailoverLab,
+  type LabWebhook,
+} from './failoverLab';
 import { etcdMembers, kubeadmRuns, targetTransitions } from './support';
 
 /** The failback window of the test's input: short, but long enough to see that it held. */
@@ -60,12 +72,17 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
 
   /** The alert Prometheus would send while west's API is down: one incident, one startsAt. */
   const incidentStartedAt = new Date().toISOString();
-  const westDown = (endsAt: Date) => ({ labels: { ...LAB_FAILOVER_ALERT, cluster: 'west' }, annotations: { summary: "west's API is down" }, startsAt: incidentStartedAt, endsAt: endsAt.toISOString() });
+  const westDown = (endsAt: Date) => ({
+    labels: { ...LAB_FAILOVER_ALERT, cluster: 'west' },
+    annotations: { summary: "west's API is down" },
+    startsAt: incidentStartedAt,
+    endsAt: endsAt.toISOString(),
+  });
 
   const hosts = (cluster: string, role?: string) => lab.lab.state.hosts.filter((h) => h.cluster === cluster && (!role || h.role === role));
   const lbName = (cluster: string) => loadBalancerName(cluster, lab.lab.state.topology.hostsBlockLabel);
 
-  test('west and east bootstrap at the same time with kubeha\'s worker', async () => {
+  test("west and east bootstrap at the same time with kubeha's worker", async () => {
     const started = Date.now();
     // Both to the end, so that a failure of one still shows how the other went.
     const settled = await Promise.allSettled([lab.bootstrap('west'), lab.bootstrap('east')]);
@@ -88,7 +105,10 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
   test("east from the lab's records: one etcd voter, its control plane the only healthy target, kubeadm init once", async () => {
     const [cp] = hosts('east', 'control-plane');
     const members = await etcdMembers(lab.lab.paths.labDir, cp);
-    assert.deepEqual(members.map((m) => `${m.name}:${m.isLearner}`), [`${cp.name}:false`]);
+    assert.deepEqual(
+      members.map((m) => `${m.name}:${m.isLearner}`),
+      [`${cp.name}:false`],
+    );
     assert.deepEqual(await westTargets(lab, lbName('east')), { [cp.address]: 'healthy' });
     assert.equal(kubeadmRuns(lab.lab.paths.labDir, cp.name, 'init'), 1);
     const [worker] = hosts('east', 'worker');
@@ -97,13 +117,24 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
     const westMembers = await etcdMembers(lab.lab.paths.labDir, hosts('west', 'control-plane')[0]);
     assert.equal(westMembers.filter((m) => !m.isLearner).length, 4);
     const targets = await westTargets(lab, lbName('west'));
-    assert.deepEqual(Object.keys(targets).sort(), hosts('west', 'control-plane').map((h) => h.address).sort());
-    assert.ok(Object.values(targets).every((s) => s === 'healthy'), JSON.stringify(targets));
+    assert.deepEqual(
+      Object.keys(targets).sort(),
+      hosts('west', 'control-plane')
+        .map((h) => h.address)
+        .sort(),
+    );
+    assert.ok(
+      Object.values(targets).every((s) => s === 'healthy'),
+      JSON.stringify(targets),
+    );
   });
 
   test('one kubeconfig with a west and an east context; both answer through their load balancers; every Node Ready', async () => {
     files = await preparePair(lab, HYSTERESIS_SECONDS);
-    const kubeconfig = parse(readFileSync(files.kubeconfig, 'utf8')) as { contexts: Array<{ name: string }>; clusters: Array<{ name: string; cluster: { server: string; 'certificate-authority-data': string } }> };
+    const kubeconfig = parse(readFileSync(files.kubeconfig, 'utf8')) as {
+      contexts: Array<{ name: string }>;
+      clusters: Array<{ name: string; cluster: { server: string; 'certificate-authority-data': string } }>;
+    };
     assert.deepEqual(kubeconfig.contexts.map((c) => c.name).sort(), ['east', 'west']);
     const etcHosts = readFileSync('/etc/hosts', 'utf8');
     for (const cluster of ['west', 'east']) {
@@ -114,8 +145,15 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
       assert.ok(etcHosts.includes(host), `${host} resolves through the lab's /etc/hosts block`);
       const client = contextClient(files, cluster);
       assert.equal((await client.request('GET', '/readyz')).status, 200, `${cluster} answers /readyz`);
-      const nodes = (await client.get<{ items: Array<{ metadata: { name: string }; status: { conditions: Array<{ type: string; status: string }> } }> }>('/api/v1/nodes')).items;
-      assert.deepEqual(nodes.map((n) => n.metadata.name).sort(), hosts(cluster).map((h) => h.name).sort());
+      const nodes = (
+        await client.get<{ items: Array<{ metadata: { name: string }; status: { conditions: Array<{ type: string; status: string }> } }> }>('/api/v1/nodes')
+      ).items;
+      assert.deepEqual(
+        nodes.map((n) => n.metadata.name).sort(),
+        hosts(cluster)
+          .map((h) => h.name)
+          .sort(),
+      );
       for (const n of nodes) assert.equal(n.status.conditions.find((c) => c.type === 'Ready')?.status, 'True', `${n.metadata.name} Ready`);
     }
     // The demo service for clients outside the mesh: each cluster's greeter, a process of its first worker.
@@ -129,11 +167,14 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
     assert.notEqual(cas[0], cas[1]);
   });
 
-  test('the failover input and the routing file pass kubeha\'s own validation and point at the stored kubeconfigs', async () => {
+  test("the failover input and the routing file pass kubeha's own validation and point at the stored kubeconfigs", async () => {
     const input = failoverToEastInputSchema.parse(JSON.parse(readFileSync(files.failoverInput, 'utf8')));
     assert.equal(input.west.kubeconfigSecret, 'clusters/west/admin-kubeconfig');
     assert.equal(input.east.kubeconfigSecret, 'clusters/east/admin-kubeconfig');
-    assert.deepEqual(input.controlPlane?.spares.map((h) => h.address), hosts('west', 'spare-control-plane').map((h) => h.address));
+    assert.deepEqual(
+      input.controlPlane?.spares.map((h) => h.address),
+      hosts('west', 'spare-control-plane').map((h) => h.address),
+    );
     assert.ok(await lab.secrets.get(input.west.kubeconfigSecret));
     const config = await loadConfig(files.webhookConfig);
     assert.ok(config.auth.bearerToken, 'Bearer auth is configured');
@@ -143,20 +184,39 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
 
   test("the mesh stand-ins read as FailoverToEast's precheck reads Linkerd's objects", async () => {
     const activities = createFailoverActivities({ secrets: lab.secrets });
-    const gateway = await activities.serviceReadiness({ kubeconfigSecret: 'clusters/east/admin-kubeconfig', namespace: 'linkerd-multicluster', name: 'linkerd-gateway' });
+    const gateway = await activities.serviceReadiness({
+      kubeconfigSecret: 'clusters/east/admin-kubeconfig',
+      namespace: 'linkerd-multicluster',
+      name: 'linkerd-gateway',
+    });
     assert.deepEqual([gateway.serviceExists, gateway.ready, gateway.source], [true, 1, 'EndpointSlice']);
     const exported = await activities.serviceReadiness({ kubeconfigSecret: 'clusters/east/admin-kubeconfig', namespace: DEMO.namespace, name: DEMO.name });
     assert.equal(exported.ready, 1);
-    const mirror = await activities.serviceReadiness({ kubeconfigSecret: 'clusters/west/admin-kubeconfig', namespace: DEMO.namespace, name: `${DEMO.name}-east` });
+    const mirror = await activities.serviceReadiness({
+      kubeconfigSecret: 'clusters/west/admin-kubeconfig',
+      namespace: DEMO.namespace,
+      name: `${DEMO.name}-east`,
+    });
     assert.equal(mirror.ready, 1);
     const west = contextClient(files, 'west');
     const mirrorService = await west.get<{ metadata: { labels: Record<string, string> } }>(`/api/v1/namespaces/${DEMO.namespace}/services/${DEMO.name}-east`);
     assert.equal(mirrorService.metadata.labels['mirror.linkerd.io/mirrored-service'], 'true');
     assert.equal(mirrorService.metadata.labels['mirror.linkerd.io/cluster-name'], 'east');
-    const gw = await contextClient(files, 'east').get<{ status: { loadBalancer: { ingress: Array<{ ip: string }> } } }>('/api/v1/namespaces/linkerd-multicluster/services/linkerd-gateway');
-    const endpoints = await west.get<{ subsets: Array<{ addresses: Array<{ ip: string }>; ports: Array<{ port: number }> }> }>(`/api/v1/namespaces/${DEMO.namespace}/endpoints/${DEMO.name}-east`);
-    assert.deepEqual(endpoints.subsets[0].addresses.map((a) => a.ip), gw.status.loadBalancer.ingress.map((i) => i.ip), "the mirror points at east's gateway");
-    assert.deepEqual(endpoints.subsets[0].ports.map((p) => p.port), [4143]);
+    const gw = await contextClient(files, 'east').get<{ status: { loadBalancer: { ingress: Array<{ ip: string }> } } }>(
+      '/api/v1/namespaces/linkerd-multicluster/services/linkerd-gateway',
+    );
+    const endpoints = await west.get<{ subsets: Array<{ addresses: Array<{ ip: string }>; ports: Array<{ port: number }> }> }>(
+      `/api/v1/namespaces/${DEMO.namespace}/endpoints/${DEMO.name}-east`,
+    );
+    assert.deepEqual(
+      endpoints.subsets[0].addresses.map((a) => a.ip),
+      gw.status.loadBalancer.ingress.map((i) => i.ip),
+      "the mirror points at east's gateway",
+    );
+    assert.deepEqual(
+      endpoints.subsets[0].ports.map((p) => p.port),
+      [4143],
+    );
     const split = await readSplit(west);
     assert.deepEqual([split.west, split.east], [100, 0]);
   });
@@ -169,10 +229,14 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
     const cps = hosts('west', 'control-plane');
     const [spare] = hosts('west', 'spare-control-plane');
     for (const h of cps) stopStaticPod(h.name, 'kube-apiserver', lab.dataDir);
-    await eventually(async () => {
-      const t = await westTargets(lab, lbName('west'));
-      return cps.every((h) => t[h.address] === 'unhealthy') ? t : undefined;
-    }, 90_000, "west's control-plane targets to turn unhealthy");
+    await eventually(
+      async () => {
+        const t = await westTargets(lab, lbName('west'));
+        return cps.every((h) => t[h.address] === 'unhealthy') ? t : undefined;
+      },
+      90_000,
+      "west's control-plane targets to turn unhealthy",
+    );
     await assert.rejects(contextClient(files, 'west').request('GET', '/readyz'), "west's API is down through its load balancer");
 
     // Watch the split through west's API while it moves (errors: the API is down until the spare serves).
@@ -189,10 +253,14 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
 
     await alertmanager.postAlerts([westDown(new Date(Date.now() + 3600_000))]);
     const handle: WorkflowHandle = lab.client.workflow.getHandle(failoverWorkflowId('west', 'east'));
-    const failedOver = await eventually(async () => {
-      const s = await handle.query<FailoverStatus>('status');
-      return s.state === 'failed-over' ? s : undefined;
-    }, 5 * 60_000, `the failover (alertmanager log: ${alertmanager.log().slice(-400)})`);
+    const failedOver = await eventually(
+      async () => {
+        const s = await handle.query<FailoverStatus>('status');
+        return s.state === 'failed-over' ? s : undefined;
+      },
+      5 * 60_000,
+      `the failover (alertmanager log: ${alertmanager.log().slice(-400)})`,
+    );
     timings.alertToFailedOverMs = Date.now() - since;
     watching = false;
     await watcher;
@@ -208,30 +276,46 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
     assert.equal(targets[spare.address], 'healthy', JSON.stringify(targets));
     for (const h of cps) assert.equal(targets[h.address], 'unhealthy');
     const transitions = (await targetTransitions(lab.lab.state.aws!.endpoint, since)).filter((t) => t.id === spare.address);
-    assert.ok(transitions.some((t) => t.to === 'healthy'), `the spare turned healthy: ${JSON.stringify(transitions)}`);
+    assert.ok(
+      transitions.some((t) => t.to === 'healthy'),
+      `the spare turned healthy: ${JSON.stringify(transitions)}`,
+    );
     const decided = failedOver.decisions.map((d) => d.what);
     assert.ok(decided.includes('SpareRegistered'), decided.join(', '));
-    assert.ok(decided.indexOf('SpareRegistered') < decided.indexOf('Shifted'), 'the spare serves before the split (in west\'s API) is touched');
+    assert.ok(decided.indexOf('SpareRegistered') < decided.indexOf('Shifted'), "the spare serves before the split (in west's API) is touched");
 
     // Traffic: all on east now, read back through west's API (served by the spare), one Event per step.
     assert.deepEqual(failedOver.eastPercent, { [`${DEMO.namespace}/${DEMO.name}`]: 100 });
     const now = await readSplit(west);
     assert.deepEqual([now.west, now.east], [0, 100]);
     const shifts = (await splitEvents(west)).filter((e) => e.reason === 'FailoverShift');
-    assert.deepEqual(shifts.map((e) => /podinfo (\d+) \/ podinfo-east (\d+)/.exec(e.message)?.slice(1).join('/')), ['75/25', '50/50', '0/100']);
+    assert.deepEqual(
+      shifts.map((e) => /podinfo (\d+) \/ podinfo-east (\d+)/.exec(e.message)?.slice(1).join('/')),
+      ['75/25', '50/50', '0/100'],
+    );
     // What west's API served while the run moved it (polled every 200 ms; each step holds 2 s).
-    assert.ok(seen.every((v, i) => [0, 25, 50, 100].includes(v) && (i === 0 || v > seen[i - 1])), `the split moved toward east step by step: ${seen.join(' → ')}`);
-    assert.ok(seen.some((v) => v > 0 && v < 100), `an intermediate step was served by west's API: ${seen.join(' → ')}`);
+    assert.ok(
+      seen.every((v, i) => [0, 25, 50, 100].includes(v) && (i === 0 || v > seen[i - 1])),
+      `the split moved toward east step by step: ${seen.join(' → ')}`,
+    );
+    assert.ok(
+      seen.some((v) => v > 0 && v < 100),
+      `an intermediate step was served by west's API: ${seen.join(' → ')}`,
+    );
   });
 
   test('west back and the alert resolved: failback after the hysteresis window, the split back on west', async () => {
     const handle = lab.client.workflow.getHandle(failoverWorkflowId('west', 'east'));
     const cps = hosts('west', 'control-plane');
     for (const h of cps) startStaticPod(h.name, 'kube-apiserver', lab.dataDir);
-    await eventually(async () => {
-      const t = await westTargets(lab, lbName('west'));
-      return cps.every((h) => t[h.address] === 'healthy') ? t : undefined;
-    }, 90_000, "west's control planes to be healthy again");
+    await eventually(
+      async () => {
+        const t = await westTargets(lab, lbName('west'));
+        return cps.every((h) => t[h.address] === 'healthy') ? t : undefined;
+      },
+      90_000,
+      "west's control planes to be healthy again",
+    );
 
     const started = Date.now();
     // Prometheus resolves an alert by sending it again, same startsAt, with endsAt in the past.
@@ -245,13 +329,19 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
     const status = await handle.query<FailoverStatus>('status');
     const at = (what: string) => Date.parse(status.decisions.find((d) => d.what === what)?.at ?? 'NaN');
     assert.ok(at('AlertResolved') <= at('WindowStarted'), 'the window starts once resolved');
-    assert.ok(at('FailingBack') - at('WindowStarted') >= HYSTERESIS_SECONDS * 1000, `west stayed healthy for the whole window: ${JSON.stringify(status.decisions.slice(-6))}`);
+    assert.ok(
+      at('FailingBack') - at('WindowStarted') >= HYSTERESIS_SECONDS * 1000,
+      `west stayed healthy for the whole window: ${JSON.stringify(status.decisions.slice(-6))}`,
+    );
 
     const west = contextClient(files, 'west');
     const now = await readSplit(west);
     assert.deepEqual([now.west, now.east], [100, 0]);
     const back = (await splitEvents(west)).filter((e) => e.reason === 'FailbackShift');
-    assert.deepEqual(back.map((e) => /podinfo (\d+) \/ podinfo-east (\d+)/.exec(e.message)?.slice(1).join('/')), ['50/50', '75/25', '100/0']);
+    assert.deepEqual(
+      back.map((e) => /podinfo (\d+) \/ podinfo-east (\d+)/.exec(e.message)?.slice(1).join('/')),
+      ['50/50', '75/25', '100/0'],
+    );
     const executions: unknown[] = [];
     for await (const e of lab.client.workflow.list({ query: `WorkflowId = '${failoverWorkflowId('west', 'east')}'` })) executions.push(e);
     assert.equal(executions.length, 1, 'the resolution signalled the same run');

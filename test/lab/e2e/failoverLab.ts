@@ -24,7 +24,14 @@ import type { LabAwsStatus } from '../../../lab/aws';
 import { LAB_MESH_SERVICES, LAB_SPLIT_API_VERSION } from '../../../lab/mesh';
 import { defaultTopologyInput, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
 import type { LabGreeters } from '../../../lab/orchestrator/greeters';
-import { applyLabMeshStandIns, readLabAwsStatus, startLabPairGreeters, withContext, writeLabPairFiles, type LabPairFiles } from '../../../lab/orchestrator/pair';
+import {
+  applyLabMeshStandIns,
+  readLabAwsStatus,
+  startLabPairGreeters,
+  withContext,
+  writeLabPairFiles,
+  type LabPairFiles,
+} from '../../../lab/orchestrator/pair';
 import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
 import { createWorker } from '../../../worker';
 import { startTestTemporal } from '../../support/temporal';
@@ -157,7 +164,9 @@ export async function readSplit(west: KubeClient): Promise<{ west: number; east:
 /** The Events recorded on west's TrafficSplit, oldest first. */
 export async function splitEvents(west: KubeClient): Promise<Array<{ reason: string; message: string; name: string }>> {
   const selector = encodeURIComponent(`involvedObject.kind=TrafficSplit,involvedObject.name=${DEMO.name}`);
-  const list = await west.get<{ items: Array<{ metadata: { name: string; creationTimestamp: string }; reason: string; message: string }> }>(`/api/v1/namespaces/${DEMO.namespace}/events?fieldSelector=${selector}`);
+  const list = await west.get<{ items: Array<{ metadata: { name: string; creationTimestamp: string }; reason: string; message: string }> }>(
+    `/api/v1/namespaces/${DEMO.namespace}/events?fieldSelector=${selector}`,
+  );
   return list.items
     .sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || a.metadata.name.localeCompare(b.metadata.name))
     .map((e) => ({ reason: e.reason, message: e.message, name: e.metadata.name }));
@@ -183,7 +192,9 @@ export async function watchSplit(files: LabPairFiles, onEast: (east: number, at:
       collection: `/apis/${LAB_SPLIT_API_VERSION}/namespaces/${DEMO.namespace}/trafficsplits`,
       name: DEMO.name,
       read: () => readSplit(west),
-      eastOf: (object) => ((object as { spec?: { backends?: Array<{ service: string; weight: number }> } }).spec?.backends ?? []).find((b) => b.service === `${DEMO.name}-east`)?.weight ?? 0,
+      eastOf: (object) =>
+        ((object as { spec?: { backends?: Array<{ service: string; weight: number }> } }).spec?.backends ?? []).find((b) => b.service === `${DEMO.name}-east`)
+          ?.weight ?? 0,
     },
     onEast,
   );

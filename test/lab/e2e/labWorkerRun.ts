@@ -44,7 +44,11 @@ export interface WorkerProcess {
  * Starts a worker script (default test/lab/e2e/workerProcess.js) as a child process and resolves once
  * it prints {@link WORKER_RUNNING}.
  */
-export async function startWorkerProcess(env: NodeJS.ProcessEnv, script = path.join(__dirname, 'workerProcess.js'), timeoutMs = 120_000): Promise<WorkerProcess> {
+export async function startWorkerProcess(
+  env: NodeJS.ProcessEnv,
+  script = path.join(__dirname, 'workerProcess.js'),
+  timeoutMs = 120_000,
+): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));

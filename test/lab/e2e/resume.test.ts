@@ -175,7 +175,9 @@ describe('BootstrapStackedEtcd on the lab survives a killed worker; the load bal
       // Temporal's history: the held activity's final attempt ran on the second worker.
       const { events } = await handle.fetchHistory();
       const scheduled = events?.find((e) => e.activityTaskScheduledEventAttributes?.activityId === held.id);
-      const startedEvent = events?.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled?.eventId))?.activityTaskStartedEventAttributes;
+      const startedEvent = events?.find(
+        (e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled?.eventId),
+      )?.activityTaskStartedEventAttributes;
       assert.equal(startedEvent?.identity, 'resume-second-worker');
       assert.ok((startedEvent?.attempt ?? 0) > held.attempt, `final attempt ${startedEvent?.attempt}`);
     }
@@ -189,7 +191,10 @@ describe('BootstrapStackedEtcd on the lab survives a killed worker; the load bal
   test('the resumed run converged: 4 voting etcd members, one kubeadm init, one join per host, exactly the 3 control planes healthy', async () => {
     const members = await etcdMembers(lab.paths.labDir, cps()[1]);
     assert.deepEqual(members.map((m) => m.name).sort(), [...cps(), spare()].map((h) => h.name).sort());
-    assert.ok(members.every((m) => !m.isLearner), `learners left: ${JSON.stringify(members)}`);
+    assert.ok(
+      members.every((m) => !m.isLearner),
+      `learners left: ${JSON.stringify(members)}`,
+    );
 
     const [primary] = cps();
     assert.equal(kubeadmRuns(lab.paths.labDir, primary.name, 'init'), 1, 'kubeadm init ran once on the primary');
@@ -202,7 +207,12 @@ describe('BootstrapStackedEtcd on the lab survives a killed worker; the load bal
     const status = await frontStatus(lab.state.aws!.endpoint);
     assert.equal(status.loadBalancers.length, 1);
     const targets = status.loadBalancers[0].targets;
-    assert.deepEqual(targets.map((t) => `${t.id}:${t.state}`).sort(), cps().map((h) => `${h.address}:healthy`).sort());
+    assert.deepEqual(
+      targets.map((t) => `${t.id}:${t.state}`).sort(),
+      cps()
+        .map((h) => `${h.address}:healthy`)
+        .sort(),
+    );
     assert.ok(!targets.some((t) => t.id === spare().address), 'the spare is not a target');
   });
 
@@ -224,7 +234,10 @@ describe('BootstrapStackedEtcd on the lab survives a killed worker; the load bal
     const probe = (async () => {
       while (probing) {
         const startedAt = Date.now();
-        const outcome = await api.request('GET', '/readyz').then((r) => String(r.status), (err: Error) => err.message);
+        const outcome = await api.request('GET', '/readyz').then(
+          (r) => String(r.status),
+          (err: Error) => err.message,
+        );
         samples.push({ startedAt, endedAt: Date.now(), outcome });
         await sleep(100);
       }
@@ -258,7 +271,10 @@ describe('BootstrapStackedEtcd on the lab survives a killed worker; the load bal
     const deadline = killedAt + 180_000;
     try {
       while (healthyAt === undefined) {
-        assert.ok(Date.now() < deadline, `target ${victim.address} went ${unhealthyAt ? 'unhealthy but never healthy again' : 'never unhealthy'} (${kills} kill(s))`);
+        assert.ok(
+          Date.now() < deadline,
+          `target ${victim.address} went ${unhealthyAt ? 'unhealthy but never healthy again' : 'never unhealthy'} (${kills} kill(s))`,
+        );
         const transitions = (await targetTransitions(endpoint, since)).filter((t) => t.id === victim.address);
         unhealthyAt ??= transitions.find((t) => t.to === 'unhealthy')?.at;
         if (unhealthyAt === undefined) {

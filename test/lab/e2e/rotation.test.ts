@@ -88,7 +88,8 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
   const spec = (host: BootstrapStackedEtcdInput['hosts'][number]): HostSpec => hostSchema.parse(host);
   const names = () => rotationSecretNames(input.clusterName);
   const hostCa = (host: string) => readFileSync(path.join(labHostPaths(lab.paths.labDir, host).rootDir, 'etc', 'kubernetes', 'pki', 'ca.crt'), 'utf8');
-  const uploadsSoFar = () => input.hosts.reduce((n, h) => n + readCommandLog(labHostPaths(lab.paths.labDir, h.name).commandsLog).filter((e) => UPLOAD_CERTS.test(e.command)).length, 0);
+  const uploadsSoFar = () =>
+    input.hosts.reduce((n, h) => n + readCommandLog(labHostPaths(lab.paths.labDir, h.name).commandsLog).filter((e) => UPLOAD_CERTS.test(e.command)).length, 0);
 
   async function remember(when: string): Promise<void> {
     if (await store.has(names().certificateKey)) certificateKeys.set((await store.get(names().certificateKey)).trim(), when);
@@ -110,7 +111,13 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
     shell = createSshShell({ knownHosts: new FileKnownHostsStore(path.join(dataDir, 'known_hosts.json')) });
     store = new FileSecretStore(path.join(dataDir, 'secrets'));
     worker = await startRotationWorker(
-      { ...process.env, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', KUBEHA_TASK_QUEUE: TASK_QUEUE, KUBEHA_DATA_DIR: dataDir },
+      {
+        ...process.env,
+        TEMPORAL_ADDRESS: env.address,
+        TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+        KUBEHA_TASK_QUEUE: TASK_QUEUE,
+        KUBEHA_DATA_DIR: dataDir,
+      },
       workerLog,
     );
   });
@@ -153,7 +160,12 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
     kubeconfigSecret = result.kubeconfigSecret;
     kube = new KubeClient(parseKubeconfig(await store.get(kubeconfigSecret)));
     const members = await etcdMembers(lab.paths.labDir, cps()[0]);
-    assert.deepEqual(members.map((m) => m.name).sort(), cps().map((h) => h.name).sort());
+    assert.deepEqual(
+      members.map((m) => m.name).sort(),
+      cps()
+        .map((h) => h.name)
+        .sort(),
+    );
     assert.equal(progress.steps.find((s) => s.step === 'join-spare')?.state, 'skipped');
     await remember('after the bootstrap');
     assert.equal(certificateKeys.size, 1, 'the bootstrap stored a certificate key');
@@ -202,7 +214,11 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
     assert.equal(result.key?.uploadedAt, record.uploadedAt);
     assert.equal(result.key?.expiresAt, record.expiresAt);
     const labExpiry = after.annotations['lab.kubeha.io/expires-at'];
-    if (labExpiry) assert.ok(Math.abs(Date.parse(labExpiry) - Date.parse(record.expiresAt)) < 60_000, `the record's expiry ${record.expiresAt} matches the cluster's ${labExpiry}`);
+    if (labExpiry)
+      assert.ok(
+        Math.abs(Date.parse(labExpiry) - Date.parse(record.expiresAt)) < 60_000,
+        `the record's expiry ${record.expiresAt} matches the cluster's ${labExpiry}`,
+      );
 
     certificateKeys.set(newKey, 'first rotation');
     await remember('after the first rotation');
@@ -213,7 +229,7 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
     assert.ok(rotated, 'the rotation ran');
     const oldKey = [...certificateKeys.keys()][0];
     assert.ok(oldKey !== rotated.key, 'the bootstrap key is not the rotated one');
-    const status = await (await fetch(`${lab.state.aws!.endpoint}/kubeha-lab/status`)).json() as { loadBalancers: { dnsName: string }[] };
+    const status = (await (await fetch(`${lab.state.aws!.endpoint}/kubeha-lab/status`)).json()) as { loadBalancers: { dnsName: string }[] };
     const config = controlPlaneJoinConfig({
       host: spec(spare()),
       endpoint: `${status.loadBalancers[0].dnsName}:6443`,
@@ -244,7 +260,10 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
 
     const members = await etcdMembers(lab.paths.labDir, cps()[0]);
     assert.deepEqual(members.map((m) => m.name).sort(), [...cps(), spare()].map((h) => h.name).sort());
-    assert.ok(members.every((m) => !m.isLearner), `learners left: ${JSON.stringify(members)}`);
+    assert.ok(
+      members.every((m) => !m.isLearner),
+      `learners left: ${JSON.stringify(members)}`,
+    );
 
     // The join read the rotated key: it still opens kubeadm-certs, which nobody uploaded again, and
     // kubeha ran exactly one kubeadm join on the spare (a rejected key would have meant a refresh and a second join).
@@ -265,7 +284,10 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
       // control plane's API server is not ready and would be passed over too. Start once it answers.
       const secondApi = kube.withServer(`https://${second.address}:6443`);
       // (At most 30 s: the rotation itself then reports whatever it finds.)
-      for (const deadline = Date.now() + 30_000; Date.now() < deadline && (await secondApi.request('GET', '/readyz').catch(() => ({ status: 0 }))).status !== 200; ) {
+      for (
+        const deadline = Date.now() + 30_000;
+        Date.now() < deadline && (await secondApi.request('GET', '/readyz').catch(() => ({ status: 0 }))).status !== 200;
+      ) {
         await new Promise((r) => setTimeout(r, 250));
       }
       const started = Date.now();
@@ -314,7 +336,8 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
       ...labKeyMaterial(lab.paths.labDir, hostNames),
     ];
     const kubeconfig = await store.get(kubeconfigSecret);
-    for (const m of kubeconfig.matchAll(/(client-key-data|client-certificate-data):\s*(\S+)/g)) secrets.push({ label: `admin kubeconfig in the secret store: ${m[1]}`, value: m[2] });
+    for (const m of kubeconfig.matchAll(/(client-key-data|client-certificate-data):\s*(\S+)/g))
+      secrets.push({ label: `admin kubeconfig in the secret store: ${m[1]}`, value: m[2] });
 
     // The scan would be empty-handed with nothing to look for: it has every kind of secret.
     assert.equal(certificateKeys.size, 3, 'the bootstrap key and two rotated keys');
@@ -322,7 +345,8 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
     const labels = secrets.map((s) => s.label);
     assert.ok(labels.includes('lab ssh id_ed25519'), `the SSH client key is searched: ${labels.join(', ')}`);
     for (const cp of cps()) {
-      for (const key of ['pki/ca.key', 'pki/etcd/ca.key', 'pki/sa.key', 'pki/front-proxy-ca.key']) assert.ok(labels.includes(`${cp.name}:/etc/kubernetes/${key}`), `${cp.name}'s ${key} is searched`);
+      for (const key of ['pki/ca.key', 'pki/etcd/ca.key', 'pki/sa.key', 'pki/front-proxy-ca.key'])
+        assert.ok(labels.includes(`${cp.name}:/etc/kubernetes/${key}`), `${cp.name}'s ${key} is searched`);
       assert.ok(labels.includes(`${cp.name}:/etc/kubernetes/admin.conf client-key-data`), `${cp.name}'s admin.conf client key is searched`);
     }
     assert.ok(labels.some((l) => l.startsWith('admin kubeconfig in the secret store: client-key-data')));
@@ -331,7 +355,8 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
     // value planted in an encrypted payload proves the decoding sees what the encryption hides).
     const histories = await decodedHistoriesWithControl(client, { address: env.address, namespace: env.namespace });
     const types = new Set(histories.map((h) => h.workflowType));
-    for (const type of ['BootstrapStackedEtcd', 'RotateCertificateKey', 'ClusterLock']) assert.ok(types.has(type), `the list holds ${type} runs: ${[...types].join(', ')}`);
+    for (const type of ['BootstrapStackedEtcd', 'RotateCertificateKey', 'ClusterLock'])
+      assert.ok(types.has(type), `the list holds ${type} runs: ${[...types].join(', ')}`);
     assert.ok(histories.length >= 5, `every run is listed: ${histories.map((h) => h.workflowId).join(', ')}`);
     for (const h of histories) assert.ok(h.events > 0, `${h.workflowId} has a history`);
     const output = worker!.output();
@@ -342,13 +367,26 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
       assert.ok(entries.length > 0, `${name} received commands`);
       return { source: `${name} commands.log`, texts: entries.map((e) => e.command) };
     });
-    const sources = [...histories.map((h) => ({ source: `history of ${h.workflowId} (${h.runId})`, texts: h.texts })), { source: 'worker output', texts: [output] }, ...commandLogs];
+    const sources = [
+      ...histories.map((h) => ({ source: `history of ${h.workflowId} (${h.runId})`, texts: h.texts })),
+      { source: 'worker output', texts: [output] },
+      ...commandLogs,
+    ];
 
     // The scan finds what IS there, in each kind of source.
     const historiesOnly = sources.filter((s) => s.source.startsWith('history of'));
-    assert.ok(findSecrets(historiesOnly, [{ label: 'cluster name', value: input.clusterName, minLength: 1 }]).length > 0, 'the cluster name (a search attribute) is found in the histories');
-    assert.ok(findSecrets([{ source: 'worker output', texts: [output] }], [{ label: 'workflow id', value: 'rotation-2-first-down' }]).length > 0, 'a workflow id is found in the worker output');
-    assert.ok(findSecrets(commandLogs, [{ label: 'upload config path', value: REMOTE.uploadCertsConfig }]).length > 0, "kubeha's upload-certs config path is found in the command logs");
+    assert.ok(
+      findSecrets(historiesOnly, [{ label: 'cluster name', value: input.clusterName, minLength: 1 }]).length > 0,
+      'the cluster name (a search attribute) is found in the histories',
+    );
+    assert.ok(
+      findSecrets([{ source: 'worker output', texts: [output] }], [{ label: 'workflow id', value: 'rotation-2-first-down' }]).length > 0,
+      'a workflow id is found in the worker output',
+    );
+    assert.ok(
+      findSecrets(commandLogs, [{ label: 'upload config path', value: REMOTE.uploadCertsConfig }]).length > 0,
+      "kubeha's upload-certs config path is found in the command logs",
+    );
 
     const findings = findSecrets(sources, secrets);
     figures.secretsSearched = secrets.length;

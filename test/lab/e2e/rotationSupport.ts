@@ -37,7 +37,12 @@ export async function kubeadmCertsSecret(kube: KubeClient): Promise<KubeadmCerts
   if (status === 404) return undefined;
   assert.equal(status, 200, `GET kubeadm-certs answered ${status}`);
   const secret = body as { metadata: { resourceVersion: string; uid: string; annotations?: Record<string, string> }; data?: Record<string, string> };
-  return { resourceVersion: secret.metadata.resourceVersion, uid: secret.metadata.uid, data: secret.data ?? {}, annotations: secret.metadata.annotations ?? {} };
+  return {
+    resourceVersion: secret.metadata.resourceVersion,
+    uid: secret.metadata.uid,
+    data: secret.data ?? {},
+    annotations: secret.metadata.annotations ?? {},
+  };
 }
 
 /**
@@ -85,7 +90,8 @@ export function controlPlaneJoinConfig(options: { host: HostSpec; endpoint: stri
  */
 export async function joinWithConfig(shell: RemoteShell, host: HostSpec, config: string): Promise<{ exitCode: number; output: string }> {
   const result = await shell.run(host, {
-    command: 'f=$(mktemp /tmp/kubeha-rotation-e2e.XXXXXX) || exit 1; cat > "$f"; stat -c "config mode %a" "$f"; kubeadm join --config "$f"; rc=$?; rm -f "$f"; exit $rc',
+    command:
+      'f=$(mktemp /tmp/kubeha-rotation-e2e.XXXXXX) || exit 1; cat > "$f"; stat -c "config mode %a" "$f"; kubeadm join --config "$f"; rc=$?; rm -f "$f"; exit $rc',
     stdin: config,
     timeoutMs: 5 * 60_000,
     label: 'kubeadm join by hand',
@@ -218,14 +224,25 @@ export function explained(err: unknown): never {
  */
 export async function decodedHistoriesWithControl(client: Client, target: CliTarget): Promise<RunHistory[]> {
   const control = `control-value-${randomBytes(12).toString('hex')}`;
-  await client.workflow.start('ScanControl', { taskQueue: 'nobody-polls-scan-control', workflowId: `scan-control-${Date.now()}`, args: [{ planted: control }] });
+  await client.workflow.start('ScanControl', {
+    taskQueue: 'nobody-polls-scan-control',
+    workflowId: `scan-control-${Date.now()}`,
+    args: [{ planted: control }],
+  });
   const histories = workflowHistories(target);
   const encrypted = histories.flatMap((h) => h.payloads).filter((p) => Buffer.from(p.metadata?.encoding ?? new Uint8Array()).toString() === 'binary/encrypted');
   assert.ok(encrypted.length > 20, `the histories hold encrypted payloads (${encrypted.length})`);
   const { codec } = kubehaDataConverter();
   for (const h of histories) h.texts.push(...(await decodedPayloadTexts(codec, h.payloads)));
   const planted = [{ label: 'control', value: control }];
-  assert.equal(findSecrets(histories.map((h) => ({ source: h.workflowId, texts: h.texts })), planted).length, 1, 'the control value is found in the decoded payloads');
+  assert.equal(
+    findSecrets(
+      histories.map((h) => ({ source: h.workflowId, texts: h.texts })),
+      planted,
+    ).length,
+    1,
+    'the control value is found in the decoded payloads',
+  );
   const raw = histories.map((h) => ({ source: h.workflowId, texts: h.payloads.map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('latin1')) }));
   assert.equal(findSecrets(raw, planted).length, 0, 'and it is not readable without the keys');
   return histories;

@@ -18,9 +18,12 @@ export const ROTATION_WORKER_RUNNING = 'kubeha rotation worker running';
 
 /** The SSH transport's own log lines (commands started and finished, channel errors) in the same output. */
 const shellLogger = {
-  debug: (details: object, message: string) => write({ level: 'DEBUG', message: `ssh: ${message}`, meta: details, timestampNanos: BigInt(Date.now()) * 1_000_000n }),
-  info: (details: object, message: string) => write({ level: 'INFO', message: `ssh: ${message}`, meta: details, timestampNanos: BigInt(Date.now()) * 1_000_000n }),
-  warn: (details: object, message: string) => write({ level: 'WARN', message: `ssh: ${message}`, meta: details, timestampNanos: BigInt(Date.now()) * 1_000_000n }),
+  debug: (details: object, message: string) =>
+    write({ level: 'DEBUG', message: `ssh: ${message}`, meta: details, timestampNanos: BigInt(Date.now()) * 1_000_000n }),
+  info: (details: object, message: string) =>
+    write({ level: 'INFO', message: `ssh: ${message}`, meta: details, timestampNanos: BigInt(Date.now()) * 1_000_000n }),
+  warn: (details: object, message: string) =>
+    write({ level: 'WARN', message: `ssh: ${message}`, meta: details, timestampNanos: BigInt(Date.now()) * 1_000_000n }),
 };
 
 function write(entry: LogEntry): void {

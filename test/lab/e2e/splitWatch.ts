@@ -31,7 +31,10 @@ export interface SplitWatchSource {
 type StreamEnd = { kind: 'ended' } | { kind: 'relist'; why: string } | { kind: 'retry'; why: string; afterMs: number };
 
 /** Starts the watch; `onEast` gets east's weight and the arrival time (performance.now()) of each change. */
-export async function watchSplitResilient(source: SplitWatchSource, onEast: (east: number, at: number) => void): Promise<{ stop: () => void; record: SplitWatchRecord }> {
+export async function watchSplitResilient(
+  source: SplitWatchSource,
+  onEast: (east: number, at: number) => void,
+): Promise<{ stop: () => void; record: SplitWatchRecord }> {
   const record: SplitWatchRecord = { restarts: 0 };
   const controller = new AbortController();
   const relist = async (): Promise<void> => {
@@ -69,39 +72,52 @@ function stream(source: SplitWatchSource, record: SplitWatchRecord, onEast: (eas
   const { target } = source;
   const tls = { ca: target.caPem, cert: target.user.clientCertificatePem, key: target.user.clientKeyPem, rejectUnauthorized: !target.insecure };
   const authorization: Record<string, string> = target.user.token ? { Authorization: `Bearer ${target.user.token}` } : {};
-  const query = new URLSearchParams({ watch: '1', fieldSelector: `metadata.name=${source.name}`, resourceVersion: record.resourceVersion ?? '', allowWatchBookmarks: 'true' });
+  const query = new URLSearchParams({
+    watch: '1',
+    fieldSelector: `metadata.name=${source.name}`,
+    resourceVersion: record.resourceVersion ?? '',
+    allowWatchBookmarks: 'true',
+  });
   return new Promise((resolve) => {
-    const req = https.get(`${target.server}${source.collection}?${query}`, { ...tls, agent: false, headers: { ...authorization, Accept: 'application/json' }, signal }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        const afterMs = Math.min(5, Number(res.headers['retry-after']) || 1) * 1000;
-        // 410 Gone / 504 "Too large resource version": this server's cache cannot start there; list again.
-        resolve(res.statusCode === 410 || res.statusCode === 504 ? { kind: 'relist', why: `HTTP ${res.statusCode}` } : { kind: 'retry', why: `HTTP ${res.statusCode}`, afterMs });
-        return;
-      }
-      let buffered = '';
-      let end: StreamEnd = { kind: 'ended' };
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        const at = performance.now();
-        buffered += chunk;
-        let newline: number;
-        while ((newline = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, newline);
-          buffered = buffered.slice(newline + 1);
-          if (!line.trim()) continue;
-          const event = JSON.parse(line) as { type: string; object?: { metadata?: { resourceVersion?: string }; code?: number; message?: string } };
-          if (event.type === 'ERROR') {
-            end = { kind: 'relist', why: `watch ERROR ${event.object?.code ?? ''}: ${event.object?.message ?? ''}` };
-            continue;
-          }
-          if (event.object?.metadata?.resourceVersion) record.resourceVersion = event.object.metadata.resourceVersion;
-          if (event.type === 'MODIFIED' || event.type === 'ADDED') onEast(source.eastOf(event.object), at);
+    const req = https.get(
+      `${target.server}${source.collection}?${query}`,
+      { ...tls, agent: false, headers: { ...authorization, Accept: 'application/json' }, signal },
+      (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          const afterMs = Math.min(5, Number(res.headers['retry-after']) || 1) * 1000;
+          // 410 Gone / 504 "Too large resource version": this server's cache cannot start there; list again.
+          resolve(
+            res.statusCode === 410 || res.statusCode === 504
+              ? { kind: 'relist', why: `HTTP ${res.statusCode}` }
+              : { kind: 'retry', why: `HTTP ${res.statusCode}`, afterMs },
+          );
+          return;
         }
-      });
-      res.on('end', () => resolve(end));
-      res.on('error', (err) => resolve({ kind: 'retry', why: err.message, afterMs: 200 }));
-    });
+        let buffered = '';
+        let end: StreamEnd = { kind: 'ended' };
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          const at = performance.now();
+          buffered += chunk;
+          let newline: number;
+          while ((newline = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, newline);
+            buffered = buffered.slice(newline + 1);
+            if (!line.trim()) continue;
+            const event = JSON.parse(line) as { type: string; object?: { metadata?: { resourceVersion?: string }; code?: number; message?: string } };
+            if (event.type === 'ERROR') {
+              end = { kind: 'relist', why: `watch ERROR ${event.object?.code ?? ''}: ${event.object?.message ?? ''}` };
+              continue;
+            }
+            if (event.object?.metadata?.resourceVersion) record.resourceVersion = event.object.metadata.resourceVersion;
+            if (event.type === 'MODIFIED' || event.type === 'ADDED') onEast(source.eastOf(event.object), at);
+          }
+        });
+        res.on('end', () => resolve(end));
+        res.on('error', (err) => resolve({ kind: 'retry', why: err.message, afterMs: 200 }));
+      },
+    );
     req.on('error', (err) => resolve(signal.aborted ? { kind: 'ended' } : { kind: 'retry', why: err.message, afterMs: 500 }));
   });
 }

@@ -44,7 +44,19 @@ describe('kubeha start with the lab', { timeout: 20 * 60_000 }, () => {
     writeFileSync(topologyFile, JSON.stringify(topology));
     const uiPort = await freePort();
     cli = spawnCli(
-      ['start', '--port', String(await freePort()), '--ui-port', String(uiPort), '--codec-port', String(await freePort()), '--data-dir', path.join(dataDir, 'temporal'), '--topology', topologyFile],
+      [
+        'start',
+        '--port',
+        String(await freePort()),
+        '--ui-port',
+        String(uiPort),
+        '--codec-port',
+        String(await freePort()),
+        '--data-dir',
+        path.join(dataDir, 'temporal'),
+        '--topology',
+        topologyFile,
+      ],
       { KUBEHA_DATA_DIR: dataDir },
     );
     const ended = collect(cli, 15 * 60_000);
@@ -65,6 +77,6 @@ describe('kubeha start with the lab', { timeout: 20 * 60_000 }, () => {
     cli = undefined;
     assert.equal(run.code, 0, run.stderr.slice(-2000));
     assert.deepEqual(processesMentioning(dataDir), [], 'no process of the lab is left');
-    assert.ok(!readFileSync('/etc/hosts', 'utf8').includes(label), 'the lab\'s /etc/hosts block is gone');
+    assert.ok(!readFileSync('/etc/hosts', 'utf8').includes(label), "the lab's /etc/hosts block is gone");
   });
 });

@@ -30,16 +30,20 @@ export interface EtcdMember {
  */
 export async function etcdMembers(labDir: string, host: { name: string; address: string }): Promise<EtcdMember[]> {
   const pki = path.join(labHostPaths(labDir, host.name).rootDir, 'etc', 'kubernetes', 'pki', 'etcd');
-  const { stdout } = await run('/usr/bin/etcdctl', [
-    `--endpoints=https://${host.address}:2379`,
-    `--cacert=${path.join(pki, 'ca.crt')}`,
-    `--cert=${path.join(pki, 'healthcheck-client.crt')}`,
-    `--key=${path.join(pki, 'healthcheck-client.key')}`,
-    'member',
-    'list',
-    '-w',
-    'json',
-  ], { env: { ...process.env, ETCDCTL_API: '3' } });
+  const { stdout } = await run(
+    '/usr/bin/etcdctl',
+    [
+      `--endpoints=https://${host.address}:2379`,
+      `--cacert=${path.join(pki, 'ca.crt')}`,
+      `--cert=${path.join(pki, 'healthcheck-client.crt')}`,
+      `--key=${path.join(pki, 'healthcheck-client.key')}`,
+      'member',
+      'list',
+      '-w',
+      'json',
+    ],
+    { env: { ...process.env, ETCDCTL_API: '3' } },
+  );
   const parsed = JSON.parse(stdout) as { members?: { name?: string; isLearner?: boolean; peerURLs?: string[] }[] };
   return (parsed.members ?? []).map((m) => ({ name: m.name ?? '', isLearner: m.isLearner === true, peerURLs: m.peerURLs ?? [] }));
 }
@@ -135,7 +139,11 @@ export async function assertLabDownLeavesNothing(lab: LabUpResult, dataDir: stri
   assert.deepEqual(report.stoppedHosts.sort(), hosts.map((h) => h.name).sort());
   assert.equal(report.stoppedAws, true);
   assert.equal(isAlive(aws!.supervisor), false, 'the supervisor has exited');
-  assert.equal(aws!.motoPid !== undefined && existsSync(`/proc/${aws!.motoPid}`) && readFileSync(`/proc/${aws!.motoPid}/cmdline`, 'utf8').includes('moto'), false, 'moto has exited');
+  assert.equal(
+    aws!.motoPid !== undefined && existsSync(`/proc/${aws!.motoPid}`) && readFileSync(`/proc/${aws!.motoPid}/cmdline`, 'utf8').includes('moto'),
+    false,
+    'moto has exited',
+  );
   assert.deepEqual(processesMentioning(dataDir), [], 'no process refers to the lab folder (sshd, kubelet)');
   for (const host of hosts) assert.deepEqual(processesMentioning(`${host.address}:`), [], `nothing of ${host.name} runs (etcd, kube-apiserver)`);
   assert.ok(!readFileSync('/etc/hosts', 'utf8').includes(`${HOSTS_BLOCK_BEGIN} ${hostsBlockLabel}`), 'the hosts block is gone');

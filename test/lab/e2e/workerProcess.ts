@@ -59,7 +59,11 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
 }
 
 /** Runs `main` when `entry` is the process's entry point; a failure is printed and exits 1. */
-export function runAsProcessEntry(entry: NodeModule, main: () => Promise<void>, format: (err: unknown) => string = (err) => (err as Error).stack ?? String(err)): void {
+export function runAsProcessEntry(
+  entry: NodeModule,
+  main: () => Promise<void>,
+  format: (err: unknown) => string = (err) => (err as Error).stack ?? String(err),
+): void {
   if (require.main !== entry) return;
   main().catch((err: unknown) => {
     process.stderr.write(`${format(err)}\n`);

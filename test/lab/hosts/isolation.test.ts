@@ -129,7 +129,23 @@ describe('isolate and rejoin on a lab', { timeout: 10 * 60_000 }, () => {
     lab = await labUp({ dataDir, topology: topology() });
     shell = createSshShell({ knownHosts: new FileKnownHostsStore(path.join(dataDir, 'known_hosts.json')) });
     // Another lab's rule, on an address of this range that no host uses.
-    await run('iptables', ['-w', '-t', 'filter', '-I', 'INPUT', '-i', 'lo', '-d', '127.0.15.109', '-m', 'comment', '--comment', `kubeha-lab:${OTHER_LABEL}:canary:isolate`, '-j', 'REJECT']);
+    await run('iptables', [
+      '-w',
+      '-t',
+      'filter',
+      '-I',
+      'INPUT',
+      '-i',
+      'lo',
+      '-d',
+      '127.0.15.109',
+      '-m',
+      'comment',
+      '--comment',
+      `kubeha-lab:${OTHER_LABEL}:canary:isolate`,
+      '-j',
+      'REJECT',
+    ]);
   });
 
   after(async () => {
@@ -158,7 +174,10 @@ describe('isolate and rejoin on a lab', { timeout: 10 * 60_000 }, () => {
     } finally {
       server.close();
     }
-    assert.deepEqual((await rules()).sort(), HOSTS.map((h) => `kubeha-lab:${LABEL}:${h.name}:source`));
+    assert.deepEqual(
+      (await rules()).sort(),
+      HOSTS.map((h) => `kubeha-lab:${LABEL}:${h.name}:source`),
+    );
     assert.deepEqual(await rules(undefined, 'isolate'), []);
   });
 
@@ -184,7 +203,14 @@ describe('isolate and rejoin on a lab', { timeout: 10 * 60_000 }, () => {
     });
     await new Promise<void>((resolve) => server.listen(0, MACHINE_ADDRESS, resolve));
     const { port } = server.address() as net.AddressInfo;
-    const [program, ...args] = inCgroup(cutRecord.cgroup, ['nsenter', `--mount=/proc/${cutRecord.holder!.pid}/ns/mnt`, '--', 'bash', '-c', `exec 3<>/dev/tcp/${MACHINE_ADDRESS}/${port} && exec cat <&3`]);
+    const [program, ...args] = inCgroup(cutRecord.cgroup, [
+      'nsenter',
+      `--mount=/proc/${cutRecord.holder!.pid}/ns/mnt`,
+      '--',
+      'bash',
+      '-c',
+      `exec 3<>/dev/tcp/${MACHINE_ADDRESS}/${port} && exec cat <&3`,
+    ]);
     const reader = spawn(program, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     const fromService = new Received(reader.stdout);
     try {
@@ -219,7 +245,7 @@ describe('isolate and rejoin on a lab', { timeout: 10 * 60_000 }, () => {
       serviceSocket.write('two\n');
       await pause(2000);
       assert.doesNotMatch(fromSshd.text, /\r\n[\s\S]+/, "sshd's answer to our identification waits");
-      assert.doesNotMatch(fromService.text, /two/, 'the machine service\'s data waits');
+      assert.doesNotMatch(fromService.text, /two/, "the machine service's data waits");
 
       assert.match(await labFault('rejoin', [cut.name], dataDir), /connected again/);
       assert.deepEqual(await rules(cut.name, 'isolate'), []);
@@ -245,7 +271,23 @@ describe('isolate and rejoin on a lab', { timeout: 10 * 60_000 }, () => {
     const victim = HOSTS[2];
     await labFault('isolate', [victim.name], dataDir);
     // A rule whose host record was lost in the crash.
-    await run('iptables', ['-w', '-t', 'filter', '-I', 'INPUT', '-i', 'lo', '-d', '127.0.15.108', '-m', 'comment', '--comment', `kubeha-lab:${LABEL}:ghost:isolate`, '-j', 'REJECT']);
+    await run('iptables', [
+      '-w',
+      '-t',
+      'filter',
+      '-I',
+      'INPUT',
+      '-i',
+      'lo',
+      '-d',
+      '127.0.15.108',
+      '-m',
+      'comment',
+      '--comment',
+      `kubeha-lab:${LABEL}:ghost:isolate`,
+      '-j',
+      'REJECT',
+    ]);
     assert.equal((await rules(undefined, 'isolate')).length, 3);
     // The crash: the lab's supervisor dies without cleaning anything up; the hosts run on.
     process.kill(lab.state.aws!.supervisor.pid, 'SIGKILL');
@@ -254,9 +296,15 @@ describe('isolate and rejoin on a lab', { timeout: 10 * 60_000 }, () => {
     const lines: string[] = [];
     await shell.close();
     lab = await labUp({ dataDir, topology: topology(), say: (line) => lines.push(line) });
-    assert.ok(lines.some((l) => /did not stop cleanly/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /did not stop cleanly/.test(l)),
+      lines.join('\n'),
+    );
     assert.deepEqual(await rules(undefined, 'isolate'), []);
-    assert.deepEqual((await rules()).sort(), HOSTS.map((h) => `kubeha-lab:${LABEL}:${h.name}:source`));
+    assert.deepEqual(
+      (await rules()).sort(),
+      HOSTS.map((h) => `kubeha-lab:${LABEL}:${h.name}:source`),
+    );
     assert.equal((await listLabRules(OTHER_LABEL)).length, 1, "another lab's rule stays");
     assert.equal((await sh(victim.name, 'echo reachable')).stdout.trim(), 'reachable');
   });
@@ -267,22 +315,50 @@ describe('isolate and rejoin on a lab', { timeout: 10 * 60_000 }, () => {
     const token = 'isoabc.0123456789abcdef';
     const certificateKey = randomBytes(32).toString('hex');
     const runKubeadm = async (host: string, config: string, args: string) => {
-      await shell.run(spec(host), { command: `mkdir -p /etc/kubernetes/kubeha && cat > ${KUBEADM_CONFIG} && chmod 600 ${KUBEADM_CONFIG}`, stdin: config, timeoutMs: 60_000 });
+      await shell.run(spec(host), {
+        command: `mkdir -p /etc/kubernetes/kubeha && cat > ${KUBEADM_CONFIG} && chmod 600 ${KUBEADM_CONFIG}`,
+        stdin: config,
+        timeoutMs: 60_000,
+      });
       // These hosts are not prepared: no kubelet package (kubeadm runs the lab kubelet itself) and no
       // container runtime (its preflight checks are ignored); forwarding is set as prepareHost sets it.
       const ignore = '--ignore-preflight-errors=CRI,ContainerRuntimeVersion';
-      return shell.run(spec(host), { command: `sysctl -qw net.ipv4.ip_forward=1 && KUBEHA_LAB_KUBELET=direct kubeadm ${args} --config ${KUBEADM_CONFIG} ${ignore}`, timeoutMs: 5 * 60_000 });
+      return shell.run(spec(host), {
+        command: `sysctl -qw net.ipv4.ip_forward=1 && KUBEHA_LAB_KUBELET=direct kubeadm ${args} --config ${KUBEADM_CONFIG} ${ignore}`,
+        timeoutMs: 5 * 60_000,
+      });
     };
     const kubeadm = async (host: string, config: string, args: string) => {
       const result = await runKubeadm(host, config, args);
       assert.equal(result.exitCode, 0, `${host}: kubeadm ${args}\n${result.stdout}\n${result.stderr}`);
       return result.stdout;
     };
-    const init = await kubeadm(cp1.name, renderInitConfig({ clusterName: 'isowest', nodeName: cp1.name, advertiseAddress: cp1.address, controlPlaneEndpoint: endpoint, kubernetesVersion: '1.37.2', podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', token, certificateKey }), 'init --upload-certs');
+    const init = await kubeadm(
+      cp1.name,
+      renderInitConfig({
+        clusterName: 'isowest',
+        nodeName: cp1.name,
+        advertiseAddress: cp1.address,
+        controlPlaneEndpoint: endpoint,
+        kubernetesVersion: '1.37.2',
+        podSubnet: '10.244.0.0/16',
+        serviceSubnet: '10.96.0.0/12',
+        token,
+        certificateKey,
+      }),
+      'init --upload-certs',
+    );
     const { caCertHash } = parseInitOutput(init);
     const members: (typeof HOSTS)[number][] = [cp1];
     for (const host of [cp2, cp3]) {
-      const config = renderJoinConfig({ kubernetesVersion: 'v1.37.2', nodeName: host.name, apiServerEndpoint: endpoint, token, caCertHash, controlPlane: { certificateKey, advertiseAddress: host.address } });
+      const config = renderJoinConfig({
+        kubernetesVersion: 'v1.37.2',
+        nodeName: host.name,
+        apiServerEndpoint: endpoint,
+        token,
+        caCertHash,
+        controlPlane: { certificateKey, advertiseAddress: host.address },
+      });
       // etcd refuses a member add ("etcdserver: unhealthy cluster") until the last member added has
       // been connected for a few seconds; kubeha waits for the voter's health between joins and
       // repairs a refused join, and so does this hand-made cluster.
@@ -330,7 +406,10 @@ describe('isolate and rejoin on a lab', { timeout: 10 * 60_000 }, () => {
     const cgroupDir = path.dirname(hostCgroup(LABEL, HOSTS[0].name)!.dir);
     assert.ok(existsSync(cgroupDir), 'the lab has cgroups while it runs');
     const report = await labDown({ dataDir });
-    assert.deepEqual(report.stoppedHosts.sort(), HOSTS.map((h) => h.name));
+    assert.deepEqual(
+      report.stoppedHosts.sort(),
+      HOSTS.map((h) => h.name),
+    );
     assert.equal(report.removedRules, 0, 'each host took its own rules along');
     assert.deepEqual(await rules(), []);
     assert.ok(!existsSync(cgroupDir), `${cgroupDir} is removed`);

@@ -10,7 +10,19 @@ import path from 'node:path';
 import { createSshShell } from '../../../activities/ssh';
 import { FileKnownHostsStore } from '../../../activities/ssh/knownHosts';
 import { ErrorType } from '../../../common/errors';
-import { delaySsh, dropSsh, isolate, processesInNamespace, readCommandLog, readLabHostRecord, rejoin, restoreSsh, startLabHost, stopLabHost, type LabHost } from '../../../lab/hosts';
+import {
+  delaySsh,
+  dropSsh,
+  isolate,
+  processesInNamespace,
+  readCommandLog,
+  readLabHostRecord,
+  rejoin,
+  restoreSsh,
+  startLabHost,
+  stopLabHost,
+  type LabHost,
+} from '../../../lab/hosts';
 import { expectFailure, processAlive, rejection } from '../../ssh/helpers';
 import { createTestLab, type TestLab } from './helpers';
 
@@ -38,7 +50,10 @@ describe('lab hosts', () => {
 
   before(async () => {
     lab = await createTestLab('hosts');
-    for (const [name, address] of [['west-1', '127.0.10.211'], ['east-1', '127.0.20.211']] as const) {
+    for (const [name, address] of [
+      ['west-1', '127.0.10.211'],
+      ['east-1', '127.0.20.211'],
+    ] as const) {
       const started = Date.now();
       const host = await lab.start(name, address);
       startMs.push(Date.now() - started);
@@ -55,7 +70,10 @@ describe('lab hosts', () => {
     assert.notEqual(west.hostKeyFingerprint, east.hostKeyFingerprint);
     const result = await lab.sh(west, 'echo "$KUBEHA_LAB_HOST $(id -u)"');
     assert.equal(result.stdout.trim(), 'west-1 0');
-    assert.ok(startMs.every((ms) => ms < 5000), `host start took ${startMs.join(', ')} ms`);
+    assert.ok(
+      startMs.every((ms) => ms < 5000),
+      `host start took ${startMs.join(', ')} ms`,
+    );
   });
 
   test('a wrong pinned fingerprint is refused', async () => {
@@ -80,7 +98,7 @@ describe('lab hosts', () => {
   });
 
   test("a file written to /etc/kubernetes lands in the host's root, not on the machine", async () => {
-    const realBefore = existsSync('/etc/kubernetes/lab-test-x') ;
+    const realBefore = existsSync('/etc/kubernetes/lab-test-x');
     await lab.shell.writeFile(lab.spec(west), '/etc/kubernetes/lab-test-x', 'west data\n', 0o600);
     assert.equal(readFileSync(path.join(west.rootDir, 'etc/kubernetes/lab-test-x'), 'utf8'), 'west data\n');
     assert.equal(existsSync('/etc/kubernetes/lab-test-x'), realBefore);
@@ -112,7 +130,10 @@ describe('lab hosts', () => {
     // stdin is not a command line: it never reaches the log.
     await lab.sh(west, 'cat >/dev/null', 'stdin-secret-value');
     assert.ok(!readFileSync(path.join(west.labDir, 'commands.log'), 'utf8').includes('stdin-secret-value'));
-    assert.equal(readCommandLog(path.join(east.labDir, 'commands.log')).some((e) => e.command.includes('first-marker')), false);
+    assert.equal(
+      readCommandLog(path.join(east.labDir, 'commands.log')).some((e) => e.command.includes('first-marker')),
+      false,
+    );
   });
 
   test('the host key stays the same across a restart, and the host files too', async () => {

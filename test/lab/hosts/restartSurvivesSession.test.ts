@@ -29,7 +29,10 @@ test('a lost SSH session during the wait never leaves the manifests parked', { t
   assert.equal(await listing(), `${[...STATIC_PODS].sort().join('\n')}\n--\n`);
   const run = new HostRunner({ shell: lab.shell, secrets: new FileSecretStore(path.join(lab.labDir, 'secrets')) });
   const restart = restartStaticPods(run, lab.spec(node), 4);
-  const outcome = restart.then(() => 'finished', (err: Error) => `failed: ${err.message}`);
+  const outcome = restart.then(
+    () => 'finished',
+    (err: Error) => `failed: ${err.message}`,
+  );
   // The worker dies while the pods are stopped: its SSH connection goes with it.
   for (let i = 0; i < 50 && !(await listing()).startsWith('--'); i++) await new Promise((r) => setTimeout(r, 100));
   assert.match(await listing(), /^--\n/, 'the manifests are parked');

@@ -18,7 +18,12 @@ describe('lab host tools', () => {
   /** Adds the pkgs.k8s.io repository and installs kubelet (already there after the apt test). */
   const installKubelet = async () => {
     await lab.shell.writeFile(lab.spec(host), '/etc/apt/keyrings/kubernetes-apt-keyring.gpg', 'key', 0o644);
-    await lab.shell.writeFile(lab.spec(host), '/etc/apt/sources.list.d/kubernetes.list', 'deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v1.37/deb/ /\n', 0o644);
+    await lab.shell.writeFile(
+      lab.spec(host),
+      '/etc/apt/sources.list.d/kubernetes.list',
+      'deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v1.37/deb/ /\n',
+      0o644,
+    );
     const result = await sh('apt-get update && apt-get install -y --allow-change-held-packages --allow-downgrades kubelet=1.37.2-1.1');
     assert.equal(result.exitCode, 0, result.stderr);
   };
@@ -56,7 +61,10 @@ describe('lab host tools', () => {
     assert.ok(system.stdout.indexOf('50-lab.conf') < system.stdout.indexOf('60-lab.conf'));
     assert.match(system.stderr, /cannot stat \/proc\/sys\/net\/no\/such/);
     assert.equal((await sh('sysctl -n net.ipv4.ip_forward')).stdout, '1\n');
-    assert.equal((await sh('sysctl -p /etc/sysctl.d/missing.conf')).stderr.trim(), 'sysctl: cannot open "/etc/sysctl.d/missing.conf": No such file or directory');
+    assert.equal(
+      (await sh('sysctl -p /etc/sysctl.d/missing.conf')).stderr.trim(),
+      'sysctl: cannot open "/etc/sysctl.d/missing.conf": No such file or directory',
+    );
   });
 
   test('modprobe and lsmod: loading br_netfilter brings its dependencies and the bridge sysctls', async () => {
@@ -87,7 +95,12 @@ describe('lab host tools', () => {
     assert.match(unknown.stderr, /^E: Unable to locate package kubeadm$/m);
 
     // A repository whose keyring is missing is not signed for apt.
-    await lab.shell.writeFile(lab.spec(host), '/etc/apt/sources.list.d/kubernetes.list', 'deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v1.37/deb/ /\n', 0o644);
+    await lab.shell.writeFile(
+      lab.spec(host),
+      '/etc/apt/sources.list.d/kubernetes.list',
+      'deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v1.37/deb/ /\n',
+      0o644,
+    );
     const unsigned = await sh('apt-get update');
     assert.equal(unsigned.exitCode, 100);
     assert.match(unsigned.stderr, /is not signed/);
@@ -183,7 +196,8 @@ describe('lab host tools', () => {
     await installKubelet();
     const start = await sh(`KUBEHA_LAB_BIN=${fakeBin} systemctl enable --now kubelet`);
     assert.equal(start.exitCode, 0, start.stderr);
-    const units = () => JSON.parse(readFileSync(path.join(host.labDir, 'units.json'), 'utf8')).units.kubelet as { main?: { pid: number }; supervisor?: { pid: number } };
+    const units = () =>
+      JSON.parse(readFileSync(path.join(host.labDir, 'units.json'), 'utf8')).units.kubelet as { main?: { pid: number }; supervisor?: { pid: number } };
     const waitMain = async (not?: number) => {
       for (let i = 0; i < 100; i++) {
         const main = units().main?.pid;
@@ -194,7 +208,10 @@ describe('lab host tools', () => {
     };
     const first = await waitMain();
     assert.equal((await sh('systemctl is-active kubelet')).stdout, 'active\n');
-    assert.match(readFileSync(path.join(host.labDir, 'kubelet.args'), 'utf8'), /--kubeconfig=\/etc\/kubernetes\/kubelet\.conf --config=\/var\/lib\/kubelet\/config\.yaml/);
+    assert.match(
+      readFileSync(path.join(host.labDir, 'kubelet.args'), 'utf8'),
+      /--kubeconfig=\/etc\/kubernetes\/kubelet\.conf --config=\/var\/lib\/kubelet\/config\.yaml/,
+    );
     process.kill(first, 'SIGKILL');
     const second = await waitMain(first);
     assert.notEqual(second, first, 'restarted like Restart=always');
@@ -207,7 +224,9 @@ describe('lab host tools', () => {
   });
 
   test('curl serves only the pkgs.k8s.io key (as a host without internet would) and gpg dearmors it', async () => {
-    const key = await sh('curl -fsSL https://pkgs.k8s.io/core:/stable:/v1.37/deb/Release.key | gpg --dearmor --batch --yes -o /etc/apt/keyrings/test.gpg && test -s /etc/apt/keyrings/test.gpg && echo ok');
+    const key = await sh(
+      'curl -fsSL https://pkgs.k8s.io/core:/stable:/v1.37/deb/Release.key | gpg --dearmor --batch --yes -o /etc/apt/keyrings/test.gpg && test -s /etc/apt/keyrings/test.gpg && echo ok',
+    );
     assert.equal(key.stdout, 'ok\n', key.stderr);
     assert.ok(existsSync(path.join(host.rootDir, 'etc/apt/keyrings/test.gpg')));
     const offline = await sh('curl -fsSL https://example.com/');
@@ -217,7 +236,7 @@ describe('lab host tools', () => {
     assert.match(local.stdout.trim(), / 7$/, 'loopback requests go to the real curl (connection refused: 7)');
   });
 
-  test('swapon shows no swap on a lab host (never the machine\'s)', async () => {
+  test("swapon shows no swap on a lab host (never the machine's)", async () => {
     assert.deepEqual([(await sh('swapon --show --noheadings')).stdout, (await sh('swapon --show')).exitCode], ['', 0]);
     assert.equal((await sh('swapoff -a')).exitCode, 0);
   });

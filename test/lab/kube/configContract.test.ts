@@ -49,7 +49,11 @@ function sameVerdict(name: string, config: string): Verdict {
   writeFileSync(file, config, { mode: 0o600 });
   const real = validate(realKubeadm, file);
   const lab = validate(labKubeadm, file);
-  assert.deepEqual({ code: lab.code, stdout: lab.stdout, stderr: lab.stderr }, { code: real.code, stdout: real.stdout, stderr: real.stderr }, `${name}: the lab's kubeadm disagrees with kubeadm\n${config}`);
+  assert.deepEqual(
+    { code: lab.code, stdout: lab.stdout, stderr: lab.stderr },
+    { code: real.code, stdout: real.stdout, stderr: real.stderr },
+    `${name}: the lab's kubeadm disagrees with kubeadm\n${config}`,
+  );
   return real;
 }
 
@@ -69,9 +73,26 @@ const certificateKey = 'a'.repeat(64);
 const endpoint = 'kube-api-west-1.elb.us-east-1.amazonaws.com:6443';
 const caCertHash = `sha256:${'4'.repeat(64)}`;
 const initFor = (kubernetesVersion: string) =>
-  renderInitConfig({ clusterName: 'west', nodeName: 'cp-1', advertiseAddress: '10.0.1.11', controlPlaneEndpoint: endpoint, kubernetesVersion, podSubnet: '192.168.0.0/16', serviceSubnet: '10.96.0.0/12', token, certificateKey });
+  renderInitConfig({
+    clusterName: 'west',
+    nodeName: 'cp-1',
+    advertiseAddress: '10.0.1.11',
+    controlPlaneEndpoint: endpoint,
+    kubernetesVersion,
+    podSubnet: '192.168.0.0/16',
+    serviceSubnet: '10.96.0.0/12',
+    token,
+    certificateKey,
+  });
 const joinFor = (kubernetesVersion: string, controlPlane: boolean) =>
-  renderJoinConfig({ kubernetesVersion, nodeName: controlPlane ? 'cp-2' : 'worker-1', apiServerEndpoint: endpoint, token, caCertHash, controlPlane: controlPlane ? { certificateKey, advertiseAddress: '10.0.1.12' } : undefined });
+  renderJoinConfig({
+    kubernetesVersion,
+    nodeName: controlPlane ? 'cp-2' : 'worker-1',
+    apiServerEndpoint: endpoint,
+    token,
+    caCertHash,
+    controlPlane: controlPlane ? { certificateKey, advertiseAddress: '10.0.1.12' } : undefined,
+  });
 
 describe("the lab's kubeadm reads configs as the real kubeadm does", { timeout: 600_000 }, () => {
   test('the lab emulates the kubeadm version that is built', () => {
@@ -91,26 +112,77 @@ describe("the lab's kubeadm reads configs as the real kubeadm does", { timeout: 
   }
 
   test("kubeha's upload-certs config, over the ClusterConfiguration the lab uploads", () => {
-    const uploaded = renderClusterConfiguration(clusterConfig({ clusterName: 'west', controlPlaneEndpoint: endpoint, networking: { podSubnet: '192.168.0.0/16' }, apiServer: { extraArgs: [{ name: 'audit-log-maxage', value: '7' }] } }));
+    const uploaded = renderClusterConfiguration(
+      clusterConfig({
+        clusterName: 'west',
+        controlPlaneEndpoint: endpoint,
+        networking: { podSubnet: '192.168.0.0/16' },
+        apiServer: { extraArgs: [{ name: 'audit-log-maxage', value: '7' }] },
+      }),
+    );
     const verdict = sameVerdict('upload-certs', renderUploadCertsConfig({ clusterConfiguration: uploaded, certificateKey, nodeName: 'cp-1' }));
     assert.equal(verdict.code, 0, verdict.stderr);
   });
 
   const base = initFor(KUBERNETES_VERSION);
   const variants: [string, string, boolean][] = [
-    ['v1beta4 extraArgs as a list', edit(base, 'ClusterConfiguration', (d) => (d.apiServer = { extraArgs: [{ name: 'audit-log-maxage', value: '7' }], certSANs: ['10.0.1.100'] })), true],
-    ['v1beta3-shaped apiServer.extraArgs (a map) in v1beta4', edit(base, 'ClusterConfiguration', (d) => (d.apiServer = { extraArgs: { 'audit-log-maxage': '7' } })), false],
-    ['v1beta3-shaped etcd.local.extraArgs in v1beta4', edit(base, 'ClusterConfiguration', (d) => (d.etcd = { local: { dataDir: '/var/lib/etcd', extraArgs: { 'snapshot-count': '1000' } } })), false],
-    ['v1beta3-shaped controllerManager.extraArgs in v1beta4', edit(base, 'ClusterConfiguration', (d) => (d.controllerManager = { extraArgs: { 'bind-address': '0.0.0.0' } })), false],
-    ['v1beta3-shaped kubeletExtraArgs in v1beta4', edit(base, 'InitConfiguration', (d) => ((d.nodeRegistration as Record<string, unknown>).kubeletExtraArgs = { 'node-ip': '10.0.1.11' })), false],
-    ['v1beta4-shaped extraArgs in v1beta3', edit(initFor('1.30.9'), 'ClusterConfiguration', (d) => (d.apiServer = { extraArgs: [{ name: 'a', value: 'b' }] })), false],
+    [
+      'v1beta4 extraArgs as a list',
+      edit(base, 'ClusterConfiguration', (d) => (d.apiServer = { extraArgs: [{ name: 'audit-log-maxage', value: '7' }], certSANs: ['10.0.1.100'] })),
+      true,
+    ],
+    [
+      'v1beta3-shaped apiServer.extraArgs (a map) in v1beta4',
+      edit(base, 'ClusterConfiguration', (d) => (d.apiServer = { extraArgs: { 'audit-log-maxage': '7' } })),
+      false,
+    ],
+    [
+      'v1beta3-shaped etcd.local.extraArgs in v1beta4',
+      edit(base, 'ClusterConfiguration', (d) => (d.etcd = { local: { dataDir: '/var/lib/etcd', extraArgs: { 'snapshot-count': '1000' } } })),
+      false,
+    ],
+    [
+      'v1beta3-shaped controllerManager.extraArgs in v1beta4',
+      edit(base, 'ClusterConfiguration', (d) => (d.controllerManager = { extraArgs: { 'bind-address': '0.0.0.0' } })),
+      false,
+    ],
+    [
+      'v1beta3-shaped kubeletExtraArgs in v1beta4',
+      edit(base, 'InitConfiguration', (d) => ((d.nodeRegistration as Record<string, unknown>).kubeletExtraArgs = { 'node-ip': '10.0.1.11' })),
+      false,
+    ],
+    [
+      'v1beta4-shaped extraArgs in v1beta3',
+      edit(initFor('1.30.9'), 'ClusterConfiguration', (d) => (d.apiServer = { extraArgs: [{ name: 'a', value: 'b' }] })),
+      false,
+    ],
     ['an unknown top-level field', edit(base, 'ClusterConfiguration', (d) => (d.bogusField = 1)), false],
     ['unknown nested fields', edit(base, 'ClusterConfiguration', (d) => Object.assign(d.networking as object, { bogus: 1, alsoBogus: 'x' })), false],
     ['an unknown field in a list item', edit(base, 'InitConfiguration', (d) => Object.assign((d.bootstrapTokens as object[])[0], { bogus: true })), false],
-    ['an unknown field of an extraArgs item', edit(base, 'ClusterConfiguration', (d) => (d.apiServer = { extraArgs: [{ name: 'a', value: 'b', bogus: 'c' }] })), false],
-    ['a string where kubeadm wants an int32', edit(base, 'InitConfiguration', (d) => ((d.localAPIEndpoint as Record<string, unknown>).bindPort = '6443')), false],
-    ['a string where kubeadm wants a list', edit(joinFor(KUBERNETES_VERSION, true), 'JoinConfiguration', (d) => ((d.discovery as { bootstrapToken: Record<string, unknown> }).bootstrapToken.caCertHashes = caCertHash)), false],
-    ['an unknown field in a join controlPlane', edit(joinFor(KUBERNETES_VERSION, true), 'JoinConfiguration', (d) => Object.assign(d.controlPlane as object, { bogus: 1 })), false],
+    [
+      'an unknown field of an extraArgs item',
+      edit(base, 'ClusterConfiguration', (d) => (d.apiServer = { extraArgs: [{ name: 'a', value: 'b', bogus: 'c' }] })),
+      false,
+    ],
+    [
+      'a string where kubeadm wants an int32',
+      edit(base, 'InitConfiguration', (d) => ((d.localAPIEndpoint as Record<string, unknown>).bindPort = '6443')),
+      false,
+    ],
+    [
+      'a string where kubeadm wants a list',
+      edit(
+        joinFor(KUBERNETES_VERSION, true),
+        'JoinConfiguration',
+        (d) => ((d.discovery as { bootstrapToken: Record<string, unknown> }).bootstrapToken.caCertHashes = caCertHash),
+      ),
+      false,
+    ],
+    [
+      'an unknown field in a join controlPlane',
+      edit(joinFor(KUBERNETES_VERSION, true), 'JoinConfiguration', (d) => Object.assign(d.controlPlane as object, { bogus: 1 })),
+      false,
+    ],
     ['a duplicate key', base.replace('clusterName: west', 'clusterName: west\nclusterName: east'), false],
     ['kubeadm.k8s.io/v1beta2', base.replaceAll('kubeadm.k8s.io/v1beta4', 'kubeadm.k8s.io/v1beta2'), false],
     ['an unknown kind', `${base}---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: FooConfiguration\n`, false],

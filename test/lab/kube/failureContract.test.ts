@@ -45,7 +45,11 @@ function run(binary: string, args: string[], env: NodeJS.ProcessEnv = process.en
   const etc = mkdtempSync(path.join(work, 'etc-kubernetes-'));
   mkdirSync('/etc/kubernetes', { recursive: true });
   const script = `mount --bind ${etc} /etc/kubernetes && exec "$@"`;
-  const result = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', binary, ...args], { encoding: 'utf8', timeout: 120_000, env });
+  const result = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', binary, ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env,
+  });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -57,12 +61,28 @@ function labHostEnv(): NodeJS.ProcessEnv {
 describe('the real kubeadm and the lab kubeadm fail alike', { timeout: 300_000 }, () => {
   test('preflight: a container runtime socket nobody serves gives the same CRI and ContainerRuntimeVersion errors', () => {
     // kubeadm refuses a loopback advertise address; any address of this machine will do (preflight only reads).
-    const address = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+    const address = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
     assert.ok(address, 'this machine has a non-loopback IPv4 address');
     const socket = path.join(work, 'no-runtime.sock');
-    const init = renderInitConfig({ clusterName: 'west', nodeName: 'node-1', advertiseAddress: address, controlPlaneEndpoint: `${address}:6443`, kubernetesVersion: '1.37.2', podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', token: 'abcdef.0123456789abcdef', certificateKey: 'a'.repeat(64) });
+    const init = renderInitConfig({
+      clusterName: 'west',
+      nodeName: 'node-1',
+      advertiseAddress: address,
+      controlPlaneEndpoint: `${address}:6443`,
+      kubernetesVersion: '1.37.2',
+      podSubnet: '10.244.0.0/16',
+      serviceSubnet: '10.96.0.0/12',
+      token: 'abcdef.0123456789abcdef',
+      certificateKey: 'a'.repeat(64),
+    });
     const file = path.join(work, 'preflight.yaml');
-    writeFileSync(file, edit(init, 'InitConfiguration', (d) => ((d.nodeRegistration as Record<string, unknown>).criSocket = `unix://${socket}`)), { mode: 0o600 });
+    writeFileSync(
+      file,
+      edit(init, 'InitConfiguration', (d) => ((d.nodeRegistration as Record<string, unknown>).criSocket = `unix://${socket}`)),
+      { mode: 0o600 },
+    );
     const runtimeLines = (result: { code: number; stderr: string }) => {
       assert.equal(result.code, 1, result.stderr);
       return result.stderr.split('\n').filter((l) => /^\t\[ERROR (CRI|ContainerRuntimeVersion)\]/.test(l));
@@ -75,17 +95,30 @@ describe('the real kubeadm and the lab kubeadm fail alike', { timeout: 300_000 }
   });
 
   test('discovery to an endpoint where nothing listens: the same error, which kubeha retries as it is', () => {
-    const join = renderJoinConfig({ kubernetesVersion: '1.37.2', nodeName: 'node-1', apiServerEndpoint: '127.0.0.1:1', token: 'abcdef.0123456789abcdef', caCertHash: `sha256:${'4'.repeat(64)}` });
+    const join = renderJoinConfig({
+      kubernetesVersion: '1.37.2',
+      nodeName: 'node-1',
+      apiServerEndpoint: '127.0.0.1:1',
+      token: 'abcdef.0123456789abcdef',
+      caCertHash: `sha256:${'4'.repeat(64)}`,
+    });
     const file = path.join(work, 'join.yaml');
     // kubeadm's discovery timeout, shortened in the config as an operator can.
-    writeFileSync(file, edit(join, 'JoinConfiguration', (d) => (d.timeouts = { discovery: '3s' })), { mode: 0o600 });
+    writeFileSync(
+      file,
+      edit(join, 'JoinConfiguration', (d) => (d.timeouts = { discovery: '3s' })),
+      { mode: 0o600 },
+    );
     const errorLine = (result: { code: number; stderr: string }) => {
       assert.equal(result.code, 1, result.stderr);
       return result.stderr.split('\n').filter((l) => l.startsWith('error: '));
     };
     const args = ['join', '--config', file, '--ignore-preflight-errors=all'];
     const real = errorLine(run(realKubeadm, args));
-    assert.match(real.join('\n'), /couldn't validate the identity of the API Server: failed to request the cluster-info ConfigMap: .*connect: connection refused/);
+    assert.match(
+      real.join('\n'),
+      /couldn't validate the identity of the API Server: failed to request the cluster-info ConfigMap: .*connect: connection refused/,
+    );
     assert.deepEqual(errorLine(run(labKubeadm, args, labHostEnv())), real);
     const output = real.join('\n');
     assert.deepEqual([transientNetwork(output), rejectedCredential(output), halfDoneEtcdJoin(output)], [true, undefined, false]);

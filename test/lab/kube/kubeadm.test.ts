@@ -9,7 +9,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { renderInitConfig, renderJoinConfig, renderUploadCertsConfig } from '../../../activities/hosts/kubeadmConfig';
 import { alreadySetUp, caPinMismatch, halfDoneEtcdJoin, rejectedCredential } from '../../../activities/hosts/kubeadmFailures';
-import { parseCertificateExpiration, parseCertificateKey, parseInitOutput, parsePrintJoinCommand, parseToken, parseUploadCertsKey } from '../../../activities/hosts/kubeadmOutput';
+import {
+  parseCertificateExpiration,
+  parseCertificateKey,
+  parseInitOutput,
+  parsePrintJoinCommand,
+  parseToken,
+  parseUploadCertsKey,
+} from '../../../activities/hosts/kubeadmOutput';
 import { caCertHash, checkUploadedCerts } from '../../../activities/hosts/pki';
 import { etcdctlCommand } from '../../../activities/hosts/etcd';
 import { kubeadmText } from '../../support/kubeadmTexts';
@@ -93,7 +100,17 @@ describe('lab kubeadm and kubelet', { timeout: 15 * 60_000 }, () => {
   test('kubeadm init brings up real etcd and kube-apiserver and prints join commands kubeha parses', async () => {
     cp1.writeFile(
       CONFIG,
-      renderInitConfig({ clusterName: 'west', nodeName: 'cp1', advertiseAddress: cp1.address, controlPlaneEndpoint: ENDPOINT, kubernetesVersion: '1.37.2', podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', token, certificateKey }),
+      renderInitConfig({
+        clusterName: 'west',
+        nodeName: 'cp1',
+        advertiseAddress: cp1.address,
+        controlPlaneEndpoint: ENDPOINT,
+        kubernetesVersion: '1.37.2',
+        podSubnet: '10.244.0.0/16',
+        serviceSubnet: '10.96.0.0/12',
+        token,
+        certificateKey,
+      }),
     );
     const result = await timed('init', () => cp1.kubeadm(['init', '--config', CONFIG, '--upload-certs']));
     initOut = result.stdout;
@@ -121,7 +138,9 @@ describe('lab kubeadm and kubelet', { timeout: 15 * 60_000 }, () => {
     assert.equal(condition?.status, 'False');
     assert.match(condition?.message ?? '', /NetworkPluginNotReady/);
     for (const host of [cp1, cp2, worker]) installNetworkByHand(host);
-    const { ready, node } = await eventually('Node cp1 Ready', async () => ((await nodeReady(admin, 'cp1')).ready === 'True' ? nodeReady(admin, 'cp1') : undefined));
+    const { ready, node } = await eventually('Node cp1 Ready', async () =>
+      (await nodeReady(admin, 'cp1')).ready === 'True' ? nodeReady(admin, 'cp1') : undefined,
+    );
     assert.equal(ready, 'True');
     assert.equal(node?.metadata?.labels?.['node-role.kubernetes.io/control-plane'], '');
     // The apiserver adds the not-ready taint at registration; the lab's node lifecycle emulation lifts it once Ready.
@@ -159,33 +178,64 @@ describe('lab kubeadm and kubelet', { timeout: 15 * 60_000 }, () => {
     assert.equal(result.code, 0, result.stderr);
     const report = parseCertificateExpiration(result.stdout);
     const names = report.certificates.map((c) => c.name);
-    for (const name of ['admin.conf', 'apiserver', 'apiserver-etcd-client', 'apiserver-kubelet-client', 'etcd-server', 'etcd-peer', 'front-proxy-client', 'super-admin.conf']) assert.ok(names.includes(name), name);
+    for (const name of [
+      'admin.conf',
+      'apiserver',
+      'apiserver-etcd-client',
+      'apiserver-kubelet-client',
+      'etcd-server',
+      'etcd-peer',
+      'front-proxy-client',
+      'super-admin.conf',
+    ])
+      assert.ok(names.includes(name), name);
     const apiserver = report.certificates.find((c) => c.name === 'apiserver')!;
     assert.ok(apiserver.residualSeconds! > 364 * 86400 && apiserver.residualSeconds! <= 365 * 86400, String(apiserver.residualSeconds));
     assert.equal(apiserver.caName, 'ca');
-    assert.deepEqual(report.certificateAuthorities.map((c) => c.name), ['ca', 'etcd-ca', 'front-proxy-ca']);
+    assert.deepEqual(
+      report.certificateAuthorities.map((c) => c.name),
+      ['ca', 'etcd-ca', 'front-proxy-ca'],
+    );
     assert.ok(report.certificateAuthorities[0].residualSeconds! > 9 * 365 * 86400);
   });
 
   test('token and key commands print what kubeha parses', async () => {
     assert.match(parseToken((await cp1.kubeadm(['token', 'generate'])).stdout), /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
     assert.match(parseCertificateKey((await cp1.kubeadm(['certs', 'certificate-key'])).stdout), /^[0-9a-f]{64}$/);
-    const created = await cp1.kubeadm(['token', 'create', '--kubeconfig', '/etc/kubernetes/admin.conf', '--ttl', '24h0m0s', '--print-join-command', '--certificate-key', certificateKey]);
+    const created = await cp1.kubeadm([
+      'token',
+      'create',
+      '--kubeconfig',
+      '/etc/kubernetes/admin.conf',
+      '--ttl',
+      '24h0m0s',
+      '--print-join-command',
+      '--certificate-key',
+      certificateKey,
+    ]);
     assert.equal(created.code, 0, created.stderr);
     const command = parsePrintJoinCommand(created.stdout);
     assert.equal(command.controlPlane, true);
     assert.equal(command.certificateKey, certificateKey);
     assert.deepEqual(command.caCertHashes, [caHash]);
     const id = command.token!.slice(0, 6);
-    const info = await eventually('signature of the new token', async () => ((await adminOf(cp1).get('/api/v1/namespaces/kube-public/configmaps/cluster-info')).data as Record<string, string>)[`jws-kubeconfig-${id}`]);
+    const info = await eventually(
+      'signature of the new token',
+      async () => ((await adminOf(cp1).get('/api/v1/namespaces/kube-public/configmaps/cluster-info')).data as Record<string, string>)[`jws-kubeconfig-${id}`],
+    );
     assert.ok(info);
     assert.equal((await cp1.kubeadm(['version', '-o', 'short'])).stdout.trim(), 'v1.37.2');
   });
 
-  test('a join with an unknown token fails discovery with kubeadm\'s text', async () => {
+  test("a join with an unknown token fails discovery with kubeadm's text", async () => {
     const result = await timed('join-bad-token', () => join(cp2, { controlPlane: true, joinToken: 'zzzzzz.0123456789abcdef' }));
     assert.equal(result.code, 1);
-    assert.ok(result.stderr.includes(`${kubeadmText('phase-error', 'preflight')}: ${kubeadmText('discovery-identity')}: ${kubeadmText('jws-signature-missing', 'zzzzzz')}`), result.stderr);
+    assert.ok(
+      result.stderr.includes(
+        `${kubeadmText('phase-error', 'preflight')}: ${kubeadmText('discovery-identity')}: ${kubeadmText('jws-signature-missing', 'zzzzzz')}`,
+      ),
+      result.stderr,
+    );
     assert.equal(rejectedCredential(output(result)), 'token');
   });
 
@@ -200,7 +250,12 @@ describe('lab kubeadm and kubelet', { timeout: 15 * 60_000 }, () => {
   test('a control-plane join with a wrong certificate key fails: cipher: message authentication failed', async () => {
     const result = await join(cp2, { controlPlane: true, key: randomBytes(32).toString('hex') });
     assert.equal(result.code, 1);
-    const expected = [kubeadmText('phase-error', 'control-plane-prepare/download-certs'), kubeadmText('download-certs'), kubeadmText('certs-data-decode'), kubeadmText('gcm-open')].join(': ');
+    const expected = [
+      kubeadmText('phase-error', 'control-plane-prepare/download-certs'),
+      kubeadmText('download-certs'),
+      kubeadmText('certs-data-decode'),
+      kubeadmText('gcm-open'),
+    ].join(': ');
     assert.ok(result.stderr.includes(expected), result.stderr);
     assert.equal(rejectedCredential(output(result)), 'certificate-key');
     assert.equal((await cp2.kubeadm(['reset', '-f'])).code, 0);
@@ -211,7 +266,10 @@ describe('lab kubeadm and kubelet', { timeout: 15 * 60_000 }, () => {
     assert.equal(result.code, 0, output(result));
     assert.ok(result.stdout.includes('This node has joined the cluster and a new control plane instance was created:'));
     const list = await members(cp2);
-    assert.deepEqual(list.map((m) => [m.name, m.isLearner]).sort(), [['cp1', false], ['cp2', false]]);
+    assert.deepEqual(list.map((m) => [m.name, m.isLearner]).sort(), [
+      ['cp1', false],
+      ['cp2', false],
+    ]);
     assert.deepEqual(list.find((m) => m.name === 'cp2')?.clientUrls, ['https://127.0.30.2:2379']);
     const admin = adminOf(cp2);
     assert.equal((await admin.request('GET', '/readyz')).status, 200);
@@ -236,27 +294,48 @@ describe('lab kubeadm and kubelet', { timeout: 15 * 60_000 }, () => {
 
   test('a second join of a host whose member already runs skips the member addition, as kubeadm does, and goes through', async () => {
     // Past preflight (its ports and files are taken), the join reaches etcd and finds this host's started member.
-    cp2.writeFile(CONFIG, renderJoinConfig({ kubernetesVersion: 'v1.37.2', nodeName: 'cp2', apiServerEndpoint: ENDPOINT, token, caCertHash: caHash, controlPlane: { certificateKey, advertiseAddress: cp2.address } }));
+    cp2.writeFile(
+      CONFIG,
+      renderJoinConfig({
+        kubernetesVersion: 'v1.37.2',
+        nodeName: 'cp2',
+        apiServerEndpoint: ENDPOINT,
+        token,
+        caCertHash: caHash,
+        controlPlane: { certificateKey, advertiseAddress: cp2.address },
+      }),
+    );
     const again = await cp2.kubeadm(['join', '--config', CONFIG, '--ignore-preflight-errors=all', '--v=5']);
     assert.equal(again.code, 0, output(again));
     // kubeadm says it skipped the addition only at --v=5, and never that the member "already exists" as an error.
     assert.ok(again.stderr.includes(kubeadmText('etcd-skip-member-add', 'https://127.0.30.2:2380')), again.stderr);
     assert.doesNotMatch(output(again), /error|Peer URLs already exists/);
     assert.ok(again.stdout.includes(kubeadmText('etcd-waiting-for-member', '40s')));
-    assert.deepEqual((await members(cp1)).map((m) => [m.name, m.isLearner]).sort(), [['cp1', false], ['cp2', false]]);
+    assert.deepEqual((await members(cp1)).map((m) => [m.name, m.isLearner]).sort(), [
+      ['cp1', false],
+      ['cp2', false],
+    ]);
   });
 
   test("reset -f removes the host's etcd member, its files and its processes", async () => {
     // kubelet, etcd and kube-apiserver (the previous test restarted the kubelet, which adopts the pods again).
-    const pids = await eventually('three recorded processes on cp2', async () => {
-      const found = cp2.recordedPids().filter(running);
-      return found.length >= 3 ? found : undefined;
-    }, 10_000);
+    const pids = await eventually(
+      'three recorded processes on cp2',
+      async () => {
+        const found = cp2.recordedPids().filter(running);
+        return found.length >= 3 ? found : undefined;
+      },
+      10_000,
+    );
     const result = await timed('reset', () => cp2.kubeadm(['reset', '-f']));
     assert.equal(result.code, 0, output(result));
     assert.ok(result.stdout.includes('[reset] Deleting contents of directories: [/etc/kubernetes/manifests /var/lib/kubelet /etc/kubernetes/pki]'));
-    assert.deepEqual((await members(cp1)).map((m) => m.name), ['cp1']);
-    for (const file of ['/etc/kubernetes/admin.conf', '/etc/kubernetes/kubelet.conf', '/etc/kubernetes/manifests/etcd.yaml', '/etc/kubernetes/pki/ca.crt']) assert.equal(cp2.readFile(file), undefined, file);
+    assert.deepEqual(
+      (await members(cp1)).map((m) => m.name),
+      ['cp1'],
+    );
+    for (const file of ['/etc/kubernetes/admin.conf', '/etc/kubernetes/kubelet.conf', '/etc/kubernetes/manifests/etcd.yaml', '/etc/kubernetes/pki/ca.crt'])
+      assert.equal(cp2.readFile(file), undefined, file);
     await eventually('every process of cp2 gone', async () => (pids.every((pid) => !running(pid)) ? true : undefined), 5000);
     await adminOf(cp1).remove('/api/v1/nodes/cp2');
   });
@@ -265,7 +344,10 @@ describe('lab kubeadm and kubelet', { timeout: 15 * 60_000 }, () => {
   async function uploadCerts(): Promise<string> {
     const cm = await adminOf(cp1).get('/api/v1/namespaces/kube-system/configmaps/kubeadm-config');
     const key = parseCertificateKey((await cp1.kubeadm(['certs', 'certificate-key'])).stdout);
-    cp1.writeFile(CONFIG, renderUploadCertsConfig({ clusterConfiguration: (cm.data as Record<string, string>).ClusterConfiguration, certificateKey: key, nodeName: 'cp1' }));
+    cp1.writeFile(
+      CONFIG,
+      renderUploadCertsConfig({ clusterConfiguration: (cm.data as Record<string, string>).ClusterConfiguration, certificateKey: key, nodeName: 'cp1' }),
+    );
     const upload = await cp1.kubeadm(['init', 'phase', 'upload-certs', '--upload-certs', '--config', CONFIG]);
     assert.equal(upload.code, 0, output(upload));
     assert.equal(parseUploadCertsKey(upload.stdout), key);
@@ -293,7 +375,10 @@ describe('lab kubeadm and kubelet', { timeout: 15 * 60_000 }, () => {
     assert.equal(again.code, 0, output(again));
     // kubeadm skips the addition silently below --v=5.
     assert.ok(!again.stderr.includes('Skipping etcd member addition'), again.stderr);
-    assert.deepEqual((await members(cp1)).map((m) => [m.name, m.isLearner]).sort(), [['cp1', false], ['cp2', false]]);
+    assert.deepEqual((await members(cp1)).map((m) => [m.name, m.isLearner]).sort(), [
+      ['cp1', false],
+      ['cp2', false],
+    ]);
   });
 
   test('a half-done join whose learner never starts: kubeadm skips the addition, then gives up waiting for it; kubeha repairs it', async () => {
@@ -302,12 +387,24 @@ describe('lab kubeadm and kubelet', { timeout: 15 * 60_000 }, () => {
     // removed member, so the learner announced for cp2's peer URL never starts.
     const old = (await members(cp1)).find((m) => m.name === 'cp2')!;
     // etcd refuses to remove a member that joined moments ago ("unhealthy cluster") until it has been active a few seconds.
-    await eventually('the old member removed', async () => ((await cp1.run(['sh', '-c', etcdctlCommand(`member remove ${old.id}`)])).code === 0 ? true : undefined));
+    await eventually('the old member removed', async () =>
+      (await cp1.run(['sh', '-c', etcdctlCommand(`member remove ${old.id}`)])).code === 0 ? true : undefined,
+    );
     const add = await cp1.run(['sh', '-c', etcdctlCommand('member add cp2 --peer-urls=https://127.0.30.2:2380 --learner')]);
     assert.equal(add.code, 0, add.stderr);
     const learner = (await members(cp1)).find((m) => m.isLearner)!;
     lab.writeSettings({ etcdApiCallTimeoutSeconds: 8 });
-    cp2.writeFile(CONFIG, renderJoinConfig({ kubernetesVersion: 'v1.37.2', nodeName: 'cp2', apiServerEndpoint: ENDPOINT, token, caCertHash: caHash, controlPlane: { certificateKey: key, advertiseAddress: cp2.address } }));
+    cp2.writeFile(
+      CONFIG,
+      renderJoinConfig({
+        kubernetesVersion: 'v1.37.2',
+        nodeName: 'cp2',
+        apiServerEndpoint: ENDPOINT,
+        token,
+        caCertHash: caHash,
+        controlPlane: { certificateKey: key, advertiseAddress: cp2.address },
+      }),
+    );
     const stuck = await timed('join-learner-never-starts', () => cp2.kubeadm(['join', '--config', CONFIG, '--ignore-preflight-errors=all']));
     lab.writeSettings({ etcdApiCallTimeoutSeconds: undefined });
     assert.equal(stuck.code, 1);
@@ -322,7 +419,10 @@ describe('lab kubeadm and kubelet', { timeout: 15 * 60_000 }, () => {
     assert.equal(repaired.code, 0, repaired.stderr);
     assert.equal((await cp2.kubeadm(['reset', '-f'])).code, 0);
     await adminOf(cp1).remove('/api/v1/nodes/cp2');
-    assert.deepEqual((await members(cp1)).map((m) => m.name), ['cp1']);
+    assert.deepEqual(
+      (await members(cp1)).map((m) => m.name),
+      ['cp1'],
+    );
   });
 
   test('certs renew all re-signs every leaf certificate with the same names', async () => {
@@ -331,13 +431,20 @@ describe('lab kubeadm and kubelet', { timeout: 15 * 60_000 }, () => {
     const result = await cp1.kubeadm(['certs', 'renew', 'all']);
     assert.equal(result.code, 0, output(result));
     assert.ok(result.stdout.includes('certificate for serving the Kubernetes API renewed'));
-    assert.ok(result.stdout.includes('Done renewing certificates. You must restart the kube-apiserver, kube-controller-manager, kube-scheduler and etcd, so that they can use the new certificates.'));
+    assert.ok(
+      result.stdout.includes(
+        'Done renewing certificates. You must restart the kube-apiserver, kube-controller-manager, kube-scheduler and etcd, so that they can use the new certificates.',
+      ),
+    );
     const newCert = cp1.readFile('/etc/kubernetes/pki/apiserver.crt')!;
     assert.notEqual(newCert, oldCert);
     const { X509Certificate } = await import('node:crypto');
     assert.equal(new X509Certificate(newCert).subjectAltName, new X509Certificate(oldCert).subjectAltName);
     const after = parseCertificateExpiration((await cp1.kubeadm(['certs', 'check-expiration', '-o', 'json'])).stdout);
-    assert.deepEqual(after.certificates.map((c) => c.name), before.certificates.map((c) => c.name));
+    assert.deepEqual(
+      after.certificates.map((c) => c.name),
+      before.certificates.map((c) => c.name),
+    );
     // The renewed admin.conf still works against the running API server.
     assert.equal((await adminOf(cp1).request('GET', '/readyz')).status, 200);
   });

@@ -40,7 +40,9 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 }
 
 function readyCondition(node: KubeObject | undefined): { status?: string; message?: string } | undefined {
-  return ((node?.status as { conditions?: { type: string; status: string; message?: string }[] } | undefined)?.conditions ?? []).find((c) => c.type === 'Ready');
+  return ((node?.status as { conditions?: { type: string; status: string; message?: string }[] } | undefined)?.conditions ?? []).find(
+    (c) => c.type === 'Ready',
+  );
 }
 
 describe('lab nodes and rollouts that can fail, read by kubeha', { timeout: 10 * 60_000 }, () => {
@@ -59,7 +61,17 @@ describe('lab nodes and rollouts that can fail, read by kubeha', { timeout: 10 *
     worker = await lab.addHost('worker1', '127.0.31.2');
     cp1.writeFile(
       CONFIG,
-      renderInitConfig({ clusterName: 'net', nodeName: 'cp1', advertiseAddress: cp1.address, controlPlaneEndpoint: ENDPOINT, kubernetesVersion: '1.37.2', podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', token: 'netnet.0123456789abcdef', certificateKey: randomBytes(32).toString('hex') }),
+      renderInitConfig({
+        clusterName: 'net',
+        nodeName: 'cp1',
+        advertiseAddress: cp1.address,
+        controlPlaneEndpoint: ENDPOINT,
+        kubernetesVersion: '1.37.2',
+        podSubnet: '10.244.0.0/16',
+        serviceSubnet: '10.96.0.0/12',
+        token: 'netnet.0123456789abcdef',
+        certificateKey: randomBytes(32).toString('hex'),
+      }),
     );
     const init = await cp1.kubeadm(['init', '--config', CONFIG]);
     assert.equal(init.code, 0, `${init.stdout}\n${init.stderr}`);
@@ -99,7 +111,10 @@ describe('lab nodes and rollouts that can fail, read by kubeha', { timeout: 10 *
     process.stderr.write(`install-cni with a broken CNI: ${failure.message}\nhint: ${hint}\n`);
     assert.equal(failure.type, 'DeadlineExceeded');
     assert.match(failure.message, /pod kube-system\/calico-node-\w+ on cp1: Init:CrashLoopBackOff \(install-cni restarted [1-9]\d* times\)/);
-    assert.match(failure.message, /calico-kube-controllers-\w+-\w+: Pending, 0\/1 nodes are available: .*untolerated taint \{node\.kubernetes\.io\/not-ready: \}/);
+    assert.match(
+      failure.message,
+      /calico-kube-controllers-\w+-\w+: Pending, 0\/1 nodes are available: .*untolerated taint \{node\.kubernetes\.io\/not-ready: \}/,
+    );
     assert.match(hint, /logs calico-node-\w+ -c install-cni --previous/);
     assert.equal(readyCondition((await nodeReady(adminOf(cp1), 'cp1')).node)?.status, 'False', 'no network configuration was written');
     assert.equal(cp1.readFile('/etc/cni/net.d/10-calico.conflist'), undefined);
@@ -109,7 +124,10 @@ describe('lab nodes and rollouts that can fail, read by kubeha', { timeout: 10 *
     updateWorkloadRules(rules(), (r) => ({ ...r, cniCrash: false }));
     const status = await kube.waitNodeReady({ kubeconfigSecret: ADMIN, nodeName: 'cp1', timeoutSeconds: 60 });
     assert.equal(status.ready, true);
-    const conflist = JSON.parse(cp1.readFile('/etc/cni/net.d/10-calico.conflist') ?? '{}') as { name?: string; plugins?: { nodename?: string; mtu?: number }[] };
+    const conflist = JSON.parse(cp1.readFile('/etc/cni/net.d/10-calico.conflist') ?? '{}') as {
+      name?: string;
+      plugins?: { nodename?: string; mtu?: number }[];
+    };
     assert.equal(conflist.name, 'k8s-pod-network');
     assert.equal(conflist.plugins?.[0].nodename, 'cp1', 'the install step fills in the node name from the ConfigMap template');
     // The worker has not joined: one DaemonSet pod, and the controllers' Deployment placed on cp1 once untainted.
@@ -120,7 +138,16 @@ describe('lab nodes and rollouts that can fail, read by kubeha', { timeout: 10 *
 
   test('a worker that joins is NotReady until the DaemonSet’s pod runs on it, then Ready', async () => {
     const parsed = parseInitOutput(initOut);
-    worker.writeFile(CONFIG, renderJoinConfig({ kubernetesVersion: 'v1.37.2', nodeName: 'worker1', apiServerEndpoint: ENDPOINT, token: parsed.worker.token ?? '', caCertHash: parsed.caCertHash }));
+    worker.writeFile(
+      CONFIG,
+      renderJoinConfig({
+        kubernetesVersion: 'v1.37.2',
+        nodeName: 'worker1',
+        apiServerEndpoint: ENDPOINT,
+        token: parsed.worker.token ?? '',
+        caCertHash: parsed.caCertHash,
+      }),
+    );
     const joined = await worker.kubeadm(['join', '--config', CONFIG]);
     assert.equal(joined.code, 0, `${joined.stdout}\n${joined.stderr}`);
     const status = await kube.waitNodeReady({ kubeconfigSecret: ADMIN, nodeName: 'worker1', timeoutSeconds: 90 });
@@ -135,7 +162,9 @@ describe('lab nodes and rollouts that can fail, read by kubeha', { timeout: 10 *
     const marker = networkBrokenMarker(worker.labDir);
     writeFileSync(marker, 'test\n');
     try {
-      await eventually('worker1 NotReady', async () => (readyCondition((await nodeReady(adminOf(cp1), 'worker1')).node)?.status === 'False' ? true : undefined));
+      await eventually('worker1 NotReady', async () =>
+        readyCondition((await nodeReady(adminOf(cp1), 'worker1')).node)?.status === 'False' ? true : undefined,
+      );
       const failure = await failureOf(kube.waitNodeReady({ kubeconfigSecret: ADMIN, nodeName: 'worker1', timeoutSeconds: 1 }));
       assert.match(failure.message, /worker1 not Ready \(NetworkPluginNotReady\)/);
     } finally {
@@ -146,13 +175,26 @@ describe('lab nodes and rollouts that can fail, read by kubeha', { timeout: 10 *
 
   test('Deployments roll out when their pods run, and one that never becomes ready fails at its progress deadline', async () => {
     const deployment = (name: string, extra: Record<string, unknown> = {}) =>
-      `apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: ${name}, namespace: kubeha-net }\nspec:\n  replicas: 2\n  ${Object.entries(extra).map(([k, v]) => `${k}: ${v}`).join('\n  ')}\n  selector: { matchLabels: { app: ${name} } }\n  template:\n    metadata: { labels: { app: ${name} } }\n    spec: { containers: [ { name: ${name}, image: registry.invalid/${name}:1 } ] }\n`;
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: ${name}, namespace: kubeha-net }\nspec:\n  replicas: 2\n  ${Object.entries(extra)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(
+          '\n  ',
+        )}\n  selector: { matchLabels: { app: ${name} } }\n  template:\n    metadata: { labels: { app: ${name} } }\n    spec: { containers: [ { name: ${name}, image: registry.invalid/${name}:1 } ] }\n`;
     updateWorkloadRules(rules(), (r) => ({ ...r, neverReady: ['kubeha-net/stuck'] }));
     const manifest = `apiVersion: v1\nkind: Namespace\nmetadata: { name: kubeha-net }\n---\n${deployment('web')}---\n${deployment('stuck', { progressDeadlineSeconds: 5 })}`;
     const { workloads } = await kube.applyManifest({ kubeconfigSecret: ADMIN, source: { inline: manifest } });
     await kube.waitRollout({ kubeconfigSecret: ADMIN, workloads: workloads.filter((w) => w.name === 'web'), timeoutSeconds: 60 });
-    const pods = await adminOf(cp1).get<{ items: { spec: { nodeName: string }; status: { phase: string } }[] }>('/api/v1/namespaces/kubeha-net/pods?labelSelector=app%3Dweb');
-    assert.deepEqual(pods.items.map((p) => [p.spec.nodeName, p.status.phase]), [['worker1', 'Running'], ['worker1', 'Running']], 'the control-plane taint keeps them off cp1');
+    const pods = await adminOf(cp1).get<{ items: { spec: { nodeName: string }; status: { phase: string } }[] }>(
+      '/api/v1/namespaces/kubeha-net/pods?labelSelector=app%3Dweb',
+    );
+    assert.deepEqual(
+      pods.items.map((p) => [p.spec.nodeName, p.status.phase]),
+      [
+        ['worker1', 'Running'],
+        ['worker1', 'Running'],
+      ],
+      'the control-plane taint keeps them off cp1',
+    );
     const started = Date.now();
     const failure = await failureOf(kube.waitRollout({ kubeconfigSecret: ADMIN, workloads: workloads.filter((w) => w.name === 'stuck'), timeoutSeconds: 120 }));
     assert.match(failure.message, /Deployment kubeha-net\/stuck exceeded its progress deadline: ReplicaSet "stuck-\w+" has timed out progressing/);

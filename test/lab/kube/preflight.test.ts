@@ -30,14 +30,35 @@ describe('lab kubeadm preflight', { timeout: 5 * 60_000 }, () => {
   });
 
   const init = (extra: (c: string) => string = (c) => c) =>
-    extra(renderInitConfig({ clusterName: 'west', nodeName: 'pf1', advertiseAddress: host.address, controlPlaneEndpoint: '127.0.31.1:6443', kubernetesVersion: '1.37.2', podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', token: 'abcdef.0123456789abcdef', certificateKey: 'a'.repeat(64) }));
+    extra(
+      renderInitConfig({
+        clusterName: 'west',
+        nodeName: 'pf1',
+        advertiseAddress: host.address,
+        controlPlaneEndpoint: '127.0.31.1:6443',
+        kubernetesVersion: '1.37.2',
+        podSubnet: '10.244.0.0/16',
+        serviceSubnet: '10.96.0.0/12',
+        token: 'abcdef.0123456789abcdef',
+        certificateKey: 'a'.repeat(64),
+      }),
+    );
   const preflight = (config: string, ...flags: string[]) => {
     host.writeFile(CONFIG, config);
     return host.kubeadm(['init', 'phase', 'preflight', '--config', CONFIG, ...flags]);
   };
   const joinWorker = (...flags: string[]) => {
     // Discovery to an IPv4 address: kubeadm checks forwarding for a join too.
-    host.writeFile(CONFIG, renderJoinConfig({ kubernetesVersion: '1.37.2', nodeName: 'pf1', apiServerEndpoint: '127.0.31.9:6443', token: 'abcdef.0123456789abcdef', caCertHash: `sha256:${'4'.repeat(64)}` }));
+    host.writeFile(
+      CONFIG,
+      renderJoinConfig({
+        kubernetesVersion: '1.37.2',
+        nodeName: 'pf1',
+        apiServerEndpoint: '127.0.31.9:6443',
+        token: 'abcdef.0123456789abcdef',
+        caCertHash: `sha256:${'4'.repeat(64)}`,
+      }),
+    );
     return host.kubeadm(['join', '--config', CONFIG, ...flags]);
   };
 
@@ -73,7 +94,12 @@ describe('lab kubeadm preflight', { timeout: 5 * 60_000 }, () => {
     // Past preflight, discovery finds no API server there.
     assert.ok(fromFlag.stderr.includes(kubeadmText('discovery-identity')), fromFlag.stderr);
     assert.equal(transientNetwork(fromFlag.stderr), true);
-    const inConfig = init((c) => c.replace('  criSocket: unix:///var/run/containerd/containerd.sock', '  criSocket: unix:///var/run/containerd/containerd.sock\n  ignorePreflightErrors:\n    - CRI\n    - ContainerRuntimeVersion'));
+    const inConfig = init((c) =>
+      c.replace(
+        '  criSocket: unix:///var/run/containerd/containerd.sock',
+        '  criSocket: unix:///var/run/containerd/containerd.sock\n  ignorePreflightErrors:\n    - CRI\n    - ContainerRuntimeVersion',
+      ),
+    );
     const fromConfig = await preflight(inConfig, '--ignore-preflight-errors=FileContent--proc-sys-net-ipv4-ip_forward');
     assert.equal(fromConfig.code, 0, fromConfig.stderr);
     assert.ok(fromConfig.stderr.includes(kubeadmText('preflight-warning-line', 'ContainerRuntimeVersion', CRI)), fromConfig.stderr);

@@ -60,5 +60,12 @@ export async function startDevStack(options: { dataDir: string; taskQueue: strin
   } finally {
     clearTimeout(timer);
   }
-  return { address: context.settings.address, uiUrl: context.settings.uiUrl, codecUrl: `http://127.0.0.1:${codecPort}`, taskQueue: options.taskQueue, lines, stop };
+  return {
+    address: context.settings.address,
+    uiUrl: context.settings.uiUrl,
+    codecUrl: `http://127.0.0.1:${codecPort}`,
+    taskQueue: options.taskQueue,
+    lines,
+    stop,
+  };
 }

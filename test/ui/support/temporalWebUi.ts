@@ -88,7 +88,10 @@ export class TemporalWebUi {
    */
   async submitStartWorkflow(): Promise<string> {
     await this.page.getByTestId('start-workflow-button').click();
-    const toast = this.page.getByText(/Workflow started successfully|error|failed|already/i).filter({ visible: true }).first();
+    const toast = this.page
+      .getByText(/Workflow started successfully|error|failed|already/i)
+      .filter({ visible: true })
+      .first();
     await toast.waitFor({ timeout: 30_000 });
     return toast.innerText();
   }
@@ -168,7 +171,12 @@ export class TemporalWebUi {
     let text = '';
     while (Date.now() < deadline) {
       const frame = this.page.frames().find((f) => new URL(f.url(), this.baseUrl).pathname === '/render');
-      text = frame ? await frame.locator('body').innerText().catch(() => '') : '';
+      text = frame
+        ? await frame
+            .locator('body')
+            .innerText()
+            .catch(() => '')
+        : '';
       if (pattern.test(text)) return text;
       await this.page.waitForTimeout(500);
     }

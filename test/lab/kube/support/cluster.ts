@@ -30,7 +30,7 @@ export async function removeMember(host: NamespaceHost, id: string): Promise<voi
 /** A Node's Ready condition status, or undefined when the Node does not exist. */
 export async function nodeReady(client: KubeClient, name: string): Promise<{ ready?: string; node?: KubeObject }> {
   const node = await client.find(`/api/v1/nodes/${name}`);
-  const conditions = ((node?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []);
+  const conditions = (node?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
   return { ready: conditions.find((c) => c.type === 'Ready')?.status, node };
 }
 

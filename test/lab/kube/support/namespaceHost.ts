@@ -131,7 +131,10 @@ export class NamespaceHost {
   /** Runs a command inside the host's namespace. */
   run(argv: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; stdin?: string } = {}): Promise<RunResult> {
     return new Promise((resolve) => {
-      const child = spawn('nsenter', ['--mount', `--target=${this.holder.pid}`, '--', ...argv], { env: this.env(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn('nsenter', ['--mount', `--target=${this.holder.pid}`, '--', ...argv], {
+        env: this.env(options.env),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -154,7 +157,10 @@ export class NamespaceHost {
   prepare(): void {
     mkdirSync(this.labDir, { recursive: true });
     writeFileSync(path.join(this.labDir, 'sysctl.json'), JSON.stringify({ values: { 'net.ipv4.ip_forward': '1' } }));
-    writeFileSync(path.join(this.labDir, 'units.json'), JSON.stringify({ units: { containerd: { enabled: true, active: true, since: new Date().toISOString() } } }));
+    writeFileSync(
+      path.join(this.labDir, 'units.json'),
+      JSON.stringify({ units: { containerd: { enabled: true, active: true, since: new Date().toISOString() } } }),
+    );
   }
 
   /** Writes a file inside the host's /etc/kubernetes (through its directory on disk). */
