@@ -105,6 +105,10 @@ export async function FailoverToEast(rawInput: unknown, carry?: FailoverCarry): 
   const pair = pairOf(rawInput);
   const tracker = new ProgressTracker('FailoverToEast', `pair ${pair.west} → ${pair.east}`, FAILOVER_STEPS);
   const incident = new Incident(tracker, pair);
+  // A continued run takes over the incident before its handlers run: a signal delivered with the run's
+  // first task is then counted on top of the handed-over state instead of being overwritten by it.
+  const restoreFirst = carry !== undefined && patched('kubeha-failover-restore-before-handlers');
+  if (carry && restoreFirst) incident.restore(carry);
   // Handlers first: the webhook's signal-with-start delivers the alert with the start.
   setHandler(progressQuery, () => tracker.progress);
   setHandler(statusQuery, () => incident.status);
@@ -122,7 +126,7 @@ export async function FailoverToEast(rawInput: unknown, carry?: FailoverCarry): 
   const mayContinue = patched('kubeha-failover-continue-as-new');
   if (carry) {
     // The run before this one handed over while it waited: resume at the same step with its state.
-    incident.restore(carry);
+    if (!restoreFirst) incident.restore(carry);
     tracker.restore(carry.progress);
     tracker.setFact('runs', `continued as new ${carry.runsBefore} time(s) to keep the history short; resumed at ${carry.resumeAt}`);
   }
