@@ -23,7 +23,7 @@ import { readKubeconfig } from '../kubeconfig';
 import { signRequest } from '../pki';
 import { uploadedCertsExpired } from '../uploadCerts';
 import { taintsOf, type Taint } from './scheduling';
-import { WorkloadController } from './workloads';
+import { ignoreGone, WorkloadController } from './workloads';
 
 const LEASE = '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kubeha-lab-controller';
 const LEASE_SECONDS = 15;
@@ -175,13 +175,13 @@ export class LabController {
       if (stale && ready?.status !== 'Unknown') {
         const unknown = conditions.map((c) => ({ ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' }));
         await client.strategicPatch(`/api/v1/nodes/${name}/status`, { status: { conditions: unknown } });
-        await setTaints([{ key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' }]).catch(ignoreConflict);
+        await setTaints([{ key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' }]).catch(ignoreGone);
         await this.markPodsNotReady(client, name);
         this.log(`lab controller: node ${name} stopped posting status: Ready=Unknown`);
       } else if (!stale && ready?.status === 'False' && (!has('node.kubernetes.io/not-ready') || has('node.kubernetes.io/unreachable'))) {
-        await setTaints([{ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }]).catch(ignoreConflict);
+        await setTaints([{ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }]).catch(ignoreGone);
       } else if (!stale && ready?.status === 'True' && NODE_TAINTS.some(has)) {
-        await setTaints([]).catch(ignoreConflict);
+        await setTaints([]).catch(ignoreGone);
       }
     }
   }
@@ -197,11 +197,7 @@ export class LabController {
       );
       await client
         .put(`/api/v1/namespaces/${pod.metadata?.namespace}/pods/${pod.metadata?.name}/status`, { ...pod, status: { ...status, conditions } })
-        .catch(ignoreConflict);
+        .catch(ignoreGone);
     }
   }
-}
-
-function ignoreConflict(err: unknown): void {
-  if (!(err instanceof ApiError && (err.status === 409 || err.status === 404))) throw err;
 }

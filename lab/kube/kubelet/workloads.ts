@@ -35,7 +35,8 @@ function shortHash(text: string, length = 10): string {
   return out;
 }
 
-const ignoreGone = (err: unknown): void => {
+/** Swallows the API's 404 and 409: the object went or changed meanwhile, and the next pass reads it again. */
+export const ignoreGone = (err: unknown): void => {
   if (!(err instanceof ApiError && (err.status === 404 || err.status === 409))) throw err;
 };
 
@@ -139,8 +140,8 @@ export class WorkloadController {
       for (const podName of names) {
         const existing = owned.find((p) => p.metadata?.name === podName);
         if (existing && !isCurrent(existing)) continue; // a StatefulSet pod being replaced: created again next pass
-        if (!existing) await this.createPod(client, newPod(podName, kind === 'StatefulSet' ? { 'statefulset.kubernetes.io/pod-name': podName } : {}));
-        const pod = existing ?? (await client.find(`/api/v1/namespaces/${ns}/pods/${podName}`));
+        const pod =
+          existing ?? (await this.createPod(client, newPod(podName, kind === 'StatefulSet' ? { 'statefulset.kubernetes.io/pod-name': podName } : {})));
         if (pod && !(pod.spec as { nodeName?: string }).nodeName) await this.bind(client, pod, nodes, spec, podsPerNode);
       }
       status =
@@ -187,12 +188,17 @@ export class WorkloadController {
     await client.put(`/api/v1/namespaces/${ns}/pods/${name}/status`, { ...pod, status: { phase: 'Pending', conditions: [condition] } });
   }
 
-  private async createPod(client: KubeClient, pod: KubeObject): Promise<void> {
+  /** Creates the pod; returns it as the API stored it, or the one already there under its name. */
+  private async createPod(client: KubeClient, pod: KubeObject): Promise<KubeObject | undefined> {
+    const ns = pod.metadata?.namespace as string;
     try {
-      await client.create(`/api/v1/namespaces/${pod.metadata?.namespace}/pods`, pod);
-      this.log(`lab controller: created pod ${pod.metadata?.namespace}/${pod.metadata?.name}`);
+      const created = await client.create(`/api/v1/namespaces/${ns}/pods`, pod);
+      this.log(`lab controller: created pod ${ns}/${pod.metadata?.name}`);
+      return created;
     } catch (err) {
+      if (err instanceof ApiError && err.status === 409) return client.find(`/api/v1/namespaces/${ns}/pods/${pod.metadata?.name}`);
       ignoreGone(err);
+      return undefined;
     }
   }
 

@@ -37,9 +37,10 @@ export async function watchSplitResilient(
 ): Promise<{ stop: () => void; record: SplitWatchRecord }> {
   const record: SplitWatchRecord = { restarts: 0 };
   const controller = new AbortController();
-  const relist = async (): Promise<void> => {
+  const relist = async (): Promise<{ east: number; resourceVersion: string }> => {
     const now = await source.read();
     record.resourceVersion = now.resourceVersion;
+    return now;
   };
   // Listed first, the watch starts from that version: a change made before the stream connects is still delivered.
   await relist();
@@ -53,9 +54,9 @@ export async function watchSplitResilient(
           if (end.kind === 'retry') await new Promise((r) => setTimeout(r, (end as { afterMs: number }).afterMs));
           if (end.kind === 'relist') {
             const before = record.resourceVersion;
-            await relist();
+            const now = await relist();
             // A change made while the watch was down is reported now, as an informer's relist would.
-            if (before !== record.resourceVersion) onEast((await source.read()).east, performance.now());
+            if (before !== now.resourceVersion) onEast(now.east, performance.now());
           }
         }
         end = await stream(source, record, onEast, controller.signal);
