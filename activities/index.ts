@@ -4,6 +4,7 @@
  */
 import { withLiveness } from './activityContext';
 import { createAwsActivities, defaultAwsClients } from './aws';
+import { createDnsActivities, type DnsActivities } from './dns/route53';
 import { createFailoverActivities } from './failover';
 import type { FailoverActivities } from './failover/types';
 import { createHostActivities } from './hosts';
@@ -20,7 +21,7 @@ import type { RemoteShell } from './ssh/types';
 import type { AwsActivities, HostActivities, KubernetesActivities } from './types';
 
 /** Every activity kubeha's workflows call. */
-export type KubehaActivities = AwsActivities & HostActivities & KubernetesActivities & MeshActivities & FailoverActivities & RotationActivities;
+export type KubehaActivities = AwsActivities & HostActivities & KubernetesActivities & MeshActivities & FailoverActivities & RotationActivities & DnsActivities;
 
 /** The clients activities use; each can be replaced (tests, other secret stores). */
 export interface ActivityDependencies {
@@ -71,6 +72,7 @@ export function createActivities(deps: ActivityDependencies = defaultDependencie
       kubernetes: createKubernetesActivities({ secrets: deps.secrets }),
       mesh: createMeshActivities({ secrets: deps.secrets }),
       failover: createFailoverActivities({ secrets: deps.secrets }),
+      dns: createDnsActivities(),
       rotation: createRotationActivities({ shell: deps.shell, secrets: deps.secrets, runOptions: activityRunOptions, temporal: lazyTemporalClient() }),
     }),
   );

@@ -13,16 +13,20 @@
  *   delivers it; the path adds the real precheck reads (east gateway, east service, west mirror),
  *   the control-plane step's target health read and the patch, read-back and Event. Each cycle is a
  *   new incident (a new alert), followed by a forced failback (signal `failback`) and the run's end.
+ *   The same cycles measure the Route 53 path side by side (bench/dnsShift.ts): to the weight change
+ *   held by Route 53's API, and to the lab's DNS server answering east.
  *
  * Usage: node .out/<dir>/bench/webhookToShift.js [stub|lab] [cycles=20 (stub), 10 (lab)]
  */
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { failoverWorkflowId } from '../common/inputs/failoverToEast';
+import { readFileSync } from 'node:fs';
+import { failoverToEastInputSchema, failoverWorkflowId } from '../common/inputs/failoverToEast';
 import type { Progress } from '../common/progress';
 import { LAB_FAILOVER_ALERT } from '../lab/orchestrator/inputs';
 import { contextClient, preparePair, readSplit, startFailoverLab, startLabWebhook, watchSplit } from '../test/lab/e2e/failoverLab';
 import { alert, notificationBody } from '../test/webhook/helpers';
+import { dnsOnWest, watchDnsShift } from './dnsShift';
 import { post, quantile, startBenchStack } from './webhookStack';
 
 /** What the benchmark measured. */
@@ -41,13 +45,13 @@ function firing(i: number, alertname = 'WestDown') {
   return { a, body: JSON.stringify(notificationBody('firing', [a])) };
 }
 
-function report(mode: 'stub' | 'lab', samples: number[]): ShiftLatencyReport {
+function figures(samples: number[]): ShiftLatencyReport['msToFirstShift'] {
   const r = (v: number) => Math.round(v * 10) / 10;
-  return {
-    mode,
-    cycles: samples.length,
-    msToFirstShift: { median: r(quantile(samples, 0.5)), p99: r(quantile(samples, 0.99)), min: r(Math.min(...samples)), max: r(Math.max(...samples)) },
-  };
+  return { median: r(quantile(samples, 0.5)), p99: r(quantile(samples, 0.99)), min: r(Math.min(...samples)), max: r(Math.max(...samples)) };
+}
+
+function report(mode: 'stub' | 'lab', samples: number[]): ShiftLatencyReport {
+  return { mode, cycles: samples.length, msToFirstShift: figures(samples) };
 }
 
 /** In-process stack with stub activities. */
@@ -77,6 +81,8 @@ export async function stubShiftLatency(cycles: number): Promise<ShiftLatencyRepo
 
 /** What the lab mode adds: how long the pair took to come up. */
 export interface LabShiftLatencyReport extends ShiftLatencyReport {
+  /** The same cycles' Route 53 path: to the change held by the API (INSYNC), and to the lab DNS answering east. */
+  dns: { msToInsync: ShiftLatencyReport['msToFirstShift']; msToAnswerEast: ShiftLatencyReport['msToFirstShift'] };
   setupMs: { labUp: number; bootstrapBoth: number; pairFilesAndStandIns: number };
   /** How often the split watch had to resume or relist, and why the last time. */
   watch?: { restarts: number; lastError?: string };
@@ -91,6 +97,8 @@ export async function labShiftLatency(cycles: number): Promise<LabShiftLatencyRe
   let watch: Awaited<ReturnType<typeof watchSplit>> | undefined;
   let webhook: Awaited<ReturnType<typeof startLabWebhook>> | undefined;
   const samples: number[] = [];
+  const insyncSamples: number[] = [];
+  const answerSamples: number[] = [];
   try {
     t = Date.now();
     await Promise.all([lab.bootstrap('west'), lab.bootstrap('east')]);
@@ -103,11 +111,16 @@ export async function labShiftLatency(cycles: number): Promise<LabShiftLatencyRe
     watch = await watchSplit(files, (east, at) => changes.push({ east, at }));
     const west = contextClient(files, 'west');
     const handle = lab.client.workflow.getHandle(failoverWorkflowId('west', 'east'));
+    const input = failoverToEastInputSchema.parse(JSON.parse(readFileSync(files.failoverInput, 'utf8')));
+    const record = input.services[0].gtm!;
+    const dnsTarget = { dns: lab.lab.state.aws!.dns!, endpoint: input.route53.endpoint!, record, eastAddress: files.greeters.east.address };
     for (let i = 0; i < cycles; i++) {
       if ((await readSplit(west)).east !== 0) throw new Error(`cycle ${i}: the split does not start at west`);
+      if (!(await dnsOnWest(dnsTarget))) throw new Error(`cycle ${i}: the DNS weights do not start at west`);
       const seen = changes.length;
       const { body } = firing(Date.now() + i, LAB_FAILOVER_ALERT.alertname);
       const sent = performance.now();
+      const dnsShift = watchDnsShift(dnsTarget);
       const { status } = await post(webhook.url, body, webhook.token, agent);
       if (status !== 202) throw new Error(`webhook answered ${status}`);
       const deadline = Date.now() + 120_000;
@@ -125,10 +138,14 @@ export async function labShiftLatency(cycles: number): Promise<LabShiftLatencyRe
         await sleep(5);
       }
       samples.push(changes.slice(seen).find((c) => c.east > 0)!.at - sent);
+      const dnsTimes = await dnsShift;
+      insyncSamples.push(dnsTimes.insyncAt - sent);
+      answerSamples.push(dnsTimes.answerAt - sent);
       // Force the way back at once (the run moves through its steps, then fails back) and wait for its end.
       await handle.signal('failback', { by: 'benchmark' });
       await handle.result();
       if ((await readSplit(west)).east !== 0) throw new Error(`cycle ${i}: the forced failback left traffic on east`);
+      if (!(await dnsOnWest(dnsTarget))) throw new Error(`cycle ${i}: the forced failback left DNS weight on east`);
     }
   } finally {
     watch?.stop();
@@ -138,6 +155,7 @@ export async function labShiftLatency(cycles: number): Promise<LabShiftLatencyRe
   }
   return {
     ...report('lab', samples),
+    dns: { msToInsync: figures(insyncSamples), msToAnswerEast: figures(answerSamples) },
     setupMs,
     ...(watch ? { watch: { restarts: watch.record.restarts, ...(watch.record.lastError ? { lastError: watch.record.lastError } : {}) } } : {}),
   };

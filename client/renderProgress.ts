@@ -48,6 +48,7 @@ export function renderProgress(progress: Progress, options: RenderOptions = {}):
   const paint = (state: StepState, text: string): string => (options.color ? `${STATE_COLOR[state]}${text}${RESET}` : text);
   const width = Math.max(0, ...progress.steps.map((s) => s.step.length));
   const lines = [`${progress.workflow} ${progress.subject}: ${progress.phase}${progress.currentStep ? ` (step ${progress.currentStep})` : ''}`];
+  for (const line of progress.headline ?? []) lines.push(`  ${line}`);
   if (progress.waitingFor) lines.push(`  waiting for: ${progress.waitingFor}`);
   for (const step of progress.steps) {
     lines.push(`  ${paint(step.state, STATE_SYMBOL[step.state])} ${step.step.padEnd(width)}${describeStep(step)}`.trimEnd());

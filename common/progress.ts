@@ -36,6 +36,11 @@ export interface Progress {
   workflow: string;
   /** The cluster (or pair) the run works on. */
   subject: string;
+  /**
+   * What an operator asks first, shown before everything else: for FailoverToEast, where the traffic is
+   * (DNS weights, then the mesh splits), one line per service.
+   */
+  headline?: string[];
   phase: 'validating' | 'running' | 'waiting' | 'succeeded' | 'failed';
   currentStep?: string;
   /** Why the run waits, when it does. */

@@ -3,8 +3,9 @@
  * (one name and type, set identifiers `kubeha-west` and `kubeha-east`) that kubeha owns. Reading is
  * find-only; a weight change reads first and acts only when the records differ, UPSERTs both records in
  * one change batch (clients never see both sides at 0 or a half-applied change), then waits for the
- * change to be INSYNC. Records of the same name that kubeha does not own are never touched: a plain
- * (non-weighted) record there is a conflict with a hint.
+ * change to be INSYNC; a retry after a crash before INSYNC waits for the change the crashed attempt
+ * sent (./checkpoint.ts) rather than sending another. Records of the same name that kubeha does not
+ * own are never touched: a plain (non-weighted) record there is a conflict with a hint.
  */
 import {
   ChangeResourceRecordSetsCommand,
@@ -15,12 +16,16 @@ import {
 } from '@aws-sdk/client-route-53';
 import { ErrorType, kubehaFailure } from '../../common/errors';
 import type { GtmRecord, Route53Settings } from '../../common/inputs/gtm';
-import { awsCall } from '../aws/awsErrors';
+import { awsCall, isAwsError } from '../aws/awsErrors';
 import { cancellationSignal } from '../activityContext';
 import { pollUntil } from '../kubernetes/poll';
+import { type ChangeCheckpoint, checkpointChange, earlierChange } from './checkpoint';
 
 /** The set identifier of each side's record: what marks a record as kubeha's. */
 export const GTM_SET_IDENTIFIERS = { west: 'kubeha-west', east: 'kubeha-east' } as const;
+
+/** One side of the pair. */
+export type GtmSide = 'west' | 'east';
 
 /** The weights of the pair; Route 53 sends traffic in proportion (both 0: it answers both equally). */
 export interface GtmWeights {
@@ -33,18 +38,28 @@ export interface GtmState {
   /** Undefined for a side whose record does not exist yet. */
   west?: number;
   east?: number;
+  /**
+   * The sides whose record does not exist yet (empty: both exist), so a caller tells "records missing"
+   * without testing each side. readGtmWeights always sets it.
+   */
+  missing?: GtmSide[];
   /** Both records exist with the input's type, TTL and targets. */
   inShape: boolean;
 }
 
 /** The outcome of a weight change. */
 export interface GtmChange {
+  /** A change was sent for these weights (by this attempt, or by an earlier one when `resumed`). */
   changed: boolean;
   weights: GtmWeights;
+  /** The weights read before acting; undefined for a side whose record did not exist. */
+  before: { west?: number; east?: number };
   /** Route 53's change id, when a change was sent. */
   changeId?: string;
-  /** How long the change took to become INSYNC. */
+  /** How long this attempt waited for the change to become INSYNC. */
   waitedMs?: number;
+  /** An earlier attempt sent the change and stopped before INSYNC; this one only waited for it. */
+  resumed?: boolean;
 }
 
 /** The Route 53 activities. */
@@ -66,9 +81,29 @@ const fqdn = (name: string): string => `${name.replace(/\.$/, '')}.`;
 const sameName = (a: string | undefined, b: string): boolean =>
   (a ?? '').replace(/\\052/g, '*').replace(/\.$/, '').toLowerCase() === b.replace(/\.$/, '').toLowerCase();
 
+/**
+ * One Route 53 call through awsCall. A zone that does not exist is a wrong input: awsCall already makes
+ * it non-retryable, but only this file knows which input field names the zone.
+ */
+async function route53Call<T>(record: GtmRecord, operation: string, call: (options: { abortSignal?: AbortSignal }) => Promise<T>): Promise<T> {
+  try {
+    return await awsCall(`route53:${operation}`, call);
+  } catch (err) {
+    if (!isAwsError(err, 'NoSuchHostedZone')) throw err;
+    throw kubehaFailure({
+      type: ErrorType.CloudRejected,
+      message: `Route 53 hosted zone ${zoneId(record)} (${record.zoneName}) does not exist: ${operation} answered NoSuchHostedZone`,
+      retryable: false,
+      hint: `check services[].gtm.hostedZoneId: it must be the id Route 53 shows for ${record.zoneName}, in the account of the worker's AWS credentials`,
+      cause: err instanceof Error ? err : undefined,
+      details: { awsCode: 'NoSuchHostedZone', awsOperation: `route53:${operation}`, hostedZoneId: zoneId(record) },
+    });
+  }
+}
+
 /** The records of the name and type, as Route 53 lists them. */
 async function recordsOf(client: Route53Client, record: GtmRecord): Promise<ResourceRecordSet[]> {
-  const answer = await awsCall('route53:ListResourceRecordSets', (options) =>
+  const answer = await route53Call(record, 'ListResourceRecordSets', (options) =>
     client.send(
       new ListResourceRecordSetsCommand({ HostedZoneId: zoneId(record), StartRecordName: fqdn(record.recordName), StartRecordType: record.type, MaxItems: 10 }),
       options,
@@ -77,7 +112,7 @@ async function recordsOf(client: Route53Client, record: GtmRecord): Promise<Reso
   return (answer.ResourceRecordSets ?? []).filter((r) => sameName(r.Name, record.recordName) && r.Type === record.type);
 }
 
-function wantedSet(record: GtmRecord, side: 'west' | 'east', weight: number): ResourceRecordSet {
+function wantedSet(record: GtmRecord, side: GtmSide, weight: number): ResourceRecordSet {
   return {
     Name: fqdn(record.recordName),
     Type: record.type,
@@ -112,6 +147,7 @@ function stateOf(record: GtmRecord, sets: ResourceRecordSet[]): GtmState {
   return {
     ...(west ? { west: west.Weight ?? 0 } : {}),
     ...(east ? { east: east.Weight ?? 0 } : {}),
+    missing: [...(west ? [] : ['west' as const]), ...(east ? [] : ['east' as const])],
     inShape: inShape(west, wantedSet(record, 'west', 0)) && inShape(east, wantedSet(record, 'east', 0)),
   };
 }
@@ -128,6 +164,50 @@ function checkWeights(weights: GtmWeights): void {
       });
     }
   }
+}
+
+type SetInput = Parameters<DnsActivities['setGtmWeights']>[0];
+
+/** UPSERTs both records in one change batch; returns Route 53's change id. */
+async function sendChange(client: Route53Client, input: SetInput): Promise<string> {
+  const answer = await route53Call(input.record, 'ChangeResourceRecordSets', (options) =>
+    client.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zoneId(input.record),
+        ChangeBatch: {
+          Comment: `kubeha: ${input.record.recordName} west ${input.weights.west}, east ${input.weights.east}`,
+          Changes: (['west', 'east'] as const).map((side) => ({ Action: 'UPSERT', ResourceRecordSet: wantedSet(input.record, side, input.weights[side]) })),
+        },
+      }),
+      options,
+    ),
+  );
+  return answer.ChangeInfo?.Id ?? '';
+}
+
+/** Polls GetChange until the checkpoint's change is INSYNC; heartbeats the checkpoint with each status. */
+async function untilInSync(client: Route53Client, input: SetInput, checkpoint: ChangeCheckpoint, intervalMs: number): Promise<GtmChange> {
+  const { changeId } = checkpoint;
+  const started = Date.now();
+  const timeoutSeconds = input.syncTimeoutSeconds ?? 300;
+  await pollUntil<void, ChangeCheckpoint & { status: string }>({
+    timeoutMs: timeoutSeconds * 1000,
+    intervalMs,
+    signal: cancellationSignal(),
+    check: async () => {
+      const change = await route53Call(input.record, 'GetChange', (options) => client.send(new GetChangeCommand({ Id: changeId }), options));
+      const status = change.ChangeInfo?.Status ?? 'UNKNOWN';
+      return status === 'INSYNC' ? { done: true, value: undefined } : { done: false, progress: { ...checkpoint, status } };
+    },
+    onDeadline: ({ status }) =>
+      kubehaFailure({
+        type: ErrorType.DeadlineExceeded,
+        message: `Route 53 change ${changeId} for ${input.record.recordName} still ${status} after ${timeoutSeconds} s`,
+        retryable: true,
+        hint: 'Route 53 accepted the change and is still propagating it; a retry waits for the same change and does not send it again',
+      }),
+  });
+  return { changed: true, weights: input.weights, before: checkpoint.before, changeId, waitedMs: Date.now() - started };
 }
 
 /** Builds the Route 53 activities. */
@@ -152,41 +232,18 @@ export function createDnsActivities(deps: DnsDependencies = {}): DnsActivities {
     async setGtmWeights(input) {
       checkWeights(input.weights);
       const client = clientFor(input.route53);
-      const before = stateOf(input.record, await recordsOf(client, input.record));
-      if (before.inShape && before.west === input.weights.west && before.east === input.weights.east) return { changed: false, weights: input.weights };
-      const answer = await awsCall('route53:ChangeResourceRecordSets', (options) =>
-        client.send(
-          new ChangeResourceRecordSetsCommand({
-            HostedZoneId: zoneId(input.record),
-            ChangeBatch: {
-              Comment: `kubeha: ${input.record.recordName} west ${input.weights.west}, east ${input.weights.east}`,
-              Changes: (['west', 'east'] as const).map((side) => ({ Action: 'UPSERT', ResourceRecordSet: wantedSet(input.record, side, input.weights[side]) })),
-            },
-          }),
-          options,
-        ),
-      );
-      const changeId = answer.ChangeInfo?.Id ?? '';
-      const started = Date.now();
-      const timeoutSeconds = input.syncTimeoutSeconds ?? 300;
-      await pollUntil<void, string>({
-        timeoutMs: timeoutSeconds * 1000,
-        intervalMs: pollIntervalMs,
-        signal: cancellationSignal(),
-        check: async () => {
-          const change = await awsCall('route53:GetChange', (options) => client.send(new GetChangeCommand({ Id: changeId }), options));
-          const status = change.ChangeInfo?.Status ?? 'UNKNOWN';
-          return status === 'INSYNC' ? { done: true, value: undefined } : { done: false, progress: status };
-        },
-        onDeadline: (status) =>
-          kubehaFailure({
-            type: ErrorType.DeadlineExceeded,
-            message: `Route 53 change ${changeId} for ${input.record.recordName} still ${status} after ${timeoutSeconds} s`,
-            retryable: true,
-            hint: 'Route 53 accepted the change and is still propagating it; a retry finds the records set and does not send it again',
-          }),
-      });
-      return { changed: true, weights: input.weights, changeId, waitedMs: Date.now() - started };
+      const found = stateOf(input.record, await recordsOf(client, input.record));
+      const before = { ...(found.west !== undefined ? { west: found.west } : {}), ...(found.east !== undefined ? { east: found.east } : {}) };
+      if (found.inShape && found.west === input.weights.west && found.east === input.weights.east) {
+        const sent = earlierChange(input.weights);
+        // Set by an earlier attempt that stopped before INSYNC: wait for its change, do not send another.
+        if (sent) return { ...(await untilInSync(client, input, sent, pollIntervalMs)), resumed: true };
+        return { changed: false, weights: input.weights, before };
+      }
+      // Records that differ are changed even when an earlier attempt sent these weights: someone moved them since.
+      const checkpoint = { changeId: await sendChange(client, input), weights: input.weights, before };
+      checkpointChange(checkpoint);
+      return untilInSync(client, input, checkpoint, pollIntervalMs);
     },
   };
 }

@@ -6,7 +6,7 @@
  * Shared by the workflow, the webhook (which validates its routing file with the same schema at start)
  * and the CLI. Pure zod: no Node built-ins.
  */
-import { gtmRecordKey, gtmRecordSchema, route53SettingsSchema } from './gtm';
+import { type GtmRecord, gtmRecordKey, gtmRecordSchema, route53SettingsSchema } from './gtm';
 import { z } from 'zod';
 import { awsSettingsSchema, dnsLabel, hostSchema, stepSelectionSchema } from './shared';
 
@@ -32,23 +32,42 @@ const gatewaySchema = z.strictObject({
   service: dnsLabel.default('linkerd-gateway'),
 });
 
+/** The API versions a split object may have. */
+const splitApiVersionSchema = z.enum([
+  'split.smi-spec.io/v1alpha1',
+  'split.smi-spec.io/v1alpha2',
+  'policy.linkerd.io/v1beta2',
+  'policy.linkerd.io/v1beta3',
+  'gateway.networking.k8s.io/v1',
+]);
+
 /** The object the mesh splits traffic with, in west. */
 const splitSchema = z
   .strictObject({
     /** SMI TrafficSplit (the seed; needs linkerd-smi) or an HTTPRoute with weighted backendRefs (Linkerd 2.13+). */
     kind: z.enum(['TrafficSplit', 'HTTPRoute']).default('TrafficSplit'),
     /** For HTTPRoute: `policy.linkerd.io/v1beta2` (Linkerd 2.13+) or `gateway.networking.k8s.io/v1` (2.18+). */
-    apiVersion: z
-      .enum([
-        'split.smi-spec.io/v1alpha1',
-        'split.smi-spec.io/v1alpha2',
-        'policy.linkerd.io/v1beta2',
-        'policy.linkerd.io/v1beta3',
-        'gateway.networking.k8s.io/v1',
-      ])
-      .optional(),
+    apiVersion: splitApiVersionSchema.optional(),
     /** The split object's name; defaults to the service's name. */
     name: dnsLabel.optional(),
+  })
+  .refine((split) => split.apiVersion === undefined || split.apiVersion.startsWith('split.smi-spec.io/') === (split.kind === 'TrafficSplit'), {
+    message: 'does not serve this kind: TrafficSplit is split.smi-spec.io, HTTPRoute is policy.linkerd.io or gateway.networking.k8s.io',
+    path: ['apiVersion'],
+  });
+
+/**
+ * The split on east that east's own clients of the service go through: its west backend is the mirror
+ * of west's service on east (Linkerd names it `<service>-<west cluster>`), its east backend east's service.
+ */
+const eastSplitSchema = z
+  .strictObject({
+    kind: z.enum(['TrafficSplit', 'HTTPRoute']).default('TrafficSplit'),
+    apiVersion: splitApiVersionSchema.optional(),
+    /** The split object's name on east; defaults to the service's name. */
+    name: dnsLabel.optional(),
+    /** West's service mirrored on east; defaults to `<name>-<west cluster>`. */
+    westBackend: dnsLabel.optional(),
   })
   .refine((split) => split.apiVersion === undefined || split.apiVersion.startsWith('split.smi-spec.io/') === (split.kind === 'TrafficSplit'), {
     message: 'does not serve this kind: TrafficSplit is split.smi-spec.io, HTTPRoute is policy.linkerd.io or gateway.networking.k8s.io',
@@ -69,6 +88,8 @@ const serviceSchema = z.strictObject({
   split: splitSchema.default({ kind: 'TrafficSplit' }),
   /** The service's Route 53 weighted record pair, for clients outside the mesh (global traffic management). */
   gtm: gtmRecordSchema.optional(),
+  /** A split on east for east's own clients of the service (west's mirror there, and east's service): moved without west. */
+  eastSplit: eastSplitSchema.optional(),
 });
 /** A service as the user writes it. */
 export type FailoverServiceInput = z.input<typeof serviceSchema>;
@@ -199,7 +220,14 @@ export const failoverToEastInputSchema = z
       const at = seen.get(key);
       if (at !== undefined) ctx.addIssue({ code: 'custom', path: ['services', i], message: `uses the same split object ${key} as services[${at}]` });
       else seen.set(key, i);
-      const resolved = resolveService(s, input.east.name);
+      const resolved = resolveService(s, input.east.name, input.west.name);
+      if (resolved.eastSplit && resolved.eastSplit.westBackend === resolved.eastSplit.eastBackend) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', i, 'eastSplit', 'westBackend'],
+          message: `is east's own service "${resolved.eastSplit.eastBackend}": east's clients would never leave east`,
+        });
+      }
       if (resolved.westBackend === resolved.eastBackend) {
         ctx.addIssue({
           code: 'custom',
@@ -226,20 +254,40 @@ export interface ResolvedService {
   eastBackend: string;
   eastService: string;
   split: { kind: 'TrafficSplit' | 'HTTPRoute'; apiVersion: string; name: string };
+  /** The Route 53 record pair, when the service has one. */
+  gtm?: GtmRecord;
+  /** East's own split, when the input names one. */
+  eastSplit?: { kind: 'TrafficSplit' | 'HTTPRoute'; apiVersion: string; name: string; westBackend: string; eastBackend: string };
 }
 
+const defaultApiVersion = (kind: 'TrafficSplit' | 'HTTPRoute') => (kind === 'TrafficSplit' ? 'split.smi-spec.io/v1alpha1' : 'policy.linkerd.io/v1beta2');
+
 /** Fills in a service's defaults (backend names after Linkerd's mirror naming, the split's apiVersion). */
-export function resolveService(service: FailoverToEastConfig['services'][number], eastCluster: string): ResolvedService {
+export function resolveService(service: FailoverToEastConfig['services'][number], eastCluster: string, westCluster: string): ResolvedService {
   const kind = service.split.kind;
+  const eastService = service.eastService ?? service.name;
+  const eastSplit = service.eastSplit;
   return {
+    ...(service.gtm ? { gtm: service.gtm } : {}),
+    ...(eastSplit
+      ? {
+          eastSplit: {
+            kind: eastSplit.kind,
+            apiVersion: eastSplit.apiVersion ?? defaultApiVersion(eastSplit.kind),
+            name: eastSplit.name ?? service.name,
+            westBackend: eastSplit.westBackend ?? `${service.name}-${westCluster}`,
+            eastBackend: eastService,
+          },
+        }
+      : {}),
     namespace: service.namespace,
     name: service.name,
     westBackend: service.westBackend ?? service.name,
     eastBackend: service.eastBackend ?? `${service.name}-${eastCluster}`,
-    eastService: service.eastService ?? service.name,
+    eastService,
     split: {
       kind,
-      apiVersion: service.split.apiVersion ?? (kind === 'TrafficSplit' ? 'split.smi-spec.io/v1alpha1' : 'policy.linkerd.io/v1beta2'),
+      apiVersion: service.split.apiVersion ?? defaultApiVersion(kind),
       name: service.split.name ?? service.name,
     },
   };
@@ -255,77 +303,4 @@ export function failoverWorkflowId(west: string, east: string): string {
   return `failover-${west}-to-${east}`;
 }
 
-// ---------------------------------------------------------------- messages of the running workflow
-
-/** Signal name: an Alertmanager notification relayed by the webhook (firing, repeat, duplicate or resolved). */
-export const ALERT_SIGNAL = 'alert';
-/** Signal name: the operator approves the failover. */
-export const APPROVE_SIGNAL = 'approve';
-/** Signal name: the operator rejects the failover. */
-export const REJECT_SIGNAL = 'reject';
-/** Update name: approve or reject, answered with the decision taken (the Web UI and CLI can send it). */
-export const APPROVAL_UPDATE = 'approval';
-/** Signal name: move traffic back now, without waiting for the hysteresis window. */
-export const FAILBACK_SIGNAL = 'failback';
-/** Query name: where the failover stands. */
-export const STATUS_QUERY = 'status';
-
-/** One alert of a notification, as much as the workflow needs (labels bounded by the webhook). */
-export interface RelayedAlert {
-  fingerprint: string;
-  status: 'firing' | 'resolved';
-  startsAt: string;
-  endsAt?: string;
-  labels: Record<string, string>;
-}
-
-/** What the webhook relays to the workflow for one notification and route. */
-export interface AlertNotification {
-  status: 'firing' | 'resolved';
-  /** Alertmanager's group key: the same group repeats with the same key. */
-  groupKey: string;
-  receiver: string;
-  /** The webhook's routing rule that matched. */
-  route: string;
-  alerts: RelayedAlert[];
-  /** When the webhook received it (ISO). */
-  receivedAt: string;
-}
-
-/** The approval's answer, from a signal or the update. */
-export interface ApprovalDecision {
-  /** Who decided (a user name, "web-ui"); recorded in history and progress. */
-  by?: string;
-  comment?: string;
-}
-
-/** The update's argument. */
-export interface ApprovalUpdate extends ApprovalDecision {
-  decision: 'approve' | 'reject';
-}
-
-/** What the failover decided and why, in order: the `status` query lists them. */
-export interface FailoverDecision {
-  at: string;
-  /** One CamelCase word: Shifted, Waited, Approved, Refused, WindowRestarted... */
-  what: string;
-  why: string;
-}
-
-/** Where the failover stands: the `status` query's answer. */
-export interface FailoverStatus {
-  pair: { west: string; east: string };
-  /** idle → checking → awaiting-approval → failing-over → failed-over → failback-window → failing-back → failed-back; or refused / rejected. */
-  state: 'checking' | 'awaiting-approval' | 'refused' | 'rejected' | 'failing-over' | 'failed-over' | 'failback-window' | 'failing-back' | 'failed-back';
-  /** Percent of traffic to east, per split object (`namespace/name`). */
-  eastPercent: Record<string, number>;
-  /** Fingerprints of alerts firing now, as the last notifications said. */
-  firing: string[];
-  notifications: { total: number; firing: number; resolved: number; duplicates: number };
-  approvedBy?: string;
-  /** When west's healthy window started, during the failback window. */
-  westHealthySince?: string;
-  /** Spares registered by this failover (never deregistered by it). */
-  sparesRegistered: string[];
-  decisions: FailoverDecision[];
-}
+export * from './failoverMessages';

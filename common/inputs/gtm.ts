@@ -45,6 +45,8 @@ export const gtmRecordSchema = z
   });
 /** A service's GTM record after defaults. */
 export type GtmRecord = z.infer<typeof gtmRecordSchema>;
+/** A service's GTM record as the user writes it. */
+export type GtmRecordInput = z.input<typeof gtmRecordSchema>;
 
 /** Where kubeha reaches Route 53 (a global API: no region). Credentials come from the worker's environment. */
 export const route53SettingsSchema = z.strictObject({

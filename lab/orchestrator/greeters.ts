@@ -15,7 +15,7 @@ export const GREETER_PORT = 8080;
 export type LabGreeters = Record<string, { host: string; address: string; url: string; text: string }>;
 
 /** The host a cluster's greeter runs on: its first worker, else its first host. */
-function greeterHost(state: LabState, cluster: string) {
+export function greeterHost(state: LabState, cluster: string) {
   const hosts = state.hosts.filter((h) => h.cluster === cluster);
   const host = hosts.find((h) => h.role === 'worker') ?? hosts[0];
   if (!host) throw new Error(`the lab has no host in cluster ${cluster}`);

@@ -10,6 +10,7 @@ import { webhookConfigSchema, type WebhookConfigFile } from '../../common/inputs
 import type { BootstrapStackedEtcdInput } from '../../common/inputs/bootstrapStackedEtcd';
 import { bootstrapStackedEtcdInputSchema } from '../../common/inputs/bootstrapStackedEtcd';
 import { failoverToEastInputSchema, type FailoverToEastInput } from '../../common/inputs/failoverToEast';
+import type { GtmRecordInput } from '../../common/inputs/gtm';
 import { defaultKubeconfigSecret } from '../../common/inputs/rotateCertificateKey';
 import type { HostSpec } from '../../common/inputs/shared';
 import type { LabNetwork, LabStateHost } from './state';
@@ -82,14 +83,16 @@ export interface LabFailoverSource {
   hysteresisSeconds?: number;
   /** Default `wait` (hold a failed step for an operator), as for any input a person starts. */
   onFailure?: 'wait' | 'fail';
+  /** Route 53 for clients outside the mesh: the endpoint and each service's record pair (`namespace/name`). */
+  gtm?: { endpoint: string; records: Record<string, GtmRecordInput> };
 }
 
 const byRole = <H extends { role: HostSpec['role'] }>(hosts: H[], role: HostSpec['role']) => hosts.filter((h) => h.role === role);
 
 /**
  * FailoverToEast for the lab's pair: the kubeconfigs the bootstrap stored (`clusters/<cluster>/admin-kubeconfig`),
- * traffic in three verified steps, west's spare registered when its control planes are unhealthy, and a
- * short hysteresis window (validated before it is returned).
+ * traffic in three verified steps (Route 53's weighted records and west's split), west's spare registered
+ * when its control planes are unhealthy, and a short hysteresis window (validated before it is returned).
  */
 export function failoverInput(source: LabFailoverSource): FailoverToEastInput {
   const { westBootstrap: w } = source;
@@ -100,7 +103,11 @@ export function failoverInput(source: LabFailoverSource): FailoverToEastInput {
       kubeconfigSecret: defaultKubeconfigSecret(source.east),
       gateway: { namespace: 'linkerd-multicluster', service: 'linkerd-gateway' },
     },
-    services: source.services.map((s) => ({ namespace: s.namespace, name: s.name, split: { kind: 'TrafficSplit', apiVersion: source.splitApiVersion } })),
+    services: source.services.map((s) => {
+      const gtm = source.gtm?.records[`${s.namespace}/${s.name}`];
+      return { namespace: s.namespace, name: s.name, split: { kind: 'TrafficSplit', apiVersion: source.splitApiVersion }, ...(gtm ? { gtm } : {}) };
+    }),
+    ...(source.gtm ? { route53: { endpoint: source.gtm.endpoint } } : {}),
     steps: [25, 50, 100],
     stepPauseSeconds: 2,
     controlPlane: {

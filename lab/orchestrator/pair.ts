@@ -2,7 +2,8 @@
  * The lab's west/east pair once both clusters are bootstrapped (`kubeha lab kubeconfig`):
  * - `inputs/kubeconfig`: ONE kubeconfig with a `west` and an `east` context, each cluster's admin
  *   credentials read from its primary host's own admin.conf, the server its load balancer's DNS name;
- * - `inputs/failover-to-east.json`: FailoverToEast for the pair (lab/orchestrator/inputs.ts);
+ * - `inputs/failover-to-east.json`: FailoverToEast for the pair (lab/orchestrator/inputs.ts), with each
+ *   service's Route 53 record pair created in moto where missing (gtm.ts);
  * - `inputs/webhook-routes.yaml` and `inputs/webhook-token`: `kubeha webhook --config` for it;
  * - optionally the mesh stand-ins (lab/mesh) applied to both clusters.
  */
@@ -17,7 +18,8 @@ import { labHostPaths } from '../hosts/layout';
 import { applyMeshStandIns, LAB_MESH_SERVICES, LAB_SPLIT_API_VERSION, type MeshStandIns } from '../mesh';
 import { failoverInput, loadBalancerName, webhookRoutes } from './inputs';
 import { labPaths, readLabState, type LabPaths, type LabState, type LabStateHost } from './state';
-import { type LabGreeters, startLabGreeters } from './greeters';
+import { greeterHost, type LabGreeters, startLabGreeters } from './greeters';
+import { ensureLabGtm } from './gtm';
 
 /** The pair's cluster names in the lab topology. */
 export const LAB_PAIR = { west: 'west', east: 'east' } as const;
@@ -139,6 +141,13 @@ export async function writeLabPairFiles(options: LabPairOptions = {}): Promise<L
   const targetGroupArn = westLb.listeners.find((l) => l.port === 6443)?.targetGroupArns[0];
   if (!targetGroupArn) throw new Error(`west's load balancer ${westLb.name} has no listener on 6443 yet`);
   const westBootstrap = JSON.parse(readFileSync(state.inputs[LAB_PAIR.west], 'utf8')) as BootstrapStackedEtcdInput;
+  const route53Endpoint = westBootstrap.aws.endpoint ?? state.aws!.endpoint;
+  const records = await ensureLabGtm({
+    endpoint: route53Endpoint,
+    services: LAB_MESH_SERVICES,
+    westAddress: greeterHost(state, LAB_PAIR.west).address,
+    eastAddress: greeterHost(state, LAB_PAIR.east).address,
+  });
   const failover: FailoverToEastInput = failoverInput({
     west: LAB_PAIR.west,
     east: LAB_PAIR.east,
@@ -148,6 +157,7 @@ export async function writeLabPairFiles(options: LabPairOptions = {}): Promise<L
     splitApiVersion: LAB_SPLIT_API_VERSION,
     hysteresisSeconds: options.hysteresisSeconds,
     onFailure: options.onFailure,
+    gtm: { endpoint: route53Endpoint, records },
   });
   const failoverFile = path.join(paths.inputsDir, 'failover-to-east.json');
   writeFileSync(failoverFile, `${JSON.stringify(failover, null, 2)}\n`);

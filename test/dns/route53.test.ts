@@ -1,14 +1,16 @@
 /**
  * The Route 53 activities against moto_server's Route 53: the weighted pair is created and moved in
  * one change batch, a second call with the same weights sends nothing, a half-made pair is completed,
- * records kubeha does not own are left alone (a plain record of the name is refused with a hint), and
- * bad weights are refused before any call.
+ * records kubeha does not own are left alone (a plain record of the name is refused with a hint), a
+ * hosted zone that does not exist is a non-retryable failure naming it, and bad weights are refused
+ * before any call.
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { ApplicationFailure } from '@temporalio/common';
 import { createDnsActivities, type DnsActivities, GTM_SET_IDENTIFIERS } from '../../activities/dns/route53';
+import { failureInfo } from '../../common/errors';
 import { gtmRecordSchema, type GtmRecord, type Route53Settings } from '../../common/inputs/gtm';
 import { MOTO_CREDENTIALS, MOTO_REGION, type MotoServer, startMoto } from '../support/moto';
 
@@ -58,9 +60,10 @@ describe('Route 53 weighted records (moto)', { timeout: 120_000 }, () => {
   }
 
   test('creates the pair in one change batch, waits for INSYNC, and moves it; the same weights again send nothing', async () => {
-    assert.deepEqual(await dns.readGtmWeights({ route53, record }), { inShape: false });
+    assert.deepEqual(await dns.readGtmWeights({ route53, record }), { missing: ['west', 'east'], inShape: false });
     const first = await dns.setGtmWeights({ route53, record, weights: { west: 100, east: 0 } });
     assert.equal(first.changed, true);
+    assert.deepEqual(first.before, {}, 'no records before');
     assert.match(first.changeId ?? '', /\S/);
     assert.deepEqual(sent.filter((c) => c === 'ChangeResourceRecordSetsCommand').length, 1);
     assert.ok(sent.includes('GetChangeCommand'), 'it waited for the change');
@@ -69,12 +72,13 @@ describe('Route 53 weighted records (moto)', { timeout: 120_000 }, () => {
       [GTM_SET_IDENTIFIERS.east]: { weight: 0, values: ['10.20.0.10', '10.20.0.11'], ttl: 30 },
     });
 
-    await dns.setGtmWeights({ route53, record, weights: { west: 50, east: 50 } });
-    assert.deepEqual(await dns.readGtmWeights({ route53, record }), { west: 50, east: 50, inShape: true });
+    const moved = await dns.setGtmWeights({ route53, record, weights: { west: 50, east: 50 } });
+    assert.deepEqual(moved.before, { west: 100, east: 0 });
+    assert.deepEqual(await dns.readGtmWeights({ route53, record }), { west: 50, east: 50, missing: [], inShape: true });
 
     sent.length = 0;
     const again = await dns.setGtmWeights({ route53, record, weights: { west: 50, east: 50 } });
-    assert.deepEqual(again, { changed: false, weights: { west: 50, east: 50 } });
+    assert.deepEqual(again, { changed: false, weights: { west: 50, east: 50 }, before: { west: 50, east: 50 } });
     assert.deepEqual(sent, ['ListResourceRecordSetsCommand'], 'read only');
   });
 
@@ -99,10 +103,10 @@ describe('Route 53 weighted records (moto)', { timeout: 120_000 }, () => {
         },
       }),
     );
-    assert.deepEqual(await dns.readGtmWeights({ route53, record }), { west: 0, inShape: false });
+    assert.deepEqual(await dns.readGtmWeights({ route53, record }), { west: 0, missing: ['east'], inShape: false });
     const change = await dns.setGtmWeights({ route53, record, weights: { west: 0, east: 100 } });
     assert.equal(change.changed, true, 'same weight on west, but the TTL and the missing east record differ');
-    assert.deepEqual(await dns.readGtmWeights({ route53, record }), { west: 0, east: 100, inShape: true });
+    assert.deepEqual(await dns.readGtmWeights({ route53, record }), { west: 0, east: 100, missing: [], inShape: true });
   });
 
   test('records kubeha does not own: another set identifier is left alone; a plain record is refused with a hint', async () => {
@@ -150,6 +154,27 @@ describe('Route 53 weighted records (moto)', { timeout: 120_000 }, () => {
     assert.match(refused.message, /is a plain record, not a weighted pair/);
     assert.deepEqual(sent, ['ListResourceRecordSetsCommand']);
     assert.deepEqual(await pair(), { '(plain)': { weight: undefined, values: ['10.40.0.1'], ttl: 30 } });
+  });
+
+  test('a hosted zone that does not exist: reading and setting fail, not retryable, naming the zone, with a hint', async () => {
+    const missing = { ...record, hostedZoneId: 'ZMISSING0000' };
+    for (const call of [
+      () => dns.readGtmWeights({ route53, record: missing }),
+      () => dns.setGtmWeights({ route53, record: missing, weights: { west: 100, east: 0 } }),
+    ]) {
+      sent.length = 0;
+      const refused = await call().then(
+        () => assert.fail('a missing zone was not noticed'),
+        (err: unknown) => err,
+      );
+      assert.ok(refused instanceof ApplicationFailure);
+      assert.equal(refused.type, 'CloudRejected');
+      assert.equal(refused.nonRetryable, true);
+      assert.match(refused.message, /hosted zone ZMISSING0000 \(example\.com\) does not exist: ListResourceRecordSets answered NoSuchHostedZone/);
+      assert.match(failureInfo(refused)?.hint ?? '', /^check services\[\]\.gtm\.hostedZoneId/);
+      assert.equal(failureInfo(refused)?.awsCode, 'NoSuchHostedZone');
+      assert.deepEqual(sent, ['ListResourceRecordSetsCommand'], 'nothing sent after the read');
+    }
   });
 
   test('weights outside 0..255 are refused before any call', async () => {

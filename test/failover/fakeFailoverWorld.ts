@@ -11,6 +11,7 @@ import type { FailoverActivities, ServiceReadiness } from '../../activities/fail
 import { ErrorType, kubehaFailure } from '../../common/errors';
 import type { AlertNotification, FailoverToEastInput } from '../../common/inputs/failoverToEast';
 import { FakeWorld } from '../support/fakeWorld';
+import { FakeRoute53 } from './fakeRoute53';
 
 /** The kubeconfig secrets the inputs name. */
 export const WEST = 'clusters/west/admin-kubeconfig';
@@ -27,6 +28,8 @@ export interface SplitInjection {
 export class FakeFailoverWorld extends FakeWorld {
   /** Ready endpoints per `secret|namespace/name`; absent means 1 ready. -1: the Service does not exist. */
   readonly readiness = new Map<string, number>();
+  /** Route 53's weighted records. */
+  readonly route53 = new FakeRoute53();
   /** Clusters whose API does not answer. */
   readonly unreachable = new Set<string>();
   /** Weights per split `namespace/name`. */
@@ -120,7 +123,7 @@ export class FakeFailoverWorld extends FakeWorld {
 
   /** Every stub a FailoverToEast worker needs. */
   allActivities(): object {
-    return { ...this.activities(), ...this.failoverActivities() };
+    return { ...this.activities(), ...this.failoverActivities(), ...this.route53.activities() };
   }
 }
 

@@ -95,13 +95,21 @@ describe('FailoverToEast', { timeout: 180_000 }, () => {
     assert.deepEqual(world.shiftRequests, []);
   });
 
-  test('precheck refuses when west has no ready mirror of the east service', async () => {
+  test('west answers but has no ready mirror of the east service: the shift fails before anything moves, naming the mirror', async () => {
     const world = new FakeFailoverWorld();
     world.setReady(WEST, 'test', 'podinfo-east', 0);
     const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
-    const result = await worker.runUntil(async () => (await startFiring(failoverInput(), taskQueue)).result() as Promise<FailoverResult>);
-    assert.equal(result.outcome, 'refused');
-    assert.match(result.reasons[0], /west mirror test\/podinfo-east/);
+    const failure = await worker.runUntil(async () => {
+      const handle = await startFiring(failoverInput(), taskQueue);
+      return handle.result().then(
+        () => assert.fail('the run should fail'),
+        (err: unknown) => err as WorkflowFailedError,
+      );
+    });
+    assert.match(
+      String(failure.cause?.message),
+      /step shift-traffic failed: NotReady: west's mirror services are not ready: test\/podinfo-east: 0 ready endpoints/,
+    );
     assert.deepEqual(world.shiftRequests, []);
   });
 

@@ -130,6 +130,30 @@ describe('configuration', () => {
     assert.match(message, /routes\[1\]/);
   });
 
+  test("a route's GTM section is checked at start: hosted zone, TTL, a target shared by both sides, a record outside the zone", async () => {
+    const gtm = {
+      hostedZoneId: 'Z0EXAMPLE',
+      zoneName: 'example.com',
+      recordName: 'podinfo.example.org',
+      ttl: 100_000,
+      west: { values: ['10.0.0.1'] },
+      east: { values: ['10.0.0.1'] },
+    };
+    const failover = routeFailover();
+    const services = [{ ...(failover.services as object[])[0], gtm: { ...gtm, hostedZoneId: 'example.com' } }];
+    const message = await invalid(
+      webhookConfig({ routes: [{ name: 'west-down', matchers: ['alertname="WestDown"'], action: 'failover', failover: { ...failover, services } }] }),
+    );
+    assert.match(message, /routes\[0\]\.failover\.services\[0\]\.gtm\.hostedZoneId: must be a Route 53 hosted zone id/);
+    assert.match(message, /routes\[0\]\.failover\.services\[0\]\.gtm\.ttl: must be at most 86400 seconds/);
+    const inZone = [{ ...(failover.services as object[])[0], gtm: { ...gtm, ttl: 60 } }];
+    const second = await invalid(
+      webhookConfig({ routes: [{ name: 'west-down', matchers: ['alertname="WestDown"'], action: 'failover', failover: { ...failover, services: inZone } }] }),
+    );
+    assert.match(second, /routes\[0\]\.failover\.services\[0\]\.gtm\.recordName: must be inside the hosted zone/);
+    assert.match(second, /routes\[0\]\.failover\.services\[0\]\.gtm\.east\.values: must differ from west/);
+  });
+
   test('two routes for one pair must carry the same failover', async () => {
     const other = { ...routeFailover(), steps: [100] };
     const message = await invalid(

@@ -26,6 +26,7 @@ export class ProgressTracker {
     this.progress = {
       workflow,
       subject,
+      headline: undefined,
       phase: 'validating',
       steps: stepNames.map((step) => ({ step, state: 'pending', attempts: 0, hosts: [] })),
       facts: {},
@@ -75,6 +76,12 @@ export class ProgressTracker {
     this.publish();
   }
 
+  /** Sets the lines shown first (see {@link Progress.headline}). Never a secret. */
+  setHeadline(lines: string[]): void {
+    this.progress.headline = lines;
+    this.publish();
+  }
+
   /** Records a fact worth showing (load balancer DNS name, spare hosts, quorum). Never a secret. */
   setFact(key: string, value: string): void {
     this.progress.facts[key] = value;
@@ -88,6 +95,7 @@ export class ProgressTracker {
   restore(earlier: Progress): void {
     this.progress.steps = earlier.steps;
     this.progress.facts = earlier.facts;
+    this.progress.headline = earlier.headline;
   }
 
   /**
@@ -124,6 +132,7 @@ function now(): string {
 /** Renders progress as the markdown the Web UI shows under "Current details". */
 export function renderMarkdown(progress: Progress): string {
   const lines = [`**${progress.workflow}** · ${progress.subject} · ${progress.phase}`];
+  if (progress.headline?.length) lines.push('', ...progress.headline.map((line) => `> ${line}`));
   if (progress.waitingFor) lines.push('', `⏸ waiting for: ${progress.waitingFor}`);
   lines.push('');
   for (const step of progress.steps) {

@@ -6,6 +6,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { FailoverActivities } from '../../activities/failover/types';
+import type { DnsActivities } from '../../activities/dns/route53';
 import type { HostActivities } from '../../activities/types';
 import { ErrorType, NON_RETRYABLE_TYPES } from '../../common/errors';
 
@@ -39,4 +40,24 @@ export const probes = proxyActivities<FailoverActivities>({
 export const etcdProbe = proxyActivities<Pick<HostActivities, 'etcdMembers'>>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '2 seconds', maximumAttempts: 2 },
+});
+
+/**
+ * Route 53 calls. A weight change waits until Route 53 reports it INSYNC (seconds on AWS, five minutes
+ * at most): a long start-to-close, and a short heartbeat timeout (every activity heartbeats every 2 s)
+ * so a lost worker is noticed at once; throttling and 5xx are retried with backoff.
+ */
+export const dns = proxyActivities<DnsActivities>({
+  startToCloseTimeout: '6 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: { ...quickRetry, maximumAttempts: 6 },
+});
+
+/**
+ * West's API asked once before its split moves: two quick attempts. When it does not answer, its split
+ * is left out (its in-mesh clients went down with it) and the shift goes on without waiting for it.
+ */
+export const westCheck = proxyActivities<FailoverActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '2 seconds', maximumAttempts: 2, nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES] },
 });

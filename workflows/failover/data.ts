@@ -22,6 +22,14 @@ export interface FailoverContext {
   stop?: { outcome: 'refused' | 'rejected'; reasons: string[] };
   /** True when the precheck could not reach west's API (the control plane may bring it back). */
   westMirrorUnverified: boolean;
+  /**
+   * Whether this run moves traffic the way that needs nothing of west (Route 53 and east's own splits
+   * first, west's split only while its API answers, the precheck on east alone). Runs that started
+   * before keep the older way (patched), so their histories replay.
+   */
+  readonly westOptional: boolean;
+  /** Why west's API was found not answering during a shift (its split is then left out until failback). */
+  westDown?: string;
 }
 
 /** What FailoverToEast returns. */

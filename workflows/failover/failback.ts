@@ -7,6 +7,7 @@ import { failbackSteps } from '../../common/inputs/failoverToEast';
 import { handOver, handOverDue } from './continueAsNew';
 import type { FailoverContext } from './data';
 import { westHealthy } from './readiness';
+import { westSplitCatchUp } from './movePaths';
 import { shiftTraffic } from './shiftTraffic';
 
 export async function failBack(ctx: FailoverContext): Promise<void> {
@@ -17,6 +18,7 @@ export async function failBack(ctx: FailoverContext): Promise<void> {
     ? `failback forced by ${incident.failbackForced.by}`
     : `alert resolved and west healthy for ${ctx.config.failback.hysteresisSeconds} s`;
   incident.decide('FailingBack', why);
+  if (ctx.westOptional) await westSplitCatchUp(ctx, (s) => `${s.namespace}/${s.split.name}`);
   await shiftTraffic(ctx, 'failback', failbackSteps(ctx.config), 'FailbackShift', why);
   incident.setState('failed-back');
   if (incident.status.sparesRegistered.length) {

@@ -45,6 +45,7 @@ export class Incident {
     pair: FailoverStatus['pair'],
   ) {
     this.status = {
+      traffic: {},
       pair,
       state: 'checking',
       eastPercent: {},

@@ -133,12 +133,14 @@ export async function FailoverToEast(rawInput: unknown, carry?: FailoverCarry): 
   const ctx: FailoverContext = {
     config,
     tracker,
-    services: config.services.map((s) => resolveService(s, config.east.name)),
+    services: config.services.map((s) => resolveService(s, config.east.name, config.west.name)),
     incident,
     input: rawInput,
     runsBefore: carry?.runsBefore ?? 0,
     mayContinue,
     westMirrorUnverified: carry?.westMirrorUnverified ?? false,
+    westOptional: patched('kubeha-failover-west-optional'),
+    westDown: Object.values(incident.status.traffic).find((t) => t.westSplit?.skipped)?.westSplit?.skipped,
   };
   incident.setState(carry ? incident.status.state : 'checking');
   tracker.setFact('pair', `${config.west.name} → ${config.east.name}`);

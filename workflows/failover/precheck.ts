@@ -1,10 +1,19 @@
-/** Step precheck: east can take the load, or nothing changes. */
+/**
+ * Step precheck: east can take the load, or nothing changes. It asks east and Route 53 only: when west
+ * failed whole, nothing there answers, and the failover is for exactly that case (west's mirrors are
+ * checked by shift-traffic, while west still answers). Runs from before that rule keep the older check.
+ */
+import { gtmPrecheck } from './gtmPrecheck';
 import type { FailoverContext } from './data';
 import { readiness } from './readiness';
 
 export async function precheck(ctx: FailoverContext): Promise<void> {
-  const { config, incident, tracker } = ctx;
+  const { config, tracker } = ctx;
   const reasons: string[] = [];
+  if (ctx.westOptional) {
+    reasons.push(...(await gtmPrecheck(ctx)));
+    return conclude(ctx, reasons);
+  }
   // Every check at once: a failover is urgent, and the checks are independent reads.
   const [gw, perService] = await Promise.all([
     readiness(
@@ -43,6 +52,12 @@ export async function precheck(ctx: FailoverContext): Promise<void> {
     tracker.setHost('precheck', `west mirror ${s.namespace}/${s.eastBackend}`, mirror.ok ? 'done' : 'failed', mirror.ok ? 'Ready' : 'NotReady', mirror.detail);
     if (!mirror.ok) reasons.push(`west mirror ${s.namespace}/${s.eastBackend}: ${mirror.detail}`);
   }
+  return conclude(ctx, reasons);
+}
+
+/** Refuses with every reason, or records that east can take the load. */
+function conclude(ctx: FailoverContext, reasons: string[]): void {
+  const { incident, tracker } = ctx;
   if (reasons.length > 0) {
     ctx.stop = { outcome: 'refused', reasons };
     incident.setState('refused');

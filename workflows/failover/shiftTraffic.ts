@@ -3,17 +3,18 @@
  * steps, each change read back and verified before the next, and recorded as an Event on the object.
  */
 import { sleep, workflowInfo } from '@temporalio/workflow';
-import type { SplitRef } from '../../activities/failover/types';
 import { ErrorType, kubehaFailure } from '../../common/errors';
 import type { ResolvedService } from '../../common/inputs/failoverToEast';
 import { failover } from './activities';
 import type { FailoverContext } from './data';
+import { checkWestMirrors, movePaths, westSplitRef } from './movePaths';
 import { readiness } from './readiness';
 
 export async function shiftToEast(ctx: FailoverContext): Promise<void> {
   const { incident } = ctx;
   incident.setState('failing-over');
-  if (ctx.westMirrorUnverified) {
+  if (ctx.westOptional) await checkWestMirrors(ctx);
+  else if (ctx.westMirrorUnverified) {
     const problems: string[] = [];
     for (const s of ctx.services) {
       const mirror = await readiness(ctx.config.west.kubeconfigSecret, s.namespace, s.eastBackend, `west mirror ${s.namespace}/${s.eastBackend}`);
@@ -32,18 +33,6 @@ export async function shiftToEast(ctx: FailoverContext): Promise<void> {
   }
   await shiftTraffic(ctx, 'shift-traffic', ctx.config.steps, 'FailoverShift', incident.trigger());
   incident.setState('failed-over');
-}
-
-function splitRef(ctx: FailoverContext, s: ResolvedService): SplitRef {
-  return {
-    kubeconfigSecret: ctx.config.west.kubeconfigSecret,
-    kind: s.split.kind,
-    apiVersion: s.split.apiVersion,
-    namespace: s.namespace,
-    name: s.split.name,
-    westBackend: s.westBackend,
-    eastBackend: s.eastBackend,
-  };
 }
 
 const keyOf = (s: ResolvedService) => `${s.namespace}/${s.split.name}`;
@@ -67,15 +56,20 @@ export async function shiftTraffic(
       // Resume: a service already at or past this step (in the step's direction) is not moved back.
       if (current !== undefined && (towardEast ? current >= target : current <= target)) continue;
       ctx.tracker.setHost(step, key, 'running', 'Shifting', `east ${current ?? '?'}% → ${target}%`);
+      const eventName = `${s.split.name}.${info.workflowId}.${info.runId.slice(0, 8)}.${step}-${target}`;
+      const message = `kubeha ${info.workflowId}: ${s.westBackend} ${100 - target} / ${s.eastBackend} ${target} (step ${i + 1} of ${percents.length}): ${why}`;
+      if (ctx.westOptional) {
+        const moved = await movePaths(ctx, s, key, { step, target, reason: reasonWord, eventName, message });
+        status.eastPercent[key] = moved.eastPercent;
+        ctx.tracker.setHost(step, key, 'running', 'Shifted', moved.said.join('; '));
+        ctx.incident.decide('Shifted', `${key}: east ${moved.eastPercent}%, step ${i + 1} of ${percents.length} (${moved.said.join('; ')}): ${why}`);
+        continue;
+      }
       const result = await failover.setSplitWeights.executeWithOptions({ summary: `${key}: east ${target}%` }, [
         {
-          ...splitRef(ctx, s),
+          ...westSplitRef(ctx, s),
           eastPercent: target,
-          event: {
-            name: `${s.split.name}.${info.workflowId}.${info.runId.slice(0, 8)}.${step}-${target}`,
-            reason: reasonWord,
-            message: `kubeha ${info.workflowId}: ${s.westBackend} ${100 - target} / ${s.eastBackend} ${target} (step ${i + 1} of ${percents.length}): ${why}`,
-          },
+          event: { name: eventName, reason: reasonWord, message },
         },
       ]);
       status.eastPercent[key] = result.after.eastPercent;

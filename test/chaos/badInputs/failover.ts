@@ -168,6 +168,19 @@ const specs: CaseSpec[] = [
     /credentials|password|user/i,
     set('route53', { endpoint: 'https://user:secret@route53.example' }),
   ],
+  [
+    "an east split whose west backend is east's own service",
+    'services[0].eastSplit.westBackend',
+    /east's clients would never leave east/,
+    set('services[0].eastSplit', { westBackend: 'podinfo' }),
+  ],
+  ['an east split of an unknown kind', 'services[0].eastSplit.kind', /Invalid option/i, set('services[0].eastSplit', { kind: 'VirtualService' })],
+  [
+    'an east HTTPRoute with an SMI apiVersion',
+    'services[0].eastSplit.apiVersion',
+    /does not serve this kind/,
+    set('services[0].eastSplit', { kind: 'HTTPRoute', apiVersion: 'split.smi-spec.io/v1alpha2' }),
+  ],
   ...hostCases(`${CP}.spares[0]`),
   ...runOptionCases('precheck', 'shift-traffic'),
 ];

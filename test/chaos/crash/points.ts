@@ -34,7 +34,9 @@ export type CrashPoint =
   /** RotateCertificateKey's worker killed between `kubeadm certs certificate-key` and the upload. */
   | { name: string; kind: 'rotation' }
   /** FailoverToEast's worker (stub world) killed while failed over. */
-  | { name: string; kind: 'failover' };
+  | { name: string; kind: 'failover' }
+  /** FailoverToEast's worker killed between a Route 53 UPSERT and INSYNC (real Route 53 activities on moto). */
+  | { name: string; kind: 'failover-dns' };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const step = (s: string): Trigger => ({ kind: 'step', step: s });
@@ -156,6 +158,7 @@ export const FAULT_POINTS: CrashPoint[] = [
 export const OTHER_POINTS: CrashPoint[] = [
   { name: 'rotation-key', kind: 'rotation' },
   { name: 'failover-held', kind: 'failover' },
+  { name: 'failover-dns-pending', kind: 'failover-dns' },
 ];
 
 /**

@@ -15,6 +15,7 @@ import { describeTrigger, inFlightOf, nextProgress, progressOf, waitForTrigger }
 import type { CrashPoint } from './points';
 import { bootstrapRecords, commandCount, commandsSince, storedKeyOpensUploadedCerts } from './records';
 import { readStubWorld } from './workerChild';
+import { dnsPoint } from './dnsPoint';
 
 /** One row of the campaign table. */
 export interface PointResult {
@@ -78,9 +79,14 @@ export async function runPoint(context: CampaignContext, point: CrashPoint): Pro
   const result: PointResult = { point: point.name, kind: point.kind, trigger: '', completed: false, duplicates: 0, problems: [], notes: [], ms: 0 };
   let arena: Arena | undefined;
   try {
-    arena = await Arena.open(context, point.name, point.kind === 'failover' ? 'none' : point.kind === 'rotation' ? 'primary-only' : (point.shape ?? 'full'));
+    arena = await Arena.open(
+      context,
+      point.name,
+      point.kind === 'failover' || point.kind === 'failover-dns' ? 'none' : point.kind === 'rotation' ? 'primary-only' : (point.shape ?? 'full'),
+    );
     if (point.kind === 'rotation') await rotationPoint(arena, result);
     else if (point.kind === 'failover') await failoverPoint(arena, result);
+    else if (point.kind === 'failover-dns') await dnsPoint(arena, result, outcome);
     else await bootstrapPoint(arena, point, result);
   } catch (err) {
     result.problems.push((err as Error).message.replace(/\s+/g, ' ').slice(0, 2000));
@@ -121,7 +127,11 @@ async function killAndResume(arena: Arena, handle: WorkflowHandle, result: Point
   result.resumeMs = await nextProgress(handle, killedAt, identity);
 }
 
-async function bootstrapPoint(arena: Arena, point: Exclude<CrashPoint, { kind: 'rotation' | 'failover' }>, result: PointResult): Promise<void> {
+async function bootstrapPoint(
+  arena: Arena,
+  point: Exclude<CrashPoint, { kind: 'rotation' | 'failover' | 'failover-dns' }>,
+  result: PointResult,
+): Promise<void> {
   result.trigger = describeTrigger(point.trigger);
   const lab = arena.labUp;
   await arena.startWorker();

@@ -6,15 +6,18 @@
  * - unset: kubeha's real activities against the lab (as test/lab/e2e/workerProcess.ts);
  * - a file path: FailoverToEast's stub world (test/failover/fakeFailoverWorld.ts) whose state is
  *   loaded from that file and written back after every traffic shift, so it outlives a SIGKILL as a
- *   real cluster's TrafficSplit would.
+ *   real cluster's TrafficSplit would; with KUBEHA_CRASH_ROUTE53 also kubeha's real Route 53 activities
+ *   on the point's moto (dnsWorld.ts).
  *
  * The rest of the settings as workerProcess.ts: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
  * KUBEHA_TASK_QUEUE, KUBEHA_DATA_DIR, KUBEHA_WORKER_IDENTITY. Prints WORKER_RUNNING once it polls.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { FailoverActivities } from '../../../activities/failover/types';
+import { withLiveness } from '../../../activities/activityContext';
 import { dataDir } from '../../../lib/paths';
 import { FakeFailoverWorld } from '../../failover/fakeFailoverWorld';
+import { crashDnsActivities, type CrashRoute53 } from './dnsWorld';
 import { runAsProcessEntry, runWorkerProcess, workerProcessActivities } from '../../lab/e2e/workerProcess';
 
 /** The part of the failover stub world that a real cluster would keep across a worker crash. */
@@ -60,7 +63,10 @@ function persistentFailoverWorld(file: string): object {
 
 function activities(dir: string): object {
   const stubWorld = process.env.KUBEHA_CRASH_WORLD;
-  return stubWorld ? persistentFailoverWorld(stubWorld) : workerProcessActivities(dir);
+  if (!stubWorld) return workerProcessActivities(dir);
+  // The DNS point: the stub world's splits, and kubeha's real Route 53 activities on moto.
+  const route53 = process.env.KUBEHA_CRASH_ROUTE53;
+  return { ...persistentFailoverWorld(stubWorld), ...(route53 ? withLiveness(crashDnsActivities(JSON.parse(route53) as CrashRoute53)) : {}) };
 }
 
 runAsProcessEntry(module, () => runWorkerProcess({ activities: activities(dataDir()), workflowBundle: process.env.KUBEHA_WORKFLOW_BUNDLE }));

@@ -81,6 +81,27 @@ describe('lab DNS data plane over moto Route 53', { timeout: 120_000 }, () => {
     assert.ok((labDns.answered()['podinfo.lab.example'] ?? 0) >= 40);
   });
 
+  test('a 25/50/100 shift: at each step the answered shares follow the weights (800 queries, within 8 points: over 4.5 standard deviations)', async () => {
+    // Route 53's own dice here (Math.random): what a client population sees, not a scripted sequence.
+    const fair = await startLabDns({ motoEndpoint: moto.endpoint, address: '127.0.0.1', port: await freePort(), refreshMs: 200 });
+    const client = new Resolver({ timeout: 2000, tries: 1 });
+    client.setServers([`127.0.0.1:${fair.port}`]);
+    try {
+      const n = 800;
+      for (const east of [25, 50, 100]) {
+        await dns.setGtmWeights({ route53, record, weights: { west: 100 - east, east } });
+        await settle();
+        let toEast = 0;
+        for (let i = 0; i < n; i++) if ((await client.resolve4(record.recordName))[0] === '127.0.20.200') toEast += 1;
+        const share = (toEast / n) * 100;
+        assert.ok(Math.abs(share - east) <= 8, `at east ${east}%, ${share.toFixed(1)}% of ${n} answers were east`);
+        if (east === 100) assert.equal(toEast, n, 'all weight on east: every answer is east');
+      }
+    } finally {
+      await fair.close();
+    }
+  });
+
   test('the weighted pick follows the weights over many rolls', () => {
     const sets = [
       { Name: 'x.', Type: 'A' as const, SetIdentifier: 'w', Weight: 30 },

@@ -4,8 +4,10 @@
  * records), the pair's kubeconfig with a context per cluster, the mesh stand-ins, `kubeha webhook`'s
  * server behind a real Alertmanager. West's control planes lose their API servers (etcd keeps quorum);
  * one alert makes exactly one FailoverToEast run, which registers the spare, moves traffic in verified
- * steps on west's TrafficSplit (each an Event), and fails back after the hysteresis window once the
- * alert resolves.
+ * steps on west's TrafficSplit (each an Event) together with the service's Route 53 records, and fails
+ * back after the hysteresis window once the alert resolves. Then every west host stops (west lost whole):
+ * one alert moves the clients outside the mesh to east through Route 53 alone, counted through the lab's
+ * DNS and greeters, without waiting on west; west back, the split catches up and traffic fails back.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,6 +23,9 @@ import type { LabPairFiles } from '../../../lab/orchestrator/pair';
 import type { LabGreeters } from '../../../lab/orchestrator/greeters';
 import type { FailoverResult } from '../../../workflows/failover';
 import { eventually } from '../../support/workflowHarness';
+import { labFault } from '../../../lab/orchestrator/faults';
+import type { Progress } from '../../../common/progress';
+import { countAnswers, countGreetings, readPairWeights } from './gtmClients';
 import { startAlertmanager, type TestAlertmanager } from '../../webhook/alertmanagerProcess';
 import {
   contextClient,
@@ -79,6 +84,13 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
     endsAt: endsAt.toISOString(),
   });
 
+  /** The lab's DNS server (Route 53's data plane). */
+  const labDns = () => lab.lab.state.aws!.dns!;
+  /** The demo service's Route 53 record as the lab's failover input names it. */
+  const gtmRecord = () => {
+    const input = failoverToEastInputSchema.parse(JSON.parse(readFileSync(files.failoverInput, 'utf8')));
+    return { endpoint: input.route53.endpoint!, record: input.services[0].gtm!, key: `${DEMO.namespace}/${DEMO.name}` };
+  };
   const hosts = (cluster: string, role?: string) => lab.lab.state.hosts.filter((h) => h.cluster === cluster && (!role || h.role === role));
   const lbName = (cluster: string) => loadBalancerName(cluster, lab.lab.state.topology.hostsBlockLabel);
 
@@ -180,6 +192,12 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
     assert.ok(config.auth.bearerToken, 'Bearer auth is configured');
     const route = config.routes.find((r) => r.action === 'failover');
     assert.equal(route?.action === 'failover' ? route.workflowId : undefined, failoverWorkflowId('west', 'east'));
+    // Global traffic management: the service's record pair in the lab's Route 53, all on west's greeter.
+    const record = input.services[0].gtm;
+    assert.ok(record, 'the lab input names a Route 53 record');
+    assert.deepEqual([record.west.values, record.east.values], [[files.greeters.west.address], [files.greeters.east.address]]);
+    assert.deepEqual(await readPairWeights(input.route53.endpoint!, record), { west: 100, east: 0 });
+    assert.deepEqual(await countGreetings(labDns(), record.recordName, 20), { 'greetings from west': 20 });
   });
 
   test("the mesh stand-ins read as FailoverToEast's precheck reads Linkerd's objects", async () => {
@@ -284,8 +302,12 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
     assert.ok(decided.includes('SpareRegistered'), decided.join(', '));
     assert.ok(decided.indexOf('SpareRegistered') < decided.indexOf('Shifted'), "the spare serves before the split (in west's API) is touched");
 
-    // Traffic: all on east now, read back through west's API (served by the spare), one Event per step.
+    // Traffic: all on east now, read back through west's API (served by the spare), one Event per step;
+    // west answered, so Route 53's records moved with the split.
     assert.deepEqual(failedOver.eastPercent, { [`${DEMO.namespace}/${DEMO.name}`]: 100 });
+    const traffic = failedOver.traffic[`${DEMO.namespace}/${DEMO.name}`];
+    assert.deepEqual([traffic.dns?.west, traffic.dns?.east, traffic.westSplit?.eastPercent], [0, 100, 100]);
+    assert.deepEqual(await readPairWeights(gtmRecord().endpoint, gtmRecord().record), { west: 0, east: 100 });
     const now = await readSplit(west);
     assert.deepEqual([now.west, now.east], [0, 100]);
     const shifts = (await splitEvents(west)).filter((e) => e.reason === 'FailoverShift');
@@ -345,5 +367,83 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
     const executions: unknown[] = [];
     for await (const e of lab.client.workflow.list({ query: `WorkflowId = '${failoverWorkflowId('west', 'east')}'` })) executions.push(e);
     assert.equal(executions.length, 1, 'the resolution signalled the same run');
+    assert.deepEqual(await readPairWeights(gtmRecord().endpoint, gtmRecord().record), { west: 100, east: 0 });
+  });
+
+  // ---------------------------------------------------------------- west lost whole: Route 53 alone
+  // A new incident: Prometheus sends it with the time it started firing, after the first one resolved.
+  let westLostSince = '';
+  const westLost = (endsAt: Date) => ({
+    labels: { ...LAB_FAILOVER_ALERT, cluster: 'west' },
+    annotations: { summary: 'every west host is down' },
+    startsAt: westLostSince,
+    endsAt: endsAt.toISOString(),
+  });
+  let westLostStarted = 0;
+
+  test('every west host stopped, one alert: Route 53 moves the clients to east, and the run never waits on west', async () => {
+    const record = gtmRecord();
+    for (const h of hosts('west')) await labFault('host-stop', [h.name], lab.dataDir);
+    await assert.rejects(contextClient(files, 'west').request('GET', '/readyz'), "west's API is gone");
+    westLostStarted = Date.now();
+    westLostSince = new Date().toISOString();
+    await alertmanager!.postAlerts([westLost(new Date(Date.now() + 3600_000))]);
+    const handle = lab.client.workflow.getHandle(failoverWorkflowId('west', 'east'));
+    const failedOver = await eventually(
+      async () => {
+        const s = await handle.query<FailoverStatus>('status').catch(() => undefined);
+        // The closed run of the first incident answers too (failed back, DNS on west): wait for the new one.
+        return s && s.state === 'failed-over' && s.traffic[record.key]?.dns?.east === 100 ? s : undefined;
+      },
+      5 * 60_000,
+      `the failover without west (alertmanager log: ${alertmanager!.log().slice(-400)})`,
+    );
+    timings.westLostAlertToFailedOverMs = Date.now() - westLostStarted;
+    assert.deepEqual(await readPairWeights(record.endpoint, record.record), { west: 0, east: 100 });
+    const traffic = failedOver.traffic[record.key];
+    assert.match(traffic.westSplit?.skipped ?? '', /west's API does not answer/);
+    // The run never waited on west: the precheck asked east and Route 53 only, the shift ran once.
+    const progress = await handle.query<Progress>('progress');
+    const precheck = progress.steps.find((st) => st.step === 'precheck');
+    assert.ok(precheck && precheck.hosts.length > 0 && precheck.hosts.every((h) => !/west/.test(h.host)), JSON.stringify(precheck?.hosts));
+    assert.equal(progress.steps.find((st) => st.step === 'shift-traffic')?.attempts, 1);
+    assert.equal(failedOver.decisions.filter((d) => d.what === 'MeshSplitSkipped').length, 1);
+    assert.match(progress.headline?.[0] ?? '', /DNS .* west 0 \/ east 100 · west's split left out/);
+    // Clients outside the mesh: the lab DNS answers only east, and they reach east's greeter.
+    assert.deepEqual(await countAnswers(labDns(), record.record.recordName, 50), { [files.greeters.east.address]: 50 });
+    const greetings = await countGreetings(labDns(), record.record.recordName, 200);
+    assert.ok((greetings['greetings from east'] ?? 0) >= 198, `at least 99% of 200 requests reach east: ${JSON.stringify(greetings)}`);
+    const executions: unknown[] = [];
+    const query = `WorkflowId = '${failoverWorkflowId('west', 'east')}' AND StartTime > '${new Date(westLostStarted - 1000).toISOString()}'`;
+    for await (const e of lab.client.workflow.list({ query })) executions.push(e);
+    assert.equal(executions.length, 1, 'one execution for the new incident');
+  });
+
+  test("west back and the alert resolved: west's split catches up, failback after the window, the weights 100/0", async () => {
+    const record = gtmRecord();
+    const handle = lab.client.workflow.getHandle(failoverWorkflowId('west', 'east'));
+    for (const h of hosts('west')) await labFault('host-start', [h.name], lab.dataDir);
+    await eventually(
+      () =>
+        contextClient(files, 'west')
+          .request('GET', '/readyz')
+          .then(
+            () => true,
+            () => undefined,
+          ),
+      3 * 60_000,
+      "west's API through its load balancer",
+    );
+    await alertmanager!.postAlerts([westLost(new Date(Date.now() - 1000))]);
+    const result = (await handle.result()) as FailoverResult;
+    assert.equal(result.outcome, 'failed-back');
+    timings.westLostResolveToFailedBackMs = Date.now() - westLostStarted;
+    assert.deepEqual(await readPairWeights(record.endpoint, record.record), { west: 100, east: 0 });
+    const status = await handle.query<FailoverStatus>('status');
+    const order = status.decisions.map((d) => d.what);
+    assert.ok(order.includes('MeshSplitCaughtUp') && order.indexOf('MeshSplitCaughtUp') < order.lastIndexOf('Shifted'), order.join(', '));
+    const now = await readSplit(contextClient(files, 'west'));
+    assert.deepEqual([now.west, now.east], [100, 0]);
+    assert.deepEqual(await countAnswers(labDns(), record.record.recordName, 20), { [files.greeters.west.address]: 20 });
   });
 });
