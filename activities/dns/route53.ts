@@ -120,6 +120,8 @@ function wantedSet(record: GtmRecord, side: GtmSide, weight: number): ResourceRe
     Weight: weight,
     TTL: record.ttl,
     ResourceRecords: record[side].values.map((Value) => ({ Value })),
+    // Optional: with a health check, Route 53 itself stops answering a side that fails it, between shifts.
+    ...(record[side].healthCheckId ? { HealthCheckId: record[side].healthCheckId } : {}),
   };
 }
 
@@ -129,7 +131,7 @@ function inShape(found: ResourceRecordSet | undefined, wanted: ResourceRecordSet
       .map((v) => v.Value ?? '')
       .sort()
       .join(',');
-  return found !== undefined && found.TTL === wanted.TTL && values(found) === values(wanted);
+  return found !== undefined && found.TTL === wanted.TTL && values(found) === values(wanted) && found.HealthCheckId === wanted.HealthCheckId;
 }
 
 function stateOf(record: GtmRecord, sets: ResourceRecordSet[]): GtmState {

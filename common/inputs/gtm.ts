@@ -19,6 +19,11 @@ const dnsName = z
 /** Where one side's weighted record points: addresses (A/AAAA) or a hostname (CNAME). */
 const targetSchema = z.strictObject({
   values: z.array(z.string().min(1)).min(1, 'must name at least one address or hostname'),
+  /** Optional Route 53 health check of this side: Route 53 then stops answering it while the check fails. */
+  healthCheckId: z
+    .string()
+    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a Route 53 health check id (a UUID)')
+    .optional(),
 });
 
 /** The Route 53 record of one failover service. */

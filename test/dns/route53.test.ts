@@ -7,7 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHealthCheckCommand,
+  CreateHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import { ApplicationFailure } from '@temporalio/common';
 import { createDnsActivities, type DnsActivities, GTM_SET_IDENTIFIERS } from '../../activities/dns/route53';
 import { failureInfo } from '../../common/errors';
@@ -175,6 +181,28 @@ describe('Route 53 weighted records (moto)', { timeout: 120_000 }, () => {
       assert.equal(failureInfo(refused)?.awsCode, 'NoSuchHostedZone');
       assert.deepEqual(sent, ['ListResourceRecordSetsCommand'], 'nothing sent after the read');
     }
+  });
+
+  test("an optional health check per side is set on that side's record; dropping it from the input takes it off", async () => {
+    const check = await client.send(
+      new CreateHealthCheckCommand({
+        CallerReference: `hc-${Date.now()}`,
+        HealthCheckConfig: { Type: 'HTTP', IPAddress: '10.10.0.10', Port: 8080, ResourcePath: '/', RequestInterval: 10, FailureThreshold: 2 },
+      }),
+    );
+    const healthCheckId = check.HealthCheck!.Id!;
+    const checked = gtmRecordSchema.parse({ ...record, west: { ...record.west, healthCheckId } });
+    await dns.setGtmWeights({ route53, record: checked, weights: { west: 100, east: 0 } });
+    const healthChecks = async () => {
+      const list = await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: record.hostedZoneId }));
+      return Object.fromEntries(list.ResourceRecordSets!.filter((r) => r.SetIdentifier).map((r) => [r.SetIdentifier!, r.HealthCheckId ?? null]));
+    };
+    assert.deepEqual(await healthChecks(), { [GTM_SET_IDENTIFIERS.west]: healthCheckId, [GTM_SET_IDENTIFIERS.east]: null });
+    sent.length = 0;
+    assert.equal((await dns.setGtmWeights({ route53, record: checked, weights: { west: 100, east: 0 } })).changed, false);
+    assert.deepEqual(sent, ['ListResourceRecordSetsCommand'], 'in shape with its health check: nothing sent');
+    assert.equal((await dns.setGtmWeights({ route53, record, weights: { west: 100, east: 0 } })).changed, true, 'the input without it: out of shape');
+    assert.deepEqual(await healthChecks(), { [GTM_SET_IDENTIFIERS.west]: null, [GTM_SET_IDENTIFIERS.east]: null });
   });
 
   test('weights outside 0..255 are refused before any call', async () => {

@@ -44,13 +44,14 @@ export const etcdProbe = proxyActivities<Pick<HostActivities, 'etcdMembers'>>({
 
 /**
  * Route 53 calls. A weight change waits until Route 53 reports it INSYNC (seconds on AWS, five minutes
- * at most): a long start-to-close, and a short heartbeat timeout (every activity heartbeats every 2 s)
+ * at most): a long start-to-close, and the short heartbeat timeout of every kubeha activity (they heartbeat every 2 s)
  * so a lost worker is noticed at once; throttling and 5xx are retried with backoff.
  */
 export const dns = proxyActivities<DnsActivities>({
   startToCloseTimeout: '6 minutes',
-  heartbeatTimeout: '20 seconds',
-  retry: { ...quickRetry, maximumAttempts: 6 },
+  heartbeatTimeout: '10 seconds',
+  // A change still propagating when the wait ends is retried: the next attempt waits on the same change.
+  retry: { ...quickRetry, maximumAttempts: 6, nonRetryableErrorTypes: quickRetry.nonRetryableErrorTypes?.filter((t) => t !== ErrorType.DeadlineExceeded) },
 });
 
 /**

@@ -61,7 +61,8 @@ const stopped = (ctx: FailoverContext) => (ctx.stop ? `${ctx.stop.outcome}: ${ct
 export const FAILOVER_STEP_TABLE: readonly Step<FailoverContext>[] = [
   {
     name: 'precheck',
-    description: "East can take the load: its gateway and each service have ready endpoints, and west's mirror services point at it. Else nothing changes.",
+    description:
+      "East can take the load: its gateway and each service have ready endpoints, east's own splits exist, each service's Route 53 record pair is in place. Asks nothing of west (it may be gone). Else nothing changes.",
     run: precheck,
   },
   {
@@ -81,7 +82,7 @@ export const FAILOVER_STEP_TABLE: readonly Step<FailoverContext>[] = [
   {
     name: 'shift-traffic',
     description:
-      'Move traffic to east on each split in the configured steps; each change is read back and verified before the next, and recorded as an Event on the object.',
+      "Move traffic to east in the configured steps: per service, Route 53's weighted records (one change batch, waited INSYNC), east's own split, then west's split after west's mirrors are checked; each change is read back before the next and recorded as an Event on the object. West's API not answering: its split is left out with the reason, the other paths carry the shift.",
     skipReason: stopped,
     run: shiftToEast,
   },
@@ -94,7 +95,7 @@ export const FAILOVER_STEP_TABLE: readonly Step<FailoverContext>[] = [
   {
     name: 'failback',
     description:
-      'After the alert resolved, wait until west has been healthy for the whole hysteresis window (a new firing or an unhealthy check restarts it), then move traffic back in steps with the same verification.',
+      'After the alert resolved, wait until west has been healthy for the whole hysteresis window (a new firing or an unhealthy check restarts it); set a west split that was left out to match the DNS weights; then move every path back in steps with the same verification.',
     skipReason: stopped,
     run: failBack,
   },

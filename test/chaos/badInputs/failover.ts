@@ -152,6 +152,12 @@ const specs: CaseSpec[] = [
     /inside the hosted zone/,
     set('services[0].gtm', { ...GTM, recordName: 'podinfo.example.org' }),
   ],
+  [
+    'a GTM health check that is not an id',
+    'services[0].gtm.west.healthCheckId',
+    /health check id/,
+    set('services[0].gtm', { ...GTM, west: { values: ['203.0.113.10'], healthCheckId: 'west-check' } }),
+  ],
   ['a GTM record type MX', 'services[0].gtm.type', /Invalid option/i, set('services[0].gtm', { ...GTM, type: 'MX' })],
   [
     'two services on one GTM record',

@@ -17,12 +17,12 @@ import type { PointResult } from './runPoint';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 120_000): Promise<T> {
+async function until<T>(what: string | (() => string), check: () => Promise<T | undefined> | T | undefined, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`never: ${what}`);
+    if (Date.now() > deadline) throw new Error(`never: ${typeof what === 'string' ? what : what()}`);
     await sleep(100);
   }
 }
@@ -98,10 +98,15 @@ export async function dnsPoint(arena: Arena, result: PointResult, outcome: <T>(h
     // Route 53 finishes propagating only once the replacement runs: it must wait for the same change.
     rmSync(route53.holdFile);
     type Status = { state: string; traffic: Record<string, { dns?: { east: number } }> };
-    await until('failed over', async () => {
-      const s = await handle.query<Status>('status');
-      return s.state === 'failed-over' ? s : undefined;
-    });
+    let last: unknown;
+    await until(
+      () => `failed over: status ${JSON.stringify(last).slice(0, 1500)}; Route 53 changes ${changesSent(route53).join(', ')}`,
+      async () => {
+        const s = await handle.query<Status>('status');
+        last = { state: s.state, traffic: s.traffic, progress: await handle.query('progress') };
+        return s.state === 'failed-over' ? s : undefined;
+      },
+    );
     result.resumeMs = Date.now() - killedAt;
     await handle.signal('alert', notification('resolved'));
     const end = await outcome<{ outcome: string }>(handle, 120_000);

@@ -35,11 +35,11 @@ export function crashDnsActivities(route53: CrashRoute53): DnsActivities {
       }
       if (context.commandName === 'GetChangeCommand' && existsSync(route53.holdFile)) {
         const output = result.output as { ChangeInfo?: { Status?: string } };
-        if (output.ChangeInfo) output.ChangeInfo.Status = 'PENDING';
+        if (output?.ChangeInfo) output.ChangeInfo.Status = 'PENDING';
       }
       return result;
     },
-    { step: 'deserialize', name: 'crashPointRoute53' },
+    { step: 'initialize', name: 'crashPointRoute53' },
   );
   return createDnsActivities({ route53: () => client, pollIntervalMs: 200 });
 }

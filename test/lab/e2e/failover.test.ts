@@ -23,9 +23,8 @@ import type { LabPairFiles } from '../../../lab/orchestrator/pair';
 import type { LabGreeters } from '../../../lab/orchestrator/greeters';
 import type { FailoverResult } from '../../../workflows/failover';
 import { eventually } from '../../support/workflowHarness';
-import { labFault } from '../../../lab/orchestrator/faults';
-import type { Progress } from '../../../common/progress';
-import { countAnswers, countGreetings, readPairWeights } from './gtmClients';
+import { countGreetings, gtmRecordOf, readPairWeights } from './gtmClients';
+import { westLostFailback, westLostFailover } from './westLost';
 import { startAlertmanager, type TestAlertmanager } from '../../webhook/alertmanagerProcess';
 import {
   contextClient,
@@ -87,10 +86,7 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
   /** The lab's DNS server (Route 53's data plane). */
   const labDns = () => lab.lab.state.aws!.dns!;
   /** The demo service's Route 53 record as the lab's failover input names it. */
-  const gtmRecord = () => {
-    const input = failoverToEastInputSchema.parse(JSON.parse(readFileSync(files.failoverInput, 'utf8')));
-    return { endpoint: input.route53.endpoint!, record: input.services[0].gtm!, key: `${DEMO.namespace}/${DEMO.name}` };
-  };
+  const gtmRecord = () => gtmRecordOf(files);
   const hosts = (cluster: string, role?: string) => lab.lab.state.hosts.filter((h) => h.cluster === cluster && (!role || h.role === role));
   const lbName = (cluster: string) => loadBalancerName(cluster, lab.lab.state.topology.hostsBlockLabel);
 
@@ -370,80 +366,9 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
     assert.deepEqual(await readPairWeights(gtmRecord().endpoint, gtmRecord().record), { west: 100, east: 0 });
   });
 
-  // ---------------------------------------------------------------- west lost whole: Route 53 alone
-  // A new incident: Prometheus sends it with the time it started firing, after the first one resolved.
-  let westLostSince = '';
-  const westLost = (endsAt: Date) => ({
-    labels: { ...LAB_FAILOVER_ALERT, cluster: 'west' },
-    annotations: { summary: 'every west host is down' },
-    startsAt: westLostSince,
-    endsAt: endsAt.toISOString(),
-  });
-  let westLostStarted = 0;
-
-  test('every west host stopped, one alert: Route 53 moves the clients to east, and the run never waits on west', async () => {
-    const record = gtmRecord();
-    for (const h of hosts('west')) await labFault('host-stop', [h.name], lab.dataDir);
-    await assert.rejects(contextClient(files, 'west').request('GET', '/readyz'), "west's API is gone");
-    westLostStarted = Date.now();
-    westLostSince = new Date().toISOString();
-    await alertmanager!.postAlerts([westLost(new Date(Date.now() + 3600_000))]);
-    const handle = lab.client.workflow.getHandle(failoverWorkflowId('west', 'east'));
-    const failedOver = await eventually(
-      async () => {
-        const s = await handle.query<FailoverStatus>('status').catch(() => undefined);
-        // The closed run of the first incident answers too (failed back, DNS on west): wait for the new one.
-        return s && s.state === 'failed-over' && s.traffic[record.key]?.dns?.east === 100 ? s : undefined;
-      },
-      5 * 60_000,
-      `the failover without west (alertmanager log: ${alertmanager!.log().slice(-400)})`,
-    );
-    timings.westLostAlertToFailedOverMs = Date.now() - westLostStarted;
-    assert.deepEqual(await readPairWeights(record.endpoint, record.record), { west: 0, east: 100 });
-    const traffic = failedOver.traffic[record.key];
-    assert.match(traffic.westSplit?.skipped ?? '', /west's API does not answer/);
-    // The run never waited on west: the precheck asked east and Route 53 only, the shift ran once.
-    const progress = await handle.query<Progress>('progress');
-    const precheck = progress.steps.find((st) => st.step === 'precheck');
-    assert.ok(precheck && precheck.hosts.length > 0 && precheck.hosts.every((h) => !/west/.test(h.host)), JSON.stringify(precheck?.hosts));
-    assert.equal(progress.steps.find((st) => st.step === 'shift-traffic')?.attempts, 1);
-    assert.equal(failedOver.decisions.filter((d) => d.what === 'MeshSplitSkipped').length, 1);
-    assert.match(progress.headline?.[0] ?? '', /DNS .* west 0 \/ east 100 · west's split left out/);
-    // Clients outside the mesh: the lab DNS answers only east, and they reach east's greeter.
-    assert.deepEqual(await countAnswers(labDns(), record.record.recordName, 50), { [files.greeters.east.address]: 50 });
-    const greetings = await countGreetings(labDns(), record.record.recordName, 200);
-    assert.ok((greetings['greetings from east'] ?? 0) >= 198, `at least 99% of 200 requests reach east: ${JSON.stringify(greetings)}`);
-    const executions: unknown[] = [];
-    const query = `WorkflowId = '${failoverWorkflowId('west', 'east')}' AND StartTime > '${new Date(westLostStarted - 1000).toISOString()}'`;
-    for await (const e of lab.client.workflow.list({ query })) executions.push(e);
-    assert.equal(executions.length, 1, 'one execution for the new incident');
-  });
-
-  test("west back and the alert resolved: west's split catches up, failback after the window, the weights 100/0", async () => {
-    const record = gtmRecord();
-    const handle = lab.client.workflow.getHandle(failoverWorkflowId('west', 'east'));
-    for (const h of hosts('west')) await labFault('host-start', [h.name], lab.dataDir);
-    await eventually(
-      () =>
-        contextClient(files, 'west')
-          .request('GET', '/readyz')
-          .then(
-            () => true,
-            () => undefined,
-          ),
-      3 * 60_000,
-      "west's API through its load balancer",
-    );
-    await alertmanager!.postAlerts([westLost(new Date(Date.now() - 1000))]);
-    const result = (await handle.result()) as FailoverResult;
-    assert.equal(result.outcome, 'failed-back');
-    timings.westLostResolveToFailedBackMs = Date.now() - westLostStarted;
-    assert.deepEqual(await readPairWeights(record.endpoint, record.record), { west: 100, east: 0 });
-    const status = await handle.query<FailoverStatus>('status');
-    const order = status.decisions.map((d) => d.what);
-    assert.ok(order.includes('MeshSplitCaughtUp') && order.indexOf('MeshSplitCaughtUp') < order.lastIndexOf('Shifted'), order.join(', '));
-    const now = await readSplit(contextClient(files, 'west'));
-    assert.deepEqual([now.west, now.east], [100, 0]);
-    assert.deepEqual(await countAnswers(labDns(), record.record.recordName, 20), { [files.greeters.west.address]: 20 });
-  });
+  // West lost whole (every host stopped): Route 53 alone moves the clients, then the way back (westLost.ts).
+  test('every west host stopped, one alert: Route 53 moves the clients to east, and the run never waits on west', () =>
+    westLostFailover({ lab, files, alertmanager: alertmanager!, timings }));
+  test("west back and the alert resolved: west's split catches up, failback after the window, the weights 100/0", () =>
+    westLostFailback({ lab, files, alertmanager: alertmanager!, timings }));
 });

@@ -4,7 +4,10 @@
  * over HTTP; and the record pair read back from the lab's Route 53 API (moto).
  */
 import { Resolver } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { failoverToEastInputSchema } from '../../../common/inputs/failoverToEast';
+import type { GtmRecord } from '../../../common/inputs/gtm';
 import { GREETER_PORT } from '../../../lab/orchestrator/greeters';
 import { LAB_AWS_ENVIRONMENT } from '../../../lab/orchestrator/awsEnvironment';
 
@@ -61,4 +64,12 @@ export async function readPairWeights(endpoint: string, record: { hostedZoneId: 
   } finally {
     route53.destroy();
   }
+}
+
+/** The demo service's Route 53 record as the lab's failover input names it, with Route 53's endpoint. */
+export function gtmRecordOf(files: { failoverInput: string }): { endpoint: string; record: GtmRecord; key: string } {
+  const input = failoverToEastInputSchema.parse(JSON.parse(readFileSync(files.failoverInput, 'utf8')));
+  const service = input.services[0];
+  if (!service.gtm || !input.route53.endpoint) throw new Error(`${files.failoverInput} names no Route 53 record for ${service.namespace}/${service.name}`);
+  return { endpoint: input.route53.endpoint, record: service.gtm, key: `${service.namespace}/${service.name}` };
 }
