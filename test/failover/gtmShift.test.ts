@@ -115,7 +115,7 @@ describe('FailoverToEast with Route 53', { timeout: 180_000 }, () => {
     });
   });
 
-  test("west answers: DNS, west's split and east's own split move together at every step", async () => {
+  test("west answers: DNS, west's split and east's own split move together at every step, a step after the one before", async () => {
     const world = new FakeFailoverWorld();
     world.route53.seed(RECORD);
     const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
@@ -123,7 +123,7 @@ describe('FailoverToEast with Route 53', { timeout: 180_000 }, () => {
       const handle = await startFiring(gtmInput({ eastSplit: { name: 'podinfo-local' } }), taskQueue);
       const held = await untilState(handle, 'failed-over');
       assert.deepEqual(world.route53.requests, [`${RECORD}: 50/50`, `${RECORD}: 0/100`]);
-      // Per step: DNS first, then east's split, then west's: [east 50, west 50, east 100, west 100].
+      // Per step, every path at once: both splits at 50, then both at 100.
       assert.deepEqual(world.shiftRequests, [50, 50, 100, 100]);
       assert.ok(world.route53.requestTimes[1] < world.shiftTimes[2], 'the second DNS step came after the first split step');
       assert.deepEqual(world.splits.get('test/podinfo-local'), { west: 0, east: 100 });

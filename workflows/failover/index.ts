@@ -82,7 +82,7 @@ export const FAILOVER_STEP_TABLE: readonly Step<FailoverContext>[] = [
   {
     name: 'shift-traffic',
     description:
-      "Move traffic to east in the configured steps: per service, Route 53's weighted records (one change batch, waited INSYNC), east's own split, then west's split after west's mirrors are checked; each change is read back before the next and recorded as an Event on the object. West's API not answering: its split is left out with the reason, the other paths carry the shift.",
+      "Move traffic to east in the configured steps: per service and all at once, Route 53's weighted records (one change batch, waited INSYNC), east's own split and west's split (its mirrors checked first); each change is read back before the next step and recorded as an Event on the object. West's API not answering: its split is left out with the reason, the other paths carry the shift.",
     skipReason: stopped,
     run: shiftToEast,
   },

@@ -1,7 +1,7 @@
 /**
  * How one service's traffic moves, path by path, for runs where west is optional: Route 53's weighted
- * records first (clients outside the mesh, and no need of west), then east's own split, then west's split
- * while west's API answers. When it does not, west's split is left out with the reason recorded (its
+ * records (clients outside the mesh, and no need of west), east's own split, and west's split while
+ * west's API answers, all three at once. When it does not, west's split is left out with the reason recorded (its
  * in-mesh clients went down with it) and the other paths carry the shift; the failback sets it to match
  * before traffic moves back (westSplitCatchUp).
  */
@@ -63,37 +63,18 @@ export function publishTraffic(ctx: FailoverContext): void {
   ctx.tracker.setHeadline(lines);
 }
 
-/** Moves one service to `move.target` % east on each path it has; returns east's share as verified. */
+/**
+ * Moves one service to `move.target` % east on each path it has, all at once (the paths are independent,
+ * and a step is as quick as its slowest path); returns east's share as verified.
+ */
 export async function movePaths(ctx: FailoverContext, s: ResolvedService, key: string, move: TrafficMove): Promise<{ eastPercent: number; said: string[] }> {
   const traffic = trafficOf(ctx, key);
-  const said: string[] = [];
-  if (s.gtm) {
-    const record = s.gtm;
-    const weights = { west: 100 - move.target, east: move.target };
-    const change = await dns.setGtmWeights.executeWithOptions({ summary: `${record.recordName}: west ${weights.west} / east ${weights.east}` }, [
-      { route53: ctx.config.route53, record, weights },
-    ]);
-    traffic.dns = { record: `${record.recordName} ${record.type}`, ...weights, changeId: change.changeId, syncedAt: new Date().toISOString() };
-    said.push(`DNS west ${weights.west} / east ${weights.east} ${change.changed ? `INSYNC after ${change.waitedMs ?? 0} ms` : '(already so)'}`);
-  }
-  if (s.eastSplit) {
-    const split = s.eastSplit;
-    const result = await failover.setSplitWeights.executeWithOptions({ summary: `east ${s.namespace}/${split.name}: east ${move.target}%` }, [
-      {
-        kubeconfigSecret: ctx.config.east.kubeconfigSecret,
-        ...split,
-        namespace: s.namespace,
-        eastPercent: move.target,
-        event: { name: `${move.eventName}-east`, reason: move.reason, message: move.message },
-      },
-    ]);
-    traffic.eastSplit = { eastPercent: result.after.eastPercent };
-    said.push(`east's split east ${result.after.eastPercent}%`);
-  }
-  const west = await moveWestSplit(ctx, s, move);
+  const [dnsSaid, eastSaid, west] = await Promise.all([moveDns(ctx, s, traffic, move), moveEastSplit(ctx, s, traffic, move), moveWestSplit(ctx, s, move)]);
+  const said = [dnsSaid, eastSaid].filter((x): x is string => x !== undefined);
   if ('skipped' in west) {
     traffic.westSplit = { ...traffic.westSplit, skipped: west.skipped };
     said.push(`west's split left out: ${west.skipped}`);
+    publishTraffic(ctx);
     if (!s.gtm && !s.eastSplit) {
       throw kubehaFailure({
         type: ErrorType.Unreachable,
@@ -102,13 +83,41 @@ export async function movePaths(ctx: FailoverContext, s: ResolvedService, key: s
         hint: "give the service a gtm record (or an eastSplit) so its traffic can move without west, or bring west's API back; the step retries",
       });
     }
-    publishTraffic(ctx);
     return { eastPercent: move.target, said };
   }
   traffic.westSplit = { eastPercent: west.eastPercent };
   said.push(`west's split east ${west.eastPercent}% (was ${west.before}%)`);
   publishTraffic(ctx);
   return { eastPercent: west.eastPercent, said };
+}
+
+/** Route 53's weighted pair, when the service has one: one change batch, waited INSYNC. */
+async function moveDns(ctx: FailoverContext, s: ResolvedService, traffic: ServiceTraffic, move: TrafficMove): Promise<string | undefined> {
+  if (!s.gtm) return undefined;
+  const record = s.gtm;
+  const weights = { west: 100 - move.target, east: move.target };
+  const change = await dns.setGtmWeights.executeWithOptions({ summary: `${record.recordName}: west ${weights.west} / east ${weights.east}` }, [
+    { route53: ctx.config.route53, record, weights },
+  ]);
+  traffic.dns = { record: `${record.recordName} ${record.type}`, ...weights, changeId: change.changeId, syncedAt: new Date().toISOString() };
+  return `DNS west ${weights.west} / east ${weights.east} ${change.changed ? `INSYNC after ${change.waitedMs ?? 0} ms` : '(already so)'}`;
+}
+
+/** East's own split, when the input names one (east's clients of the service). */
+async function moveEastSplit(ctx: FailoverContext, s: ResolvedService, traffic: ServiceTraffic, move: TrafficMove): Promise<string | undefined> {
+  if (!s.eastSplit) return undefined;
+  const split = s.eastSplit;
+  const result = await failover.setSplitWeights.executeWithOptions({ summary: `east ${s.namespace}/${split.name}: east ${move.target}%` }, [
+    {
+      kubeconfigSecret: ctx.config.east.kubeconfigSecret,
+      ...split,
+      namespace: s.namespace,
+      eastPercent: move.target,
+      event: { name: `${move.eventName}-east`, reason: move.reason, message: move.message },
+    },
+  ]);
+  traffic.eastSplit = { eastPercent: result.after.eastPercent };
+  return `east's split east ${result.after.eastPercent}%`;
 }
 
 /** Sets west's split, unless west was already found not answering: then says why it is left out. */
