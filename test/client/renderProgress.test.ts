@@ -49,6 +49,19 @@ function joining(): Progress {
 }
 
 describe('renderProgress', () => {
+  test('a headline (where the traffic is) comes right after the title, before the wait and the steps', () => {
+    const progress = { ...joining(), headline: ['kubeha-demo/podinfo: DNS podinfo.example.com A west 0 / east 100'], waitingFor: 'the alert to resolve' };
+    const lines = renderProgress(progress);
+    assert.equal(lines[1], '  kubeha-demo/podinfo: DNS podinfo.example.com A west 0 / east 100');
+    assert.equal(lines[2], '  waiting for: the alert to resolve');
+    assert.deepEqual(
+      renderProgress(joining())
+        .slice(1)
+        .filter((l) => l.includes('DNS')),
+      [],
+    );
+  });
+
   test('renders a header, one line per step with its symbol, hosts under the running step, then facts', () => {
     assert.deepEqual(renderProgress(joining()), [
       'BootstrapStackedEtcd prod-a: running (step join-control-plane)',
