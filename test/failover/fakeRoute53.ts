@@ -4,7 +4,7 @@
  * repeated call changes nothing; `requests` and `changes` prove what was sent. The real activities are
  * tested against moto (test/dns).
  */
-import type { DnsActivities } from '../../activities/dns/route53';
+import type { DnsActivities } from '../../activities/dns/types';
 import { ErrorType, kubehaFailure } from '../../common/errors';
 
 export class FakeRoute53 {

@@ -6,7 +6,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { FailoverActivities } from '../../activities/failover/types';
-import type { DnsActivities } from '../../activities/dns/route53';
+import type { DnsActivities } from '../../activities/dns/types';
 import type { HostActivities } from '../../activities/types';
 import { ErrorType, NON_RETRYABLE_TYPES } from '../../common/errors';
 
