@@ -11,12 +11,9 @@ import type { Keyring } from '../../lib/codec/keyring';
 import { hostFailure, type HostRunner, shellWord } from '../hosts/context';
 import { etcdctlCommand } from '../hosts/etcd';
 import { readCaBundle, sealCaBundle } from './caBundle';
-import { backupKeys, findBackup, putSmallObject, recordMetadata } from './store';
+import { backupKeys, findBackup, putSmallObject, recordMetadata, sizeMatchesStatus } from './store';
 import { streamToS3 } from './stream';
 import type { BackupRecord, BackupSnapshotInput, BackupSnapshotResult, SnapshotStatus } from './types';
-
-/** Where snapshots wait on the host between save and upload (root only). */
-export const SNAPSHOT_DIR = '/var/lib/kubeha-backup';
 
 /** The status command: etcdutl where it exists (etcd 3.5+ deprecates `etcdctl snapshot status`). */
 export function snapshotStatusCommand(file: string): string {
@@ -35,12 +32,12 @@ export function parseSnapshotStatus(text: string): SnapshotStatus {
   return { hash: num('hash'), revision: num('revision'), totalKeys: num('totalKey'), totalSize: num('totalSize') };
 }
 
-async function saveSnapshot(run: HostRunner, host: HostSpec, file: string): Promise<void> {
+async function saveSnapshot(run: HostRunner, host: HostSpec, dir: string, file: string): Promise<void> {
   // umask 077: etcdctl writes <file>.part and renames it, so the file is 0600 from its first byte.
   await run.check(
     host,
     {
-      command: `umask 077 && mkdir -p ${SNAPSHOT_DIR} && chmod 0700 ${SNAPSHOT_DIR} && ${etcdctlCommand(`snapshot save ${shellWord(file)}`)} >/dev/null && chmod 0600 ${shellWord(file)}`,
+      command: `umask 077 && mkdir -p ${shellWord(dir)} && chmod 0700 ${shellWord(dir)} && ${etcdctlCommand(`snapshot save ${shellWord(file)}`)} >/dev/null && chmod 0600 ${shellWord(file)}`,
       label: 'etcdctl snapshot save',
       timeoutMs: 15 * 60_000,
     },
@@ -93,17 +90,16 @@ export async function backupEtcdSnapshot(run: HostRunner, s3: S3Client, keyring:
   const done = await findBackup(s3, store, clusterName, backupId);
   if (done) return { record: done, uploaded: false };
 
-  const file = `${SNAPSHOT_DIR}/${backupId}.db`;
+  const file = `${input.snapshotDir.replace(/\/+$/, '')}/${backupId}.db`;
   const keys = backupKeys(store, clusterName, backupId);
   try {
-    await saveSnapshot(run, host, file);
+    await saveSnapshot(run, host, input.snapshotDir, file);
     const described = await describeFile(run, host, file);
-    // etcd's totalSize is the file's size; a mismatch is a torn file.
-    if (described.bytes !== described.totalSize)
+    if (!sizeMatchesStatus(described.bytes, described.totalSize))
       throw hostFailure({
         type: ErrorType.VerificationFailed,
         host,
-        message: `snapshot file has ${described.bytes} bytes, its status says ${described.totalSize}`,
+        message: `snapshot file has ${described.bytes} bytes, its status says the database has ${described.totalSize}`,
         retryable: true,
         hint: 'the snapshot is retaken on retry',
       });

@@ -54,6 +54,15 @@ export function recordMetadata(record: BackupRecord): Record<string, string> {
   };
 }
 
+/**
+ * Whether a snapshot file's length fits etcd's status of it: `snapshot save` appends the SHA-256 of
+ * the database (32 bytes) after it, and `totalSize` counts the database only. A file of any other
+ * length is torn.
+ */
+export function sizeMatchesStatus(bytes: number, totalSize: number): boolean {
+  return bytes === totalSize + 32 || bytes === totalSize;
+}
+
 /** Reads a record back from a snapshot object's metadata; undefined when it is not a complete kubeha backup. */
 export function recordOf(
   store: BackupStore,
@@ -106,8 +115,7 @@ export async function findBackup(s3: S3Client, store: BackupStore, clusterName: 
   try {
     const head = await s3.send(new HeadObjectCommand({ Bucket: store.bucket, Key: keys.snapshot }));
     const record = recordOf(store, clusterName, backupId, head.Metadata, head.ContentLength ?? -1);
-    // A snapshot object shorter than its own status says is not one kubeha finished writing.
-    return record && record.bytes === record.totalSize ? record : undefined;
+    return record && sizeMatchesStatus(record.bytes, record.totalSize) ? record : undefined;
   } catch (err) {
     if (statusOf(err) === 404) return undefined;
     throw s3Failure(err, `HeadObject ${keys.snapshot}`);

@@ -43,6 +43,8 @@ export interface BackupSnapshotInput {
   backupId: string;
   host: HostSpec;
   store: BackupStore;
+  /** The 0700 directory on the host the snapshot file waits in. */
+  snapshotDir: string;
 }
 
 /** What `backupEtcdSnapshot` did: `uploaded` false when an earlier attempt had stored it already. */

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './rotateCertificateKey';
-import { dnsLabel, hostSchema, stepSelectionSchema, urlWithoutCredentials } from './shared';
+import { absolutePath, dnsLabel, hostSchema, stepSelectionSchema, urlWithoutCredentials } from './shared';
 
 /** The steps of BackupEtcd, in order. `onlySteps` and `skipSteps` take these names. */
 export const BACKUP_STEPS = ['select-voter', 'snapshot', 'prune'] as const;
@@ -56,6 +56,14 @@ export const backupEtcdInputSchema = z
     /** The cluster's hosts (the list other inputs take); control-plane and spare hosts are asked, workers ignored. */
     hosts: z.array(hostSchema).min(1, 'needs at least one host').max(500),
     store: backupStoreSchema,
+    /**
+     * Where the snapshot waits on the host between save and upload (created 0700; the file is 0600 and
+     * removed after the upload). It needs room for one snapshot, about the size of etcd's database.
+     */
+    snapshotDir: absolutePath()
+      .regex(/^\/[A-Za-z0-9._/-]+$/, 'must be a plain absolute path (letters, digits, ".", "_", "-", "/")')
+      .refine((p) => !p.split('/').includes('..'), 'must not contain ".."')
+      .default('/var/lib/kubeha-backup'),
     /** How many of kubeha's backups of this cluster are kept; older ones are deleted after a successful backup. */
     keep: z.number().int().min(1).max(10000).default(24),
     /** How long to wait for a join or recovery holding the cluster lock; after that the run is skipped with the reason. */

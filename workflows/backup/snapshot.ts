@@ -20,7 +20,7 @@ export async function snapshotStep(ctx: BackupContext): Promise<void> {
       'take an etcd backup',
       () =>
         backups.backupEtcdSnapshot.executeWithOptions({ summary: `etcd snapshot ${ctx.backupId} on ${host.name}` }, [
-          { clusterName: ctx.config.clusterName, backupId: ctx.backupId, host, store: ctx.config.store },
+          { clusterName: ctx.config.clusterName, backupId: ctx.backupId, host, store: ctx.config.store, snapshotDir: ctx.config.snapshotDir },
         ]),
       {
         timeout: `${ctx.config.lockWaitSeconds} seconds`,
