@@ -6,95 +6,25 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { BackupActivities, BackupRecord } from '../../activities/backup/types';
-import { ErrorType, kubehaFailure } from '../../common/errors';
-import { BACKUP_ID, type BackupEtcdInput, backupIdOf } from '../../common/inputs/backupEtcd';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { BackupRecord } from '../../activities/backup/types';
+import { BACKUP_ID, backupIdOf } from '../../common/inputs/backupEtcd';
 import type { Progress } from '../../common/progress';
 import type { BackupResult } from '../../workflows/backup';
 import { clusterLockId } from '../../workflows/lock/protocol';
-import { host } from '../support/inputs';
 import { startTestTemporal } from '../support/temporal';
 import { eventually } from '../support/workflowHarness';
+import { backupBundle, input, StubStore } from './harness';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 before(async () => {
   env = await startTestTemporal();
-  const noop = () => undefined;
-  bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('./workflows'),
-    logger: { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop },
-  });
+  bundle = await backupBundle();
 });
 after(async () => {
   await env?.teardown();
 });
-
-function input(overrides: Partial<BackupEtcdInput> = {}): BackupEtcdInput {
-  return {
-    clusterName: 'west',
-    hosts: [host('cp-1', '10.0.1.11', 'control-plane'), host('cp-2', '10.0.1.12', 'control-plane'), host('w-1', '10.0.1.21', 'worker')],
-    store: { bucket: 'kubeha-backups', region: 'us-east-1' },
-    keep: 2,
-    onFailure: 'fail',
-    ...overrides,
-  } as BackupEtcdInput;
-}
-
-/** Stub activities over an in-memory bucket. */
-class StubStore {
-  readonly stored = new Map<string, BackupRecord>();
-  readonly calls: string[] = [];
-  uploads = 0;
-  /** The first snapshot attempt stores the backup, then fails as a lost worker would. */
-  failFirstAfterStoring = false;
-  unhealthy = new Map<string, string>();
-
-  activities(): BackupActivities {
-    return {
-      selectEtcdVoter: async ({ hosts }) => {
-        this.calls.push('selectEtcdVoter');
-        const skipped = hosts
-          .filter((h) => h.role !== 'worker' && this.unhealthy.has(h.name))
-          .map((h) => ({ host: h.name, reason: this.unhealthy.get(h.name) ?? '' }));
-        return { host: hosts.find((h) => h.role !== 'worker' && !this.unhealthy.has(h.name))?.name, skipped };
-      },
-      backupEtcdSnapshot: async ({ clusterName, backupId, host: h }) => {
-        this.calls.push(`backupEtcdSnapshot:${h.name}`);
-        const done = this.stored.get(backupId);
-        if (done) return { record: done, uploaded: false };
-        this.uploads++;
-        const record: BackupRecord = {
-          backupId,
-          clusterName,
-          snapshotKey: `kubeha/etcd/${clusterName}/${backupId}/snapshot.db`,
-          caBundleKey: `kubeha/etcd/${clusterName}/${backupId}/ca-bundle.sealed`,
-          bytes: 4096,
-          sha256: 'a'.repeat(64),
-          host: h.name,
-          createdAt: new Date().toISOString(),
-          hash: 1234,
-          revision: 42,
-          totalKeys: 7,
-          totalSize: 4096,
-        };
-        this.stored.set(backupId, record);
-        if (this.failFirstAfterStoring && this.uploads === 1)
-          throw kubehaFailure({ type: ErrorType.Unreachable, message: 'connection lost after the upload', retryable: true, hint: 'test' });
-        return { record, uploaded: true };
-      },
-      pruneBackups: async ({ keep, protect }) => {
-        this.calls.push('pruneBackups');
-        const ids = [...this.stored.keys()].sort().reverse();
-        const kept = ids.filter((id, i) => i < keep || id === protect);
-        const deleted = ids.filter((id) => !kept.includes(id));
-        for (const id of deleted) this.stored.delete(id);
-        return { kept, deleted };
-      },
-    };
-  }
-}
 
 async function run(stub: StubStore, raw: unknown, workflowId = `backup-etcd-west-${randomUUID()}`): Promise<{ result: BackupResult; progress: Progress }> {
   const taskQueue = `backup-${randomUUID()}`;
