@@ -40,6 +40,8 @@ export const backupStoreSchema = z.strictObject({
     .string()
     .max(512)
     .regex(/^([A-Za-z0-9!_.*'()-]+\/)*$/, 'must be empty or path segments each ending with "/", like "kubeha/etcd/"')
+    // "." and ".." are plain characters to S3, but tools that map keys to paths would leave the prefix.
+    .refine((p) => !p.split('/').some((seg) => seg === '.' || seg === '..'), 'must not have "." or ".." segments')
     .default('kubeha/etcd/'),
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region like "us-east-1"'),
   /** An S3-compatible endpoint (moto, MinIO, a VPC endpoint); path-style addressing is used with one. */
