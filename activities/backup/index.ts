@@ -7,8 +7,9 @@ import type { BackupStore } from '../../common/inputs/backupEtcd';
 import type { Keyring } from '../../lib/codec/keyring';
 import { type HostActivityDeps, HostRunner } from '../hosts/context';
 import { backupEtcdSnapshot } from './snapshot';
-import { deleteBackups, listBackupIds, s3ClientFor } from './store';
-import type { BackupActivities, PruneResult } from './types';
+import { pruneBackups } from './prune';
+import { s3ClientFor } from './store';
+import type { BackupActivities } from './types';
 import { selectEtcdVoter } from './voter';
 
 /** What the backup activities need. */
@@ -26,14 +27,6 @@ export function createBackupActivities(deps: BackupActivityDeps): BackupActiviti
   return {
     selectEtcdVoter: (input) => selectEtcdVoter(run, input.hosts),
     backupEtcdSnapshot: (input) => backupEtcdSnapshot(run, s3For(input.store), deps.keyring(), input),
-    async pruneBackups(input): Promise<PruneResult> {
-      const s3 = s3For(input.store);
-      // Newest first; an incomplete folder (a crashed attempt) counts like any other, so it ages out too.
-      const ids = await listBackupIds(s3, input.store, input.clusterName);
-      const kept = ids.filter((id, i) => i < input.keep || id === input.protect);
-      const deleted = ids.filter((id) => !kept.includes(id));
-      await deleteBackups(s3, input.store, input.clusterName, deleted);
-      return { kept, deleted };
-    },
+    pruneBackups: (input) => pruneBackups(s3For(input.store), input),
   };
 }

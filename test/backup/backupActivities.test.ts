@@ -13,9 +13,9 @@ import { after, before, describe, test } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createBackupActivities } from '../../activities/backup';
 import { openCaBundle } from '../../activities/backup/caBundle';
-import { backupKeys, listBackups } from '../../activities/backup/store';
+import { backupKeys, listBackups, recordMetadata } from '../../activities/backup/store';
 import { PART_BYTES } from '../../activities/backup/stream';
-import type { BackupActivities } from '../../activities/backup/types';
+import type { BackupActivities, BackupRecord } from '../../activities/backup/types';
 import { verifyBackup } from '../../activities/backup/verify';
 import { FileSecretStore } from '../../activities/secrets/store';
 import { backupEtcdInputSchema, type BackupStore } from '../../common/inputs/backupEtcd';
@@ -118,11 +118,23 @@ describe('backup activities on a real etcd over SSH and moto S3', { timeout: 180
     assert.equal(readCommandLog(labHost.paths.commandsLog).length, logged, 'no command ran on the host');
   });
 
-  test("pruning keeps the newest, deletes only kubeha's own older backups", async () => {
-    for (const id of ['20261205T180000Z-0000bbbb', '20261205T190000Z-0000cccc']) {
-      const keys = backupKeys(store, CLUSTER, id);
-      await s3.send(new PutObjectCommand({ Bucket: store.bucket, Key: keys.caBundle, Body: 'x' }));
-      await s3.send(new PutObjectCommand({ Bucket: store.bucket, Key: keys.snapshot, Body: 'y' }));
+  test("pruning keeps the newest complete backups, deletes only kubeha's own older ones", async () => {
+    // An older complete backup, and folders of crashed attempts (no snapshot metadata) around it.
+    const complete = backupKeys(store, CLUSTER, '20261205T190000Z-0000cccc');
+    const meta = recordMetadata({
+      backupId: '20261205T190000Z-0000cccc',
+      clusterName: CLUSTER,
+      host: 'cp-1',
+      createdAt: '',
+      sha256: '',
+      hash: 1,
+      revision: 1,
+      totalKeys: 1,
+      totalSize: 1,
+    } as BackupRecord);
+    await s3.send(new PutObjectCommand({ Bucket: store.bucket, Key: complete.snapshot, Body: 'y', Metadata: meta }));
+    for (const id of ['20261205T180000Z-0000bbbb', '20261205T195000Z-0000eeee']) {
+      await s3.send(new PutObjectCommand({ Bucket: store.bucket, Key: backupKeys(store, CLUSTER, id).caBundle, Body: 'x' }));
     }
     const foreign = `${store.prefix}${CLUSTER}/notes/readme.txt`;
     await s3.send(new PutObjectCommand({ Bucket: store.bucket, Key: foreign, Body: 'keep me' }));
@@ -130,8 +142,8 @@ describe('backup activities on a real etcd over SSH and moto S3', { timeout: 180
     await s3.send(new PutObjectCommand({ Bucket: store.bucket, Key: other, Body: 'another cluster' }));
 
     const pruned = await activities.pruneBackups({ clusterName: CLUSTER, store, keep: 2, protect: '20261205T200000Z-0000aaaa' });
-    assert.deepEqual(pruned.kept, ['20261205T200000Z-0000aaaa', '20261205T190000Z-0000cccc']);
-    assert.deepEqual(pruned.deleted, ['20261205T180000Z-0000bbbb']);
+    assert.deepEqual(pruned.kept, ['20261205T200000Z-0000aaaa', '20261205T195000Z-0000eeee', '20261205T190000Z-0000cccc']);
+    assert.deepEqual(pruned.deleted, ['20261205T180000Z-0000bbbb'], 'the crashed attempt older than every kept backup goes');
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: store.bucket }));
     const keys = (listed.Contents ?? []).map((c) => c.Key);
     assert.ok(keys.includes(foreign) && keys.includes(other));
@@ -139,10 +151,10 @@ describe('backup activities on a real etcd over SSH and moto S3', { timeout: 180
       keys.some((k) => k?.includes('0000bbbb')),
       false,
     );
-    // Only complete backups are listed (the fake ones carry no kubeha metadata).
+    // Only complete backups are listed.
     assert.deepEqual(
       (await listBackups(s3, store, CLUSTER)).map((r) => r.backupId),
-      ['20261205T200000Z-0000aaaa'],
+      ['20261205T200000Z-0000aaaa', '20261205T190000Z-0000cccc'],
     );
   });
 });
