@@ -1,13 +1,14 @@
 /**
  * The cluster's CA material (what a rebuilt control plane needs to keep its identity), sealed with
- * kubeha's codec keys before it leaves the worker. Files are read over the SSH channel (never named in
- * a command's output stream to heartbeats or logs), and only the sealed bytes go to S3.
+ * kubeha's codec keys before it leaves the worker. Files are read over the SSH channel's stdout and kept
+ * out of heartbeats and logs; only the sealed bytes go to S3.
  */
 import { temporal } from '@temporalio/proto';
 import type { HostSpec } from '../../common/inputs/shared';
 import { EncryptionCodec } from '../../lib/codec/encryptionCodec';
 import type { Keyring } from '../../lib/codec/keyring';
-import type { HostRunner } from '../hosts/context';
+import { ErrorType } from '../../common/errors';
+import { hostFailure, type HostRunner, shellWord } from '../hosts/context';
 
 /** kubeadm's CA files under /etc/kubernetes/pki, relative to it. */
 export const CA_FILES = ['ca.crt', 'ca.key', 'sa.key', 'sa.pub', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key'] as const;
@@ -22,13 +23,33 @@ export interface CaBundle {
   missing: string[];
 }
 
-/** Reads the CA files of one host. */
+/** What the read command exits with for a file the host does not have. */
+const MISSING = 3;
+
+/**
+ * Reads the CA files of one host. Each file comes back on the channel's stdout as a secret output
+ * (never streamed to heartbeats or logs: the shell's readFile streams file content to them).
+ */
 export async function readCaBundle(run: HostRunner, host: HostSpec, clusterName: string): Promise<CaBundle> {
   const bundle: CaBundle = { version: 1, clusterName, files: {}, missing: [] };
   for (const name of CA_FILES) {
-    const content = await run.readFile(host, `${PKI_DIR}/${name}`);
-    if (content === undefined) bundle.missing.push(name);
-    else bundle.files[name] = content;
+    const file = shellWord(`${PKI_DIR}/${name}`);
+    const result = await run.run(host, {
+      command: `if [ -f ${file} ]; then cat ${file}; else exit ${MISSING}; fi`,
+      label: `read pki/${name}`,
+      secretOutput: true,
+    });
+    if (result.exitCode === MISSING) bundle.missing.push(name);
+    else if (result.exitCode !== 0)
+      throw hostFailure({
+        type: ErrorType.CommandFailed,
+        host,
+        message: `reading ${PKI_DIR}/${name} exited ${result.exitCode}`,
+        retryable: false,
+        hint: 'kubeha reads the CA files as root (or with sudo)',
+        result: { ...result, stdout: '' },
+      });
+    else bundle.files[name] = result.stdout;
   }
   return bundle;
 }

@@ -40,6 +40,8 @@ describe('backup activities on a real etcd over SSH and moto S3', { timeout: 180
   let activities: BackupActivities;
   let spec: HostSpec;
   const keyring = keyringOf([{ id: 'test-key', key: randomBytes(32) }]);
+  /** Everything the shell streamed to the activity (what becomes heartbeats and logs). */
+  const streamed: string[] = [];
 
   before(async () => {
     moto = await startMoto();
@@ -61,6 +63,7 @@ describe('backup activities on a real etcd over SSH and moto S3', { timeout: 180
       secrets: new FileSecretStore(path.join(lab.labDir, 'secrets')),
       keyring: () => keyring,
       s3For: () => s3,
+      runOptions: () => ({ onOutput: (_stream, chunk) => streamed.push(chunk) }),
     });
   });
   after(async () => {
@@ -103,6 +106,14 @@ describe('backup activities on a real etcd over SSH and moto S3', { timeout: 180
     assert.deepEqual(bundle.missing, []);
     await assert.rejects(async () => openCaBundle(keyringOf([{ id: 'test-key', key: randomBytes(32) }]), sealedBytes));
 
+    // No line of a key was streamed toward heartbeats or logs.
+    const keyLines = ['ca.key', 'sa.key', 'front-proxy-ca.key', 'etcd/ca.key'].flatMap((f) =>
+      readFileSync(path.join(labHost.rootDir, 'etc/kubernetes/pki', f), 'utf8')
+        .split('\n')
+        .filter((l) => l.length > 20 && !l.startsWith('-----')),
+    );
+    assert.ok(keyLines.length > 4);
+    assert.equal(streamed.filter((chunk) => keyLines.some((l) => chunk.includes(l)) || chunk.includes('PRIVATE KEY')).length, 0);
     // No key material reached a command line; the snapshot file is gone from the host.
     const commands = readCommandLog(labHost.paths.commandsLog).slice(before);
     assert.ok(commands.some((c) => c.command.includes('snapshot save')));
