@@ -2,7 +2,10 @@
  * All of kubeha's activities, built from their factories with real clients. The worker registers the
  * result; tests build the same factories with local peers, or replace them with stubs for workflow tests.
  */
+import { loadKeyring } from '../lib/codec/keyring';
 import { withLiveness } from './activityContext';
+import { createBackupActivities } from './backup';
+import type { BackupActivities } from './backup/types';
 import { createAwsActivities, defaultAwsClients } from './aws';
 import { createDnsActivities, type DnsActivities } from './dns/route53';
 import { createFailoverActivities } from './failover';
@@ -21,7 +24,14 @@ import type { RemoteShell } from './ssh/types';
 import type { AwsActivities, HostActivities, KubernetesActivities } from './types';
 
 /** Every activity kubeha's workflows call. */
-export type KubehaActivities = AwsActivities & HostActivities & KubernetesActivities & MeshActivities & FailoverActivities & RotationActivities & DnsActivities;
+export type KubehaActivities = AwsActivities &
+  HostActivities &
+  KubernetesActivities &
+  MeshActivities &
+  FailoverActivities &
+  RotationActivities &
+  DnsActivities &
+  BackupActivities;
 
 /** The clients activities use; each can be replaced (tests, other secret stores). */
 export interface ActivityDependencies {
@@ -74,6 +84,8 @@ export function createActivities(deps: ActivityDependencies = defaultDependencie
       failover: createFailoverActivities({ secrets: deps.secrets }),
       dns: createDnsActivities(),
       rotation: createRotationActivities({ shell: deps.shell, secrets: deps.secrets, runOptions: activityRunOptions, temporal: lazyTemporalClient() }),
+      // The CA bundle is sealed with the same keys as every payload, so whoever can read the histories can open it.
+      backup: createBackupActivities({ shell: deps.shell, secrets: deps.secrets, runOptions: activityRunOptions, keyring: () => loadKeyring().keyring }),
     }),
   );
 }

@@ -20,6 +20,7 @@ import { registerCodecServerCommand } from './codecServer';
 import { surviveClosedOutput } from './brokenPipe';
 import { CliError } from './connection';
 import { registerScheduleCommands } from './schedule';
+import { registerBackupCommands } from './commands/backup';
 import { registerWebhookCommand } from './webhook/command';
 
 function port(value: string): number {
@@ -119,7 +120,7 @@ export function buildProgram(): Command {
     .argument('[reason]', "recorded in the run's failure", 'aborted by operator')
     .action((workflowId: string, reason: string) => signalCommand(workflowId, 'abort', reason));
 
-  registerScheduleCommands(program);
+  registerBackupCommands(program, registerScheduleCommands(program));
   registerCodecServerCommand(program);
   registerWebhookCommand(program);
   registerCheckMeshCommand(program);

@@ -218,7 +218,7 @@ async function withClient<T>(fn: (client: Client, taskQueue: string) => Promise<
 
 /** Adds `kubeha schedule ...` to the command line. */
 export function registerScheduleCommands(program: Command, out: Output = process.stdout): Command {
-  const schedule = program.command('schedule').description('the certificate-key rotation schedules (one per cluster)');
+  const schedule = program.command('schedule').description('the certificate-key rotation and etcd backup schedules (one each per cluster)');
 
   schedule
     .command('rotate')

@@ -5,6 +5,7 @@
  * and the tables disagree.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { BACKUP_STEP_TABLE } from '../workflows/backup';
 import { BOOTSTRAP_STEP_TABLE } from '../workflows/bootstrap';
 import { FAILOVER_STEP_TABLE } from '../workflows/failover';
 import { MESH_STEP_TABLE } from '../workflows/mesh';
@@ -22,6 +23,7 @@ export const STEP_TABLES: Readonly<Record<string, readonly DocumentedStep[]>> = 
   LinkMeshClusters: MESH_STEP_TABLE,
   RotateCertificateKey: ROTATION_STEP_TABLE,
   FailoverToEast: FAILOVER_STEP_TABLE,
+  BackupEtcd: BACKUP_STEP_TABLE,
 };
 
 function table(workflow: string): readonly DocumentedStep[] {

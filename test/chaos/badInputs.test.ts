@@ -1,5 +1,5 @@
 /**
- * The bad-input campaign: for each of the four workflows, at least 50 malformed or dangerous inputs as
+ * The bad-input campaign: for each workflow, at least 50 malformed or dangerous inputs as
  * a Web UI user would paste them (test/chaos/badInputs/), each one mutation of a valid example, run
  * through the REAL workflow on a real dev server with encrypted payloads. Every run must fail at
  * once with a non-retryable InvalidInput failure whose message and details name the expected field
@@ -130,7 +130,7 @@ async function runCase(campaign: WorkflowCampaign, badCase: BadInputCase): Promi
   return { case: badCase, problems };
 }
 
-describe('bad inputs of the four workflows', { timeout: 600_000 }, () => {
+describe('bad inputs of every workflow', { timeout: 600_000 }, () => {
   for (const campaign of CAMPAIGNS) {
     test(`${campaign.workflowType}: every bad input fails at once, non-retryable InvalidInput naming the field, no activity run`, async (t) => {
       assert.equal(campaign.schema.safeParse(campaign.valid()).success, true, 'the valid example the cases mutate is itself valid');

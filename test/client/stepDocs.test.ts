@@ -12,6 +12,7 @@ import { BOOTSTRAP_STEPS } from '../../common/inputs/bootstrapStackedEtcd';
 import { FAILOVER_STEPS } from '../../common/inputs/failoverToEast';
 import { MESH_STEPS } from '../../common/inputs/linkMeshClusters';
 import { ROTATION_STEPS } from '../../common/inputs/rotateCertificateKey';
+import { BACKUP_STEPS } from '../../common/inputs/backupEtcd';
 import { projectRoot } from '../../lib/paths';
 import { runCli } from './cliProcess';
 
@@ -39,6 +40,7 @@ test('the tables name exactly the steps each input accepts, in order', () => {
     LinkMeshClusters: MESH_STEPS,
     RotateCertificateKey: ROTATION_STEPS,
     FailoverToEast: FAILOVER_STEPS,
+    BackupEtcd: BACKUP_STEPS,
   };
   for (const [workflow, steps] of Object.entries(STEP_TABLES)) {
     assert.deepEqual(

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { webhookConfigSchema } from '../../common/inputs/webhookRoutes';
+import { backupEtcdInputSchema } from '../../common/inputs/backupEtcd';
 import { bootstrapStackedEtcdInputSchema } from '../../common/inputs/bootstrapStackedEtcd';
 import { failoverToEastInputSchema } from '../../common/inputs/failoverToEast';
 import { linkMeshClustersInputSchema } from '../../common/inputs/linkMeshClusters';
@@ -38,6 +39,7 @@ const EXAMPLES: Array<{ file: string; workflow?: string; schema: z.ZodType; fiel
     value: 'relative/west.kubeconfig',
   },
   { file: 'failover-to-east.json', workflow: 'FailoverToEast', schema: failoverToEastInputSchema, field: 'steps', value: [50, 25] },
+  { file: 'backup-etcd.json', workflow: 'BackupEtcd', schema: backupEtcdInputSchema, field: 'store.prefix', value: 'kubeha/etcd' },
   { file: 'webhook-routes.yaml', schema: webhookConfigSchema, field: 'routes[0].matchers[0]', value: 'alertname~WestDown' },
 ];
 
