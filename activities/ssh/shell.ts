@@ -260,7 +260,9 @@ export function createSshShell(deps: SshShellDeps = {}): RemoteShell {
 
     async readFile(host, path, options = {}) {
       const label = `read ${path}`;
-      const result = await execute(host, { command: readFileScript(path), label }, options, READ_FILE_LIMIT);
+      // What a file holds may be a secret (admin.conf's client key, a CA key): its content never streams
+      // into output callbacks (heartbeat details, logs); only the caller gets it.
+      const result = await execute(host, { command: readFileScript(path), label, secretOutput: true }, options, READ_FILE_LIMIT);
       if (result.exitCode === MISSING_FILE_EXIT) return undefined;
       // Only stderr goes into the failure: stdout may be part of a secret file.
       if (result.exitCode !== 0) throw commandFailure({ host, label, exitCode: result.exitCode, stdout: '', stderr: result.stderr, redactValues: [] });

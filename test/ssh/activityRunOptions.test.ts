@@ -87,6 +87,32 @@ describe('activityRunOptions', () => {
     assert.ok(JSON.stringify(control).includes(key));
   });
 
+  test("readFile never streams a file's content into heartbeats (admin.conf holds a client key); the caller gets it whole", async () => {
+    const key = 'LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0t' + 'deadbeef'.repeat(6);
+    const file = `/tmp/kubeha-read-${process.pid}-${Date.now()}.conf`;
+    await shell.writeFile(
+      host,
+      file,
+      `client-key-data: ${key}
+`,
+      0o600,
+    );
+    const env = new MockActivityEnvironment();
+    const beats: CommandHeartbeat[] = [];
+    env.on('heartbeat', (details: CommandHeartbeat) => beats.push(details));
+    const text = await env.run(() => shell.readFile(host, file, activityRunOptions({ heartbeatEveryMs: 10 })));
+    assert.equal(text, `client-key-data: ${key}\n`);
+    const recorded = JSON.stringify(beats);
+    for (let at = 0; at + 16 <= key.length; at += 8) assert.ok(!recorded.includes(key.slice(at, at + 16)), `no part of the key at ${at} in ${recorded}`);
+    // The control: the same content printed by a plain command does reach the heartbeats.
+    const control: CommandHeartbeat[] = [];
+    const env2 = new MockActivityEnvironment();
+    env2.on('heartbeat', (details: CommandHeartbeat) => control.push(details));
+    await env2.run(() => shell.run(host, { command: `cat ${file}; sleep 0.3` }, activityRunOptions({ heartbeatEveryMs: 50 })));
+    assert.ok(JSON.stringify(control).includes(key));
+    await shell.run(host, { command: `rm -f ${file}` });
+  });
+
   test('activity cancellation stops the remote command and surfaces as CancelledFailure', async () => {
     const env = new MockActivityEnvironment();
     let pid = 0;
