@@ -15,15 +15,17 @@ import type { Command } from 'commander';
 import { kubehaDataConverter } from '../lib/codec/dataConverter';
 import { CodecError, type EncryptionCodec } from '../lib/codec/encryptionCodec';
 import { AccessCheck, loadAccessToken, SESSION_COOKIE } from './codec/access';
+import { errorBody, isLoopbackAddress, loginPage, readBody, send } from './codec/http';
 import { PayloadJsonError, payloadsFromJson, payloadsToJson } from './codec/payloadJson';
 import { requireCommandKeys, temporalConnectionOptions } from './connection';
 import type { LocalService } from './localStack';
+
+export { isLoopbackAddress } from './codec/http';
 
 /** The Web UI origins allowed by default: the dev server's UI on its default port. */
 export const DEFAULT_UI_ORIGINS = ['http://127.0.0.1:8233', 'http://localhost:8233'];
 /** Default port of `kubeha codec-server`. */
 export const DEFAULT_CODEC_PORT = 8888;
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** How to run a codec server. */
 export interface CodecServerOptions {
@@ -55,41 +57,6 @@ export interface CodecServer {
   url: string;
   server: Server;
   close(): Promise<void>;
-}
-
-function send(res: ServerResponse, status: number, body: string, type = 'application/json'): void {
-  res.statusCode = status;
-  res.setHeader('Content-Type', type);
-  res.setHeader('Cache-Control', 'no-store');
-  res.end(body);
-}
-
-const errorBody = (message: string): string => JSON.stringify({ message });
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new PayloadJsonError(`body larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function loginPage(message = ''): string {
-  return `<!doctype html><meta charset="utf-8"><title>kubeha codec server</title>
-<h1>kubeha codec server</h1>
-<p>Type the codec access token to let this browser see kubeha's payloads decoded in the Temporal Web UI.
-In the UI's codec settings, tick "include cross-origin credentials".</p>
-${message ? `<p><strong>${message}</strong></p>` : ''}
-<form method="post" action="/login"><input type="password" name="token" autocomplete="off" autofocus> <button>Log in</button></form>`;
-}
-
-/** Whether an address is the machine's own (127.0.0.0/8, ::1, or IPv4 loopback written as IPv6). */
-export function isLoopbackAddress(address: string): boolean {
-  const plain = address.replace(/^::ffff:/i, '');
-  return plain === '::1' || plain === 'localhost' || /^127(\.\d{1,3}){3}$/.test(plain);
 }
 
 /** Starts a codec server; resolves once it listens. */

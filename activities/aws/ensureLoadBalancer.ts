@@ -19,13 +19,14 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ErrorType, kubehaFailure } from '../../common/errors';
 import type { EnsureLoadBalancerInput, LoadBalancerInfo } from '../types';
-import { cancellationSignal, heartbeat } from '../activityContext';
+import { heartbeat } from '../activityContext';
 import { awsCall } from './awsErrors';
-import { API_HEALTH_CHECK, API_PORT, checkApiListener, checkLoadBalancer, checkTargetGroup, conflict, healthCheckDrift, type HealthCheckDrift } from './checks';
+import { API_HEALTH_CHECK, API_PORT, checkApiListener, checkLoadBalancer, checkTargetGroup, healthCheckDrift, type HealthCheckDrift } from './checks';
 import type { AwsClients } from './clients';
 import type { ResolvedAwsDependencies } from './dependencies';
 import { findLoadBalancer, findTargetGroup, listenersOf, vpcOfSubnets } from './lookups';
 import { kubehaTags, ownershipOf, tagsOf, type Ownership } from './tags';
+import { waitUntilActive } from './waitUntilActive';
 
 /** Placeholder ARNs of a dry run start with this, so nothing mistakes them for real ones. */
 export const DRY_RUN_PREFIX = 'dry-run:';
@@ -141,53 +142,6 @@ function dryRunInfo(input: EnsureLoadBalancerInput, found: Found, tgName: string
     created: { loadBalancer: false, targetGroup: false, listener: false },
     notes,
   };
-}
-
-/**
- * Waits (heartbeating) until the load balancer is active. AWS takes minutes; one attempt waits at
- * most `loadBalancerActiveTimeoutSeconds`, then fails retryable so the next attempt goes on.
- */
-async function waitUntilActive(deps: ResolvedAwsDependencies, clients: AwsClients, arn: string, notes: string[]): Promise<LoadBalancer> {
-  const started = deps.clock.now();
-  let sawProvisioning = false;
-  for (;;) {
-    const lb = await findLoadBalancer(clients, { arn });
-    if (!lb) {
-      throw kubehaFailure({
-        type: ErrorType.VerificationFailed,
-        retryable: true,
-        message: `load balancer ${arn} disappeared while kubeha waited for it`,
-        hint: 'Someone deleted it; the next attempt creates it again.',
-      });
-    }
-    const state = lb.State?.Code ?? 'unknown';
-    const waitedSeconds = Math.floor((deps.clock.now() - started) / 1000);
-    if (state === 'active' || state === 'active_impaired') {
-      if (sawProvisioning) notes.push(`load balancer was provisioning; ${state} after ${waitedSeconds} s`);
-      return lb;
-    }
-    if (state === 'failed') {
-      throw conflict({
-        object: `load balancer "${lb.LoadBalancerName}"`,
-        field: 'State',
-        expected: 'active',
-        actual: 'failed',
-        hint: `AWS could not provision it (${lb.State?.Reason ?? 'no reason given'}). Delete it and run again.`,
-      });
-    }
-    sawProvisioning = true;
-    if (waitedSeconds >= deps.loadBalancerActiveTimeoutSeconds) {
-      throw kubehaFailure({
-        type: ErrorType.NotReady,
-        retryable: true,
-        message: `load balancer "${lb.LoadBalancerName}" is still ${state} after ${waitedSeconds} s`,
-        hint: 'A new NLB usually needs a few minutes; the next attempt keeps waiting. If it stays provisioning, check the subnets and the account in the AWS console.',
-        details: { state, waitedSeconds },
-      });
-    }
-    heartbeat({ loadBalancer: lb.LoadBalancerName, state, waitedSeconds });
-    await deps.clock.sleep(deps.loadBalancerPollSeconds * 1000, cancellationSignal());
-  }
 }
 
 /** The ensureLoadBalancer activity. */

@@ -20,9 +20,11 @@ import {
   motoElbClient,
   motoTargetHealth,
   regionOfArn,
+  targetHealthRowOf,
 } from './motoReader';
 import { describeTargetHealthAnswer, requestedTargets, type TargetHealthRow, type XmlAnswer } from './queryApi';
-import { settingsOf, TargetGroupRuntime, type TimeScales } from './targetGroup';
+import { TargetGroupRuntime } from './targetGroup';
+import { settingsOf, type TimeScales } from './targetGroupSettings';
 import type { LabLoadBalancerStatus, LabTargetGroupStatus, LabTargetState } from './types';
 
 /** What the data plane is built from. */
@@ -38,14 +40,6 @@ export interface DataPlaneOptions {
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-}
-
-function motoRow(d: TargetHealthDescription, defaultPort: number): TargetHealthRow {
-  const row: TargetHealthRow = { id: d.Target?.Id ?? '', port: d.Target?.Port ?? defaultPort, state: d.TargetHealth?.State ?? 'unavailable' };
-  if (d.HealthCheckPort) row.healthCheckPort = d.HealthCheckPort;
-  if (d.TargetHealth?.Reason) row.reason = d.TargetHealth.Reason;
-  if (d.TargetHealth?.Description) row.description = d.TargetHealth.Description;
-  return row;
 }
 
 /** The data plane. Every change to its state runs one at a time (polls and the front's calls). */
@@ -125,7 +119,7 @@ export class DataPlane {
           asked.map((t) => ({ Id: t.id, Port: t.port })),
         );
         rows = motoRows.map((d) => {
-          const row = motoRow(d, port);
+          const row = targetHealthRowOf(d, port);
           return runtime.healthRow(row.id, row.port) ?? row;
         });
       }

@@ -15,6 +15,7 @@ import {
   type TargetGroup,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { TargetHealthRow } from './queryApi';
 
 /** moto takes any credentials; these never leave the machine. */
 const MOTO_CREDENTIALS = { accessKeyId: 'kubeha-lab', secretAccessKey: 'kubeha-lab' };
@@ -107,4 +108,13 @@ export function forwardTargetGroupsOf(listener: Listener): string[] {
 export function isNotFound(err: unknown): boolean {
   const name = (err as { name?: string } | undefined)?.name ?? '';
   return /^(TargetGroupNotFound|LoadBalancerNotFound|ListenerNotFound)(Exception)?$/.test(name);
+}
+
+/** One of moto's target health descriptions as a row of the front's DescribeTargetHealth answer. */
+export function targetHealthRowOf(d: TargetHealthDescription, defaultPort: number): TargetHealthRow {
+  const row: TargetHealthRow = { id: d.Target?.Id ?? '', port: d.Target?.Port ?? defaultPort, state: d.TargetHealth?.State ?? 'unavailable' };
+  if (d.HealthCheckPort) row.healthCheckPort = d.HealthCheckPort;
+  if (d.TargetHealth?.Reason) row.reason = d.TargetHealth.Reason;
+  if (d.TargetHealth?.Description) row.description = d.TargetHealth.Description;
+  return row;
 }

@@ -3,61 +3,11 @@
  * over TCP while a listener uses the group, deregistered ones drain for the group's deregistration
  * delay, and the TCP proxy asks it which target takes the next connection.
  */
-import type { TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { EventLog } from './events';
 import { afterCheck, probeHttp, probeTcp, type HealthTally } from './healthCheck';
 import type { TargetHealthRow } from './queryApi';
+import type { TargetGroupSettings, TimeScales } from './targetGroupSettings';
 import type { LabTargetGroupStatus, LabTargetState, LabTargetStatus } from './types';
-
-/** What the data plane needs of a target group, read from DescribeTargetGroups. */
-export interface TargetGroupSettings {
-  arn: string;
-  name: string;
-  port: number;
-  healthCheck: {
-    enabled: boolean;
-    intervalSeconds: number;
-    timeoutSeconds: number;
-    healthyThreshold: number;
-    unhealthyThreshold: number;
-    /** `traffic-port` (the target's own port) or a port number. */
-    port: string;
-    /** TCP, HTTP or HTTPS (an NLB target group checks TCP unless told otherwise). */
-    protocol: string;
-    /** HTTP(S) checks: the path and the status codes that pass. */
-    path: string;
-    httpCodes: string;
-  };
-  /** A listener forwards to the group (AWS lists the load balancer in `LoadBalancerArns`). */
-  inUse: boolean;
-}
-
-/** Reads the settings from a DescribeTargetGroups row, with AWS's defaults for what is missing. */
-export function settingsOf(tg: TargetGroup): TargetGroupSettings {
-  return {
-    arn: tg.TargetGroupArn ?? '',
-    name: tg.TargetGroupName ?? '',
-    port: tg.Port ?? 0,
-    healthCheck: {
-      enabled: tg.HealthCheckEnabled ?? true,
-      intervalSeconds: tg.HealthCheckIntervalSeconds ?? 30,
-      timeoutSeconds: tg.HealthCheckTimeoutSeconds ?? 10,
-      healthyThreshold: tg.HealthyThresholdCount ?? 5,
-      unhealthyThreshold: tg.UnhealthyThresholdCount ?? 2,
-      port: tg.HealthCheckPort ?? 'traffic-port',
-      protocol: tg.HealthCheckProtocol ?? 'TCP',
-      path: tg.HealthCheckPath ?? '/',
-      httpCodes: tg.Matcher?.HttpCode ?? '200-399',
-    },
-    inUse: (tg.LoadBalancerArns ?? []).length > 0,
-  };
-}
-
-/** How much faster than AWS the lab's clocks run. */
-export interface TimeScales {
-  healthCheckInterval: number;
-  deregistrationDelay: number;
-}
 
 // The reasons and descriptions AWS gives with each state.
 const EXPLANATIONS: Record<LabTargetState, { reason?: string; description?: string }> = {

@@ -9,9 +9,11 @@ import { clusterConfig, initConfigFromDocs, joinConfigFromDocs } from './config'
 import { readConfigDocuments } from './configFile';
 import { hostAddress, hostEnv, KUBERNETES_VERSION } from './env';
 import { formatError, KubeadmError, phase } from './errors';
-import { INIT_FLAGS, initConfiguration, initPreflight, runInit } from './init';
+import { initPreflight, runInit } from './init';
+import { INIT_FLAGS, initConfiguration } from './initConfiguration';
 import { ignoredChecks } from './preflight';
-import { JOIN_FLAGS, runJoin } from './join';
+import { runJoin } from './join';
+import { JOIN_FLAGS } from './joinConfiguration';
 import type { Out } from './phases';
 import { runReset } from './reset';
 import { adminClient, tokenCreate, tokenDelete, tokenGenerate, tokenList } from './token';

@@ -18,13 +18,14 @@ import {
   LAB_SPLIT_API_VERSION,
   meshAddresses,
   STAND_IN_MANAGER,
-  trafficSplitCrd,
   westObjects,
   type LabMeshService,
   type MeshAddresses,
 } from './objects';
+import { trafficSplitCrd } from './trafficSplitCrd';
 
 export * from './objects';
+export { trafficSplitCrd } from './trafficSplitCrd';
 
 /** One cluster of the pair, as the stand-ins reach it. */
 export interface MeshCluster {

@@ -8,80 +8,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ApplicationFailure } from '@temporalio/common';
 import { createFailoverActivities } from '../../activities/failover';
-import type { FailoverActivities, SplitRef } from '../../activities/failover/types';
+import type { FailoverActivities } from '../../activities/failover/types';
 import { FileSecretStore } from '../../activities/secrets/store';
 import { startTestApiServer, type TestApiServer } from '../support/apiserver';
-import { linkerdHttpRouteCrd, trafficSplitCrd } from '../support/routeCrds';
+import { eventsOn, must, prepareFailoverApi, rejectsWith, SECRET, splitRef } from './failoverApi';
 
-const SECRET = 'clusters/west/admin-kubeconfig';
 let api: TestApiServer;
 let secretsDir: string;
 let activities: FailoverActivities;
-
-/** A CRD of one version with the given schema (here: one that drops fields, as a rewriting controller would). */
-function crd(group: string, kind: string, plural: string, version: string, schema: Record<string, unknown>) {
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.${group}` },
-    spec: {
-      group,
-      scope: 'Namespaced',
-      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
-      versions: [{ name: version, served: true, storage: true, schema: { openAPIV3Schema: schema } }],
-    },
-  };
-}
-
-async function must(status: Promise<{ status: number; body: unknown }>, what: string): Promise<void> {
-  const res = await status;
-  assert.ok(res.status >= 200 && res.status < 300, `${what}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
-}
-
-async function served(apiVersion: string, plural: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const res = await api.request<{ resources?: Array<{ name: string }> }>('GET', `/apis/${apiVersion}`);
-    if (res.status === 200 && res.body.resources?.some((r) => r.name === plural)) return;
-    await sleep(200);
-  }
-  assert.fail(`${apiVersion} ${plural} not served`);
-}
-
-function splitRef(overrides: Partial<SplitRef> = {}): SplitRef {
-  return {
-    kubeconfigSecret: SECRET,
-    kind: 'TrafficSplit',
-    apiVersion: 'split.smi-spec.io/v1alpha1',
-    namespace: 'test',
-    name: 'podinfo',
-    westBackend: 'podinfo',
-    eastBackend: 'podinfo-east',
-    ...overrides,
-  };
-}
-
-async function rejectsWith(promise: Promise<unknown>, type: string, message: RegExp): Promise<ApplicationFailure> {
-  let caught: unknown;
-  await assert.rejects(promise, (err) => {
-    caught = err;
-    return true;
-  });
-  assert.ok(caught instanceof ApplicationFailure, String(caught));
-  assert.equal(caught.type, type, caught.message);
-  assert.match(caught.message, message);
-  return caught;
-}
-
-async function eventsOn(name: string): Promise<Array<{ reason: string; message: string; involvedObject: { kind: string; name: string; uid?: string } }>> {
-  const res = await api.request<{ items: Array<{ reason: string; message: string; involvedObject: { kind: string; name: string; uid?: string } }> }>(
-    'GET',
-    '/api/v1/namespaces/test/events',
-  );
-  return res.body.items.filter((e) => e.involvedObject.name === name);
-}
 
 before(async () => {
   api = await startTestApiServer();
@@ -89,31 +24,7 @@ before(async () => {
   const secrets = new FileSecretStore(secretsDir);
   await secrets.put(SECRET, api.kubeconfig);
   activities = createFailoverActivities({ secrets, requestTimeoutMs: 5000 });
-  await must(api.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'test' } }), 'namespace');
-  // The real APIs' schemas: a field kubeha spells wrong, or a weight of the wrong type, is refused.
-  await must(api.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', trafficSplitCrd()), 'TrafficSplit CRD');
-  await must(api.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', linkerdHttpRouteCrd()), 'HTTPRoute CRD');
-  // A split whose schema drops `weight`: what a rewriting controller looks like from the outside.
-  const pruning = {
-    type: 'object',
-    properties: {
-      spec: {
-        type: 'object',
-        properties: { service: { type: 'string' }, backends: { type: 'array', items: { type: 'object', properties: { service: { type: 'string' } } } } },
-      },
-    },
-  };
-  await must(
-    api.request(
-      'POST',
-      '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
-      crd('split.pruning.kubeha.io', 'TrafficSplit', 'trafficsplits', 'v1', pruning),
-    ),
-    'pruning CRD',
-  );
-  await served('split.smi-spec.io/v1alpha1', 'trafficsplits');
-  await served('policy.linkerd.io/v1beta2', 'httproutes');
-  await served('split.pruning.kubeha.io/v1', 'trafficsplits');
+  await prepareFailoverApi(api);
 });
 
 after(async () => {
@@ -229,7 +140,7 @@ describe('failover activities against a real API server', { timeout: 240_000 }, 
         { service: 'podinfo-east', weight: 100 },
       ],
     });
-    const events = await eventsOn('podinfo');
+    const events = await eventsOn(api, 'podinfo');
     assert.equal(events.filter((e) => e.involvedObject.kind === 'TrafficSplit').length, 2);
     assert.ok(events.every((e) => e.reason === 'FailoverShift' && e.involvedObject.uid));
     assert.match(events[0].message, /alert WestDown firing/);
@@ -297,7 +208,7 @@ describe('failover activities against a real API server', { timeout: 240_000 }, 
       /reads back east 0% .*not the 50% just written/,
     );
     assert.equal(failure.nonRetryable, true);
-    assert.equal((await eventsOn('pruned')).length, 0, 'no Event for a change that did not hold');
+    assert.equal((await eventsOn(api, 'pruned')).length, 0, 'no Event for a change that did not hold');
   });
 
   test('refusals name what is missing: no split object, a kind west does not serve, a third backend with weight', async () => {

@@ -3,15 +3,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { failureType } from '../../common/errors';
-import type { FailoverStatus, FailoverToEastInput } from '../../common/inputs/failoverToEast';
+import type { FailoverToEastInput } from '../../common/inputs/failoverToEast';
 import type { Progress } from '../../common/progress';
 import type { FailoverResult } from '../../workflows/failover';
 import { startTestTemporal } from '../support/temporal';
 import { eventually } from '../support/workflowHarness';
 import { EAST, failoverInput, failoverWorker, FakeFailoverWorld, notification, verificationFailure, WEST } from './fakeFailoverWorld';
+import { controlPlaneInput, newId, seedEtcd, startFiringOn, status, untilState } from './workflowRuns';
 
 let env: TestWorkflowEnvironment;
 before(async () => {
@@ -21,48 +22,7 @@ after(async () => {
   await env?.teardown();
 });
 
-const newId = (what: string) => `failover-${what}-${Math.random().toString(36).slice(2)}`;
-
-/** Starts the run as the webhook does: signal-with-start with the firing alert. */
-function startFiring(input: FailoverToEastInput, taskQueue: string, workflowId = newId('t')): Promise<WorkflowHandle> {
-  return env.client.workflow.signalWithStart('FailoverToEast', { args: [input], taskQueue, workflowId, signal: 'alert', signalArgs: [notification('firing')] });
-}
-
-function status(handle: WorkflowHandle): Promise<FailoverStatus> {
-  return handle.query<FailoverStatus>('status');
-}
-
-function untilState(handle: WorkflowHandle, state: FailoverStatus['state'], timeoutMs = 20_000): Promise<FailoverStatus> {
-  return eventually(
-    async () => {
-      const s = await status(handle);
-      return s.state === state ? s : undefined;
-    },
-    timeoutMs,
-    `state ${state}`,
-  );
-}
-
-/** A west control plane of the input, the spare, and the target group. */
-function controlPlaneInput() {
-  const ssh = { user: 'root', port: 22, privateKey: { file: '/etc/kubeha/ssh/id_ed25519' }, trustOnFirstUse: true };
-  return {
-    aws: { region: 'us-east-1', subnetIds: ['subnet-0a1b2c3d'] },
-    targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/kube-api-west/1',
-    controlPlanes: [
-      { name: 'cp-1', address: '10.0.1.11', role: 'control-plane' as const, ssh },
-      { name: 'cp-2', address: '10.0.1.12', role: 'control-plane' as const, ssh },
-      { name: 'cp-3', address: '10.0.1.13', role: 'control-plane' as const, ssh },
-    ],
-    spares: [{ name: 'spare-1', address: '10.0.2.11', role: 'spare-control-plane' as const, ssh }],
-  };
-}
-
-/** West's etcd: 3 control planes and the spare, `healthy` of them healthy (the spare first). */
-function seedEtcd(world: FakeFailoverWorld, healthy: number): void {
-  const names = ['spare-1', 'cp-1', 'cp-2', 'cp-3'];
-  names.forEach((name, i) => world.etcd.set(name, { id: String(i + 1), name, peerUrls: [], clientUrls: [], isLearner: false, healthy: i < healthy }));
-}
+const startFiring = (input: FailoverToEastInput, taskQueue: string, workflowId?: string) => startFiringOn(env.client, input, taskQueue, workflowId);
 
 describe('FailoverToEast', { timeout: 180_000 }, () => {
   test('invalid input fails before any activity, naming every bad field', async () => {

@@ -1,6 +1,7 @@
 /**
- * The fake cluster's parts that are not the shell: etcd members, command results, kubeadm's init
- * output and sealed certificates, a CA made with openssl, and a secret store in memory.
+ * The fake cluster's parts that are not the shell: recorded calls, etcd members, command results,
+ * kubeadm's init output, admin.conf and prepare-host answers, sealed certificates, a CA made with
+ * openssl, and a secret store in memory.
  */
 import { execFileSync } from 'node:child_process';
 import { createCipheriv, randomBytes } from 'node:crypto';
@@ -9,6 +10,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CommandResult } from '../../activities/ssh/types';
 import { projectRoot } from '../../lib/paths';
+
+/** One recorded call. */
+export interface Recorded {
+  host: string;
+  kind: 'run' | 'writeFile' | 'readFile';
+  command: string;
+  stdin?: string;
+  redact?: string[];
+  path?: string;
+  content?: string;
+  mode?: number;
+}
 
 /** An etcd member of the fake cluster. */
 export interface Member {
@@ -121,4 +134,50 @@ export class MemorySecretStore {
     if (!this.values.has(name)) this.values.set(name, value);
     return this.values.get(name) as string;
   }
+}
+
+/** An admin.conf as kubeadm writes it: embedded CA (the cluster's), client certificate and key. */
+export function adminKubeconfig(host: string, caPem: string): string {
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    `# admin of ${host}`,
+    'clusters:',
+    `- name: kubernetes\n  cluster:\n    server: https://lb.example:6443\n    certificate-authority-data: ${b64(caPem)}`,
+    'users:',
+    `- name: kubernetes-admin\n  user:\n    client-certificate-data: ${b64(caPem)}\n    client-key-data: ${b64('fake key')}`,
+    'contexts:',
+    '- name: kubernetes-admin@kubernetes\n  context:\n    cluster: kubernetes\n    user: kubernetes-admin',
+    'current-context: kubernetes-admin@kubernetes',
+    '',
+  ].join('\n');
+}
+
+/**
+ * The prepare-host script's answer: each item `ok` when `done` holds it, else `would-change` in a dry
+ * run or `changed` (and added to `done`).
+ */
+export function prepareAnswer(script: string, done: Set<string>): CommandResult {
+  const dry = /^DRY_RUN=1$/m.test(script);
+  const controlPlane = /^CONTROL_PLANE=1$/m.test(script);
+  const items = [
+    'swap',
+    'br_netfilter',
+    'sysctl',
+    'containerd',
+    'containerd-config',
+    'kubernetes-apt-repo',
+    'kube-packages',
+    'kube-hold',
+    'kubelet-enabled',
+    ...(controlPlane ? ['etcd-client'] : []),
+  ];
+  const lines = items.map((item) => {
+    if (done.has(item)) return `ok ${item}`;
+    if (dry) return `would-change ${item}`;
+    done.add(item);
+    return `changed ${item}`;
+  });
+  return ok(lines.join('\n') + '\n');
 }

@@ -9,21 +9,23 @@ import { randomBytes } from 'node:crypto';
 import type { HostSpec } from '../../common/inputs/shared';
 import type { CommandResult, RemoteCommand, RemoteShell } from '../../activities/ssh/types';
 import { parseKubeadmConfig } from '../../activities/hosts/kubeadmConfig';
-import { fail, fixture, initOutput, makeCaPem, type Member, MemorySecretStore, notFound, ok, randomToken, sealedCertsSecret } from './fakeCluster';
+import {
+  adminKubeconfig,
+  fail,
+  fixture,
+  initOutput,
+  makeCaPem,
+  prepareAnswer,
+  type Member,
+  MemorySecretStore,
+  notFound,
+  ok,
+  randomToken,
+  type Recorded,
+  sealedCertsSecret,
+} from './fakeCluster';
 
-export { makeCaPem, MemorySecretStore };
-
-/** One recorded call. */
-export interface Recorded {
-  host: string;
-  kind: 'run' | 'writeFile' | 'readFile';
-  command: string;
-  stdin?: string;
-  redact?: string[];
-  path?: string;
-  content?: string;
-  mode?: number;
-}
+export { makeCaPem, MemorySecretStore, type Recorded };
 
 /** The fake world: hosts' files and one cluster. */
 export class FakeHostShell implements RemoteShell {
@@ -103,20 +105,7 @@ export class FakeHostShell implements RemoteShell {
 
   /** An admin.conf as kubeadm writes it: embedded CA (the cluster's), client certificate and key. */
   adminConf(host: string): string {
-    const b64 = (text: string) => Buffer.from(text).toString('base64');
-    return [
-      'apiVersion: v1',
-      'kind: Config',
-      `# admin of ${host}`,
-      'clusters:',
-      `- name: kubernetes\n  cluster:\n    server: https://lb.example:6443\n    certificate-authority-data: ${b64(this.caPem)}`,
-      'users:',
-      `- name: kubernetes-admin\n  user:\n    client-certificate-data: ${b64(this.caPem)}\n    client-key-data: ${b64('fake key')}`,
-      'contexts:',
-      '- name: kubernetes-admin@kubernetes\n  context:\n    cluster: kubernetes\n    user: kubernetes-admin',
-      'current-context: kubernetes-admin@kubernetes',
-      '',
-    ].join('\n');
+    return adminKubeconfig(host, this.caPem);
   }
 
   private sealedSecretJson(): string {
@@ -180,29 +169,9 @@ export class FakeHostShell implements RemoteShell {
   }
 
   private prepare(host: HostSpec, script: string): CommandResult {
-    const dry = /^DRY_RUN=1$/m.test(script);
-    const controlPlane = /^CONTROL_PLANE=1$/m.test(script);
     const done = this.prepared.get(host.name) ?? new Set<string>();
     this.prepared.set(host.name, done);
-    const items = [
-      'swap',
-      'br_netfilter',
-      'sysctl',
-      'containerd',
-      'containerd-config',
-      'kubernetes-apt-repo',
-      'kube-packages',
-      'kube-hold',
-      'kubelet-enabled',
-      ...(controlPlane ? ['etcd-client'] : []),
-    ];
-    const lines = items.map((item) => {
-      if (done.has(item)) return `ok ${item}`;
-      if (dry) return `would-change ${item}`;
-      done.add(item);
-      return `changed ${item}`;
-    });
-    return ok(lines.join('\n') + '\n');
+    return prepareAnswer(script, done);
   }
 
   private respond(host: HostSpec, cmd: RemoteCommand): CommandResult {

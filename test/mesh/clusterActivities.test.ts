@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { createMeshActivities } from '../../activities/mesh';
 import { clientFor, resolveClusterAccess } from '../../activities/mesh/clusterAccess';
 import { identityChecks } from '../../activities/mesh/clusterState';
@@ -23,6 +23,16 @@ import { FileSecretStore } from '../../activities/secrets/store';
 import { startTestApiServer, type TestApiServer } from '../support/apiserver';
 import { gatewayHttpRouteCrd } from '../support/routeCrds';
 import { rejectsWith } from '../kubernetes/harness';
+import {
+  adoptedTrustInput,
+  clusterInputs,
+  linkerdGatewayService,
+  mirrorEndpoints,
+  podinfoService,
+  put,
+  writeAdoptedTrust,
+  writeTwoContextKubeconfig,
+} from './meshApi';
 
 let api: TestApiServer;
 let dir: string;
@@ -35,52 +45,26 @@ let issuer: KeyedCertificate;
 const file = (name: string) => path.join(dir, name);
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
-async function put(apiPath: string, body: unknown): Promise<void> {
-  const res = await api.request('POST', apiPath, body);
-  assert.ok(res.status === 201 || res.status === 409, `${apiPath}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
-}
-
 before(async () => {
   api = await startTestApiServer();
   dir = await mkdtemp(path.join(os.tmpdir(), 'kubeha-mesh-'));
   secrets = new FileSecretStore(path.join(dir, 'secrets'));
   // No linkerd binary: the CLI driver must say so rather than run something else.
   mesh = createMeshActivities({ secrets, cli: new LinkerdCli(secrets, path.join(dir, 'no-linkerd')), pollIntervalMs: 100, requestTimeoutMs: 5000 });
-  const doc = parse(api.kubeconfig) as { contexts: Array<{ name: string; context: Record<string, string> }>; 'current-context': string };
-  const base = doc.contexts[0];
-  doc.contexts = [
-    { name: 'west', context: base.context },
-    { name: 'east', context: base.context },
-  ];
-  doc['current-context'] = 'west';
-  await writeFile(file('kubeconfig'), stringify(doc), { mode: 0o600 });
+  await writeTwoContextKubeconfig(api, file('kubeconfig'));
   west = await resolveClusterAccess(secrets, 'test', 'west', { name: 'west', kubeconfig: { file: file('kubeconfig') }, context: 'west', set: [] });
   east = await resolveClusterAccess(secrets, 'test', 'east', { name: 'east', kubeconfig: { file: file('kubeconfig') }, context: 'east', set: [] });
-  anchor = await createTrustAnchor(87_600);
-  issuer = await createIssuer(anchor, 8760);
-  await writeFile(file('anchors.crt'), anchor.certificatePem);
-  await writeFile(file('issuer.crt'), issuer.certificatePem);
-  await writeFile(file('issuer.key'), issuer.keyPem, { mode: 0o600 });
+  ({ anchor, issuer } = await writeAdoptedTrust(dir));
   for (const ns of ['linkerd', 'linkerd-multicluster', 'test'])
-    await put('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    await put(api, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
 });
 after(async () => {
   await api?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const clusters = () => ({
-  west: { name: 'west', kubeconfig: { file: file('kubeconfig') }, context: 'west', set: [] },
-  east: { name: 'east', kubeconfig: { file: file('kubeconfig') }, context: 'east', set: [] },
-});
-const adopt = (eastIssuer = 'issuer') => ({
-  mode: 'adopt' as const,
-  anchors: { file: file('anchors.crt') },
-  issuers: {
-    west: { certificate: { file: file('issuer.crt') }, key: { file: file('issuer.key') } },
-    east: { certificate: { file: file(`${eastIssuer}.crt`) }, key: { file: file(`${eastIssuer}.key`) } },
-  },
-});
+const clusters = () => clusterInputs(file('kubeconfig'));
+const adopt = (eastIssuer = 'issuer') => adoptedTrustInput(file, eastIssuer);
 
 describe('mesh activities against a real API server', { timeout: 240_000 }, () => {
   test('the kubeconfig is cut to one context in the secret store; an unknown context names the field', async () => {
@@ -125,7 +109,7 @@ describe('mesh activities against a real API server', { timeout: 240_000 }, () =
 
   test('preflight refuses adopted anchors that differ from the ones a cluster already trusts', async () => {
     const other = await createTrustAnchor(1000);
-    await put('/api/v1/namespaces/linkerd/configmaps', {
+    await put(api, '/api/v1/namespaces/linkerd/configmaps', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'linkerd-identity-trust-roots' },
@@ -156,13 +140,13 @@ describe('mesh activities against a real API server', { timeout: 240_000 }, () =
       (await identityChecks(client)).map((c) => [c.description, c.status]),
       [['trust roots config map exists', 'error']],
     );
-    await put('/api/v1/namespaces/linkerd/configmaps', {
+    await put(api, '/api/v1/namespaces/linkerd/configmaps', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'linkerd-identity-trust-roots' },
       data: { 'ca-bundle.crt': anchor.certificatePem },
     });
-    await put('/api/v1/namespaces/linkerd/secrets', {
+    await put(api, '/api/v1/namespaces/linkerd/secrets', {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: 'linkerd-identity-issuer' },
@@ -186,12 +170,7 @@ describe('mesh activities against a real API server', { timeout: 240_000 }, () =
   });
 
   test("exports label east's services (once); a missing one fails before any is labelled", async () => {
-    await put('/api/v1/namespaces/test/services', {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'podinfo' },
-      spec: { ports: [{ name: 'http', port: 9898 }] },
-    });
+    await put(api, '/api/v1/namespaces/test/services', podinfoService('podinfo'));
     await rejectsWith(
       mesh.exportServices({
         east,
@@ -229,18 +208,7 @@ describe('mesh activities against a real API server', { timeout: 240_000 }, () =
       pollIntervalMs: 100,
       resolver: async (name) => dnsTable[name] ?? Promise.reject(Object.assign(new Error('not found'), { code: 'ENOTFOUND' })),
     });
-    await put('/api/v1/namespaces/linkerd-multicluster/services', {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'linkerd-gateway' },
-      spec: {
-        type: 'LoadBalancer',
-        ports: [
-          { name: 'mc-gateway', port: 4143 },
-          { name: 'mc-probe', port: 4191 },
-        ],
-      },
-    });
+    await put(api, '/api/v1/namespaces/linkerd-multicluster/services', linkerdGatewayService());
     const status = await api.request(
       'PATCH',
       '/api/v1/namespaces/linkerd-multicluster/services/linkerd-gateway/status',
@@ -251,19 +219,8 @@ describe('mesh activities against a real API server', { timeout: 240_000 }, () =
     const missing = await withDns.verifyMirrors({ west, east, services: [{ namespace: 'test', name: 'podinfo' }] });
     assert.deepEqual(missing.gateway, { reported: [hostname], ips: ['203.0.113.10', '203.0.113.11'], port: 4143 });
     assert.equal(missing.mirrors[0].exists, false);
-    await put('/api/v1/namespaces/test/services', {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'podinfo-east', labels: { 'mirror.linkerd.io/mirrored-service': 'true' } },
-      spec: { ports: [{ name: 'http', port: 9898 }] },
-    });
-    const endpoints = (ips: string[]) => ({
-      apiVersion: 'v1',
-      kind: 'Endpoints',
-      metadata: { name: 'podinfo-east', namespace: 'test' },
-      subsets: [{ addresses: ips.map((ip) => ({ ip })), ports: [{ name: 'http', port: 4143 }] }],
-    });
-    await put('/api/v1/namespaces/test/endpoints', endpoints(['10.9.9.9']));
+    await put(api, '/api/v1/namespaces/test/services', podinfoService('podinfo-east', { 'mirror.linkerd.io/mirrored-service': 'true' }));
+    await put(api, '/api/v1/namespaces/test/endpoints', mirrorEndpoints(['10.9.9.9']));
     const wrong = await withDns.verifyMirrors({ west, east, services: [] });
     assert.equal(wrong.mirrors[0].pointsAtGateway, false);
     assert.match(wrong.mirrors[0].message, /points at 10\.9\.9\.9, but east's gateway is 203\.0\.113\.10, 203\.0\.113\.11 \(gw-east/);
@@ -272,7 +229,7 @@ describe('mesh activities against a real API server', { timeout: 240_000 }, () =
       retryable: false,
       message: /mirrors not right after 1 s: mirror test\/podinfo-east points at 10\.9\.9\.9/,
     });
-    const fixed = await api.request('PUT', '/api/v1/namespaces/test/endpoints/podinfo-east', endpoints(['203.0.113.11', '203.0.113.10']));
+    const fixed = await api.request('PUT', '/api/v1/namespaces/test/endpoints/podinfo-east', mirrorEndpoints(['203.0.113.11', '203.0.113.10']));
     assert.equal(fixed.status, 200, JSON.stringify(fixed.body));
     const right = await withDns.waitMirrors({ west, east, services: [{ namespace: 'test', name: 'podinfo' }], timeoutSeconds: 10 });
     assert.deepEqual(
@@ -298,7 +255,7 @@ describe('mesh activities against a real API server', { timeout: 240_000 }, () =
       linkerdVersion: 'edge-25.11.3',
     };
     await rejectsWith(mesh.ensureTrafficSplit(input), { type: 'VerificationFailed', retryable: false, message: /west serves no HTTPRoute/ });
-    await put('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', gatewayHttpRouteCrd());
+    await put(api, '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', gatewayHttpRouteCrd());
     let result;
     for (let i = 0; ; i++) {
       try {

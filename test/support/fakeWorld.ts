@@ -6,10 +6,12 @@
  * Like the real activities, each stub checks its state first and acts only when needed; `actions`
  * counts real side effects, so a test can prove no step's side effect was repeated.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import type { AwsActivities, EtcdMember, HostActivities, JoinCredentials, KubernetesActivities, TargetHealth, TargetRef } from '../../activities/types';
 import { ErrorType, kubehaFailure } from '../../common/errors';
 import { ChangeLedger } from './changeLedger';
+import type { Injection } from './failureInjection';
+
+export { type Injection, permanentFailure, transientFailure } from './failureInjection';
 
 /** A recorded activity call with its wall-clock span. */
 export interface CallRecord {
@@ -17,15 +19,6 @@ export interface CallRecord {
   host?: string;
   start: number;
   end: number;
-}
-
-/** A failure to inject: the Nth call of an activity (optionally for one host) throws. */
-export interface Injection {
-  activity: string;
-  host?: string;
-  /** Throw on this many matching calls, then behave. Default 1. */
-  times?: number;
-  error: () => Error;
 }
 
 const HOUR = 3600_000;
@@ -294,14 +287,4 @@ export class FakeWorld extends ChangeLedger {
     };
     return { ...aws, ...hosts, ...kube };
   }
-}
-
-/** A non-retryable failure to inject, as a real activity would throw it. */
-export function permanentFailure(message: string): () => Error {
-  return () => ApplicationFailure.nonRetryable(message, 'CommandFailed', { hint: 'injected by the test' });
-}
-
-/** A retryable failure to inject (Temporal retries it by itself). */
-export function transientFailure(message: string): () => Error {
-  return () => ApplicationFailure.retryable(message, 'Unreachable', { hint: 'injected by the test' });
 }

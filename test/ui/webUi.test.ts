@@ -13,26 +13,27 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { chromium, type Browser, type Request } from 'playwright-core';
 import type { BootstrapStackedEtcdInput } from '../../common/inputs/bootstrapStackedEtcd';
 import type { FailoverStatus } from '../../common/inputs/failoverToEast';
 import type { Progress } from '../../common/progress';
-import { defaultTopologyInput, parseTopology, type LabUpResult } from '../../lab/orchestrator';
+import type { LabUpResult } from '../../lab/orchestrator';
 import { kubehaDataConverter } from '../../lib/codec/dataConverter';
 import { projectRoot } from '../../lib/paths';
 import type { BootstrapResult } from '../../workflows/bootstrap';
 import type { FailoverResult } from '../../workflows/failover';
-import { failoverBundle, failoverInput, FakeFailoverWorld, notification } from '../failover/fakeFailoverWorld';
+import { failoverInput, FakeFailoverWorld, notification } from '../failover/fakeFailoverWorld';
 import { kubeadmRuns, startTestLab, type TestLab } from '../lab/e2e/support';
 import { eventually } from '../support/workflowHarness';
 import { startDevStack, type DevStack } from './support/devStack';
 import { acceptedUpdateArgs, completedResult, encodingOf, ENCRYPTED_ENCODING, holdsInClear, startInput } from './support/history';
 import { TemporalWebUi } from './support/temporalWebUi';
+import { assertScreenshot, stubFailoverWorker, webUiTopology } from './support/webUiLab';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(projectRoot, 'test-artifacts', 'ui');
@@ -42,28 +43,6 @@ const FAILOVER_QUEUE = `webui-failover-${process.pid}`;
 const APPROVER = 'webui-operator';
 /** How long the bootstrap of the small lab may take on a loaded 2-core machine before the test gives up. */
 const BOOTSTRAP_DEADLINE_MS = 15 * 60_000;
-
-/** West with one control plane and one worker, on this test's own addresses, load balancer prefix and hosts block. */
-function webUiTopology() {
-  const west = defaultTopologyInput().clusters[0];
-  return parseTopology({
-    clusters: [
-      {
-        ...west,
-        hosts: [
-          { name: 'webui-cp-1', address: '127.0.13.101', role: 'control-plane' },
-          { name: 'webui-worker-1', address: '127.0.13.102', role: 'worker' },
-        ],
-      },
-    ],
-    loadBalancerAddressPrefix: '127.0.83',
-    hostsBlockLabel: `webui-${process.pid}`,
-  });
-}
-
-function assertScreenshot(file: string): void {
-  assert.ok(existsSync(file) && statSync(file).size > 1_000, `screenshot ${file} was written`);
-}
 
 describe('the Temporal Web UI on kubeha dev, in a real browser', { timeout: 30 * 60_000 }, () => {
   let testLab: TestLab | undefined;
@@ -104,14 +83,7 @@ describe('the Temporal Web UI on kubeha dev, in a real browser', { timeout: 30 *
 
     // FailoverToEast with stub activities, on a queue of its own; it decrypts what the UI encrypted.
     failoverConnection = await NativeConnection.connect({ address: stack.address });
-    failoverWorker = await Worker.create({
-      connection: failoverConnection,
-      taskQueue: FAILOVER_QUEUE,
-      workflowBundle: await failoverBundle(),
-      activities: world.allActivities(),
-      dataConverter: kubehaDataConverter().dataConverter,
-      shutdownGraceTime: '1 second',
-    });
+    failoverWorker = await stubFailoverWorker(failoverConnection, FAILOVER_QUEUE, world);
     failoverRunning = failoverWorker.run();
 
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });

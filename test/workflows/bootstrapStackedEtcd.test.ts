@@ -8,10 +8,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { failureInfo, failureType } from '../../common/errors';
 import { BOOTSTRAP_STEPS } from '../../common/inputs/bootstrapStackedEtcd';
 import type { Progress } from '../../common/progress';
-import { bootstrapInput, host } from '../support/inputs';
+import { bootstrapInput } from '../support/inputs';
 import { FakeWorld, permanentFailure, transientFailure } from '../support/fakeWorld';
 import { startTestTemporal } from '../support/temporal';
 import { eventually, stubWorker } from '../support/workflowHarness';
+import { BAD_INPUTS, FULL_RUN_ACTIONS, INJECTION_PER_STEP } from './bootstrapCases';
+import { runToEnd, untilHeld } from './bootstrapRuns';
 
 let env: TestWorkflowEnvironment;
 before(async () => {
@@ -21,34 +23,7 @@ after(async () => {
   await env?.teardown();
 });
 
-/** Runs the workflow to its end with a fresh worker on `world`. */
-async function run(world: FakeWorld, input: unknown, id = `bootstrap-${Math.random().toString(36).slice(2)}`) {
-  const { worker, taskQueue } = await stubWorker(env, world.activities());
-  // Unless a test says otherwise, a failed step fails the run instead of holding it for an operator.
-  const withPolicy = { onFailure: 'fail', ...(input as object) };
-  return worker.runUntil(env.client.workflow.execute('BootstrapStackedEtcd', { args: [withPolicy], taskQueue, workflowId: id }));
-}
-
-/** The side effects a full 3+1+2 bootstrap performs, each exactly once. */
-const FULL_RUN_ACTIONS = [
-  'create-lb',
-  'prepare:cp-1',
-  'prepare:cp-2',
-  'prepare:cp-3',
-  'prepare:spare-1',
-  'prepare:worker-1',
-  'prepare:worker-2',
-  'register:10.0.1.11',
-  'init',
-  'apply-cni',
-  'register:10.0.1.12',
-  'join:cp-2',
-  'register:10.0.1.13',
-  'join:cp-3',
-  'join:spare-1',
-  'join:worker-1',
-  'join:worker-2',
-];
+const run = (world: FakeWorld, input: unknown, id?: string) => runToEnd(env, world, input, id);
 
 describe('BootstrapStackedEtcd', { timeout: 120_000 }, () => {
   test('bootstraps 3 control planes, a spare and 2 workers; the spare never enters the load balancer', async () => {
@@ -135,18 +110,7 @@ describe('BootstrapStackedEtcd', { timeout: 120_000 }, () => {
   });
 
   // One failure per step: the run holds, the operator signals retry, the run completes, nothing repeats.
-  const injectionPerStep: Array<[string, string, string | undefined]> = [
-    ['ensure-load-balancer', 'ensureLoadBalancer', undefined],
-    ['prepare-hosts', 'prepareHost', 'worker-2'],
-    ['init-primary', 'kubeadmInit', 'cp-1'],
-    ['wait-target-healthy', 'waitTargetHealthy', '10.0.1.11'],
-    ['install-cni', 'waitRollout', undefined],
-    ['join-control-plane', 'kubeadmJoin', 'cp-3'],
-    ['join-spare', 'kubeadmJoin', 'spare-1'],
-    ['join-workers', 'kubeadmJoin', 'worker-1'],
-    ['verify', 'apiReady', undefined],
-  ];
-  for (const [step, activity, target] of injectionPerStep) {
+  for (const [step, activity, target] of INJECTION_PER_STEP) {
     test(`a failure in ${step} holds the run; "retry" resumes it there without repeating any side effect`, async () => {
       const world = new FakeWorld();
       world.injections.push({ activity, host: target, error: permanentFailure(`injected failure in ${activity}`) });
@@ -157,14 +121,7 @@ describe('BootstrapStackedEtcd', { timeout: 120_000 }, () => {
           taskQueue,
           workflowId: `fail-${step}-${Date.now()}`,
         });
-        const held = await eventually(
-          async () => {
-            const p = await handle.query<Progress>('progress');
-            return p.phase === 'waiting' ? p : undefined;
-          },
-          20_000,
-          `${step} to hold`,
-        );
+        const held = await untilHeld(handle, `${step} to hold`);
         const failed = held.steps.find((s) => s.step === step);
         assert.equal(failed?.state, 'failed');
         assert.match(failed?.message ?? '', new RegExp(`injected failure in ${activity}`));
@@ -214,7 +171,7 @@ describe('BootstrapStackedEtcd', { timeout: 120_000 }, () => {
     const { worker, taskQueue } = await stubWorker(env, world.activities());
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start('BootstrapStackedEtcd', { args: [bootstrapInput()], taskQueue, workflowId: `abort-${Date.now()}` });
-      await eventually(async () => (await handle.query<Progress>('progress')).phase === 'waiting', 20_000, 'hold');
+      await untilHeld(handle, 'hold');
       await handle.signal('abort', 'disk full, rebuilding the host');
       await assert.rejects(handle.result(), (err: unknown) => {
         assert.match(
@@ -318,37 +275,7 @@ describe('BootstrapStackedEtcd', { timeout: 120_000 }, () => {
 });
 
 describe('BootstrapStackedEtcd input validation', { timeout: 60_000 }, () => {
-  const cases: Array<[string, (i: Record<string, unknown>) => void, RegExp]> = [
-    ['missing cluster name', (i) => delete i.clusterName, /clusterName: /],
-    ['cluster name with capitals', (i) => (i.clusterName = 'West'), /clusterName: must be a DNS-1123 label/],
-    ['duplicate host names', (i) => ((i.hosts as { name: string }[])[1].name = 'cp-1'), /hosts\[1\]\.name: duplicates hosts\[0\]\.name "cp-1"/],
-    [
-      'an address that is not an address',
-      (i) => ((i.hosts as { address: string }[])[0].address = '10.0.1.300'),
-      /hosts\[0\]\.address: must be an IPv4 address/,
-    ],
-    ['no control plane', (i) => (i.hosts = [host('w', '10.0.0.1', 'worker')]), /hosts: needs at least one host with role "control-plane"/],
-    [
-      'key material instead of a reference',
-      (i) => ((i.hosts as { ssh: { privateKey: unknown } }[])[0].ssh.privateKey = '-----BEGIN OPENSSH PRIVATE KEY-----'),
-      /hosts\[0\]\.ssh\.privateKey: must be a reference/,
-    ],
-    [
-      'unpinned host key',
-      (i) => delete (i.hosts as { ssh: { hostKeyFingerprint?: string } }[])[2].ssh.hostKeyFingerprint,
-      /hosts\[2\]\.ssh\.hostKeyFingerprint: hostKeyFingerprint is required unless trustOnFirstUse/,
-    ],
-    [
-      'negative timeout',
-      (i) => (i.loadBalancer = { name: 'lb', targetGroup: { healthyDeadlineSeconds: -5 } }),
-      /loadBalancer\.targetGroup\.healthyDeadlineSeconds/,
-    ],
-    ['unknown step', (i) => (i.skipSteps = ['join-everything']), /skipSteps\[0\]/],
-    ['unknown field', (i) => (i.hostz = []), /unknown field\(s\) "hostz"/],
-    ['both CNI url and file', (i) => (i.cni = { url: 'https://example.com/c.yaml', file: '/tmp/c.yaml' }), /cni\.file: give either url or file/],
-    ['old Kubernetes', (i) => (i.kubernetesVersion = '1.19.0'), /kubernetesVersion: must be a Kubernetes version from 1\.26/],
-  ];
-  for (const [name, breakIt, expected] of cases) {
+  for (const [name, breakIt, expected] of BAD_INPUTS) {
     test(`rejects ${name} before any activity runs`, async () => {
       const world = new FakeWorld();
       const input = structuredClone(bootstrapInput()) as unknown as Record<string, unknown>;

@@ -5,10 +5,9 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { connect, type Socket } from 'node:net';
+import type { Server as HttpsServer } from 'node:https';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -23,6 +22,7 @@ import { CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancin
 import type { LoadBalancerInfo, TargetRef } from '../../../activities/types';
 import { lbInput } from '../../aws/helpers';
 import { addressInHostsFile, firstLine, HOSTS_PREAMBLE, startBackend, startTestLab, type Backend, type TestLab, useTcpHealthChecks } from './helpers';
+import { startReadyzServer, tcpConnects, tcpHealthCheckParams } from './readyzServer';
 
 // Health check as kubeha's input gives it; the lab runs it 50 times faster (5 s -> 100 ms).
 const HEALTH_CHECK = { intervalSeconds: 5, timeoutSeconds: 2, healthyThreshold: 3, unhealthyThreshold: 2 };
@@ -220,7 +220,9 @@ describe('lab AWS data plane (moto + front + proxy)', () => {
     const { elbv2 } = t.clients;
     const vpcId = (await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [lb.targetGroupArn] }))).TargetGroups?.[0]?.VpcId;
     const tg = (
-      await elbv2.send(new CreateTargetGroupCommand({ Name: 'spare-api', Protocol: 'TCP', Port: 6443, TargetType: 'ip', VpcId: vpcId, ...healthCheckParams() }))
+      await elbv2.send(
+        new CreateTargetGroupCommand({ Name: 'spare-api', Protocol: 'TCP', Port: 6443, TargetType: 'ip', VpcId: vpcId, ...tcpHealthCheckParams(HEALTH_CHECK) }),
+      )
     ).TargetGroups?.[0];
     const tgArn = tg?.TargetGroupArn ?? '';
     const d = await backend('d', '127.0.91.104');
@@ -269,36 +271,8 @@ describe('lab AWS data plane: HTTPS /readyz health checks, as kubeha configures 
     t = await startTestLab(96, { healthCheckIntervalScale: SCALE, deregistrationDelayScale: DEREGISTRATION_SCALE });
     lb = await t.aws.ensureLoadBalancer(lbInput(t.settings, { targetGroup: { healthCheck: HEALTH_CHECK } }));
     await t.lab.sync();
-    // A self-signed server, as kube-apiserver's is to the load balancer (which does not check it).
     dir = await mkdtemp(path.join(tmpdir(), 'kubeha-readyz-'));
-    const made = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        `${dir}/key.pem`,
-        '-out',
-        `${dir}/cert.pem`,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=readyz',
-      ],
-      { encoding: 'utf8' },
-    );
-    assert.equal(made.status, 0, made.stderr);
-    server = createHttpsServer({ key: await readFile(`${dir}/key.pem`), cert: await readFile(`${dir}/cert.pem`) }, (req, res) => {
-      // Like kube-apiserver: /readyz is 200 while etcd has quorum, 500 when not; other paths exist too.
-      res.statusCode = req.url === '/readyz' ? status : 404;
-      res.end(status === 200 ? 'ok' : '[-]etcd failed: reason withheld\nreadyz check failed');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.96.101', () => resolve()));
+    server = await startReadyzServer(dir, '127.0.96.101', () => status);
   });
   after(async () => {
     await new Promise<void>((resolve) => server?.close(() => resolve()));
@@ -314,18 +288,7 @@ describe('lab AWS data plane: HTTPS /readyz health checks, as kubeha configures 
     await t.lab.waitForTargetState(key, 'healthy', 10_000);
     status = 500;
     await t.lab.waitForTargetState(key, 'unhealthy', 10_000);
-    assert.equal(
-      await new Promise<boolean>((resolve) =>
-        connect({ host: target.ip, port })
-          .once('connect', function (this: Socket) {
-            this.destroy();
-            resolve(true);
-          })
-          .once('error', () => resolve(false)),
-      ),
-      true,
-      'TCP still connects: a TCP check would have kept it',
-    );
+    assert.equal(await tcpConnects(target.ip, port), true, 'TCP still connects: a TCP check would have kept it');
     status = 200;
     await t.lab.waitForTargetState(key, 'healthy', 10_000);
     const states = t.lab
@@ -335,13 +298,3 @@ describe('lab AWS data plane: HTTPS /readyz health checks, as kubeha configures 
     assert.deepEqual(states, ['initial', 'healthy', 'unhealthy', 'healthy']);
   });
 });
-
-function healthCheckParams() {
-  return {
-    HealthCheckProtocol: 'TCP' as const,
-    HealthCheckIntervalSeconds: HEALTH_CHECK.intervalSeconds,
-    HealthCheckTimeoutSeconds: HEALTH_CHECK.timeoutSeconds,
-    HealthyThresholdCount: HEALTH_CHECK.healthyThreshold,
-    UnhealthyThresholdCount: HEALTH_CHECK.unhealthyThreshold,
-  };
-}

@@ -24,6 +24,7 @@ import { hostCgroup, inCgroup } from '../../../lab/hosts/hostCgroup';
 import { labHostPaths } from '../../../lab/hosts/layout';
 import { applyLabAwsEnvironment, labDown, labFault, labUp, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
 import { expectFailure, rejection } from '../../ssh/helpers';
+import { asHost, connectFromMachine, connectScript, insertOtherLabRule, Received, type ScriptResult } from './isolationSupport';
 
 const run = promisify(execFile);
 const KUBEADM_CONFIG = '/etc/kubernetes/kubeha/config.yaml';
@@ -47,68 +48,6 @@ function topology() {
   });
 }
 
-/** The result of a shell script run as one of a host's processes. */
-interface ScriptResult {
-  code: number | null;
-  output: string;
-}
-
-/**
- * Runs `script` as a process of the host would run: in its mount namespace and its cgroup, as sshd
- * starts each session. Works while the host is isolated, when SSH cannot reach it.
- */
-function asHost(record: LabHostRecord, script: string): Promise<ScriptResult> {
-  const [program, ...args] = inCgroup(record.cgroup, ['nsenter', `--mount=/proc/${record.holder!.pid}/ns/mnt`, '--', 'bash', '-c', script]);
-  return new Promise((resolve) => {
-    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
-
-/** A bash TCP connect, bounded so that a silently dropped SYN shows up as exit 124 instead of hanging. */
-function connectScript(address: string, port: number): string {
-  return `timeout 10 bash -c 'exec 3<>/dev/tcp/${address}/${port}'`;
-}
-
-/** Connects from the machine: 'connected' or the error code (EHOSTUNREACH when cut off). */
-function connectFromMachine(address: string, port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, address);
-    const guard = setTimeout(() => {
-      socket.destroy();
-      resolve('no answer');
-    }, 10_000);
-    socket.once('connect', () => {
-      clearTimeout(guard);
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(guard);
-      resolve(err.code ?? err.message);
-    });
-  });
-}
-
-/** Data that arrives on a stream, to wait for a piece of it or check that none came. */
-class Received {
-  text = '';
-  constructor(stream: NodeJS.ReadableStream) {
-    stream.on('data', (d: Buffer) => (this.text += d.toString('latin1')));
-  }
-  /** Resolves once `pattern` was received; fails after `ms`. */
-  async waitFor(pattern: RegExp, what: string, ms = 60_000): Promise<void> {
-    const started = Date.now();
-    while (!pattern.test(this.text)) {
-      if (Date.now() - started > ms) assert.fail(`${what} did not arrive; received ${JSON.stringify(this.text.slice(-200))}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('isolate and rejoin on a lab', { timeout: 10 * 60_000 }, () => {
@@ -129,23 +68,7 @@ describe('isolate and rejoin on a lab', { timeout: 10 * 60_000 }, () => {
     lab = await labUp({ dataDir, topology: topology() });
     shell = createSshShell({ knownHosts: new FileKnownHostsStore(path.join(dataDir, 'known_hosts.json')) });
     // Another lab's rule, on an address of this range that no host uses.
-    await run('iptables', [
-      '-w',
-      '-t',
-      'filter',
-      '-I',
-      'INPUT',
-      '-i',
-      'lo',
-      '-d',
-      '127.0.15.109',
-      '-m',
-      'comment',
-      '--comment',
-      `kubeha-lab:${OTHER_LABEL}:canary:isolate`,
-      '-j',
-      'REJECT',
-    ]);
+    await insertOtherLabRule(OTHER_LABEL, '127.0.15.109');
   });
 
   after(async () => {
