@@ -12,7 +12,7 @@ import type { FailoverResult } from '../../workflows/failover';
 import { startTestTemporal } from '../support/temporal';
 import { eventually } from '../support/workflowHarness';
 import { EAST, failoverInput, failoverWorker, FakeFailoverWorld, notification, verificationFailure, WEST } from './fakeFailoverWorld';
-import { controlPlaneInput, newId, seedEtcd, startFiringOn, status, untilState } from './workflowRuns';
+import { newId, startFiringOn, status, untilState } from './workflowRuns';
 
 let env: TestWorkflowEnvironment;
 before(async () => {
@@ -127,66 +127,6 @@ describe('FailoverToEast', { timeout: 180_000 }, () => {
     assert.deepEqual(world.shiftRequests, [50, 100, 50, 0]);
   });
 
-  test('approval: a timeout with default reject changes nothing', async () => {
-    const world = new FakeFailoverWorld();
-    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
-    const input = failoverInput({ approval: { required: true, timeoutMinutes: 0.02, onTimeout: 'reject' } });
-    const result = await worker.runUntil(async () => (await startFiring(input, taskQueue)).result() as Promise<FailoverResult>);
-    assert.equal(result.outcome, 'rejected');
-    assert.match(result.reasons[0], /timeout/);
-    assert.deepEqual(world.shiftRequests, []);
-  });
-
-  test('approval: a timeout with default approve goes ahead and says so', async () => {
-    const world = new FakeFailoverWorld();
-    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
-    const input = failoverInput({ approval: { required: true, timeoutMinutes: 0.02, onTimeout: 'approve' } });
-    await worker.runUntil(async () => {
-      const handle = await startFiring(input, taskQueue);
-      const s = await untilState(handle, 'failed-over');
-      assert.match(s.approvedBy ?? '', /^timeout/);
-      await handle.signal('failback');
-      await handle.result();
-    });
-    assert.deepEqual(world.shiftRequests, [50, 100, 50, 0]);
-  });
-
-  test('approval: the update records who approved; a second answer is refused', async () => {
-    const world = new FakeFailoverWorld();
-    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
-    const input = failoverInput({ approval: { required: true, timeoutMinutes: 10, onTimeout: 'reject' } });
-    await worker.runUntil(async () => {
-      const handle = await startFiring(input, taskQueue);
-      await untilState(handle, 'awaiting-approval');
-      assert.deepEqual(world.shiftRequests, []);
-      const answer = await handle.executeUpdate('approval', { args: [{ decision: 'approve', by: 'alice', comment: 'west is gone' }] });
-      assert.deepEqual(answer, { decision: 'approve', by: 'alice' });
-      await assert.rejects(handle.executeUpdate('approval', { args: [{ decision: 'reject', by: 'bob' }] }), (err: Error) =>
-        /already decided: approve by alice/.test(String((err.cause as Error)?.message)),
-      );
-      const s = await untilState(handle, 'failed-over');
-      assert.equal(s.approvedBy, 'alice');
-      assert.ok(s.decisions.some((d) => d.what === 'Approved' && /alice: west is gone/.test(d.why)));
-      await handle.signal('failback');
-      await handle.result();
-    });
-  });
-
-  test('approval: a "reject" signal stops the failover', async () => {
-    const world = new FakeFailoverWorld();
-    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
-    const input = failoverInput({ approval: { required: true, timeoutMinutes: 10, onTimeout: 'approve' } });
-    const result = await worker.runUntil(async () => {
-      const handle = await startFiring(input, taskQueue);
-      await untilState(handle, 'awaiting-approval');
-      await handle.signal('reject', { by: 'bob', comment: 'planned maintenance' });
-      return (await handle.result()) as FailoverResult;
-    });
-    assert.equal(result.outcome, 'rejected');
-    assert.match(result.reasons[0], /rejected by bob: planned maintenance/);
-    assert.deepEqual(world.shiftRequests, []);
-  });
-
   test('a verification failure mid-way stops at 50%, reports it, and "retry" resumes without repeating', async () => {
     const world = new FakeFailoverWorld();
     world.splitInjections.push({ eastPercent: 100, times: 1, error: verificationFailure() });
@@ -215,63 +155,6 @@ describe('FailoverToEast', { timeout: 180_000 }, () => {
     });
     assert.deepEqual(world.shiftRequests, [50, 100, 100, 50, 0]);
     assert.deepEqual(world.repeated(), []);
-  });
-
-  test('control plane: with every registered target unhealthy and etcd quorum, the spare is registered and waited for', async () => {
-    const world = new FakeFailoverWorld();
-    for (const ip of ['10.0.1.11', '10.0.1.12', '10.0.1.13']) world.targets.set(ip, 'unhealthy');
-    seedEtcd(world, 3);
-    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
-    await worker.runUntil(async () => {
-      const handle = await startFiring(failoverInput({ controlPlane: controlPlaneInput() }), taskQueue);
-      const s = await untilState(handle, 'failed-over');
-      assert.deepEqual(s.sparesRegistered, ['spare-1']);
-      assert.match(
-        s.decisions.find((d) => d.what === 'SpareRegistered')?.why ?? '',
-        /0 of 3 registered control-plane targets healthy.*3 of 4 voters healthy, quorum 3/,
-      );
-      await handle.signal('alert', notification('resolved'));
-      const result = (await handle.result()) as FailoverResult;
-      assert.deepEqual(result.sparesRegistered, ['spare-1']);
-    });
-    assert.equal(world.count('register:10.0.2.11'), 1);
-    assert.equal(world.targets.get('10.0.2.11'), 'healthy');
-    assert.equal(world.calls.filter((c) => c.name === 'deregisterTarget').length, 0, 'failover never deregisters');
-    const register = world.calls.find((c) => c.name === 'registerTarget');
-    assert.ok(register, 'registered');
-  });
-
-  test('control plane: without etcd quorum the spare is not registered, and traffic still moves', async () => {
-    const world = new FakeFailoverWorld();
-    for (const ip of ['10.0.1.11', '10.0.1.12', '10.0.1.13']) world.targets.set(ip, 'unhealthy');
-    seedEtcd(world, 2);
-    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
-    await worker.runUntil(async () => {
-      const handle = await startFiring(failoverInput({ controlPlane: controlPlaneInput() }), taskQueue);
-      const s = await untilState(handle, 'failed-over');
-      assert.deepEqual(s.sparesRegistered, []);
-      assert.match(s.decisions.find((d) => d.what === 'SpareNotRegistered')?.why ?? '', /2 of 4 voters healthy, quorum 3/);
-      assert.deepEqual(s.eastPercent, { 'test/podinfo': 100 });
-      await handle.signal('failback');
-      await handle.result();
-    });
-    assert.equal(world.calls.filter((c) => c.name === 'registerTarget').length, 0);
-  });
-
-  test('control plane: healthy registered targets leave the spare out', async () => {
-    const world = new FakeFailoverWorld();
-    world.targets.set('10.0.1.11', 'healthy');
-    world.targets.set('10.0.1.12', 'unhealthy');
-    seedEtcd(world, 4);
-    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
-    await worker.runUntil(async () => {
-      const handle = await startFiring(failoverInput({ controlPlane: controlPlaneInput() }), taskQueue);
-      const s = await untilState(handle, 'failed-over');
-      assert.ok(s.decisions.some((d) => d.what === 'ControlPlaneHealthy'));
-      await handle.signal('failback');
-      await handle.result();
-    });
-    assert.equal(world.calls.filter((c) => c.name === 'registerTarget' || c.name === 'etcdMembers').length, 0);
   });
 
   test('flapping alerts within the window do not fail back; the last resolution does, after a full window', async () => {
