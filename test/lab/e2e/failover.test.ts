@@ -12,9 +12,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import type { WorkflowHandle } from '@temporalio/client';
-import { createFailoverActivities } from '../../../activities/failover';
 import { failoverToEastInputSchema, failoverWorkflowId, type FailoverStatus } from '../../../common/inputs/failoverToEast';
 import { loadConfig } from '../../../client/webhook/config';
 import { LAB_FAILOVER_ALERT, loadBalancerName } from '../../../lab/orchestrator/inputs';
@@ -25,6 +23,7 @@ import type { FailoverResult } from '../../../workflows/failover';
 import { eventually } from '../../support/workflowHarness';
 import { countGreetings, gtmRecordOf, readPairWeights } from './gtmClients';
 import { westLostFailback, westLostFailover } from './westLost';
+import { checkMeshStandIns, checkPairKubeconfig } from './pairChecks';
 import { startAlertmanager, type TestAlertmanager } from '../../webhook/alertmanagerProcess';
 import {
   contextClient,
@@ -139,40 +138,7 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
 
   test('one kubeconfig with a west and an east context; both answer through their load balancers; every Node Ready', async () => {
     files = await preparePair(lab, HYSTERESIS_SECONDS);
-    const kubeconfig = parse(readFileSync(files.kubeconfig, 'utf8')) as {
-      contexts: Array<{ name: string }>;
-      clusters: Array<{ name: string; cluster: { server: string; 'certificate-authority-data': string } }>;
-    };
-    assert.deepEqual(kubeconfig.contexts.map((c) => c.name).sort(), ['east', 'west']);
-    const etcHosts = readFileSync('/etc/hosts', 'utf8');
-    for (const cluster of ['west', 'east']) {
-      const server = kubeconfig.clusters.find((c) => c.name === cluster)?.cluster.server ?? '';
-      const host = new URL(server).hostname;
-      assert.equal(server, files.servers[cluster]);
-      assert.match(host, new RegExp(`^${lbName(cluster)}-`), `${cluster}'s server is its load balancer's DNS name`);
-      assert.ok(etcHosts.includes(host), `${host} resolves through the lab's /etc/hosts block`);
-      const client = contextClient(files, cluster);
-      assert.equal((await client.request('GET', '/readyz')).status, 200, `${cluster} answers /readyz`);
-      const nodes = (
-        await client.get<{ items: Array<{ metadata: { name: string }; status: { conditions: Array<{ type: string; status: string }> } }> }>('/api/v1/nodes')
-      ).items;
-      assert.deepEqual(
-        nodes.map((n) => n.metadata.name).sort(),
-        hosts(cluster)
-          .map((h) => h.name)
-          .sort(),
-      );
-      for (const n of nodes) assert.equal(n.status.conditions.find((c) => c.type === 'Ready')?.status, 'True', `${n.metadata.name} Ready`);
-    }
-    // The demo service for clients outside the mesh: each cluster's greeter, a process of its first worker.
-    for (const cluster of ['west', 'east']) {
-      const greeter = files.greeters[cluster];
-      assert.equal(greeter.host, hosts(cluster).find((h) => h.role === 'worker')?.name);
-      assert.equal((await (await fetch(greeter.url)).text()).trim(), `greetings from ${cluster}`);
-    }
-    // Two clusters, two certificate authorities.
-    const cas = kubeconfig.clusters.map((c) => c.cluster['certificate-authority-data']);
-    assert.notEqual(cas[0], cas[1]);
+    await checkPairKubeconfig(lab, files);
   });
 
   test("the failover input and the routing file pass kubeha's own validation and point at the stored kubeconfigs", async () => {
@@ -196,44 +162,7 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
     assert.deepEqual(await countGreetings(labDns(), record.recordName, 20), { 'greetings from west': 20 });
   });
 
-  test("the mesh stand-ins read as FailoverToEast's precheck reads Linkerd's objects", async () => {
-    const activities = createFailoverActivities({ secrets: lab.secrets });
-    const gateway = await activities.serviceReadiness({
-      kubeconfigSecret: 'clusters/east/admin-kubeconfig',
-      namespace: 'linkerd-multicluster',
-      name: 'linkerd-gateway',
-    });
-    assert.deepEqual([gateway.serviceExists, gateway.ready, gateway.source], [true, 1, 'EndpointSlice']);
-    const exported = await activities.serviceReadiness({ kubeconfigSecret: 'clusters/east/admin-kubeconfig', namespace: DEMO.namespace, name: DEMO.name });
-    assert.equal(exported.ready, 1);
-    const mirror = await activities.serviceReadiness({
-      kubeconfigSecret: 'clusters/west/admin-kubeconfig',
-      namespace: DEMO.namespace,
-      name: `${DEMO.name}-east`,
-    });
-    assert.equal(mirror.ready, 1);
-    const west = contextClient(files, 'west');
-    const mirrorService = await west.get<{ metadata: { labels: Record<string, string> } }>(`/api/v1/namespaces/${DEMO.namespace}/services/${DEMO.name}-east`);
-    assert.equal(mirrorService.metadata.labels['mirror.linkerd.io/mirrored-service'], 'true');
-    assert.equal(mirrorService.metadata.labels['mirror.linkerd.io/cluster-name'], 'east');
-    const gw = await contextClient(files, 'east').get<{ status: { loadBalancer: { ingress: Array<{ ip: string }> } } }>(
-      '/api/v1/namespaces/linkerd-multicluster/services/linkerd-gateway',
-    );
-    const endpoints = await west.get<{ subsets: Array<{ addresses: Array<{ ip: string }>; ports: Array<{ port: number }> }> }>(
-      `/api/v1/namespaces/${DEMO.namespace}/endpoints/${DEMO.name}-east`,
-    );
-    assert.deepEqual(
-      endpoints.subsets[0].addresses.map((a) => a.ip),
-      gw.status.loadBalancer.ingress.map((i) => i.ip),
-      "the mirror points at east's gateway",
-    );
-    assert.deepEqual(
-      endpoints.subsets[0].ports.map((p) => p.port),
-      [4143],
-    );
-    const split = await readSplit(west);
-    assert.deepEqual([split.west, split.east], [100, 0]);
-  });
+  test("the mesh stand-ins read as FailoverToEast's precheck reads Linkerd's objects", () => checkMeshStandIns(lab, files));
 
   test("west's API servers down, one alert through Alertmanager: one run, the spare registered, traffic moved to east in steps", async () => {
     webhook = await startLabWebhook(lab, files);
