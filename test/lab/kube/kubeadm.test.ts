@@ -6,44 +6,30 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { renderInitConfig, renderJoinConfig, renderUploadCertsConfig } from '../../../activities/hosts/kubeadmConfig';
-import { alreadySetUp, caPinMismatch, halfDoneEtcdJoin, rejectedCredential } from '../../../activities/hosts/kubeadmFailures';
-import {
-  parseCertificateExpiration,
-  parseCertificateKey,
-  parseInitOutput,
-  parsePrintJoinCommand,
-  parseToken,
-  parseUploadCertsKey,
-} from '../../../activities/hosts/kubeadmOutput';
+import { renderInitConfig, renderJoinConfig } from '../../../activities/hosts/kubeadmConfig';
+import { caPinMismatch, rejectedCredential } from '../../../activities/hosts/kubeadmFailures';
+import { parseInitOutput } from '../../../activities/hosts/kubeadmOutput';
 import { caCertHash, checkUploadedCerts } from '../../../activities/hosts/pki';
 import { etcdctlCommand } from '../../../activities/hosts/etcd';
 import { kubeadmText } from '../../support/kubeadmTexts';
 import { adminOf, eventually, members, nodeReady } from './support/cluster';
 import { type NamespaceHost, TestLab } from './support/namespaceHost';
-
-const ENDPOINT = '127.0.30.1:6443';
-const CONFIG = '/etc/kubernetes/kubeha/config.yaml';
-
-/** Whether a process runs (a zombie waiting for its reaper does not). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** A network configuration written by hand (test/lab/kube/network.test.ts has a CNI install it). */
-function installNetworkByHand(host: NamespaceHost): void {
-  host.writeFile('/etc/cni/net.d/10-test.conflist', JSON.stringify({ cniVersion: '1.0.0', name: 'test', plugins: [{ type: 'bridge' }] }));
-}
-
-function output(r: { stdout: string; stderr: string }): string {
-  return `${r.stdout}\n${r.stderr}`;
-}
+import {
+  checkExpirationParses,
+  CONFIG,
+  ENDPOINT,
+  failsPreflightWhenInitialised,
+  halfDoneJoinRepaired,
+  installNetworkByHand,
+  joinWithConfig,
+  type JoinOptions,
+  tokenAndKeyCommandsParse,
+  uploadCertsAgain,
+  kubeletRestartsStaticPod,
+  output,
+  renewAllKeepsNames,
+  running,
+} from './support/kubeadmSteps';
 
 describe('lab kubeadm and kubelet', { timeout: 15 * 60_000 }, () => {
   let lab: TestLab;
@@ -66,20 +52,7 @@ describe('lab kubeadm and kubelet', { timeout: 15 * 60_000 }, () => {
   }
 
   /** kubeha's join: its JoinConfiguration in a 0600 file, `kubeadm join --config`. */
-  function join(host: NamespaceHost, options: { controlPlane: boolean; key?: string; joinToken?: string; hash?: string }) {
-    host.writeFile(
-      CONFIG,
-      renderJoinConfig({
-        kubernetesVersion: 'v1.37.2',
-        nodeName: host.name,
-        apiServerEndpoint: ENDPOINT,
-        token: options.joinToken ?? token,
-        caCertHash: options.hash ?? caHash,
-        controlPlane: options.controlPlane ? { certificateKey: options.key ?? certificateKey, advertiseAddress: host.address } : undefined,
-      }),
-    );
-    return host.kubeadm(['join', '--config', CONFIG]);
-  }
+  const join = (host: NamespaceHost, options: JoinOptions) => joinWithConfig(host, { token, caHash, certificateKey }, options);
 
   before(async () => {
     lab = TestLab.create({ discoveryTimeoutSeconds: 3 });
@@ -161,71 +134,11 @@ describe('lab kubeadm and kubelet', { timeout: 15 * 60_000 }, () => {
     assert.deepEqual(keys, ['ca.crt', 'ca.key', 'etcd-ca.crt', 'etcd-ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'sa.key', 'sa.pub']);
   });
 
-  test('init on an initialised host fails in preflight like kubeadm', async () => {
-    const result = await cp1.kubeadm(['init', '--config', CONFIG, '--upload-certs']);
-    assert.equal(result.code, 1);
-    assert.ok(result.stderr.includes(`${kubeadmText('preflight-fatal')}\n`), result.stderr);
-    assert.ok(result.stderr.includes(kubeadmText('preflight-file-available')));
-    assert.ok(result.stderr.includes(kubeadmText('preflight-error-line', 'Port-6443', 'Port 6443 is in use')));
-    assert.ok(result.stderr.includes(kubeadmText('preflight-dir-available')));
-    assert.ok(result.stderr.includes(kubeadmText('preflight-hint')));
-    assert.ok(result.stderr.includes(`error: ${kubeadmText('phase-error', 'preflight')}: preflight checks failed\n`));
-    assert.equal(alreadySetUp(output(result)), true);
-  });
+  test('init on an initialised host fails in preflight like kubeadm', () => failsPreflightWhenInitialised(cp1));
 
-  test("certs check-expiration -o json parses with kubeha's parser", async () => {
-    const result = await cp1.kubeadm(['certs', 'check-expiration', '-o', 'json']);
-    assert.equal(result.code, 0, result.stderr);
-    const report = parseCertificateExpiration(result.stdout);
-    const names = report.certificates.map((c) => c.name);
-    for (const name of [
-      'admin.conf',
-      'apiserver',
-      'apiserver-etcd-client',
-      'apiserver-kubelet-client',
-      'etcd-server',
-      'etcd-peer',
-      'front-proxy-client',
-      'super-admin.conf',
-    ])
-      assert.ok(names.includes(name), name);
-    const apiserver = report.certificates.find((c) => c.name === 'apiserver')!;
-    assert.ok(apiserver.residualSeconds! > 364 * 86400 && apiserver.residualSeconds! <= 365 * 86400, String(apiserver.residualSeconds));
-    assert.equal(apiserver.caName, 'ca');
-    assert.deepEqual(
-      report.certificateAuthorities.map((c) => c.name),
-      ['ca', 'etcd-ca', 'front-proxy-ca'],
-    );
-    assert.ok(report.certificateAuthorities[0].residualSeconds! > 9 * 365 * 86400);
-  });
+  test("certs check-expiration -o json parses with kubeha's parser", () => checkExpirationParses(cp1));
 
-  test('token and key commands print what kubeha parses', async () => {
-    assert.match(parseToken((await cp1.kubeadm(['token', 'generate'])).stdout), /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
-    assert.match(parseCertificateKey((await cp1.kubeadm(['certs', 'certificate-key'])).stdout), /^[0-9a-f]{64}$/);
-    const created = await cp1.kubeadm([
-      'token',
-      'create',
-      '--kubeconfig',
-      '/etc/kubernetes/admin.conf',
-      '--ttl',
-      '24h0m0s',
-      '--print-join-command',
-      '--certificate-key',
-      certificateKey,
-    ]);
-    assert.equal(created.code, 0, created.stderr);
-    const command = parsePrintJoinCommand(created.stdout);
-    assert.equal(command.controlPlane, true);
-    assert.equal(command.certificateKey, certificateKey);
-    assert.deepEqual(command.caCertHashes, [caHash]);
-    const id = command.token!.slice(0, 6);
-    const info = await eventually(
-      'signature of the new token',
-      async () => ((await adminOf(cp1).get('/api/v1/namespaces/kube-public/configmaps/cluster-info')).data as Record<string, string>)[`jws-kubeconfig-${id}`],
-    );
-    assert.ok(info);
-    assert.equal((await cp1.kubeadm(['version', '-o', 'short'])).stdout.trim(), 'v1.37.2');
-  });
+  test('token and key commands print what kubeha parses', () => tokenAndKeyCommandsParse(cp1, certificateKey, caHash));
 
   test("a join with an unknown token fails discovery with kubeadm's text", async () => {
     const result = await timed('join-bad-token', () => join(cp2, { controlPlane: true, joinToken: 'zzzzzz.0123456789abcdef' }));
@@ -278,19 +191,7 @@ describe('lab kubeadm and kubelet', { timeout: 15 * 60_000 }, () => {
     assert.equal(node.metadata?.labels?.['node-role.kubernetes.io/control-plane'], '');
   });
 
-  test('the kubelet restarts a static Pod process that dies', async () => {
-    const record = (): { pid: number; restarts: number } => JSON.parse(readFileSync(`${cp1.labDir}/pods/kube-apiserver.json`, 'utf8'));
-    const before = record();
-    process.kill(before.pid, 'SIGKILL');
-    const started = Date.now();
-    const after = await eventually('a new kube-apiserver process', async () => {
-      const now = record();
-      return now.pid !== before.pid ? now : undefined;
-    });
-    assert.equal(after.restarts, before.restarts + 1);
-    await eventually('the API answering again', async () => ((await adminOf(cp1).request('GET', '/readyz')).status === 200 ? true : undefined), 60_000);
-    timings['apiserver-restart'] = Date.now() - started;
-  });
+  test('the kubelet restarts a static Pod process that dies', () => kubeletRestartsStaticPod(cp1, timings));
 
   test('a second join of a host whose member already runs skips the member addition, as kubeadm does, and goes through', async () => {
     // Past preflight (its ports and files are taken), the join reaches etcd and finds this host's started member.
@@ -341,18 +242,7 @@ describe('lab kubeadm and kubelet', { timeout: 15 * 60_000 }, () => {
   });
 
   /** Uploads the certificates again under a new key (kubeha's uploadCertificates), returns the key. */
-  async function uploadCerts(): Promise<string> {
-    const cm = await adminOf(cp1).get('/api/v1/namespaces/kube-system/configmaps/kubeadm-config');
-    const key = parseCertificateKey((await cp1.kubeadm(['certs', 'certificate-key'])).stdout);
-    cp1.writeFile(
-      CONFIG,
-      renderUploadCertsConfig({ clusterConfiguration: (cm.data as Record<string, string>).ClusterConfiguration, certificateKey: key, nodeName: 'cp1' }),
-    );
-    const upload = await cp1.kubeadm(['init', 'phase', 'upload-certs', '--upload-certs', '--config', CONFIG]);
-    assert.equal(upload.code, 0, output(upload));
-    assert.equal(parseUploadCertsKey(upload.stdout), key);
-    return key;
-  }
+  const uploadCerts = () => uploadCertsAgain(cp1);
 
   test('uploaded certificates older than the lab TTL are gone for a join', async () => {
     lab.writeSettings({ uploadedCertsTtlSeconds: 2 });
@@ -381,73 +271,10 @@ describe('lab kubeadm and kubelet', { timeout: 15 * 60_000 }, () => {
     ]);
   });
 
-  test('a half-done join whose learner never starts: kubeadm skips the addition, then gives up waiting for it; kubeha repairs it', async () => {
-    const key = await uploadCerts();
-    // The earlier attempt's member was removed but the host kept its etcd data: etcd on cp2 runs as the
-    // removed member, so the learner announced for cp2's peer URL never starts.
-    const old = (await members(cp1)).find((m) => m.name === 'cp2')!;
-    // etcd refuses to remove a member that joined moments ago ("unhealthy cluster") until it has been active a few seconds.
-    await eventually('the old member removed', async () =>
-      (await cp1.run(['sh', '-c', etcdctlCommand(`member remove ${old.id}`)])).code === 0 ? true : undefined,
-    );
-    const add = await cp1.run(['sh', '-c', etcdctlCommand('member add cp2 --peer-urls=https://127.0.30.2:2380 --learner')]);
-    assert.equal(add.code, 0, add.stderr);
-    const learner = (await members(cp1)).find((m) => m.isLearner)!;
-    lab.writeSettings({ etcdApiCallTimeoutSeconds: 8 });
-    cp2.writeFile(
-      CONFIG,
-      renderJoinConfig({
-        kubernetesVersion: 'v1.37.2',
-        nodeName: 'cp2',
-        apiServerEndpoint: ENDPOINT,
-        token,
-        caCertHash: caHash,
-        controlPlane: { certificateKey: key, advertiseAddress: cp2.address },
-      }),
-    );
-    const stuck = await timed('join-learner-never-starts', () => cp2.kubeadm(['join', '--config', CONFIG, '--ignore-preflight-errors=all']));
-    lab.writeSettings({ etcdApiCallTimeoutSeconds: undefined });
-    assert.equal(stuck.code, 1);
-    const expected = `${kubeadmText('phase-error', 'etcd-join')}: ${kubeadmText('etcd-join-manifest')}: ${kubeadmText('etcd-member-not-started', learner.id)}`;
-    assert.ok(stuck.stderr.includes(expected), stuck.stderr);
-    assert.ok(stuck.stdout.includes('[etcd] Announced new etcd member joining to the existing etcd cluster'));
-    assert.doesNotMatch(output(stuck), /member already exists|Peer URLs already exists/);
-    assert.equal(halfDoneEtcdJoin(output(stuck)), true);
-    assert.equal(rejectedCredential(output(stuck)), undefined);
-    // kubeha's repair: the stale learner leaves (it does not vote: quorum holds), the host is reset.
-    const repaired = await cp1.run(['sh', '-c', etcdctlCommand(`member remove ${learner.id}`)]);
-    assert.equal(repaired.code, 0, repaired.stderr);
-    assert.equal((await cp2.kubeadm(['reset', '-f'])).code, 0);
-    await adminOf(cp1).remove('/api/v1/nodes/cp2');
-    assert.deepEqual(
-      (await members(cp1)).map((m) => m.name),
-      ['cp1'],
-    );
-  });
+  test('a half-done join whose learner never starts: kubeadm skips the addition, then gives up waiting for it; kubeha repairs it', () =>
+    halfDoneJoinRepaired({ lab, cp1, cp2, token, caHash, uploadCerts, timed }));
 
-  test('certs renew all re-signs every leaf certificate with the same names', async () => {
-    const before = parseCertificateExpiration((await cp1.kubeadm(['certs', 'check-expiration', '-o', 'json'])).stdout);
-    const oldCert = cp1.readFile('/etc/kubernetes/pki/apiserver.crt')!;
-    const result = await cp1.kubeadm(['certs', 'renew', 'all']);
-    assert.equal(result.code, 0, output(result));
-    assert.ok(result.stdout.includes('certificate for serving the Kubernetes API renewed'));
-    assert.ok(
-      result.stdout.includes(
-        'Done renewing certificates. You must restart the kube-apiserver, kube-controller-manager, kube-scheduler and etcd, so that they can use the new certificates.',
-      ),
-    );
-    const newCert = cp1.readFile('/etc/kubernetes/pki/apiserver.crt')!;
-    assert.notEqual(newCert, oldCert);
-    const { X509Certificate } = await import('node:crypto');
-    assert.equal(new X509Certificate(newCert).subjectAltName, new X509Certificate(oldCert).subjectAltName);
-    const after = parseCertificateExpiration((await cp1.kubeadm(['certs', 'check-expiration', '-o', 'json'])).stdout);
-    assert.deepEqual(
-      after.certificates.map((c) => c.name),
-      before.certificates.map((c) => c.name),
-    );
-    // The renewed admin.conf still works against the running API server.
-    assert.equal((await adminOf(cp1).request('GET', '/readyz')).status, 200);
-  });
+  test('certs renew all re-signs every leaf certificate with the same names', () => renewAllKeepsNames(cp1));
 
   test('a worker joins through TLS bootstrap signed by the lab controller and becomes Ready', async () => {
     const result = await timed('join-worker', () => join(worker, { controlPlane: false }));
