@@ -18,7 +18,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { REMOTE } from '../../../activities/hosts/context';
 import { rotationSecretNames, type CertificateKeyRecord } from '../../../activities/rotation/upload';
 import { FileSecretStore } from '../../../activities/secrets/store';
 import { createSshShell, FileKnownHostsStore } from '../../../activities/ssh';
@@ -33,8 +32,6 @@ import { KubeClient } from '../../../lab/kube/client';
 import { parseKubeconfig } from '../../../lab/kube/kubeconfig';
 import { labFault, type LabUpResult } from '../../../lab/orchestrator';
 import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
-import type { RotationResult } from '../../../workflows/rotate';
-import { findSecrets, type SecretValue } from '../../support/secretScan';
 import { startTestTemporal } from '../../support/temporal';
 import {
   caCertHash,
@@ -43,16 +40,15 @@ import {
   joinWithConfig,
   kubeadmCertsSecret,
   type KubeadmCertsSecret,
-  labKeyMaterial,
   openUploadedEntry,
   startRotationWorker,
-  tokenSecrets,
   type WorkerProcess,
-  decodedHistoriesWithControl,
   explained,
   rotationTopology,
 } from './rotationSupport';
 import { etcdMembers, kubeadmRuns, startTestLab, type TestLab } from './support';
+import { scanEverySource } from './rotationScan';
+import { apiReadyWithin, assertPassedOver, runRotation } from './rotationChecks';
 
 const TASK_QUEUE = 'kubeha-lab-e2e-rotation';
 const HOSTS_LABEL = `rotation-e2e-${process.pid}`;
@@ -137,19 +133,8 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
     return { result, progress: await handle.query<Progress>('progress') };
   }
 
-  async function rotate(workflowId: string, extra: Partial<RotateCertificateKeyInput> = {}) {
-    const rotation: RotateCertificateKeyInput = {
-      clusterName: input.clusterName,
-      // What BootstrapStackedEtcd hands its rotation schedule: every host but the workers.
-      hosts: input.hosts.filter((h) => h.role !== 'worker'),
-      kubeconfigSecret,
-      onFailure: 'fail',
-      ...extra,
-    };
-    const handle = await client.workflow.start('RotateCertificateKey', { taskQueue: TASK_QUEUE, workflowId, args: [rotation] });
-    const result = (await handle.result().catch(explained)) as RotationResult;
-    return { result, progress: await handle.query<Progress>('progress') };
-  }
+  const rotate = (workflowId: string, extra: Partial<RotateCertificateKeyInput> = {}) =>
+    runRotation(client, TASK_QUEUE, { clusterName: input.clusterName, hosts: input.hosts, kubeconfigSecret }, workflowId, extra);
 
   test('bootstrap of west with the spare held back: 2 control planes, the spare not yet a member', async () => {
     const started = Date.now();
@@ -282,31 +267,12 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
     try {
       // When the stopped host led etcd, the survivors elect a new leader first; until then the next
       // control plane's API server is not ready and would be passed over too. Start once it answers.
-      const secondApi = kube.withServer(`https://${second.address}:6443`);
-      // (At most 30 s: the rotation itself then reports whatever it finds.)
-      for (
-        const deadline = Date.now() + 30_000;
-        Date.now() < deadline && (await secondApi.request('GET', '/readyz').catch(() => ({ status: 0 }))).status !== 200;
-      ) {
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      await apiReadyWithin(kube.withServer(`https://${second.address}:6443`), 30_000);
       const started = Date.now();
       // 0: rotate although a key was uploaded minutes ago.
       const { result, progress } = await rotate('rotation-2-first-down', { keepKeyUploadedWithinMinutes: 0 });
       figures.rotationFirstDownMs = Date.now() - started;
-      assert.equal(progress.phase, 'succeeded');
-      assert.equal(result.host, second.name);
-      assert.equal(result.skippedHosts.length, 1, JSON.stringify(result.skippedHosts));
-      assert.equal(result.skippedHosts[0].host, first.name);
-      assert.match(result.skippedHosts[0].reason, /unreachable/i);
-      figures.skipReason = result.skippedHosts[0].reason;
-      const select = progress.steps.find((s) => s.step === 'select-host');
-      const skipped = select?.hosts.find((h) => h.host === first.name);
-      assert.equal(skipped?.state, 'skipped');
-      assert.equal(skipped?.reason, 'Unhealthy');
-      assert.equal(skipped?.message, result.skippedHosts[0].reason);
-      assert.equal(select?.hosts.find((h) => h.host === second.name)?.state, 'done');
-      assert.equal(progress.steps.find((s) => s.step === 'check-expiration')?.hosts.find((h) => h.host === first.name)?.state, 'skipped');
+      figures.skipReason = assertPassedOver(result, progress, first.name, second.name);
 
       assert.equal(result.key?.rotated, true);
       assert.equal(result.key?.host, second.name);
@@ -327,73 +293,18 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
   });
 
   test('no certificate key, bootstrap token, private key or kubeconfig credential in any history, the worker output or any command log', async () => {
-    const started = Date.now();
     await remember('at the scan');
-    const hostNames = input.hosts.map((h) => h.name);
-    const secrets: SecretValue[] = [
-      ...[...certificateKeys].map(([value, when]) => ({ label: `certificate key (${when})`, value })),
-      ...[...tokens].flatMap(([value, where]) => tokenSecrets(value, where)),
-      ...labKeyMaterial(lab.paths.labDir, hostNames),
-    ];
-    const kubeconfig = await store.get(kubeconfigSecret);
-    for (const m of kubeconfig.matchAll(/(client-key-data|client-certificate-data):\s*(\S+)/g))
-      secrets.push({ label: `admin kubeconfig in the secret store: ${m[1]}`, value: m[2] });
-
-    // The scan would be empty-handed with nothing to look for: it has every kind of secret.
-    assert.equal(certificateKeys.size, 3, 'the bootstrap key and two rotated keys');
-    assert.ok(tokens.size >= 1, 'at least the join token');
-    const labels = secrets.map((s) => s.label);
-    assert.ok(labels.includes('lab ssh id_ed25519'), `the SSH client key is searched: ${labels.join(', ')}`);
-    for (const cp of cps()) {
-      for (const key of ['pki/ca.key', 'pki/etcd/ca.key', 'pki/sa.key', 'pki/front-proxy-ca.key'])
-        assert.ok(labels.includes(`${cp.name}:/etc/kubernetes/${key}`), `${cp.name}'s ${key} is searched`);
-      assert.ok(labels.includes(`${cp.name}:/etc/kubernetes/admin.conf client-key-data`), `${cp.name}'s admin.conf client key is searched`);
-    }
-    assert.ok(labels.some((l) => l.startsWith('admin kubeconfig in the secret store: client-key-data')));
-
-    // Every run, as the CLI shows it to an operator, each payload decoded with the worker's keys (a control
-    // value planted in an encrypted payload proves the decoding sees what the encryption hides).
-    const histories = await decodedHistoriesWithControl(client, { address: env.address, namespace: env.namespace });
-    const types = new Set(histories.map((h) => h.workflowType));
-    for (const type of ['BootstrapStackedEtcd', 'RotateCertificateKey', 'ClusterLock'])
-      assert.ok(types.has(type), `the list holds ${type} runs: ${[...types].join(', ')}`);
-    assert.ok(histories.length >= 5, `every run is listed: ${histories.map((h) => h.workflowId).join(', ')}`);
-    for (const h of histories) assert.ok(h.events > 0, `${h.workflowId} has a history`);
-    const output = worker!.output();
-    assert.equal(readFileSync(workerLog, 'utf8'), output, 'the worker output kept on disk is all of it');
-    assert.ok(output.split('\n').length > 100, 'the worker logged its work');
-    const commandLogs = hostNames.map((name) => {
-      const entries = readCommandLog(labHostPaths(lab.paths.labDir, name).commandsLog);
-      assert.ok(entries.length > 0, `${name} received commands`);
-      return { source: `${name} commands.log`, texts: entries.map((e) => e.command) };
+    await scanEverySource({
+      input,
+      labDir: lab.paths.labDir,
+      certificateKeys,
+      tokens,
+      kubeconfig: await store.get(kubeconfigSecret),
+      client,
+      target: { address: env.address, namespace: env.namespace },
+      worker: worker!,
+      workerLog,
+      figures,
     });
-    const sources = [
-      ...histories.map((h) => ({ source: `history of ${h.workflowId} (${h.runId})`, texts: h.texts })),
-      { source: 'worker output', texts: [output] },
-      ...commandLogs,
-    ];
-
-    // The scan finds what IS there, in each kind of source.
-    const historiesOnly = sources.filter((s) => s.source.startsWith('history of'));
-    assert.ok(
-      findSecrets(historiesOnly, [{ label: 'cluster name', value: input.clusterName, minLength: 1 }]).length > 0,
-      'the cluster name (a search attribute) is found in the histories',
-    );
-    assert.ok(
-      findSecrets([{ source: 'worker output', texts: [output] }], [{ label: 'workflow id', value: 'rotation-2-first-down' }]).length > 0,
-      'a workflow id is found in the worker output',
-    );
-    assert.ok(
-      findSecrets(commandLogs, [{ label: 'upload config path', value: REMOTE.uploadCertsConfig }]).length > 0,
-      "kubeha's upload-certs config path is found in the command logs",
-    );
-
-    const findings = findSecrets(sources, secrets);
-    figures.secretsSearched = secrets.length;
-    figures.runsScanned = histories.length;
-    figures.workerOutputLines = output.split('\n').length;
-    figures.commandsScanned = commandLogs.reduce((n, l) => n + l.texts.length, 0);
-    figures.scanMs = Date.now() - started;
-    assert.deepEqual(findings, [], `secret values found:\n${findings.map((f) => `${f.label} (${f.form}) in ${f.source}`).join('\n')}`);
   });
 });
