@@ -19,15 +19,15 @@ import { createSshShell, FileKnownHostsStore } from '../../../activities/ssh';
 import type { RemoteShell } from '../../../activities/ssh/types';
 import type { BootstrapStackedEtcdInput } from '../../../common/inputs/bootstrapStackedEtcd';
 import type { Progress } from '../../../common/progress';
-import { probeTcp } from '../../../lab/aws/healthCheck';
 import { KubeClient } from '../../../lab/kube/client';
 import { parseKubeconfig } from '../../../lab/kube/kubeconfig';
-import { defaultTopologyInput, labFault, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
+import { defaultTopologyInput, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
 import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
 import { createWorker } from '../../../worker';
 import { startTestTemporal } from '../../support/temporal';
-import { assertLabDownLeavesNothing, etcdMembers, kubeadmRuns, startTestLab, targetTransitions, type TestLab } from './support';
+import { assertLabDownLeavesNothing, etcdMembers, kubeadmRuns, startTestLab, type TestLab } from './support';
 import { exitOf, frontStatus, pendingActivities, startWorkerProcess } from './labWorkerRun';
+import { crashLoopUntilBack, type CrashLoopOutcome } from './apiserverCrashLoop';
 
 const TASK_QUEUE = 'kubeha-lab-e2e-resume';
 const HOSTS_LABEL = `resume-${process.pid}`;
@@ -243,79 +243,24 @@ describe('BootstrapStackedEtcd on the lab survives a killed worker; the load bal
       }
     })();
 
-    // One kill may not be enough: the kubelet restarts the API server after a 1 s back-off, which can be
-    // shorter than the two failed checks (1 s apart) that make a target unhealthy. An API server that
-    // came back and stayed up without the load balancer noticing is killed again, as a crash loop does;
-    // the kubelet's back-off doubles each time, so the target goes unhealthy within a few kills.
-    const since = Date.now();
-    let kills = 0;
-    let lastKillAt = 0;
-    const kill = async () => {
-      try {
-        assert.match(await labFault('kill-apiserver', [victim.name], dataDir), /killed kube-apiserver/);
-        kills++;
-        lastKillAt = Date.now();
-      } catch (err) {
-        // Gone again between the port check and the kill: the crash loop goes on without us.
-        if (!/no kube-apiserver runs/.test((err as Error).message)) throw err;
-      }
-    };
-    await kill();
-    const killedAt = lastKillAt;
-    let unhealthyAt: number | undefined;
-    let healthyAt: number | undefined;
-    let firstBackAt: number | undefined;
-    let backSince: number | undefined;
-    let sawDown = false;
-    let sawOthersHealthyMeanwhile = false;
-    const deadline = killedAt + 180_000;
+    // The API server killed until its target turns unhealthy, then left to the kubelet (apiserverCrashLoop.ts).
+    let loop: CrashLoopOutcome;
     try {
-      while (healthyAt === undefined) {
-        assert.ok(
-          Date.now() < deadline,
-          `target ${victim.address} went ${unhealthyAt ? 'unhealthy but never healthy again' : 'never unhealthy'} (${kills} kill(s))`,
-        );
-        const transitions = (await targetTransitions(endpoint, since)).filter((t) => t.id === victim.address);
-        unhealthyAt ??= transitions.find((t) => t.to === 'unhealthy')?.at;
-        if (unhealthyAt === undefined) {
-          // Back, and up long enough (2.5 check intervals) that the data plane would have said unhealthy by now.
-          if (await probeTcp(victim.address, 6443, 300)) {
-            backSince ??= Date.now();
-            if (sawDown) firstBackAt ??= backSince;
-            if (Date.now() - backSince >= 2500) {
-              assert.ok(kills < 6, `target ${victim.address} never went unhealthy after ${kills} kills of its API server`);
-              await kill();
-              backSince = undefined;
-            }
-          } else {
-            backSince = undefined;
-            sawDown = true;
-          }
-        } else {
-          healthyAt = transitions.find((t) => t.at >= unhealthyAt! && t.to === 'healthy')?.at;
-          if (healthyAt === undefined) {
-            const targets = (await frontStatus(endpoint)).loadBalancers[0].targets;
-            if (targets.find((t) => t.id === victim.address)?.state === 'unhealthy') {
-              sawOthersHealthyMeanwhile = targets.filter((t) => t.id !== victim.address).every((t) => t.state === 'healthy');
-            }
-          }
-        }
-        await sleep(100);
-      }
-      await sleep(1000);
+      loop = await crashLoopUntilBack({ endpoint, victim, dataDir });
     } finally {
       probing = false;
       await probe;
     }
+    const { kills, killedAt, lastKillAt, unhealthyAt, healthyAt, firstBackAt, sawOthersHealthyMeanwhile } = loop;
 
     figures.apiserverKills = kills;
     if (firstBackAt) figures.firstKillApiserverBackAfterMs = firstBackAt - killedAt;
-    figures.unhealthyAfterFirstKillMs = unhealthyAt! - killedAt;
-    figures.unhealthyAfterLastKillMs = unhealthyAt! - lastKillAt;
+    figures.unhealthyAfterFirstKillMs = unhealthyAt - killedAt;
+    figures.unhealthyAfterLastKillMs = unhealthyAt - lastKillAt;
     figures.healthyAgainAfterLastKillMs = healthyAt - lastKillAt;
-    figures.unhealthyForMs = healthyAt - unhealthyAt!;
-    const whileDown = samples.filter((s) => s.startedAt >= unhealthyAt! && s.endedAt <= healthyAt!);
-    const beforeMarked = samples.filter((s) => s.startedAt >= killedAt && s.startedAt < unhealthyAt!);
+    figures.unhealthyForMs = healthyAt - unhealthyAt;
+    const whileDown = samples.filter((s) => s.startedAt >= unhealthyAt && s.endedAt <= healthyAt);
+    const beforeMarked = samples.filter((s) => s.startedAt >= killedAt && s.startedAt < unhealthyAt);
     figures.readyzWhileUnhealthy = `${whileDown.filter((s) => s.outcome === '200').length}/${whileDown.length} answered 200`;
     figures.readyzBetweenKillAndUnhealthy = `${beforeMarked.filter((s) => s.outcome === '200').length}/${beforeMarked.length} answered 200`;
     assert.ok(sawOthersHealthyMeanwhile, 'while the victim was unhealthy, the other control planes stayed healthy');
