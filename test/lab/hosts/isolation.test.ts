@@ -7,15 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { renderInitConfig, renderJoinConfig } from '../../../activities/hosts/kubeadmConfig';
-import { parseInitOutput } from '../../../activities/hosts/kubeadmOutput';
 import { createSshShell, FileKnownHostsStore } from '../../../activities/ssh';
 import type { RemoteShell } from '../../../activities/ssh/types';
 import { ErrorType } from '../../../common/errors';
@@ -25,9 +22,9 @@ import { labHostPaths } from '../../../lab/hosts/layout';
 import { applyLabAwsEnvironment, labDown, labFault, labUp, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
 import { expectFailure, rejection } from '../../ssh/helpers';
 import { asHost, connectFromMachine, connectScript, insertOtherLabRule, Received, type ScriptResult } from './isolationSupport';
+import { buildHandMadeCluster } from './isolationCluster';
 
 const run = promisify(execFile);
-const KUBEADM_CONFIG = '/etc/kubernetes/kubeha/config.yaml';
 
 const LABEL = `isolation-${process.pid}`;
 /** Another lab's label: its rules must survive everything this lab does. */
@@ -234,67 +231,8 @@ describe('isolate and rejoin on a lab', { timeout: 10 * 60_000 }, () => {
 
   test("an isolated control plane's etcd member loses the others; the rest keep quorum; rejoin heals it", { timeout: 8 * 60_000 }, async () => {
     const [cp1, cp2, cp3] = HOSTS;
-    const endpoint = `${cp1.address}:6443`;
-    const token = 'isoabc.0123456789abcdef';
-    const certificateKey = randomBytes(32).toString('hex');
-    const runKubeadm = async (host: string, config: string, args: string) => {
-      await shell.run(spec(host), {
-        command: `mkdir -p /etc/kubernetes/kubeha && cat > ${KUBEADM_CONFIG} && chmod 600 ${KUBEADM_CONFIG}`,
-        stdin: config,
-        timeoutMs: 60_000,
-      });
-      // These hosts are not prepared: no kubelet package (kubeadm runs the lab kubelet itself) and no
-      // container runtime (its preflight checks are ignored); forwarding is set as prepareHost sets it.
-      const ignore = '--ignore-preflight-errors=CRI,ContainerRuntimeVersion';
-      return shell.run(spec(host), {
-        command: `sysctl -qw net.ipv4.ip_forward=1 && KUBEHA_LAB_KUBELET=direct kubeadm ${args} --config ${KUBEADM_CONFIG} ${ignore}`,
-        timeoutMs: 5 * 60_000,
-      });
-    };
-    const kubeadm = async (host: string, config: string, args: string) => {
-      const result = await runKubeadm(host, config, args);
-      assert.equal(result.exitCode, 0, `${host}: kubeadm ${args}\n${result.stdout}\n${result.stderr}`);
-      return result.stdout;
-    };
-    const init = await kubeadm(
-      cp1.name,
-      renderInitConfig({
-        clusterName: 'isowest',
-        nodeName: cp1.name,
-        advertiseAddress: cp1.address,
-        controlPlaneEndpoint: endpoint,
-        kubernetesVersion: '1.37.2',
-        podSubnet: '10.244.0.0/16',
-        serviceSubnet: '10.96.0.0/12',
-        token,
-        certificateKey,
-      }),
-      'init --upload-certs',
-    );
-    const { caCertHash } = parseInitOutput(init);
-    const members: (typeof HOSTS)[number][] = [cp1];
-    for (const host of [cp2, cp3]) {
-      const config = renderJoinConfig({
-        kubernetesVersion: 'v1.37.2',
-        nodeName: host.name,
-        apiServerEndpoint: endpoint,
-        token,
-        caCertHash,
-        controlPlane: { certificateKey, advertiseAddress: host.address },
-      });
-      // etcd refuses a member add ("etcdserver: unhealthy cluster") until the last member added has
-      // been connected for a few seconds; kubeha waits for the voter's health between joins and
-      // repairs a refused join, and so does this hand-made cluster.
-      for (let attempt = 1; ; attempt += 1) {
-        for (const member of members) await eventuallyHealthy(member, true);
-        const result = await runKubeadm(host.name, config, 'join');
-        if (result.exitCode === 0) break;
-        assert.ok(attempt < 4 && /unhealthy cluster/.test(result.stdout + result.stderr), `${host.name}: kubeadm join\n${result.stdout}\n${result.stderr}`);
-        assert.equal((await shell.run(spec(host.name), { command: 'kubeadm reset -f', timeoutMs: 60_000 })).exitCode, 0, `${host.name}: kubeadm reset -f`);
-      }
-      members.push(host);
-    }
-    for (const host of HOSTS) await eventuallyHealthy(host, true);
+    // A three-member stacked etcd made by hand with the lab's kubeadm (isolationCluster.ts).
+    await buildHandMadeCluster({ shell, spec, hosts: HOSTS, eventuallyHealthy });
 
     await labFault('isolate', [cp3.name], dataDir);
     try {
