@@ -94,7 +94,7 @@ export async function westLostFailback({ lab, files, alertmanager, timings }: We
   await alertmanager.postAlerts([westLost(new Date(Date.now() - 1000))]);
   const result = (await handle.result()) as FailoverResult;
   assert.equal(result.outcome, 'failed-back');
-  timings.westLostResolveToFailedBackMs = Date.now() - incident.postedAt;
+  timings.westLostAlertToFailedBackMs = Date.now() - incident.postedAt;
   assert.deepEqual(await readPairWeights(record.endpoint, record.record), { west: 100, east: 0 });
   const status = await handle.query<FailoverStatus>('status');
   const order = status.decisions.map((d) => d.what);
