@@ -2,7 +2,7 @@
  * `kubeha schedule ...`: the certificate-key rotation's Temporal Schedule, one per cluster.
  *
  *   kubeha schedule rotate --cluster west --every 90m [--jitter 5m] [--catchup-window 10m] [-f input.json]
- *   kubeha schedule list | pause | unpause | trigger | delete  (--cluster NAME, or the schedule id)
+ *   kubeha schedule list | pause | unpause | trigger | delete  (--cluster NAME [--backup], or the schedule id)
  *
  * `rotate` creates the schedule, or updates it when it exists. The input each run gets comes from
  * `-f` (a RotateCertificateKey input, or the cluster's BootstrapStackedEtcd input), else from the
@@ -13,6 +13,7 @@ import { type Client, ScheduleNotFoundError, type ScheduleSummary } from '@tempo
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { type Command, InvalidArgumentError } from 'commander';
 import { ensureRotationSchedule } from '../activities/rotation/schedule';
+import { BACKUP_SCHEDULE_PREFIX, backupScheduleId } from '../common/inputs/backupEtcd';
 import { bootstrapStackedEtcdInputSchema } from '../common/inputs/bootstrapStackedEtcd';
 import { parseDuration, rotateCertificateKeyInputSchema, type RotateCertificateKeyInput, rotationScheduleId } from '../common/inputs/rotateCertificateKey';
 import { failureInfo } from '../common/errors';
@@ -126,6 +127,15 @@ export async function listRotationSchedules(client: Client): Promise<ScheduleSum
   return out.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
 }
 
+/** kubeha's schedules: every cluster's rotation and etcd backup schedules, by id. */
+export async function listKubehaSchedules(client: Client): Promise<ScheduleSummary[]> {
+  const out: ScheduleSummary[] = [];
+  for await (const summary of client.schedule.list()) {
+    if (summary.scheduleId.startsWith(ROTATION_SCHEDULE_PREFIX) || summary.scheduleId.startsWith(BACKUP_SCHEDULE_PREFIX)) out.push(summary);
+  }
+  return out.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+}
+
 /** How the runs a schedule started ended (the last of them, and how many of the recent ones failed). */
 export interface ScheduleRunOutcomes {
   /** Status of the last run (RUNNING, COMPLETED, FAILED, TIMED_OUT...), undefined when none ran. */
@@ -165,7 +175,7 @@ export async function scheduleRunOutcomes(client: Client, summary: ScheduleSumma
 
 /** One line per schedule: id, state, next run, last run and how it ended; a warning line when runs fail. */
 export function formatSchedules(list: ScheduleSummary[], outcomes: Map<string, ScheduleRunOutcomes> = new Map()): string {
-  if (list.length === 0) return 'no rotation schedules\n';
+  if (list.length === 0) return 'no rotation or backup schedules\n';
   return (
     list
       .map((s) => {
@@ -175,16 +185,17 @@ export function formatSchedules(list: ScheduleSummary[], outcomes: Map<string, S
         const outcome = outcomes.get(s.scheduleId);
         const line = `${s.scheduleId}  ${s.state.paused ? 'paused' : 'active'}  every ${every !== undefined ? `${Math.round(Number(every) / 60_000)}m` : '?'}  next ${next}  last ${last}${outcome?.lastStatus ? ` ${outcome.lastStatus.toLowerCase()}` : ''}${s.state.note ? `  (${s.state.note})` : ''}`;
         if (!outcome || outcome.failedRecent === 0) return line;
-        return `${line}\n  ! ${outcome.failedRecent} of the last ${outcome.recent} rotations failed${outcome.lastStatus && FAILED_STATUSES.has(outcome.lastStatus) ? `, the last one too: kubeha status ${outcome.lastWorkflowId}` : ''}`;
+        const runs = s.scheduleId.startsWith(BACKUP_SCHEDULE_PREFIX) ? 'backups' : 'rotations';
+        return `${line}\n  ! ${outcome.failedRecent} of the last ${outcome.recent} ${runs} failed${outcome.lastStatus && FAILED_STATUSES.has(outcome.lastStatus) ? `, the last one too: kubeha status ${outcome.lastWorkflowId}` : ''}`;
       })
       .join('\n') + '\n'
   );
 }
 
-/** The schedule id from `--cluster NAME` or an explicit id. */
-export function scheduleIdOf(target: { cluster?: string; id?: string }): string {
+/** The schedule id from `--cluster NAME` (its rotation schedule, or with `backup` its etcd backup schedule) or an explicit id. */
+export function scheduleIdOf(target: { cluster?: string; id?: string; backup?: boolean }): string {
   if (target.id) return target.id;
-  if (target.cluster) return rotationScheduleId(target.cluster);
+  if (target.cluster) return target.backup ? backupScheduleId(target.cluster) : rotationScheduleId(target.cluster);
   throw new CliError('name the schedule: --cluster NAME or its id', 2);
 }
 
@@ -243,11 +254,11 @@ export function registerScheduleCommands(program: Command, out: Output = process
 
   schedule
     .command('list')
-    .description('list the rotation schedules')
+    .description('list the rotation and etcd backup schedules')
     .option('--json', 'print JSON', false)
     .action((options: { json: boolean }) =>
       withClient(async (client) => {
-        const list = await listRotationSchedules(client);
+        const list = await listKubehaSchedules(client);
         const outcomes = new Map(await Promise.all(list.map(async (s) => [s.scheduleId, await scheduleRunOutcomes(client, s)] as const)));
         out.write(
           options.json
@@ -264,22 +275,23 @@ export function registerScheduleCommands(program: Command, out: Output = process
               )}\n`
             : formatSchedules(list, outcomes),
         );
-        // A failing rotation is an operator's problem now: say so in the exit code too.
+        // A failing rotation or backup is an operator's problem now: say so in the exit code too.
         if ([...outcomes.values()].some((o) => o.lastStatus !== undefined && FAILED_STATUSES.has(o.lastStatus))) process.exitCode = 1;
       }),
     );
 
   for (const action of ['pause', 'unpause', 'trigger', 'delete'] as const) {
-    const words = { pause: 'pause', unpause: 'resume', trigger: 'start one rotation now on', delete: 'delete' }[action];
+    const words = { pause: 'pause', unpause: 'resume', trigger: 'start one run now on', delete: 'delete' }[action];
     schedule
       .command(action)
-      .description(`${words} a rotation schedule`)
+      .description(`${words} a rotation or backup schedule`)
       .argument('[scheduleId]', 'the schedule id (or use --cluster)')
       .option('--cluster <name>', 'the cluster whose rotation schedule it is')
+      .option('--backup', "with --cluster: the cluster's etcd backup schedule instead", false)
       .option('--note <text>', 'why (pause/unpause)')
-      .action((id: string | undefined, options: { cluster?: string; note?: string }) =>
+      .action((id: string | undefined, options: { cluster?: string; backup: boolean; note?: string }) =>
         withClient(async (client) => {
-          const scheduleId = scheduleIdOf({ id, cluster: options.cluster });
+          const scheduleId = scheduleIdOf({ id, cluster: options.cluster, backup: options.backup });
           await scheduleAction(client, action, scheduleId, options.note);
           out.write(`${action === 'delete' ? 'deleted' : action === 'trigger' ? 'triggered' : `${action}d`} ${scheduleId}\n`);
         }),

@@ -113,9 +113,12 @@ export const backupScheduleSchema = z
 /** Schedule settings as written. */
 export type BackupScheduleInput = z.input<typeof backupScheduleSchema>;
 
+/** The start of every etcd backup schedule's id (`kubeha schedule list` finds them by it). */
+export const BACKUP_SCHEDULE_PREFIX = 'backup-etcd-';
+
 /** The schedule id of a cluster's backups: one schedule per cluster. */
 export function backupScheduleId(clusterName: string): string {
-  return `backup-etcd-${clusterName}`;
+  return `${BACKUP_SCHEDULE_PREFIX}${clusterName}`;
 }
 
 /** The folder of one cluster's backups in the bucket. */

@@ -15,6 +15,7 @@ import type { BackupRecord } from '../../activities/backup/types';
 import { backupInputFromFile } from '../../client/commands/backup';
 import { formatBackups } from '../../client/commands/backupFormat';
 import { CliError } from '../../client/connection';
+import { formatSchedules, listKubehaSchedules, scheduleAction, scheduleIdOf } from '../../client/schedule';
 import { BACKUP_ID } from '../../common/inputs/backupEtcd';
 import { failureType } from '../../common/errors';
 import { startTestTemporal } from '../support/temporal';
@@ -66,6 +67,25 @@ describe('backup schedule', { timeout: 120_000 }, () => {
     assert.equal((await scheduledBackupInput(env.client, 'alpha'))?.keep, 48);
     await handle.delete();
     assert.equal(await scheduledBackupInput(env.client, 'alpha'), undefined);
+  });
+
+  test('kubeha schedule list shows backup schedules beside the rotations; --cluster NAME --backup addresses one', async () => {
+    const created = await ensureBackupSchedule(env.client, {
+      clusterName: 'beta',
+      schedule: { every: '1h' },
+      workflowInput: input({ clusterName: 'beta', keep: 3 }),
+      taskQueue: 'kubeha-test',
+    });
+    const id = scheduleIdOf({ cluster: 'beta', backup: true });
+    assert.equal(id, created.scheduleId);
+    assert.equal(scheduleIdOf({ cluster: 'beta' }), 'rotate-certificate-key-beta', 'without --backup: the rotation schedule');
+    const listed = await eventually(async () => (await listKubehaSchedules(env.client)).find((s) => s.scheduleId === id), 20_000, 'the backup schedule listed');
+    await scheduleAction(env.client, 'pause', id, 'restore drill');
+    const text = formatSchedules([listed], new Map([[id, { lastStatus: 'FAILED', lastWorkflowId: 'backup-etcd-beta-run', failedRecent: 2, recent: 3 }]]));
+    assert.match(text, /^backup-etcd-beta {2}active {2}every 60m/);
+    assert.match(text, /! 2 of the last 3 backups failed, the last one too: kubeha status backup-etcd-beta-run/);
+    assert.equal((await env.client.schedule.getHandle(id).describe()).state.paused, true);
+    await scheduleAction(env.client, 'delete', id);
   });
 
   test('bad settings and inputs are refused with the fields named', async () => {
