@@ -266,8 +266,9 @@ describe('RotateCertificateKey on the lab; no secret in history, worker output o
     await labFault('host-stop', [first.name], dataDir);
     try {
       // When the stopped host led etcd, the survivors elect a new leader first; until then the next
-      // control plane's API server is not ready and would be passed over too. Start once it answers.
-      await apiReadyWithin(kube.withServer(`https://${second.address}:6443`), 30_000);
+      // control plane's API server is not ready and would be passed over too. Start once it has answered
+      // for 5 s in a row (at most 30 s: the rotation itself then reports whatever it finds).
+      await apiReadyWithin(kube.withServer(`https://${second.address}:6443`), 30_000, 5000);
       const started = Date.now();
       // 0: rotate although a key was uploaded minutes ago.
       const { result, progress } = await rotate('rotation-2-first-down', { keepKeyUploadedWithinMinutes: 0 });

@@ -31,9 +31,18 @@ export async function runRotation(
   return { result, progress: await handle.query<Progress>('progress') };
 }
 
-/** Waits until the API server answers /readyz, at most `withinMs` (then the caller goes on and reports what it finds). */
-export async function apiReadyWithin(api: KubeClient, withinMs: number): Promise<void> {
-  for (const deadline = Date.now() + withinMs; Date.now() < deadline && (await api.request('GET', '/readyz').catch(() => ({ status: 0 }))).status !== 200;) {
+/**
+ * Waits until the API server has answered /readyz with 200 for `stableMs` without a miss, at most
+ * `withinMs` (then the caller goes on and reports what it finds). Right after a host stops, the others'
+ * API servers may still answer 200 until etcd notices its leader is gone; the election that follows
+ * fails their /readyz for a moment, which the rotation's own probe would then meet.
+ */
+export async function apiReadyWithin(api: KubeClient, withinMs: number, stableMs = 5000): Promise<void> {
+  let readySince: number | undefined;
+  for (const deadline = Date.now() + withinMs; Date.now() < deadline;) {
+    const ready = (await api.request('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200;
+    readySince = ready ? (readySince ?? Date.now()) : undefined;
+    if (readySince !== undefined && Date.now() - readySince >= stableMs) return;
     await new Promise((r) => setTimeout(r, 250));
   }
 }
