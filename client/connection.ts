@@ -5,6 +5,8 @@
 import { kubehaDataConverter } from '../lib/codec/dataConverter';
 import { CodecKeyError, requireSharedKeys } from '../lib/codec/keyring';
 import { Client, Connection } from '@temporalio/client';
+import { InvalidArgumentError } from 'commander';
+import { parseDuration } from '../common/inputs/rotateCertificateKey';
 import { CliError } from '../lib/cliError';
 import { temporalSettings, type TemporalSettings } from '../lib/config';
 import { temporalConnectionOptions } from '../lib/temporalConnection';
@@ -65,4 +67,20 @@ export function requireCommandKeys(who: string, env: NodeJS.ProcessEnv = process
 /** The Web UI's page of one workflow. */
 export function workflowUrl(settings: TemporalSettings, workflowId: string): string {
   return `${settings.uiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(settings.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+/** Runs `fn` with a client for the configured Temporal and its task queue, closing the connection after. */
+export async function withKubehaClient<T>(fn: (client: Client, taskQueue: string) => Promise<T>): Promise<T> {
+  const kubeha = await connectClient();
+  try {
+    return await fn(kubeha.client, kubeha.settings.taskQueue);
+  } finally {
+    await kubeha.close();
+  }
+}
+
+/** A commander parser for a duration option (`90m`, `1h30m`, `45s`), refused before anything runs. */
+export function durationArgument(value: string): string {
+  if (parseDuration(value) === undefined) throw new InvalidArgumentError('must be a duration like 90m, 1h30m or 45s');
+  return value;
 }

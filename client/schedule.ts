@@ -11,14 +11,14 @@
 import { readFileSync } from 'node:fs';
 import { type Client, ScheduleNotFoundError, type ScheduleSummary } from '@temporalio/client';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { ensureRotationSchedule } from '../activities/rotation/schedule';
 import { BACKUP_SCHEDULE_PREFIX, backupScheduleId } from '../common/inputs/backupEtcd';
 import { bootstrapStackedEtcdInputSchema } from '../common/inputs/bootstrapStackedEtcd';
-import { parseDuration, rotateCertificateKeyInputSchema, type RotateCertificateKeyInput, rotationScheduleId } from '../common/inputs/rotateCertificateKey';
+import { rotateCertificateKeyInputSchema, type RotateCertificateKeyInput, rotationScheduleId } from '../common/inputs/rotateCertificateKey';
 import { failureInfo } from '../common/errors';
 import { inputIssues } from '../common/validation';
-import { CliError, connectClient } from './connection';
+import { CliError, durationArgument, withKubehaClient } from './connection';
 import { bootstrapWorkflowId } from './commands/bootstrap';
 
 /** Prefix of every rotation schedule id. */
@@ -213,20 +213,6 @@ export async function scheduleAction(client: Client, action: 'pause' | 'unpause'
   }
 }
 
-function duration(value: string): string {
-  if (parseDuration(value) === undefined) throw new InvalidArgumentError('must be a duration like 90m, 1h30m or 45s');
-  return value;
-}
-
-async function withClient<T>(fn: (client: Client, taskQueue: string) => Promise<T>): Promise<T> {
-  const kubeha = await connectClient();
-  try {
-    return await fn(kubeha.client, kubeha.settings.taskQueue);
-  } finally {
-    await kubeha.close();
-  }
-}
-
 /** Adds `kubeha schedule ...` to the command line. */
 export function registerScheduleCommands(program: Command, out: Output = process.stdout): Command {
   const schedule = program.command('schedule').description('the certificate-key rotation and etcd backup schedules (one each per cluster)');
@@ -235,16 +221,16 @@ export function registerScheduleCommands(program: Command, out: Output = process
     .command('rotate')
     .description('create or update the rotation schedule of a cluster (overlap SKIP; a second call updates it)')
     .requiredOption('--cluster <name>', 'the cluster')
-    .option('--every <duration>', 'interval between rotations; with jitter under 110m (uploaded certificates live 2 h)', duration, '90m')
-    .option('--jitter <duration>', 'random delay added to each run', duration, '5m')
-    .option('--catchup-window <duration>', 'how late a run missed during an outage may still start', duration, '10m')
+    .option('--every <duration>', 'interval between rotations; with jitter under 110m (uploaded certificates live 2 h)', durationArgument, '90m')
+    .option('--jitter <duration>', 'random delay added to each run', durationArgument, '5m')
+    .option('--catchup-window <duration>', 'how late a run missed during an outage may still start', durationArgument, '10m')
     .option(
       '-f, --file <input.json>',
       "the cluster's RotateCertificateKey or BootstrapStackedEtcd input (default: the existing schedule's, or the bootstrap run's)",
     )
     .option('--paused', 'create it paused', false)
     .action((options: Omit<ScheduleRotateOptions, 'taskQueue'>) =>
-      withClient(async (client, taskQueue) => {
+      withKubehaClient(async (client, taskQueue) => {
         const result = await scheduleRotate(client, { ...options, taskQueue });
         out.write(
           `${result.created ? 'created' : 'updated'} schedule ${result.scheduleId}: every ${options.every} (jitter ${options.jitter}, catch-up ${options.catchupWindow}, overlap SKIP), input from ${result.inputFrom}\n`,
@@ -257,7 +243,7 @@ export function registerScheduleCommands(program: Command, out: Output = process
     .description('list the rotation and etcd backup schedules')
     .option('--json', 'print JSON', false)
     .action((options: { json: boolean }) =>
-      withClient(async (client) => {
+      withKubehaClient(async (client) => {
         const list = await listKubehaSchedules(client);
         const outcomes = new Map(await Promise.all(list.map(async (s) => [s.scheduleId, await scheduleRunOutcomes(client, s)] as const)));
         out.write(
@@ -290,7 +276,7 @@ export function registerScheduleCommands(program: Command, out: Output = process
       .option('--backup', "with --cluster: the cluster's etcd backup schedule instead", false)
       .option('--note <text>', 'why (pause/unpause)')
       .action((id: string | undefined, options: { cluster?: string; backup: boolean; note?: string }) =>
-        withClient(async (client) => {
+        withKubehaClient(async (client) => {
           const scheduleId = scheduleIdOf({ id, cluster: options.cluster, backup: options.backup });
           await scheduleAction(client, action, scheduleId, options.note);
           out.write(`${action === 'delete' ? 'deleted' : action === 'trigger' ? 'triggered' : `${action}d`} ${scheduleId}\n`);

@@ -16,20 +16,14 @@ import { ensureBackupSchedule, scheduledBackupInput } from '../../activities/bac
 import { listBackups, s3ClientFor } from '../../activities/backup/store';
 import { verifyBackup } from '../../activities/backup/verify';
 import { type BackupEtcdInput, backupEtcdInputSchema, backupScheduleId } from '../../common/inputs/backupEtcd';
-import { parseDuration } from '../../common/inputs/rotateCertificateKey';
 import { failureInfo } from '../../common/errors';
 import { inputIssues } from '../../common/validation';
 import { loadKeyring } from '../../lib/codec/keyring';
-import { CliError, connectClient, requireCommandKeys } from '../connection';
+import { CliError, durationArgument, requireCommandKeys, withKubehaClient } from '../connection';
 import { formatBackups } from './backupFormat';
 
 interface Output {
   write(text: string): unknown;
-}
-
-function duration(value: string): string {
-  if (parseDuration(value) === undefined) throw new InvalidArgumentError('must be a duration like 1h, 30m or 1h30m');
-  return value;
 }
 
 function positive(value: string): number {
@@ -64,29 +58,20 @@ async function inputOf(client: Client, cluster: string, file?: string): Promise<
   return input;
 }
 
-async function withClient<T>(fn: (client: Client, taskQueue: string) => Promise<T>): Promise<T> {
-  const kubeha = await connectClient();
-  try {
-    return await fn(kubeha.client, kubeha.settings.taskQueue);
-  } finally {
-    await kubeha.close();
-  }
-}
-
 /** Adds `schedule backup` under `schedule`, and `backup list|verify`. */
 export function registerBackupCommands(program: Command, schedule: Command, out: Output = process.stdout): void {
   schedule
     .command('backup')
     .description('create or update the etcd backup schedule of a cluster (overlap SKIP; a second call updates it)')
     .requiredOption('--cluster <name>', 'the cluster')
-    .option('--every <duration>', 'interval between backups', duration, '1h')
+    .option('--every <duration>', 'interval between backups', durationArgument, '1h')
     .option('--keep <count>', "how many backups to keep (default: the input's, else 24)", positive)
-    .option('--jitter <duration>', 'random delay added to each run', duration, '2m')
-    .option('--catchup-window <duration>', 'how late a run missed during an outage may still start', duration, '10m')
+    .option('--jitter <duration>', 'random delay added to each run', durationArgument, '2m')
+    .option('--catchup-window <duration>', 'how late a run missed during an outage may still start', durationArgument, '10m')
     .option('-f, --file <input.json>', "the cluster's BackupEtcd input (default: the existing schedule's)")
     .option('--paused', 'create it paused', false)
     .action((o: { cluster: string; every: string; keep?: number; jitter: string; catchupWindow: string; file?: string; paused: boolean }) =>
-      withClient(async (client, taskQueue) => {
+      withKubehaClient(async (client, taskQueue) => {
         const input = await inputOf(client, o.cluster, o.file);
         const workflowInput = o.keep ? { ...input, keep: o.keep } : input;
         try {
@@ -114,7 +99,7 @@ export function registerBackupCommands(program: Command, schedule: Command, out:
     .option('-f, --file <input.json>', "the cluster's BackupEtcd input (default: the backup schedule's)")
     .option('--json', 'print JSON', false)
     .action((o: { cluster: string; file?: string; json: boolean }) =>
-      withClient(async (client) => {
+      withKubehaClient(async (client) => {
         const store = backupEtcdInputSchema.parse(await inputOf(client, o.cluster, o.file)).store;
         const records = await listBackups(s3ClientFor(store), store, o.cluster);
         out.write(o.json ? `${JSON.stringify(records, null, 2)}\n` : formatBackups(records));
@@ -127,7 +112,7 @@ export function registerBackupCommands(program: Command, schedule: Command, out:
     .option('--id <backupId>', 'the backup (default: the newest)')
     .option('-f, --file <input.json>', "the cluster's BackupEtcd input (default: the backup schedule's)")
     .action((o: { cluster: string; id?: string; file?: string }) =>
-      withClient(async (client) => {
+      withKubehaClient(async (client) => {
         requireCommandKeys('kubeha backup verify');
         const store = backupEtcdInputSchema.parse(await inputOf(client, o.cluster, o.file)).store;
         const s3 = s3ClientFor(store);
