@@ -5,12 +5,9 @@
  * deliberate change of FailoverToEast, and commit the files:
  *   npm run build && node dist/test/replay/recordFailoverHistories.js
  */
-import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { projectRoot, temporalCliPath } from '../../lib/paths';
 import { failoverInput, failoverWorker, FakeFailoverWorld, notification, WEST } from '../failover/fakeFailoverWorld';
 import { startTestTemporal } from '../support/temporal';
+import { writeHistory } from './writeHistory';
 import { eventually } from '../support/workflowHarness';
 
 const gtm = {
@@ -49,13 +46,7 @@ async function main(): Promise<void> {
         await handle.signal('alert', notification('resolved'));
         await handle.result();
       });
-      // The CLI writes the same JSON as `temporal workflow show --output json` gives operators.
-      const json = execFileSync(temporalCliPath(), ['workflow', 'show', '--address', env.address, '--workflow-id', scenario.name, '--output', 'json'], {
-        encoding: 'utf8',
-      });
-      const file = path.join(projectRoot, 'test', 'replay', 'histories', `${scenario.name}.json`);
-      await writeFile(file, json);
-      console.log(`recorded ${file} (${JSON.parse(json).events.length} events)`);
+      await writeHistory(env.address, scenario.name);
     }
   } finally {
     await env.teardown();

@@ -4,13 +4,10 @@
  * Run after a deliberate change of workflow logic, and commit the files:
  *   npm run build && node dist/test/replay/recordHistories.js
  */
-import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { projectRoot, temporalCliPath } from '../../lib/paths';
 import { FakeWorld, permanentFailure } from '../support/fakeWorld';
 import { bootstrapInput } from '../support/inputs';
 import { startTestTemporal } from '../support/temporal';
+import { writeHistory } from './writeHistory';
 import { eventually, stubWorker } from '../support/workflowHarness';
 
 interface Scenario {
@@ -49,13 +46,7 @@ async function main(): Promise<void> {
         }
         await handle.result().catch(() => undefined);
       });
-      // The CLI writes the same JSON as `temporal workflow show --output json` gives operators.
-      const json = execFileSync(temporalCliPath(), ['workflow', 'show', '--address', env.address, '--workflow-id', scenario.name, '--output', 'json'], {
-        encoding: 'utf8',
-      });
-      const file = path.join(projectRoot, 'test', 'replay', 'histories', `${scenario.name}.json`);
-      await writeFile(file, json);
-      console.log(`recorded ${file} (${JSON.parse(json).events.length} events)`);
+      await writeHistory(env.address, scenario.name);
     }
   } finally {
     await env.teardown();
