@@ -3,10 +3,8 @@
  * with jitter, overlap SKIP (a run still going is never doubled), a catch-up window. Shared by the
  * `ensureRotationSchedule` activity and `kubeha schedule rotate`; creating one that exists updates it.
  */
-import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleOptions } from '@temporalio/client';
-import { ErrorType, kubehaFailure } from '../../common/errors';
+import type { Client, ScheduleOptions } from '@temporalio/client';
 import {
-  parseDuration,
   rotateCertificateKeyInputSchema,
   type RotateCertificateKeyInput,
   rotationScheduleId,
@@ -14,6 +12,7 @@ import {
   type RotationScheduleInput,
 } from '../../common/inputs/rotateCertificateKey';
 import { inputIssues } from '../../common/validation';
+import { clusterScheduleOptions, createOrUpdateSchedule, invalidSchedule } from '../clusterSchedule';
 
 /** The workflow type the schedule starts. */
 export const ROTATION_WORKFLOW = 'RotateCertificateKey';
@@ -26,60 +25,28 @@ export interface RotationScheduleRequest {
   taskQueue: string;
 }
 
-function invalid(what: string, issues: { path: string; message: string }[]): Error {
-  return kubehaFailure({
-    type: ErrorType.InvalidInput,
-    message: `invalid ${what}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-    retryable: false,
-    hint: 'fix the named fields; no schedule was changed',
-    details: { issues },
-  });
-}
-
 /** The schedule's options, validated (settings and the input each run gets). */
 export function rotationScheduleOptions(request: RotationScheduleRequest): ScheduleOptions {
   const settings = rotationScheduleSchema.safeParse(request.schedule);
-  if (!settings.success) throw invalid('rotation schedule', inputIssues(settings.error));
+  if (!settings.success) throw invalidSchedule('rotation schedule', inputIssues(settings.error));
   const input = rotateCertificateKeyInputSchema.safeParse(request.workflowInput);
-  if (!input.success) throw invalid('RotateCertificateKey input of the schedule', inputIssues(input.error));
+  if (!input.success) throw invalidSchedule('RotateCertificateKey input of the schedule', inputIssues(input.error));
   if (input.data.clusterName !== request.clusterName)
-    throw invalid('rotation schedule', [
+    throw invalidSchedule('rotation schedule', [
       { path: 'workflowInput.clusterName', message: `is "${input.data.clusterName}", not the schedule's cluster "${request.clusterName}"` },
     ]);
-  const s = settings.data;
-  return {
+  return clusterScheduleOptions({
     scheduleId: rotationScheduleId(request.clusterName),
-    spec: { intervals: [{ every: parseDuration(s.every) as number }], jitter: parseDuration(s.jitter) as number },
-    action: {
-      type: 'startWorkflow',
-      workflowType: ROTATION_WORKFLOW,
-      // The input as written (the workflow validates again and applies the defaults itself), except
-      // that a scheduled run never holds on a failed step: with overlap SKIP a held run would skip every
-      // later rotation while the uploaded certificates lapse. It fails, visibly, and the next one runs.
-      args: [{ ...request.workflowInput, onFailure: 'fail' }],
-      taskQueue: request.taskQueue,
-      workflowId: `rotate-certificate-key-${request.clusterName}`,
-      staticSummary: `certificate-key rotation of cluster ${request.clusterName}`,
-    },
-    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: parseDuration(s.catchupWindow) as number, pauseOnFailure: false },
-    state: { paused: s.paused, note: s.paused ? 'created paused' : undefined },
-  };
+    workflowType: ROTATION_WORKFLOW,
+    workflowId: `rotate-certificate-key-${request.clusterName}`,
+    staticSummary: `certificate-key rotation of cluster ${request.clusterName}`,
+    taskQueue: request.taskQueue,
+    workflowInput: request.workflowInput,
+    settings: settings.data,
+  });
 }
 
 /** Creates the schedule, or updates spec, action and policies of the existing one (its paused state is kept). */
 export async function ensureRotationSchedule(client: Client, request: RotationScheduleRequest): Promise<{ scheduleId: string; created: boolean }> {
-  const options = rotationScheduleOptions(request);
-  try {
-    await client.schedule.create(options);
-    return { scheduleId: options.scheduleId, created: true };
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-  }
-  await client.schedule.getHandle(options.scheduleId).update((previous) => ({
-    spec: options.spec,
-    action: options.action,
-    policies: options.policies,
-    state: { paused: previous.state.paused, note: previous.state.note, remainingActions: previous.state.remainingActions },
-  }));
-  return { scheduleId: options.scheduleId, created: false };
+  return createOrUpdateSchedule(client, rotationScheduleOptions(request));
 }
