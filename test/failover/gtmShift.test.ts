@@ -12,7 +12,7 @@ import type { FailoverStatus, FailoverToEastInput } from '../../common/inputs/fa
 import type { Progress } from '../../common/progress';
 import type { FailoverResult } from '../../workflows/failover';
 import { startTestTemporal } from '../support/temporal';
-import { eventually } from '../support/workflowHarness';
+import { newId, startFiringOn, untilState as untilStateOf } from './workflowRuns';
 import { failoverInput, failoverWorker, FakeFailoverWorld, notification, WEST } from './fakeFailoverWorld';
 
 let env: TestWorkflowEnvironment;
@@ -37,21 +37,8 @@ function gtmInput(service: Partial<FailoverToEastInput['services'][number]> = {}
   return failoverInput({ services: [{ namespace: 'test', name: 'podinfo', gtm, ...service }], route53: { endpoint: 'http://127.0.0.1:1' } });
 }
 
-function startFiring(input: FailoverToEastInput, taskQueue: string): Promise<WorkflowHandle> {
-  const workflowId = `failover-gtm-${Math.random().toString(36).slice(2)}`;
-  return env.client.workflow.signalWithStart('FailoverToEast', { args: [input], taskQueue, workflowId, signal: 'alert', signalArgs: [notification('firing')] });
-}
-
-function untilState(handle: WorkflowHandle, state: FailoverStatus['state']): Promise<FailoverStatus> {
-  return eventually(
-    async () => {
-      const s = await handle.query<FailoverStatus>('status');
-      return s.state === state ? s : undefined;
-    },
-    30_000,
-    `state ${state}`,
-  );
-}
+const startFiring = (input: FailoverToEastInput, taskQueue: string) => startFiringOn(env.client, input, taskQueue, newId('gtm'));
+const untilState = (handle: WorkflowHandle, state: FailoverStatus['state']) => untilStateOf(handle, state, 30_000);
 
 /** The world's activities, counting every call that names west's kubeconfig. */
 function countingWest(world: FakeFailoverWorld): { activities: object; westCalls: string[] } {
