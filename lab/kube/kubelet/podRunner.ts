@@ -58,15 +58,20 @@ export class PodRunner {
     const spec = pod.spec as unknown as LabPodSpec;
     const uid = String(pod.metadata?.uid);
     if (!isCniPod(spec) || this.installed.has(uid)) return;
-    this.installed.add(uid);
-    // Started before this kubelet did: its install container ran then.
-    if ((pod.status as { phase?: string } | undefined)?.phase === 'Running') return;
+    // Started before this kubelet did, with the network already configured: its install container ran then.
+    if ((pod.status as { phase?: string } | undefined)?.phase === 'Running' && this.network.state().ready) {
+      this.installed.add(uid);
+      return;
+    }
+    // A read that fails (the API busy with an etcd election during a join) throws before the pod counts as
+    // installed: the next pass runs the install again, as a real install container restarts until it succeeds.
     const config = await cniConfigOf(spec, async (name, key) => {
       const map = await client.find(`/api/v1/namespaces/${pod.metadata?.namespace}/configmaps/${name}`);
       return ((map?.data ?? {}) as Record<string, string>)[key];
     });
     if (!config) return;
     this.network.install(config.name, substitute(config.content, this.nodeName));
+    this.installed.add(uid);
     this.log(`pod ${pod.metadata?.namespace}/${pod.metadata?.name}: wrote network configuration ${config.name}`);
   }
 }

@@ -4,7 +4,7 @@
  * UI link is printed, kubeha keeps running; Ctrl-C stops everything and takes the lab down.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -12,13 +12,30 @@ import type { ChildProcess } from 'node:child_process';
 import { defaultTopologyInput, labDown } from '../../../lab/orchestrator';
 import { collect, OutputWatch, spawnCli } from '../../client/cliProcess';
 import { freePort } from '../../../lib/freePort';
+import { labHostPaths } from '../../../lab/hosts/layout';
 import { processesMentioning } from './support';
+
+/** The last lines of every lab host's kubelet log. */
+function kubeletLogTails(labDir: string, lines = 25): string {
+  const hostsDir = path.join(labDir, 'hosts');
+  if (!existsSync(hostsDir)) return '';
+  return readdirSync(hostsDir)
+    .map((host) => {
+      const file = path.join(labHostPaths(labDir, host).hostLabDir, 'kubelet.log');
+      const text = existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '(no kubelet log)';
+      return `--- ${host}: kubelet.log (last ${lines} lines)\n${text}\n`;
+    })
+    .join('');
+}
 
 describe('kubeha start with the lab', { timeout: 20 * 60_000 }, () => {
   const dataDir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'kubeha-start-'));
   const label = `start-${process.pid}`;
   let cli: ChildProcess | undefined;
+  let passed = false;
   after(async () => {
+    // A bootstrap that never finished is explained by the hosts' kubelet logs: print their ends before the lab goes.
+    if (!passed) process.stderr.write(kubeletLogTails(path.join(dataDir, 'lab')));
     // A failed assertion leaves kubeha running: stop it as a user would, then make sure the lab is down.
     if (cli && cli.exitCode === null) {
       cli.kill('SIGINT');
@@ -78,5 +95,6 @@ describe('kubeha start with the lab', { timeout: 20 * 60_000 }, () => {
     assert.equal(run.code, 0, run.stderr.slice(-2000));
     assert.deepEqual(processesMentioning(dataDir), [], 'no process of the lab is left');
     assert.ok(!readFileSync('/etc/hosts', 'utf8').includes(label), "the lab's /etc/hosts block is gone");
+    passed = true;
   });
 });
