@@ -6,6 +6,8 @@ import { loadKeyring } from '../lib/codec/keyring';
 import { withLiveness } from './activityContext';
 import { createBackupActivities } from './backup';
 import type { BackupActivities } from './backup/types';
+import { createRecoveryActivities } from './recovery';
+import type { RecoveryActivities } from './recovery/types';
 import { createAwsActivities, defaultAwsClients } from './aws';
 import { createDnsActivities, type DnsActivities } from './dns/route53';
 import { createFailoverActivities } from './failover';
@@ -31,7 +33,8 @@ export type KubehaActivities = AwsActivities &
   FailoverActivities &
   RotationActivities &
   DnsActivities &
-  BackupActivities;
+  BackupActivities &
+  RecoveryActivities;
 
 /** The clients activities use; each can be replaced (tests, other secret stores). */
 export interface ActivityDependencies {
@@ -86,6 +89,7 @@ export function createActivities(deps: ActivityDependencies = defaultDependencie
       rotation: createRotationActivities({ shell: deps.shell, secrets: deps.secrets, runOptions: activityRunOptions, temporal: lazyTemporalClient() }),
       // The CA bundle is sealed with the same keys as every payload, so whoever can read the histories can open it.
       backup: createBackupActivities({ shell: deps.shell, secrets: deps.secrets, runOptions: activityRunOptions, keyring: () => loadKeyring().keyring }),
+      recovery: createRecoveryActivities({ shell: deps.shell, secrets: deps.secrets, runOptions: activityRunOptions }),
     }),
   );
 }

@@ -236,6 +236,11 @@ export interface KubernetesActivities {
   waitNodeReady(input: { kubeconfigSecret: SecretName; nodeName: string; timeoutSeconds: number }): Promise<NodeStatus>;
   /** GET /readyz through the kubeconfig's server (the load balancer); returns the HTTP status and body. */
   apiReady(input: { kubeconfigSecret: SecretName }): Promise<{ ok: boolean; status: number; body: string }>;
+  /**
+   * Writes ConfigMap kube-system/kubeha-write-probe (a fresh nonce, server-side apply) and reads it back
+   * through the kubeconfig's server: proof that the API serves writes. Returns the store revision it got.
+   */
+  writeReadProbe(input: { kubeconfigSecret: SecretName; purpose: string }): Promise<{ resourceVersion: number }>;
 }
 
 /** Health-check settings re-exported for activity implementations. */

@@ -8,7 +8,7 @@ import { signalCommand } from './commands/signal';
 import { statusCommand } from './commands/status';
 import { statusListCommand } from './commands/statusList';
 import { registerFailoverCommands } from './commands/failover';
-import { linkVerb, registerStartVerb, rotateVerb } from './commands/workflowVerbs';
+import { linkVerb, recoverVerb, registerStartVerb, rotateVerb } from './commands/workflowVerbs';
 import { registerCompletionCommand } from './commands/completion';
 import { BOOTSTRAP_WORKFLOW } from './commands/bootstrap';
 import { registerStepsCommand } from './commands/steps';
@@ -88,6 +88,7 @@ export function buildProgram(): Command {
 
   registerStartVerb(program, linkVerb);
   registerStartVerb(program, rotateVerb);
+  registerStartVerb(program, recoverVerb);
   registerFailoverCommands(program);
   registerStepsCommand(program);
   registerReportCommand(program);

@@ -6,6 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { BACKUP_STEP_TABLE } from '../workflows/backup';
+import { RECOVER_STEP_TABLE } from '../workflows/recover';
 import { BOOTSTRAP_STEP_TABLE } from '../workflows/bootstrap';
 import { FAILOVER_STEP_TABLE } from '../workflows/failover';
 import { MESH_STEP_TABLE } from '../workflows/mesh';
@@ -24,6 +25,7 @@ export const STEP_TABLES: Readonly<Record<string, readonly DocumentedStep[]>> = 
   RotateCertificateKey: ROTATION_STEP_TABLE,
   FailoverToEast: FAILOVER_STEP_TABLE,
   BackupEtcd: BACKUP_STEP_TABLE,
+  RecoverControlPlane: RECOVER_STEP_TABLE,
 };
 
 function table(workflow: string): readonly DocumentedStep[] {

@@ -78,7 +78,10 @@ export const BOOTSTRAP_CHECKS: readonly CheckRecord<BootstrapFacts>[] = [
     hint: 'deregister the extra target (a spare joins the load balancer only through FailoverToEast)',
     fatal: true,
     check: (f) => [
-      ...f.spares.filter((s) => f.targets.some((t) => t.ip === s.address)).map((s) => `spare ${s.name} is registered in the target group`),
+      // A draining spare is on its way out (RecoverControlPlane's return-spare): AWS lists it until the delay ends.
+      ...f.spares
+        .filter((s) => f.targets.some((t) => t.ip === s.address && t.state !== 'draining'))
+        .map((s) => `spare ${s.name} is registered in the target group`),
       ...f.targets.filter((t) => !etcdHosts(f).some((h) => h.address === t.ip)).map((t) => `target ${t.ip} is not a control-plane host`),
     ],
   },

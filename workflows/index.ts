@@ -5,3 +5,4 @@ export { ClusterLock } from './lock';
 export { FailoverToEast } from './failover';
 export { LinkMeshClusters } from './mesh';
 export { RotateCertificateKey } from './rotate';
+export { RecoverControlPlane } from './recover';

@@ -41,7 +41,7 @@ export interface EndpointHealth {
 }
 
 /** Quotes every bare integer of 16 digits or more, so uint64 ids survive JSON.parse as text. */
-function quoteBigIntegers(json: string): string {
+export function quoteBigIntegers(json: string): string {
   return json.replace(/(:\s*)(\d{16,})(?=\s*[,}\]])/g, '$1"$2"');
 }
 

@@ -2,6 +2,7 @@
  * The Kubernetes activities: server-side apply of manifests, waits for rollouts and nodes, and the
  * API's readiness, all through a kubeconfig that the secret store holds by name.
  */
+import { randomUUID } from 'node:crypto';
 import { ErrorType, kubehaFailure } from '../../common/errors';
 import type { SecretStore } from '../secrets/store';
 import type { KubernetesActivities, NodeStatus, SecretName, WorkloadRef } from '../types';
@@ -178,6 +179,32 @@ export function createKubernetesActivities(deps: KubernetesDependencies): Kubern
             details: { node: input.nodeName, state: progress },
           }),
       });
+    },
+
+    async writeReadProbe(input) {
+      const { client } = await clientFor(input.kubeconfigSecret);
+      const nonce = randomUUID();
+      const name = 'kubeha-write-probe';
+      try {
+        await client.apply(
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'kube-system' }, data: { nonce, purpose: input.purpose } },
+          { fieldManager: 'kubeha', dryRun: false },
+        );
+        const read = await client.get<{ data?: Record<string, string>; metadata?: { resourceVersion?: string } }>(
+          `/api/v1/namespaces/kube-system/configmaps/${name}`,
+        );
+        if (read.data?.nonce !== nonce) {
+          throw kubehaFailure({
+            type: ErrorType.VerificationFailed,
+            message: `ConfigMap kube-system/${name} read back another value than was written`,
+            retryable: true,
+            hint: 'two API servers answer from different etcd clusters behind the load balancer: deregister the one that is not the restored member',
+          });
+        }
+        return { resourceVersion: Number(read.metadata?.resourceVersion ?? 0) };
+      } catch (err) {
+        throw client.failure(err, `write and read ConfigMap kube-system/${name}`);
+      }
     },
 
     async apiReady(input) {

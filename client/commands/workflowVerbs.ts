@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { failoverToEastInputSchema, failoverWorkflowId } from '../../common/inputs/failoverToEast';
 import { linkMeshClustersInputSchema, pairNameOf } from '../../common/inputs/linkMeshClusters';
+import { recoverControlPlaneInputSchema, recoverWorkflowId } from '../../common/inputs/recoverControlPlane';
 import { rotateCertificateKeyInputSchema } from '../../common/inputs/rotateCertificateKey';
 import type { ViewOutput } from '../followProgress';
 import { readWorkflowInput } from '../inputFile';
@@ -68,6 +69,30 @@ export const rotateVerb: StartVerb = {
       cluster: parsed.clusterName,
       subject: `cluster ${parsed.clusterName}`,
       noun: 'rotation',
+    };
+  },
+};
+
+/**
+ * `kubeha recover -f`: RecoverControlPlane for a cluster that lost etcd quorum; one run per cluster
+ * (`recover-control-plane-<cluster>`), so a second start finds the first. Answer its approval with
+ * `kubeha signal <id> approve|reject`.
+ */
+export const recoverVerb: StartVerb = {
+  name: 'recover',
+  workflowType: 'RecoverControlPlane',
+  description: 'validate an input file, start RecoverControlPlane for a cluster whose etcd lost quorum and follow it',
+  example: 'examples/recover-control-plane.json',
+  describeRun(file) {
+    const { raw, parsed } = readWorkflowInput(file, recoverControlPlaneInputSchema, this.workflowType);
+    const cluster = parsed.cluster.clusterName;
+    return {
+      workflowType: this.workflowType,
+      workflowId: recoverWorkflowId(cluster),
+      raw,
+      cluster,
+      subject: `cluster ${cluster}`,
+      noun: 'recovery',
     };
   },
 };

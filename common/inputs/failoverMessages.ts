@@ -85,5 +85,7 @@ export interface FailoverStatus {
   westHealthySince?: string;
   /** Spares registered by this failover (never deregistered by it). */
   sparesRegistered: string[];
+  /** The RecoverControlPlane run this failover started when west's etcd lost quorum. */
+  recovery?: { workflowId: string; approval: 'required' | 'none' };
   decisions: FailoverDecision[];
 }

@@ -9,6 +9,7 @@
 import { resolveService, serviceSchema } from './failoverServices';
 import { gtmRecordKey, route53SettingsSchema } from './gtm';
 import { z } from 'zod';
+import { recoverControlPlaneInputSchema } from './recoverControlPlane';
 import { awsSettingsSchema, dnsLabel, hostSchema, stepSelectionSchema } from './shared';
 
 /** The steps of FailoverToEast, in order. `onlySteps` and `skipSteps` take these names. */
@@ -71,6 +72,13 @@ const controlPlaneSchema = z
     minHealthyTargets: z.number().int().min(1).max(7).default(1),
     /** How long a newly registered spare may take to become healthy. */
     healthyDeadlineSeconds: z.number().int().min(10).max(3600).default(300),
+    /**
+     * When etcd lost quorum (the spare cannot serve): start RecoverControlPlane for west with an operator's
+     * approval (`approve`), without one (`auto`), or not at all (`never`). Needs `recovery`.
+     */
+    recover: z.enum(['approve', 'auto', 'never']).default('approve'),
+    /** The RecoverControlPlane input for west (its `approval.required` follows `recover`). */
+    recovery: recoverControlPlaneInputSchema.optional(),
   })
   .superRefine((cp, ctx) => {
     const cps = new Set(cp.controlPlanes.map((h) => h.address));
@@ -101,6 +109,16 @@ const controlPlaneSchema = z
         path: ['minHealthyTargets'],
         message: `is more than the ${cp.controlPlanes.length} control plane(s) listed: the spares would be registered on every alert`,
       });
+    }
+    if (cp.recover !== 'never' && cp.recovery) {
+      const hosts = new Set(cp.recovery.cluster.hosts.filter((h) => h.role !== 'worker').map((h) => h.address));
+      const missing = [...cp.controlPlanes, ...cp.spares].find((h) => !hosts.has(h.address));
+      if (missing)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['recovery', 'cluster', 'hosts'],
+          message: `has no control-plane or spare host at ${missing.address} (${missing.name}): the recovery must be of this control plane's cluster`,
+        });
     }
     const voters = cp.controlPlanes.length + cp.spares.length;
     if (voters > 7) ctx.addIssue({ code: 'custom', path: ['spares'], message: `with the control planes makes ${voters} etcd voters; etcd supports at most 7` });

@@ -21,7 +21,7 @@ import { clusterConfig, splitHostPort } from './config';
 import { discover } from './discovery';
 import { hostAddress, type HostEnv, KUBE } from './env';
 import { KubeadmError, phase } from './errors';
-import { endpointsHealthy, type EtcdAccess } from './etcd';
+import { endpointsHealthy, type EtcdAccess, listMembers } from './etcd';
 import { etcdJoin } from './etcdJoin';
 import { joinConfiguration } from './joinConfiguration';
 import { readKubeconfig, renderKubeconfig } from './kubeconfig';
@@ -230,8 +230,12 @@ Run 'kubectl get nodes' on the control-plane to see this node join the cluster.
     out('[check-etcd] Checking that the etcd cluster is healthy');
     const endpoints = await etcdEndpoints(admin, cfg.nodeName);
     if (endpoints.length === 0) throw new KubeadmError('etcd cluster is not healthy: no etcd endpoints found among the control-plane Nodes');
-    const etcd = { endpoints, certificatesDir: clusterCfg.certificatesDir };
-    if (!(await endpointsHealthy(etcd))) throw new KubeadmError(`etcd cluster is not healthy: failed to dial endpoint ${endpoints.join(',')}`);
+    // kubeadm's etcd client syncs its endpoints with the member list (client.Sync): a control-plane Node whose
+    // member is gone (a host lost and not yet rejoined) is no endpoint of the health check.
+    const members = await listMembers({ endpoints, certificatesDir: clusterCfg.certificatesDir }).catch(() => undefined);
+    const synced = members?.filter((m) => m.name !== '' && !m.isLearner).flatMap((m) => m.clientUrls) ?? endpoints;
+    const etcd = { endpoints: synced.length > 0 ? synced : endpoints, certificatesDir: clusterCfg.certificatesDir };
+    if (!(await endpointsHealthy(etcd))) throw new KubeadmError(`etcd cluster is not healthy: failed to dial endpoint ${etcd.endpoints.join(',')}`);
     return etcd;
   });
 

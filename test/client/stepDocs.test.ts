@@ -13,6 +13,7 @@ import { FAILOVER_STEPS } from '../../common/inputs/failoverToEast';
 import { MESH_STEPS } from '../../common/inputs/linkMeshClusters';
 import { ROTATION_STEPS } from '../../common/inputs/rotateCertificateKey';
 import { BACKUP_STEPS } from '../../common/inputs/backupEtcd';
+import { RECOVER_STEPS } from '../../common/inputs/recoverControlPlane';
 import { projectRoot } from '../../lib/paths';
 import { runCli } from './cliProcess';
 
@@ -41,6 +42,7 @@ test('the tables name exactly the steps each input accepts, in order', () => {
     RotateCertificateKey: ROTATION_STEPS,
     FailoverToEast: FAILOVER_STEPS,
     BackupEtcd: BACKUP_STEPS,
+    RecoverControlPlane: RECOVER_STEPS,
   };
   for (const [workflow, steps] of Object.entries(STEP_TABLES)) {
     assert.deepEqual(

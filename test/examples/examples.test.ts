@@ -14,6 +14,7 @@ import { backupEtcdInputSchema } from '../../common/inputs/backupEtcd';
 import { bootstrapStackedEtcdInputSchema } from '../../common/inputs/bootstrapStackedEtcd';
 import { failoverToEastInputSchema } from '../../common/inputs/failoverToEast';
 import { linkMeshClustersInputSchema } from '../../common/inputs/linkMeshClusters';
+import { recoverControlPlaneInputSchema } from '../../common/inputs/recoverControlPlane';
 import { rotateCertificateKeyInputSchema } from '../../common/inputs/rotateCertificateKey';
 import { inputIssues } from '../../common/validation';
 import { projectRoot } from '../../lib/paths';
@@ -40,6 +41,13 @@ const EXAMPLES: Array<{ file: string; workflow?: string; schema: z.ZodType; fiel
   },
   { file: 'failover-to-east.json', workflow: 'FailoverToEast', schema: failoverToEastInputSchema, field: 'steps', value: [50, 25] },
   { file: 'backup-etcd.json', workflow: 'BackupEtcd', schema: backupEtcdInputSchema, field: 'store.prefix', value: 'kubeha/etcd' },
+  {
+    file: 'recover-control-plane.json',
+    workflow: 'RecoverControlPlane',
+    schema: recoverControlPlaneInputSchema,
+    field: 'precheck.intervalSeconds',
+    value: 1,
+  },
   { file: 'webhook-routes.yaml', schema: webhookConfigSchema, field: 'routes[0].matchers[0]', value: 'alertname~WestDown' },
 ];
 

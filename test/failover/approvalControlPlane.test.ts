@@ -4,10 +4,13 @@
  * Temporal dev server with stub activities (FakeFailoverWorld).
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FailoverToEastInput } from '../../common/inputs/failoverToEast';
 import type { FailoverResult } from '../../workflows/failover';
+import { recoverWorkflowId } from '../../common/inputs/recoverControlPlane';
+import { bootstrapInput } from '../support/inputs';
 import { startTestTemporal } from '../support/temporal';
 import { failoverInput, failoverWorker, FakeFailoverWorld, notification } from './fakeFailoverWorld';
 import { controlPlaneInput, seedEtcd, startFiringOn, untilState } from './workflowRuns';
@@ -122,6 +125,39 @@ describe('FailoverToEast: approval and the control plane', { timeout: 180_000 },
       await handle.result();
     });
     assert.equal(world.calls.filter((c) => c.name === 'registerTarget').length, 0);
+  });
+
+  test('control plane: without etcd quorum a recovery of west is started once, with approval by default; "never" starts none', async () => {
+    const world = new FakeFailoverWorld();
+    for (const ip of ['10.0.1.11', '10.0.1.12', '10.0.1.13']) world.targets.set(ip, 'unhealthy');
+    seedEtcd(world, 1);
+    const recovery = { cluster: bootstrapInput({ clusterName: `west-${randomUUID().slice(0, 8)}` }), precheck: { windowSeconds: 3600, intervalSeconds: 300 } };
+    const { worker, taskQueue } = await failoverWorker(env, world.allActivities());
+    await worker.runUntil(async () => {
+      const handle = await startFiring(failoverInput({ controlPlane: { ...controlPlaneInput(), recovery } }), taskQueue);
+      const s = await untilState(handle, 'failed-over');
+      const id = recoverWorkflowId(recovery.cluster.clusterName);
+      assert.deepEqual(s.recovery, { workflowId: id, approval: 'required' });
+      assert.match(
+        s.decisions.find((d) => d.what === 'RecoveryStarted')?.why ?? '',
+        new RegExp(`started RecoverControlPlane ${id} \\(waits for an "approve" signal.*1 of 4 voters healthy, quorum 3`),
+      );
+      const child = env.client.workflow.getHandle(id);
+      assert.equal((await child.describe()).type, 'RecoverControlPlane');
+      const started = (await child.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+      assert.ok(started?.parentWorkflowExecution, 'started by the failover');
+      await handle.signal('failback');
+      await handle.result();
+      assert.equal((await child.describe()).status.name, 'RUNNING', 'the recovery outlives the failover');
+      await child.terminate('test done');
+
+      const never = await startFiring(failoverInput({ controlPlane: { ...controlPlaneInput(), recover: 'never', recovery } }), taskQueue);
+      const n = await untilState(never, 'failed-over');
+      assert.equal(n.recovery, undefined);
+      assert.match(n.decisions.find((d) => d.what === 'RecoveryNotStarted')?.why ?? '', /controlPlane.recover is "never"/);
+      await never.signal('failback');
+      await never.result();
+    });
   });
 
   test('control plane: healthy registered targets leave the spare out', async () => {

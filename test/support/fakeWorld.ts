@@ -284,6 +284,7 @@ export class FakeWorld extends ChangeLedger {
           return { name: input.nodeName, ready: true, controlPlane: node.controlPlane };
         }),
       apiReady: () => this.record('apiReady', undefined, () => ({ ok: this.initialized, status: this.initialized ? 200 : 503, body: 'ok' })),
+      writeReadProbe: () => this.record('writeReadProbe', undefined, () => ({ resourceVersion: 1000 + this.calls.length })),
     };
     return { ...aws, ...hosts, ...kube };
   }

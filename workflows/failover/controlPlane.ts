@@ -1,8 +1,11 @@
 /**
  * Step control-plane: when west's registered control-plane targets are unhealthy, register the spares
  * (after checking etcd keeps quorum with them) and wait until they are healthy. Never deregisters.
+ * Without quorum the spares could not serve: RecoverControlPlane is started for west instead (recovery.ts).
  */
 import type { HostSpec } from '../../common/inputs/shared';
+import { patched } from '@temporalio/workflow';
+import { startRecovery } from './recovery';
 import { aws, waits } from '../engine/activities';
 import { rootMessage } from '../engine/steps';
 import { etcdProbe } from './activities';
@@ -43,6 +46,8 @@ export async function registerSpares(ctx: FailoverContext): Promise<void> {
   if (quorum.healthyVoters < quorum.quorum) {
     incident.decide('SpareNotRegistered', `${summary}, but ${quorumText}: an API server on the spare could not serve writes; restore etcd quorum first`);
     tracker.setStep(step, 'running', 'NoQuorum', quorumText);
+    // Runs recorded before the failover started recoveries replay without it.
+    if (patched('kubeha-failover-starts-recovery')) await startRecovery(ctx, quorumText);
     return;
   }
   for (const spare of cp.spares) {

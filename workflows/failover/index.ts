@@ -75,7 +75,7 @@ export const FAILOVER_STEP_TABLE: readonly Step<FailoverContext>[] = [
   {
     name: 'control-plane',
     description:
-      "When west's registered control-plane targets are unhealthy, register the spare(s) after checking etcd keeps quorum with them, and wait until healthy. Never deregisters.",
+      "When west's registered control-plane targets are unhealthy, register the spare(s) after checking etcd keeps quorum with them, and wait until healthy. Never deregisters. Without quorum, start RecoverControlPlane for west (controlPlane.recover: approve, auto or never).",
     skipReason: (ctx) => stopped(ctx) ?? (ctx.config.controlPlane ? undefined : 'no controlPlane in the input'),
     run: registerSpares,
   },

@@ -3,6 +3,7 @@
  * plane section (3 registered control planes and a spare), so that targets and spares can be broken.
  */
 import { failoverInput } from '../../failover/fakeFailoverWorld';
+import { bootstrapInput } from '../../support/inputs';
 import { type BadInputCase, buildCases, type CaseSpec, drop, hostCases, manyHosts, replace, runOptionCases, set, setFrom, wholeInputCases } from './cases';
 
 const FINGERPRINT = 'SHA256:' + 'A'.repeat(43);
@@ -121,6 +122,19 @@ const specs: CaseSpec[] = [
     `${CP}.controlPlanes[2].role`,
     /must be "control-plane"/,
     set(`${CP}.controlPlanes[2].role`, 'spare-control-plane'),
+  ],
+  ['controlPlane.recover "yes"', `${CP}.recover`, /Invalid option/i, set(`${CP}.recover`, 'yes')],
+  ['controlPlane.recovery as a workflow id', `${CP}.recovery`, /expected object/i, set(`${CP}.recovery`, 'recover-control-plane-west')],
+  [
+    "a recovery of another cluster's hosts",
+    `${CP}.recovery.cluster.hosts`,
+    /has no control-plane or spare host at 10\.0\.1\.11/,
+    set(`${CP}.recovery`, {
+      cluster: {
+        ...bootstrapInput(),
+        hosts: bootstrapInput().hosts.map((h, n) => ({ ...h, address: `10.9.0.${n + 1}` })),
+      },
+    }),
   ],
   ['no spares', `${CP}.spares`, />=\s*1|too small/i, set(`${CP}.spares`, [])],
   ['8 control planes', `${CP}.controlPlanes`, /<=\s*7|too big/i, setFrom(`${CP}.controlPlanes`, (i) => manyHosts(controlPlanes(i), 0, 8))],

@@ -1,0 +1,155 @@
+/**
+ * Recovery time on the lab: west bootstrapped once, then N times its three control planes stopped
+ * (host-stop: the zone of its etcd majority lost) and RecoverControlPlane started without approval. It
+ * reports, per run and as medians: from the loss, and from the start of the run, to the API answering
+ * /readyz through west's load balancer; the share of each step until then; and the rejoin of the three
+ * hosts after they start again. Figures only.
+ *
+ * Usage: node dist/bench/labRecovery.js [runs=3]   (as root; west only, on 127.0.10.151-156)
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from '@temporalio/client';
+import { createActivities } from '../activities';
+import { FileSecretStore } from '../activities/secrets/store';
+import { createSshShell, FileKnownHostsStore } from '../activities/ssh';
+import type { RecoverControlPlaneInput } from '../common/inputs/recoverControlPlane';
+import type { Progress } from '../common/progress';
+import type { LabAwsStatus } from '../lab/aws';
+import { KubeClient } from '../lab/kube/client';
+import { parseKubeconfig } from '../lab/kube/kubeconfig';
+import { applyLabAwsEnvironment, defaultTopologyInput, labDown, labFault, labUp, parseTopology, type LabUpResult } from '../lab/orchestrator';
+import { kubehaDataConverter } from '../lib/codec/dataConverter';
+import { startTestTemporal } from '../test/support/temporal';
+import type { RecoverResult } from '../workflows/recover';
+import { createWorker } from '../worker';
+
+/** One recovery. */
+interface RecoveryRun {
+  lossToServingMs: number;
+  startToServingMs: number;
+  /** Steps until the API served, by name (ms). */
+  steps: Record<string, number>;
+  rejoinMs: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+function benchTopology() {
+  const west = defaultTopologyInput().clusters[0];
+  return parseTopology({
+    clusters: [{ ...west, hosts: west.hosts.map((h, i) => ({ ...h, address: `127.0.10.${151 + i}` })) }],
+    loadBalancerAddressPrefix: '127.0.96',
+    hostsBlockLabel: `bench-${process.pid}`,
+  });
+}
+
+async function until(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; ; await sleep(250)) {
+    if (await probe().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+  }
+}
+
+async function targets(lab: LabUpResult): Promise<{ id: string; state: string }[]> {
+  return ((await (await fetch(`${lab.state.aws!.endpoint}/kubeha-lab/status`)).json()) as LabAwsStatus).loadBalancers[0].targets;
+}
+
+async function oneRecovery(
+  lab: LabUpResult,
+  dataDir: string,
+  client: Client,
+  taskQueue: string,
+  api: KubeClient,
+  cluster: unknown,
+  n: number,
+): Promise<RecoveryRun> {
+  const cps = lab.state.hosts.filter((h) => h.role === 'control-plane');
+  const lostAt = Date.now();
+  for (const h of cps) await labFault('host-stop', [h.name], dataDir);
+  await until('targets unhealthy', 60_000, async () => (await targets(lab)).every((t) => t.state !== 'healthy'));
+  const input: RecoverControlPlaneInput = {
+    cluster: cluster as RecoverControlPlaneInput['cluster'],
+    precheck: { windowSeconds: 6, intervalSeconds: 2 },
+    approval: { required: false },
+    rejoin: { waitMinutes: 15, pollSeconds: 2 },
+    onFailure: 'fail',
+  };
+  const startedAt = Date.now();
+  const handle = await client.workflow.start('RecoverControlPlane', { taskQueue, workflowId: `bench-recover-${n}`, args: [input] });
+  await until('the API answering through the load balancer', 300_000, async () => (await api.request('GET', '/readyz')).status === 200);
+  const servingAt = Date.now();
+  await until('verify-serving done', 120_000, async () =>
+    (await handle.query<Progress>('progress')).steps.some((s) => s.step === 'verify-serving' && s.state === 'done'),
+  );
+  const progress = await handle.query<Progress>('progress');
+  const steps: Record<string, number> = {};
+  for (const s of progress.steps) if (s.startedAt && s.finishedAt && s.step !== 'rejoin') steps[s.step] = Date.parse(s.finishedAt) - Date.parse(s.startedAt);
+  const rejoinStarted = Date.now();
+  for (const h of cps) await labFault('host-start', [h.name], dataDir);
+  const result = (await handle.result()) as RecoverResult;
+  if (result.outcome !== 'recovered') throw new Error(`run ${n}: ${result.outcome} (${result.reason})`);
+  return { lossToServingMs: servingAt - lostAt, startToServingMs: servingAt - startedAt, steps, rejoinMs: Date.now() - rejoinStarted };
+}
+
+/** Bootstraps west on a fresh lab and recovers it `runs` times. */
+export async function labRecoveryBench(runs: number): Promise<RecoveryRun[]> {
+  const dataDir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'kubeha-bench-'));
+  process.env.KUBEHA_DATA_DIR = dataDir;
+  applyLabAwsEnvironment();
+  const env = await startTestTemporal();
+  const shell = createSshShell({ knownHosts: new FileKnownHostsStore(path.join(dataDir, 'known_hosts.json')) });
+  try {
+    const lab = await labUp({ dataDir, topology: benchTopology() });
+    const taskQueue = 'kubeha-lab-bench';
+    const secrets = new FileSecretStore(path.join(dataDir, 'secrets'));
+    const worker = await createWorker({
+      connection: env.nativeConnection,
+      settings: { address: '', namespace: env.namespace ?? 'default', taskQueue, uiUrl: '' },
+      activities: createActivities({ secrets, shell }),
+      overrides: { shutdownGraceTime: '1 second' },
+    });
+    const running = worker.run();
+    const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter: kubehaDataConverter().dataConverter });
+    const cluster = { ...JSON.parse(readFileSync(lab.state.inputs.west, 'utf8')), onFailure: 'fail' };
+    const boot = await client.workflow.execute('BootstrapStackedEtcd', { taskQueue, workflowId: 'bench-bootstrap', args: [cluster] });
+    const api = new KubeClient(parseKubeconfig(await secrets.get((boot as { kubeconfigSecret: string }).kubeconfigSecret)));
+    const results: RecoveryRun[] = [];
+    for (let n = 1; n <= runs; n++) {
+      const run = await oneRecovery(lab, dataDir, client, taskQueue, api, cluster, n);
+      process.stdout.write(`run ${n}: ${JSON.stringify(run)}\n`);
+      results.push(run);
+    }
+    worker.shutdown();
+    await running;
+    return results;
+  } finally {
+    await shell.close();
+    await env.teardown();
+    await labDown({ dataDir }).catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  labRecoveryBench(Number(process.argv[2] ?? 3))
+    .then((runs) => {
+      const loss = median(runs.map((r) => r.lossToServingMs));
+      const start = median(runs.map((r) => r.startToServingMs));
+      const names = Object.keys(runs[0].steps);
+      const shares = names.map((name) => {
+        const ms = median(runs.map((r) => r.steps[name] ?? 0));
+        return `${name} ${(ms / 1000).toFixed(1)} s (${Math.round((ms / start) * 100)}%)`;
+      });
+      process.stdout.write(
+        `recovery over ${runs.length} runs (medians): loss to API serving through the load balancer ${(loss / 1000).toFixed(1)} s, ` +
+          `run start to serving ${(start / 1000).toFixed(1)} s [${shares.join(', ')}]; rejoin of 3 hosts ${(median(runs.map((r) => r.rejoinMs)) / 1000).toFixed(1)} s\n`,
+      );
+    })
+    .catch((err: unknown) => {
+      process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    });
+}

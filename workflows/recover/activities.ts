@@ -1,0 +1,27 @@
+/**
+ * Activity proxies of RecoverControlPlane (types only; the worker registers `createRecoveryActivities`).
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { RecoveryActivities } from '../../activities/recovery/types';
+import { defaultRetry } from '../engine/activities';
+
+/** Asking one member about itself: quick, and an unreachable host is an answer, not an error. */
+export const members = proxyActivities<Pick<RecoveryActivities, 'probeEtcdMember'>>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { ...defaultRetry, maximumAttempts: 3 },
+});
+
+/** A stale host's `kubeadm reset -f`. */
+export const stale = proxyActivities<Pick<RecoveryActivities, 'resetStaleMember'>>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { ...defaultRetry, maximumAttempts: 5 },
+});
+
+/** The restore waits for the kubelet to restart etcd twice (each within its 3-minute wait). */
+export const restores = proxyActivities<Pick<RecoveryActivities, 'restoreEtcdFromSurvivor'>>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { ...defaultRetry, maximumAttempts: 5 },
+});

@@ -1,0 +1,49 @@
+/**
+ * Step verify-serving: the survivor's API target turns healthy, `/readyz` answers 200 through the load
+ * balancer, and a write followed by a read of the same object succeeds there. The revision that write
+ * got against the survivor's revision before the restore is the data-loss window's measure.
+ */
+import { ErrorType, kubehaFailure } from '../../common/errors';
+import { initialized } from '../bootstrap/cluster';
+import { loadBalancer, targetOf } from '../bootstrap/loadBalancer';
+import { kube, waits } from '../engine/activities';
+import { type RecoverContext, survivorContext } from './data';
+
+export async function verifyServingStep(ctx: RecoverContext): Promise<void> {
+  const step = 'verify-serving';
+  const survivor = ctx.survivor;
+  if (!survivor) throw new Error('verify-serving runs after restore');
+  const joins = survivorContext(ctx);
+  const lb = await loadBalancer(joins);
+  ctx.tracker.setHost(step, survivor.name, 'waiting', 'WaitingTargetHealthy', `target ${survivor.address}:6443`);
+  const { waitedSeconds } = await waits.waitTargetHealthy.executeWithOptions({ summary: `wait until ${survivor.name} is healthy in the target group` }, [
+    { ...targetOf(joins, lb, survivor), deadlineSeconds: ctx.config.cluster.loadBalancer.targetGroup.healthyDeadlineSeconds },
+  ]);
+  const init = await initialized(joins);
+  const ready = await kube.apiReady({ kubeconfigSecret: init.kubeconfigSecret });
+  if (!ready.ok) {
+    throw kubehaFailure({
+      type: ErrorType.NotReady,
+      message: `/readyz through the load balancer answers ${ready.status}: ${ready.body.slice(0, 300)}`,
+      retryable: true,
+      hint: `the API server on ${survivor.name} is not ready on the restored etcd yet; read its log, then signal "retry"`,
+    });
+  }
+  const { resourceVersion } = await kube.writeReadProbe({ kubeconfigSecret: init.kubeconfigSecret, purpose: `RecoverControlPlane on ${survivor.name}` });
+  ctx.servingRevision = resourceVersion;
+  const before = ctx.restore?.revisionBefore;
+  ctx.tracker.setFact(
+    'data-loss window',
+    before === undefined
+      ? `revision ${resourceVersion} after the restore (an earlier attempt restored it; the revision before was not read)`
+      : `the survivor had revision ${before}; writes after it on the lost members are gone; the first write after the restore got ${resourceVersion}`,
+  );
+  ctx.tracker.setHost(
+    step,
+    survivor.name,
+    'done',
+    'Serving',
+    `target healthy after ${waitedSeconds} s; /readyz 200; write and read back at revision ${resourceVersion}`,
+  );
+  ctx.tracker.setStep(step, 'running', 'Serving', `API answers and takes writes through ${lb.dnsName}`);
+}
