@@ -146,6 +146,25 @@ describe('kubeha link, rotate and failover against Temporal with stub activities
     await client.workflow.getHandle('rotate-verbs-detach-2').result();
   });
 
+  test('recover validates its file (exit 2 naming the field), starts one recovery per cluster and says when one is open', async () => {
+    const bad = write('recover-bad.json', { ...example('recover-control-plane.json'), skipSteps: ['precheck'] });
+    const refused = await runCli(['recover', '-f', bad], env('verbs-recover'));
+    assert.equal(refused.code, 2, refused.stdout);
+    assert.match(refused.stderr, /skipSteps: must keep precheck/);
+    assert.equal(await exists('recover-control-plane-prod-a'), false);
+
+    const input = example('recover-control-plane.json');
+    const file = write('recover.json', { ...input, cluster: { ...(input.cluster as object), clusterName: 'verbs-recover' } });
+    // No worker polls this queue: the run waits, started, until the test ends it.
+    const run = await runCli(['recover', '-f', file, '--detach'], env('verbs-recover'));
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /started RecoverControlPlane for cluster verbs-recover: workflow id recover-control-plane-verbs-recover/);
+    const second = await runCli(['recover', '-f', file, '--detach'], env('verbs-recover'));
+    assert.notEqual(second.code, 0);
+    assert.match(second.stderr + second.stdout, /already open \(one recovery per cluster at a time\)/);
+    await client.workflow.getHandle('recover-control-plane-verbs-recover').terminate('test done');
+  });
+
   test('a run that fails exits 1 naming the failed step', async () => {
     rotation.uploadFails = 'injected: upload-certs refused';
     try {
