@@ -139,10 +139,10 @@ if (require.main === module) {
       const loss = median(runs.map((r) => r.lossToServingMs));
       const start = median(runs.map((r) => r.startToServingMs));
       const names = Object.keys(runs[0].steps);
-      const shares = names.map((name) => {
-        const ms = median(runs.map((r) => r.steps[name] ?? 0));
-        return `${name} ${(ms / 1000).toFixed(1)} s (${Math.round((ms / start) * 100)}%)`;
-      });
+      const medians = names.map((name) => median(runs.map((r) => r.steps[name] ?? 0)));
+      // Shares of the steps up to verify-serving's end (it ends after the API first answers: the write probe).
+      const total = medians.reduce((a, b) => a + b, 0);
+      const shares = names.map((name, i) => `${name} ${(medians[i] / 1000).toFixed(1)} s (${Math.round((medians[i] / total) * 100)}%)`);
       process.stdout.write(
         `recovery over ${runs.length} runs (medians): loss to API serving through the load balancer ${(loss / 1000).toFixed(1)} s, ` +
           `run start to serving ${(start / 1000).toFixed(1)} s [${shares.join(', ')}]; rejoin of 3 hosts ${(median(runs.map((r) => r.rejoinMs)) / 1000).toFixed(1)} s\n`,
