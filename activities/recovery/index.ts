@@ -6,6 +6,7 @@ import { type HostActivityDeps, HostRunner } from '../hosts/context';
 import { probeEtcdMember } from './probe';
 import { restoreEtcdFromSurvivor } from './restore';
 import { resetStaleMember } from './stale';
+import { waitHostsBack } from './hostsBack';
 import type { RecoveryActivities } from './types';
 
 /** Builds the recovery activities. */
@@ -15,5 +16,6 @@ export function createRecoveryActivities(deps: HostActivityDeps): RecoveryActivi
     probeEtcdMember: (input) => probeEtcdMember(run, input.host),
     restoreEtcdFromSurvivor: (input) => restoreEtcdFromSurvivor(run, input.host),
     resetStaleMember: (input) => resetStaleMember(run, input.host, input.survivor),
+    waitHostsBack: (input) => waitHostsBack(run, input.hosts, input.timeoutSeconds, input.pollSeconds),
   };
 }

@@ -53,4 +53,6 @@ export interface RecoveryActivities {
    * member belongs to the restored cluster (asked through `survivor`) or nothing of it is left.
    */
   resetStaleMember(input: { host: HostSpec; survivor: HostSpec }): Promise<{ reset: boolean; reason?: string }>;
+  /** Waits until one of the hosts answers over SSH (every `pollSeconds`), or `timeoutSeconds` pass: the names of those that answered. */
+  waitHostsBack(input: { hosts: HostSpec[]; timeoutSeconds: number; pollSeconds: number }): Promise<{ back: string[]; waitedSeconds: number }>;
 }

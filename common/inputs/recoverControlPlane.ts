@@ -36,9 +36,9 @@ const approvalSchema = z.strictObject({
 
 /** The lost hosts coming back. */
 const rejoinSchema = z.strictObject({
-  /** How long to wait for each lost host to answer over SSH again before the step fails (and waits for the operator). */
+  /** How long to wait for a lost host to answer over SSH again (counted afresh after each rejoin) before the step fails and holds for the operator. */
   waitMinutes: z.number().min(0.1).max(43200).default(1440),
-  /** How often an unreachable lost host is tried. */
+  /** How often the lost hosts are tried (inside one heartbeating activity, not in the run's history). */
   pollSeconds: z.number().int().min(2).max(3600).default(15),
 });
 

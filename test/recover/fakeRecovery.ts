@@ -67,6 +67,16 @@ export class FakeRecovery {
         }
         return { alreadyRestored: false, memberId: member.id, revisionBefore: before.revision, revisionAfter: 95, removedMembers: removed };
       },
+      waitHostsBack: async ({ hosts, timeoutSeconds, pollSeconds }) => {
+        const started = Date.now();
+        for (;;) {
+          const back = hosts.filter((h) => !this.down.has(h.name)).map((h) => h.name);
+          const waitedSeconds = Math.round((Date.now() - started) / 1000);
+          if (back.length > 0 || waitedSeconds >= timeoutSeconds) return { back, waitedSeconds };
+          // The stub polls faster than the input asks: the tests wait on it.
+          await new Promise((r) => setTimeout(r, Math.min(pollSeconds * 1000, 100)));
+        }
+      },
       resetStaleMember: async ({ host }) => {
         if (this.world.etcd.has(host.name)) return { reset: false, reason: 'a member of the restored cluster' };
         this.world.act(`reset:${host.name}`);

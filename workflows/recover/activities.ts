@@ -12,6 +12,13 @@ export const members = proxyActivities<Pick<RecoveryActivities, 'probeEtcdMember
   retry: { ...defaultRetry, maximumAttempts: 3 },
 });
 
+/** Waiting for lost hosts to come back: as long as the input allows (its own deadline ends it); heartbeats catch a dead worker. */
+export const comeback = proxyActivities<Pick<RecoveryActivities, 'waitHostsBack'>>({
+  startToCloseTimeout: '31 days',
+  heartbeatTimeout: '1 minute',
+  retry: defaultRetry,
+});
+
 /** A stale host's `kubeadm reset -f`. */
 export const stale = proxyActivities<Pick<RecoveryActivities, 'resetStaleMember'>>({
   startToCloseTimeout: '10 minutes',

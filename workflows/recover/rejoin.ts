@@ -5,14 +5,13 @@
  * join, until the input's voters are all members again. Lost control planes go back into the load
  * balancer; lost spares stay out of it.
  */
-import { sleep } from '@temporalio/workflow';
 import { ErrorType, kubehaFailure } from '../../common/errors';
 import type { HostSpec } from '../../common/inputs/shared';
 import { assertNotRegistered, waitEtcdMember, waitHealthy, waitNodeReady } from '../bootstrap/hostChecks';
 import { joinHost } from '../bootstrap/join';
 import { loadBalancer, targetOf } from '../bootstrap/loadBalancer';
 import { aws } from '../engine/activities';
-import { members, stale } from './activities';
+import { comeback, stale } from './activities';
 import { type RecoverContext, survivorContext } from './data';
 
 const STEP = 'rejoin';
@@ -45,18 +44,37 @@ export async function rejoinStep(ctx: RecoverContext): Promise<void> {
   const survivor = ctx.survivor;
   if (!survivor) throw new Error('rejoin runs after restore');
   const lost = () => ctx.voters.filter((h) => h.name !== ctx.survivor?.name && !ctx.rejoined.includes(h.name));
-  lost().forEach((h) => ctx.tracker.setHost(STEP, h.name, 'pending', 'Lost', 'waits to answer over SSH again'));
-  let waitedSeconds = 0;
+  lost().forEach((h) => ctx.tracker.setHost(STEP, h.name, 'waiting', 'WaitingForHost', 'lost: waits for it to answer over SSH again'));
   while (lost().length > 0) {
+    ctx.tracker.setStep(
+      STEP,
+      'waiting',
+      'WaitingForHosts',
+      `${lost().length} lost voter(s) to come back; rejoined so far: ${ctx.rejoined.join(', ') || 'none'}`,
+    );
+    // One activity waits (heartbeating) until a lost host answers: a day of polling stays out of the history.
+    const { back } = await comeback.waitHostsBack.executeWithOptions(
+      {
+        summary: `wait for ${lost()
+          .map((h) => h.name)
+          .join(', ')} to answer`,
+      },
+      [{ hosts: lost(), timeoutSeconds: Math.round(waitMinutes * 60), pollSeconds }],
+    );
+    if (back.length === 0) {
+      throw kubehaFailure({
+        type: ErrorType.DeadlineExceeded,
+        message: `${lost()
+          .map((h) => h.name)
+          .join(', ')} did not come back within ${waitMinutes} min`,
+        retryable: false,
+        hint: 'bring the hosts back (or replace them with machines of the same names and addresses) and signal "retry"; the cluster serves meanwhile with fewer voters',
+      });
+    }
+    ctx.tracker.setStep(STEP, 'running', 'HostsBack', `${back.join(', ')} answer again`);
     // Every lost host that is back is reset first: its old etcd member must not meet the others (see resetStaleMember).
-    const back: HostSpec[] = [];
-    for (const host of lost()) {
-      const probe = await members.probeEtcdMember.executeWithOptions({ summary: `is ${host.name} back?` }, [{ host }]);
-      if (!probe.reachable) {
-        ctx.tracker.setHost(STEP, host.name, 'waiting', 'WaitingForHost', `does not answer over SSH (${probe.error ?? 'no answer'})`);
-        continue;
-      }
-      back.push(host);
+    const returned = lost().filter((h) => back.includes(h.name));
+    for (const host of returned) {
       if (ctx.staleReset.includes(host.name)) continue;
       const { reset, reason } = await stale.resetStaleMember.executeWithOptions({ summary: `reset stale ${host.name}` }, [{ host, survivor }]);
       ctx.staleReset.push(host.name);
@@ -68,29 +86,7 @@ export async function rejoinStep(ctx: RecoverContext): Promise<void> {
         reset ? 'old etcd member stopped and wiped (kubeadm reset -f)' : reason,
       );
     }
-    const next = back[0];
-    if (next) {
-      await rejoinHost(ctx, next);
-      continue;
-    }
-    if (waitedSeconds >= waitMinutes * 60) {
-      throw kubehaFailure({
-        type: ErrorType.DeadlineExceeded,
-        message: `${lost()
-          .map((h) => h.name)
-          .join(', ')} did not come back within ${waitMinutes} min`,
-        retryable: false,
-        hint: 'bring the hosts back (or replace them with machines of the same names and addresses) and signal "retry"; the cluster serves meanwhile with fewer voters',
-      });
-    }
-    ctx.tracker.setStep(
-      STEP,
-      'waiting',
-      'WaitingForHosts',
-      `${lost().length} lost voter(s) to come back; rejoined so far: ${ctx.rejoined.join(', ') || 'none'}`,
-    );
-    await sleep(`${pollSeconds} seconds`);
-    waitedSeconds += pollSeconds;
+    await rejoinHost(ctx, returned[0]);
   }
   ctx.tracker.setStep(STEP, 'running', 'AllRejoined', `${ctx.rejoined.join(', ') || 'no host'} rejoined`);
 }
