@@ -121,6 +121,15 @@ export function buildProgram(): Command {
     .argument('[reason]', "recorded in the run's failure", 'aborted by operator')
     .action((workflowId: string, reason: string) => signalCommand(workflowId, 'abort', reason));
 
+  for (const answer of ['approve', 'reject'] as const) {
+    program
+      .command(answer)
+      .description(`${answer} a run that waits for approval (RecoverControlPlane, FailoverToEast), signed with your user name`)
+      .argument('<workflowId>')
+      .argument('[comment]', 'recorded with the decision')
+      .action((workflowId: string, comment?: string) => signalCommand(workflowId, answer, comment));
+  }
+
   registerBackupCommands(program, registerScheduleCommands(program));
   registerCodecServerCommand(program);
   registerWebhookCommand(program);

@@ -3,6 +3,7 @@
  * failed step (stub activities on a real dev server).
  */
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -12,9 +13,11 @@ import { FakeWorld, permanentFailure } from '../support/fakeWorld';
 import { bootstrapInput } from '../support/inputs';
 import { startTestTemporal } from '../support/temporal';
 import { eventually, stubWorker } from '../support/workflowHarness';
+import type { RecoverResult } from '../../workflows/recover';
+import { bootstrappedZoneLost, recoverInput } from '../recover/fakeRecovery';
 import { runCli } from './cliProcess';
 
-describe('kubeha retry and abort', { timeout: 180_000 }, () => {
+describe('kubeha retry, abort, approve and reject', { timeout: 180_000 }, () => {
   let env: TestWorkflowEnvironment;
   let client: Client;
   // The CLI encrypts what it sends (the abort reason); the worker and this test read with the same keys.
@@ -63,6 +66,28 @@ describe('kubeha retry and abort', { timeout: 180_000 }, () => {
       );
     });
     assert.equal(world.count('init'), 0);
+  });
+
+  test('approve answers a RecoverControlPlane that waits for approval, signed with the user name; reject ends another', async () => {
+    for (const answer of ['approve', 'reject'] as const) {
+      const { world, recovery } = await bootstrappedZoneLost(env);
+      const { worker, taskQueue } = await stubWorker(env, { ...world.activities(), ...recovery.activities() }, undefined, { payloadCodecs: [codec] });
+      const handle = await client.workflow.start('RecoverControlPlane', {
+        args: [recoverInput({ approval: { required: true, timeoutMinutes: 5 }, onlySteps: ['precheck', 'approve'] })],
+        taskQueue,
+        workflowId: `cli-${answer}-${Date.now()}`,
+      });
+      const result = await worker.runUntil(async () => {
+        await eventually(async () => (await handle.query<Progress>('progress')).phase === 'waiting', 30_000, 'the approval request');
+        const run = await runCli([answer, handle.workflowId, 'zone a is gone'], { TEMPORAL_ADDRESS: env.address });
+        assert.equal(run.code, 0, run.stderr);
+        assert.match(run.stdout, new RegExp(`sent ${answer} to ${handle.workflowId}`));
+        return (await handle.result()) as RecoverResult;
+      });
+      const user = os.userInfo().username;
+      if (answer === 'approve') assert.equal(result.approvedBy, user);
+      else assert.deepEqual([result.outcome, result.reason], ['rejected', `rejected by ${user}: zone a is gone`]);
+    }
   });
 
   test('an unknown workflow id is named', async () => {
