@@ -4,14 +4,10 @@
  */
 import type { HostSpec } from '../../common/inputs/shared';
 import { listEtcdMembers } from '../hosts/cluster';
-import type { HostRunner } from '../hosts/context';
+import { firstLine, type HostRunner } from '../hosts/context';
 import { memberOfHost } from '../hosts/etcd';
 import type { EtcdMember } from '../types';
 import type { VoterChoice } from './types';
-
-function firstLine(text: string): string {
-  return (text.split('\n').find((l) => l.trim() !== '') ?? '').trim().slice(0, 200);
-}
 
 /** Asks etcd through the hosts in order until one answers, then picks the first healthy voter among them. */
 export async function selectEtcdVoter(run: HostRunner, hosts: HostSpec[]): Promise<VoterChoice> {

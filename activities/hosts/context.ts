@@ -56,6 +56,11 @@ export function kubectl(args: string): string {
   return `kubectl --kubeconfig ${REMOTE.adminConf} --request-timeout=20s ${args}`;
 }
 
+/** The first non-blank line of a command's output, trimmed to 200 characters (for one-line reasons). */
+export function firstLine(text: string): string {
+  return (text.split('\n').find((l) => l.trim() !== '') ?? '').trim().slice(0, 200);
+}
+
 /** Replaces secrets with `***` (for text kubeha keeps in errors). */
 export function mask(text: string, secrets: readonly string[]): string {
   let out = text;

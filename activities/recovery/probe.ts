@@ -4,7 +4,7 @@
  * the leader field then reads 0.
  */
 import type { HostSpec } from '../../common/inputs/shared';
-import type { HostRunner } from '../hosts/context';
+import { firstLine, type HostRunner } from '../hosts/context';
 import { etcdctlCommand, memberIdHex, parseMemberList, quoteBigIntegers } from '../hosts/etcd';
 import type { EtcdMemberProbe } from './types';
 
@@ -36,10 +36,6 @@ export function parseEndpointStatus(text: string): Pick<EtcdMemberProbe, 'member
     raftTerm: num(status.raftTerm),
     revision: num(status.header.revision),
   };
-}
-
-function firstLine(text: string): string {
-  return (text.split('\n').find((l) => l.trim() !== '') ?? '').trim().slice(0, 200);
 }
 
 export async function probeEtcdMember(run: HostRunner, host: HostSpec): Promise<EtcdMemberProbe> {

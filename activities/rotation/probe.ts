@@ -5,7 +5,7 @@
  */
 import type { HostSpec } from '../../common/inputs/shared';
 import { nodeState } from '../hosts/cluster';
-import { type HostRunner, kubectl, REMOTE } from '../hosts/context';
+import { firstLine, type HostRunner, kubectl, REMOTE } from '../hosts/context';
 import type { ControlPlaneProbe } from './types';
 
 /** The CA private key `kubeadm init phase upload-certs` needs on the host. */
@@ -14,10 +14,6 @@ export const CA_KEY = '/etc/kubernetes/pki/ca.key';
 /** `kubectl get --raw=/readyz` against this host's own API server (admin.conf points at the load balancer). */
 export function localReadyzCommand(host: HostSpec): string {
   return kubectl(`--server=https://${host.address}:6443 get --raw=/readyz`);
-}
-
-function firstLine(text: string): string {
-  return (text.split('\n').find((l) => l.trim() !== '') ?? '').trim().slice(0, 200);
 }
 
 /** Probes one host; an unfit host is an answer (healthy false, with the reason), not a failure. */
