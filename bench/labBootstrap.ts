@@ -32,7 +32,8 @@ export interface LabBootstrapReport {
   labDownMs: number;
 }
 
-function benchTopology() {
+/** West alone, on 127.0.10.151-156 and its own /etc/hosts label (the lab benches share it). */
+export function benchTopology() {
   const west = defaultTopologyInput().clusters[0];
   return parseTopology({
     clusters: [{ ...west, hosts: west.hosts.map((h, i) => ({ ...h, address: `127.0.10.${151 + i}` })) }],

@@ -16,12 +16,14 @@ import { FileSecretStore } from '../activities/secrets/store';
 import { createSshShell, FileKnownHostsStore } from '../activities/ssh';
 import type { RecoverControlPlaneInput } from '../common/inputs/recoverControlPlane';
 import type { Progress } from '../common/progress';
-import type { LabAwsStatus } from '../lab/aws';
 import { KubeClient } from '../lab/kube/client';
 import { parseKubeconfig } from '../lab/kube/kubeconfig';
-import { applyLabAwsEnvironment, defaultTopologyInput, labDown, labFault, labUp, parseTopology, type LabUpResult } from '../lab/orchestrator';
+import { applyLabAwsEnvironment, labDown, labFault, labUp, type LabUpResult } from '../lab/orchestrator';
 import { kubehaDataConverter } from '../lib/codec/dataConverter';
+import { frontStatus } from '../test/lab/e2e/labWorkerRun';
 import { startTestTemporal } from '../test/support/temporal';
+import { eventually } from '../test/support/workflowHarness';
+import { benchTopology } from './labBootstrap';
 import type { RecoverResult } from '../workflows/recover';
 import { createWorker } from '../worker';
 
@@ -34,28 +36,7 @@ interface RecoveryRun {
   rejoinMs: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-function benchTopology() {
-  const west = defaultTopologyInput().clusters[0];
-  return parseTopology({
-    clusters: [{ ...west, hosts: west.hosts.map((h, i) => ({ ...h, address: `127.0.10.${151 + i}` })) }],
-    loadBalancerAddressPrefix: '127.0.96',
-    hostsBlockLabel: `bench-${process.pid}`,
-  });
-}
-
-async function until(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; ; await sleep(250)) {
-    if (await probe().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-  }
-}
-
-async function targets(lab: LabUpResult): Promise<{ id: string; state: string }[]> {
-  return ((await (await fetch(`${lab.state.aws!.endpoint}/kubeha-lab/status`)).json()) as LabAwsStatus).loadBalancers[0].targets;
-}
 
 async function oneRecovery(
   lab: LabUpResult,
@@ -69,7 +50,11 @@ async function oneRecovery(
   const cps = lab.state.hosts.filter((h) => h.role === 'control-plane');
   const lostAt = Date.now();
   for (const h of cps) await labFault('host-stop', [h.name], dataDir);
-  await until('targets unhealthy', 60_000, async () => (await targets(lab)).every((t) => t.state !== 'healthy'));
+  await eventually(
+    async () => (await frontStatus(lab.state.aws!.endpoint)).loadBalancers[0].targets.every((t) => t.state !== 'healthy'),
+    60_000,
+    'targets unhealthy',
+  );
   const input: RecoverControlPlaneInput = {
     cluster: cluster as RecoverControlPlaneInput['cluster'],
     precheck: { windowSeconds: 6, intervalSeconds: 2 },
@@ -79,10 +64,12 @@ async function oneRecovery(
   };
   const startedAt = Date.now();
   const handle = await client.workflow.start('RecoverControlPlane', { taskQueue, workflowId: `bench-recover-${n}`, args: [input] });
-  await until('the API answering through the load balancer', 300_000, async () => (await api.request('GET', '/readyz')).status === 200);
+  await eventually(async () => (await api.request('GET', '/readyz')).status === 200, 300_000, 'the API answering through the load balancer');
   const servingAt = Date.now();
-  await until('verify-serving done', 120_000, async () =>
-    (await handle.query<Progress>('progress')).steps.some((s) => s.step === 'verify-serving' && s.state === 'done'),
+  await eventually(
+    async () => (await handle.query<Progress>('progress')).steps.some((s) => s.step === 'verify-serving' && s.state === 'done'),
+    120_000,
+    'verify-serving done',
   );
   const progress = await handle.query<Progress>('progress');
   const steps: Record<string, number> = {};

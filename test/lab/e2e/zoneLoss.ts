@@ -13,12 +13,12 @@ import { FileSecretStore } from '../../../activities/secrets/store';
 import type { BootstrapStackedEtcdInput } from '../../../common/inputs/bootstrapStackedEtcd';
 import type { RecoverControlPlaneInput } from '../../../common/inputs/recoverControlPlane';
 import type { Progress } from '../../../common/progress';
-import type { LabAwsStatus } from '../../../lab/aws';
 import { KubeClient } from '../../../lab/kube/client';
 import { parseKubeconfig } from '../../../lab/kube/kubeconfig';
 import { labFault, type LabUpResult } from '../../../lab/orchestrator';
 import type { RecoverResult } from '../../../workflows/recover';
 import { eventually } from '../../support/workflowHarness';
+import { frontStatus } from './labWorkerRun';
 import { etcdMembers, kubeadmRuns } from './support';
 
 /** What the scenario runs on: the bootstrapped lab, kubeha's client and worker queue. */
@@ -33,8 +33,7 @@ export interface ZoneLossContext {
 }
 
 async function targets(lab: LabUpResult): Promise<{ id: string; state: string }[]> {
-  const response = await fetch(`${lab.state.aws!.endpoint}/kubeha-lab/status`);
-  return ((await response.json()) as LabAwsStatus).loadBalancers[0].targets;
+  return (await frontStatus(lab.state.aws!.endpoint)).loadBalancers[0].targets;
 }
 
 /** The targets that take traffic or wait to (a deregistered one drains for the group's delay). */
