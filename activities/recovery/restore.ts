@@ -106,7 +106,7 @@ export async function restoreEtcdFromSurvivor(run: HostRunner, host: HostSpec): 
   const others = list.exitCode === 0 ? parseMemberList(list.stdout).filter((m) => m.id !== before.memberId) : [];
   if (!manifest.forced) await run.writeFile(host, ETCD_MANIFEST, withForceNewCluster(manifest.text, true), 0o600);
   const forced = await waitLeadsAlone(run, host, 'start alone with --force-new-cluster');
-  const after = await unforce(run, host, withForceNewCluster(manifest.text, true), forced.raftTerm ?? 0);
+  const after = await unforce(run, host, manifest.text, forced.raftTerm ?? 0);
   return {
     alreadyRestored: false,
     memberId: after.memberId ?? before.memberId ?? '',
