@@ -32,3 +32,15 @@ export function withForceNewCluster(text: string, on: boolean): string {
   parsed.doc.setIn(['spec', 'containers', 0, 'command'], parsed.doc.createNode(items));
   return parsed.doc.toString();
 }
+
+/** The `--flag=value` arguments of the manifest's etcd command, by flag name (without the dashes). */
+export function etcdFlags(text: string): Record<string, string> | undefined {
+  const parsed = commandOf(text);
+  if (!parsed || parsed.items[0] !== 'etcd') return undefined;
+  const flags: Record<string, string> = {};
+  for (const item of parsed.items.slice(1)) {
+    const match = typeof item === 'string' ? /^--([a-z0-9-]+)=(.*)$/.exec(item) : null;
+    if (match) flags[match[1]] = match[2];
+  }
+  return flags;
+}

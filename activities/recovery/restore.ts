@@ -17,13 +17,14 @@ import { forcesNewCluster, withForceNewCluster } from './manifest';
 import { probeEtcdMember } from './probe';
 import type { EtcdMemberProbe, SurvivorRestoreResult } from './types';
 
-const ETCD_MANIFEST = `${REMOTE.manifests}/etcd.yaml`;
+/** Where kubeadm writes the etcd static Pod manifest. */
+export const ETCD_MANIFEST = `${REMOTE.manifests}/etcd.yaml`;
 /** The kubelet notices a changed manifest within its file check (20 s by default); etcd then starts. */
 const RESTART_TIMEOUT_MS = 180_000;
 const POLL_MS = 2000;
 
-/** Alone and leading: one voter in its own view, and it is the leader. */
-function leadsAlone(p: EtcdMemberProbe): boolean {
+/** Alone and leading: one voter in its own view, and it is the leader (a restored one-member cluster). */
+export function leadsAlone(p: EtcdMemberProbe): boolean {
   return p.answers && p.voters === 1 && p.memberId !== undefined && p.leader === p.memberId;
 }
 
@@ -43,7 +44,7 @@ async function readManifest(run: HostRunner, host: HostSpec): Promise<{ text: st
 }
 
 /** Waits until the member leads alone, and (when `afterTerm` is given) has been restarted since that term. */
-async function waitLeadsAlone(run: HostRunner, host: HostSpec, why: string, afterTerm?: number): Promise<EtcdMemberProbe> {
+export async function waitLeadsAlone(run: HostRunner, host: HostSpec, why: string, afterTerm?: number): Promise<EtcdMemberProbe> {
   const deadline = Date.now() + RESTART_TIMEOUT_MS;
   let last: EtcdMemberProbe | undefined;
   while (Date.now() < deadline) {

@@ -2,7 +2,9 @@
  * What the recovery activities take and report: one etcd member's own view (asked locally, so it
  * answers without quorum), and the outcome of restoring quorum on a survivor.
  */
+import type { BackupStore } from '../../common/inputs/backupEtcd';
 import type { HostSpec } from '../../common/inputs/shared';
+import type { BackupRecord } from '../backup/types';
 
 /** One control-plane host's etcd, as `etcdctl endpoint status` and `member list` on the host report it. */
 export interface EtcdMemberProbe {
@@ -36,6 +38,21 @@ export interface SurvivorRestoreResult {
   revisionAfter: number;
   /** Names (or ids, for unstarted members) of the members the restore removed. */
   removedMembers: string[];
+  /** The backup the member was restored from, when no member survived (a snapshot restore). */
+  fromBackup?: { backupId: string; createdAt: string; revision: number; host: string };
+}
+
+/** Input of `restoreEtcdFromSnapshot`. */
+export interface SnapshotRestoreInput {
+  host: HostSpec;
+  clusterName: string;
+  store: BackupStore;
+  /** The backup chosen (by `findRecoveryBackup`, recorded in the run's history). */
+  backupId: string;
+  /** Names this restore: a retry that finds the host restored under the same token does not restore again. */
+  token: string;
+  /** The other voters: none of them is a member of the restored cluster. */
+  lostMembers: string[];
 }
 
 /** The recovery activities (created by `createRecoveryActivities`). */
@@ -48,6 +65,14 @@ export interface RecoveryActivities {
    * already alone and leading only puts the manifest back.
    */
   restoreEtcdFromSurvivor(input: { host: HostSpec }): Promise<SurvivorRestoreResult>;
+  /** Read-only: the backup to restore from (`backupId`, or the newest complete one); undefined when the store holds none. */
+  findRecoveryBackup(input: { clusterName: string; store: BackupStore; backupId?: string }): Promise<BackupRecord | undefined>;
+  /**
+   * When no member survived: the host's etcd and kube-apiserver held out of the kubelet, the backup's
+   * snapshot written onto the host and checked, `etcdutl snapshot restore` into a one-member cluster,
+   * its data put in place of the lost one, the manifests put back. Refuses while the host's etcd answers.
+   */
+  restoreEtcdFromSnapshot(input: SnapshotRestoreInput): Promise<SurvivorRestoreResult>;
   /**
    * Resets a lost control plane that came back with its old etcd member (`kubeadm reset -f`), unless its
    * member belongs to the restored cluster (asked through `survivor`) or nothing of it is left.

@@ -5,6 +5,7 @@
  * Pure zod: workflows import these, so no Node built-ins here.
  */
 import { z } from 'zod';
+import { BACKUP_ID, backupStoreSchema } from './backupEtcd';
 import { bootstrapStackedEtcdInputSchema } from './bootstrapStackedEtcd';
 import { stepSelectionSchema } from './shared';
 
@@ -42,6 +43,16 @@ const rejoinSchema = z.strictObject({
   pollSeconds: z.number().int().min(2).max(3600).default(15),
 });
 
+/** Where to restore from when no member survived: a stored backup (BackupEtcd's), onto one named host. */
+const snapshotSchema = z.strictObject({
+  /** The control-plane (or spare) host restored; kubeadm set it up, its etcd data is what was lost. */
+  host: z.string().min(1, 'must name a control-plane host of cluster.hosts'),
+  /** The store BackupEtcd writes to (the same bucket, prefix and region). */
+  store: backupStoreSchema,
+  /** A backup id from `kubeha backup list`; default the newest complete one. */
+  backupId: z.string().regex(BACKUP_ID, 'must be a backup id like 20261206T031500Z-1a2b3c4d (kubeha backup list)').optional(),
+});
+
 /** The input of RecoverControlPlane. */
 export const recoverControlPlaneInputSchema = z
   .strictObject({
@@ -50,6 +61,8 @@ export const recoverControlPlaneInputSchema = z
     precheck: precheckSchema.default({ windowSeconds: 60, intervalSeconds: 10 }),
     approval: approvalSchema.default({ required: true, timeoutMinutes: 60 }),
     rejoin: rejoinSchema.default({ waitMinutes: 1440, pollSeconds: 15 }),
+    /** Used only when no member answers at all; without it such a run fails and holds for the operator. */
+    snapshot: snapshotSchema.optional(),
     ...stepSelectionSchema(RECOVER_STEPS),
   })
   .superRefine((input, ctx) => {
@@ -58,6 +71,13 @@ export const recoverControlPlaneInputSchema = z
     if (input.onlySteps && input.skipSteps.some((s) => input.onlySteps?.includes(s)))
       ctx.addIssue({ code: 'custom', path: ['skipSteps'], message: 'names a step also listed in onlySteps; choose one' });
     const keepPrecheck = 'must keep precheck: restoring etcd while quorum holds would fork the cluster';
+    const voter = input.cluster.hosts.find((h) => h.name === input.snapshot?.host);
+    if (input.snapshot && (!voter || voter.role === 'worker'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['snapshot', 'host'],
+        message: `must name a control-plane or spare host of cluster.hosts, got "${input.snapshot.host}"`,
+      });
     if (input.skipSteps.includes('precheck')) ctx.addIssue({ code: 'custom', path: ['skipSteps'], message: keepPrecheck });
     if (input.onlySteps && !input.onlySteps.includes('precheck')) ctx.addIssue({ code: 'custom', path: ['onlySteps'], message: keepPrecheck });
   });

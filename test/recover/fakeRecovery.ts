@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { EtcdMemberProbe, RecoveryActivities } from '../../activities/recovery/types';
+import type { BackupRecord } from '../../activities/backup/types';
+import type { EtcdMemberProbe, RecoveryActivities, SurvivorRestoreResult } from '../../activities/recovery/types';
 import type { RecoverControlPlaneInput } from '../../common/inputs/recoverControlPlane';
 import { FakeWorld } from '../support/fakeWorld';
 import { bootstrapInput } from '../support/inputs';
@@ -25,6 +26,10 @@ export class FakeRecovery {
   gate?: Promise<void>;
   /** Restores that started, in order. */
   readonly started: string[] = [];
+  /** Complete backups in the store, newest first. */
+  readonly stored: BackupRecord[] = [];
+  /** The token of the snapshot restore each host holds (the marker in its data directory). */
+  private readonly restoredBy = new Map<string, string>();
 
   constructor(private readonly world: FakeWorld) {}
 
@@ -66,6 +71,35 @@ export class FakeRecovery {
           this.world.nodes.delete(name);
         }
         return { alreadyRestored: false, memberId: member.id, revisionBefore: before.revision, revisionAfter: 95, removedMembers: removed };
+      },
+      findRecoveryBackup: async ({ backupId }) => (backupId ? this.stored.find((b) => b.backupId === backupId) : this.stored[0]),
+      restoreEtcdFromSnapshot: async ({ host, backupId, token, lostMembers }) => {
+        this.started.push(host.name);
+        if (this.gate) await this.gate;
+        const record = this.stored.find((b) => b.backupId === backupId);
+        if (!record) throw new Error(`no backup ${backupId}`);
+        const done = (alreadyRestored: boolean): SurvivorRestoreResult => ({
+          alreadyRestored,
+          memberId: this.world.etcd.get(host.name)?.id ?? '',
+          revisionBefore: record.revision,
+          revisionAfter: record.revision,
+          removedMembers: lostMembers,
+          fromBackup: { backupId, createdAt: record.createdAt, revision: record.revision, host: record.host },
+        });
+        if (this.restoredBy.get(host.name) === token) return done(true);
+        if (this.world.etcd.has(host.name)) throw new Error(`etcd on ${host.name} answers: a snapshot would overwrite it`);
+        this.world.act(`restore-snapshot:${host.name}:${backupId}`);
+        this.restoredBy.set(host.name, token);
+        this.world.etcd.set(host.name, {
+          id: 'a1',
+          name: host.name,
+          peerUrls: [`https://${host.address}:2380`],
+          clientUrls: [`https://${host.address}:2379`],
+          isLearner: false,
+          healthy: true,
+        });
+        for (const name of lostMembers) this.world.nodes.delete(name);
+        return done(false);
       },
       waitHostsBack: async ({ hosts, timeoutSeconds, pollSeconds }) => {
         const started = Date.now();

@@ -26,9 +26,19 @@ export const stale = proxyActivities<Pick<RecoveryActivities, 'resetStaleMember'
   retry: { ...defaultRetry, maximumAttempts: 5 },
 });
 
-/** The restore waits for the kubelet to restart etcd twice (each within its 3-minute wait). */
-export const restores = proxyActivities<Pick<RecoveryActivities, 'restoreEtcdFromSurvivor'>>({
-  startToCloseTimeout: '10 minutes',
+/** Finding the backup to restore from: a listing, read-only. */
+export const backups = proxyActivities<Pick<RecoveryActivities, 'findRecoveryBackup'>>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { ...defaultRetry, maximumAttempts: 5 },
+});
+
+/**
+ * The restore waits for the kubelet to restart etcd twice (each within its 3-minute wait); from a
+ * snapshot it also writes the snapshot onto the host, heartbeating per slice.
+ */
+export const restores = proxyActivities<Pick<RecoveryActivities, 'restoreEtcdFromSurvivor' | 'restoreEtcdFromSnapshot'>>({
+  startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '10 seconds',
   retry: { ...defaultRetry, maximumAttempts: 5 },
 });

@@ -27,10 +27,10 @@ export async function approveStep(ctx: RecoverContext): Promise<void> {
   const survivors = Object.values(ctx.probes)
     .filter((p) => p.answers)
     .map((p) => p.host);
-  ctx.tracker.setPhase(
-    'waiting',
-    `approval: signal "approve" to restore etcd from ${survivors.join(', ')} (the other members' data is given up), or "reject", within ${timeoutMinutes} min`,
-  );
+  const what = survivors.length
+    ? `restore etcd from ${survivors.join(', ')} (the other members' data is given up)`
+    : `restore the newest backup on ${ctx.config.snapshot?.host ?? '?'} (every member lost its data; writes since that backup are given up)`;
+  ctx.tracker.setPhase('waiting', `approval: signal "approve" to ${what}, or "reject", within ${timeoutMinutes} min`);
   await condition(() => answer !== undefined, `${Math.round(timeoutMinutes * 60)} seconds`);
   ctx.tracker.setPhase('running');
   if (answer?.decision === 'approve') {

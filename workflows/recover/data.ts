@@ -29,6 +29,8 @@ export interface RecoverContext {
   /** The member restored as a one-member cluster. */
   survivor?: HostSpec;
   restore?: SurvivorRestoreResult;
+  /** The backup restored when no member survived (chosen once, before the restore). */
+  backup?: { backupId: string; createdAt: string; revision: number };
   /** The revision a write through the load balancer got once the survivor served. */
   servingRevision?: number;
   rejoined: string[];

@@ -32,7 +32,7 @@ export const RECOVER_STEP_TABLE: readonly Step<RecoverContext>[] = [
   {
     name: 'precheck',
     description:
-      'etcdctl endpoint status on every voter, over precheck.windowSeconds: refused when a member follows a leader or an API target is healthy for the whole window; at least one member must answer.',
+      'etcdctl endpoint status on every voter, over precheck.windowSeconds: refused when a member follows a leader or an API target is healthy for the whole window; at least one member must answer, unless the input names a backup to restore (snapshot).',
     run: precheckStep,
   },
   {
@@ -44,7 +44,7 @@ export const RECOVER_STEP_TABLE: readonly Step<RecoverContext>[] = [
   {
     name: 'restore',
     description:
-      'Asks again, picks the answering member with the highest raft index, and under the cluster lock makes it a one-member cluster (--force-new-cluster, then the manifest put back); lost control planes leave the load balancer, the survivor joins it.',
+      'Asks again, picks the answering member with the highest raft index, and under the cluster lock makes it a one-member cluster (--force-new-cluster, then the manifest put back); with no member answering, restores the newest S3 backup on snapshot.host (etcdutl snapshot restore); lost control planes leave the load balancer, the survivor joins it.',
     skipReason: unlessStopped,
     run: restoreStep,
   },

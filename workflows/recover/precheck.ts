@@ -82,12 +82,17 @@ export async function precheckStep(ctx: RecoverContext): Promise<void> {
     }
   }
   const survivors = Object.values(ctx.probes).filter((p) => p.answers);
+  const snapshot = ctx.config.snapshot;
+  if (survivors.length === 0 && snapshot) {
+    ctx.tracker.setStep(step, 'running', 'NoSurvivor', `quorum lost for ${windowSeconds} s and no member answers: ${snapshot.host} is restored from a backup`);
+    return;
+  }
   if (survivors.length === 0) {
     throw kubehaFailure({
       type: ErrorType.Unreachable,
       message: `no etcd member answers on any of ${ctx.voters.map((h) => h.name).join(', ')}: there is no survivor to restore from`,
       retryable: true,
-      hint: 'bring back one control-plane host with its etcd data (its kubelet starts etcd) and signal "retry"; restoring an S3 snapshot onto a fresh host is done by hand for now (kubeha backup list shows the latest)',
+      hint: 'bring back one control-plane host with its etcd data (its kubelet starts etcd) and signal "retry"; or, when every member lost its data, start a recovery with "snapshot" (a host and the backup store) to restore the newest backup (kubeha backup list)',
     });
   }
   ctx.tracker.setStep(step, 'running', 'QuorumLost', `quorum lost for ${windowSeconds} s; ${survivors.map((p) => p.host).join(', ')} answer`);

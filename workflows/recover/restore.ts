@@ -1,8 +1,10 @@
 /**
  * Step restore: the members are asked once more (quorum may have come back while the run waited for
  * approval); the answering member with the highest raft index (the most of the log) is restored as a
- * one-member cluster on its own data, holding the cluster lock. The lost members' API targets leave the
- * load balancer (an old majority that comes back must not serve), and the survivor's goes in.
+ * one-member cluster on its own data, holding the cluster lock. When none answers and the input names a
+ * backup store, the newest backup is restored on the host it names instead (fromBackup.ts). The lost
+ * members' API targets leave the load balancer (an old majority that comes back must not serve), and
+ * the survivor's goes in.
  */
 import type { EtcdMemberProbe } from '../../activities/recovery/types';
 import { ErrorType, kubehaFailure } from '../../common/errors';
@@ -11,6 +13,7 @@ import { aws } from '../engine/activities';
 import { withClusterLock } from '../lock/withClusterLock';
 import { restores } from './activities';
 import type { RecoverContext } from './data';
+import { chooseBackup, restoreBackup } from './fromBackup';
 import { probeVoters, quorumEvidence } from './precheck';
 
 /** The answering member with the highest raft index; input order breaks ties. */
@@ -33,6 +36,7 @@ async function chooseSurvivor(ctx: RecoverContext, step: string): Promise<void> 
     probes,
   );
   const host = ctx.voters.find((h) => h.name === best?.host);
+  if (!best && (await chooseBackup(ctx, step))) return;
   if (!best || !host) {
     throw kubehaFailure({
       type: ErrorType.Unreachable,
@@ -53,15 +57,20 @@ export async function restoreStep(ctx: RecoverContext): Promise<void> {
   if (!survivor) return;
   const lb = await loadBalancer(ctx.cluster);
   await withClusterLock(ctx.config.cluster.clusterName, `restore etcd quorum on ${survivor.name}`, async () => {
-    ctx.tracker.setHost(step, survivor.name, 'running', 'Restoring', 'etcd --force-new-cluster on its own data');
-    ctx.restore = await restores.restoreEtcdFromSurvivor.executeWithOptions({ summary: `restore etcd quorum on ${survivor.name}` }, [{ host: survivor }]);
-    const removed = ctx.restore.removedMembers.length ? `; removed ${ctx.restore.removedMembers.join(', ')}` : '';
+    if (ctx.backup) await restoreBackup(ctx, step);
+    else {
+      ctx.tracker.setHost(step, survivor.name, 'running', 'Restoring', 'etcd --force-new-cluster on its own data');
+      ctx.restore = await restores.restoreEtcdFromSurvivor.executeWithOptions({ summary: `restore etcd quorum on ${survivor.name}` }, [{ host: survivor }]);
+    }
+    const restored = ctx.restore;
+    if (!restored) throw new Error('the restore returned nothing');
+    const removed = restored.removedMembers.length ? `; removed ${restored.removedMembers.join(', ')}` : '';
     ctx.tracker.setHost(
       step,
       survivor.name,
       'done',
-      ctx.restore.alreadyRestored ? 'AlreadyRestored' : 'Restored',
-      `one-member cluster at revision ${ctx.restore.revisionAfter}${removed}`,
+      restored.alreadyRestored ? 'AlreadyRestored' : 'Restored',
+      `one-member cluster at revision ${restored.revisionAfter}${removed}`,
     );
   });
   for (const host of ctx.config.cluster.hosts.filter((h) => h.role === 'control-plane' && h.name !== survivor.name)) {

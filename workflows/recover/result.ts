@@ -18,6 +18,8 @@ export interface RecoverResult {
   /** The revision of the one-member cluster, and of the first write through the load balancer after it. */
   revisionAfter?: number;
   servingRevision?: number;
+  /** The backup restored, when no member survived. */
+  fromBackup?: { backupId: string; createdAt: string; revision: number; host: string };
   /** Members the restore removed from etcd. */
   removedMembers: string[];
   /** Targets taken out of the load balancer at the restore (the lost control planes). */
@@ -37,6 +39,7 @@ export function resultOf(ctx: RecoverContext): RecoverResult {
           alreadyRestored: ctx.restore.alreadyRestored,
           revisionBefore: ctx.restore.revisionBefore,
           revisionAfter: ctx.restore.revisionAfter,
+          ...(ctx.restore.fromBackup ? { fromBackup: ctx.restore.fromBackup } : {}),
         }
       : {}),
     ...(ctx.servingRevision !== undefined ? { servingRevision: ctx.servingRevision } : {}),

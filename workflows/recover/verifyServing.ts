@@ -34,9 +34,11 @@ export async function verifyServingStep(ctx: RecoverContext): Promise<void> {
   const before = ctx.restore?.revisionBefore;
   ctx.tracker.setFact(
     'data-loss window',
-    before === undefined
-      ? `revision ${resourceVersion} after the restore (an earlier attempt restored it; the revision before was not read)`
-      : `the survivor had revision ${before}; writes after it on the lost members are gone; the first write after the restore got ${resourceVersion}`,
+    ctx.restore?.fromBackup
+      ? `backup ${ctx.restore.fromBackup.backupId} taken ${ctx.restore.fromBackup.createdAt} at revision ${before}; writes after it are gone; the first write after the restore got ${resourceVersion}`
+      : before === undefined
+        ? `revision ${resourceVersion} after the restore (an earlier attempt restored it; the revision before was not read)`
+        : `the survivor had revision ${before}; writes after it on the lost members are gone; the first write after the restore got ${resourceVersion}`,
   );
   ctx.tracker.setHost(
     step,
