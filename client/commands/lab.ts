@@ -91,7 +91,7 @@ export function registerLabCommands(program: Command): void {
   labCommand
     .command('fault')
     .description(
-      'inject a fault: host-stop|host-start|ssh-drop|ssh-restore|isolate|rejoin|kill-apiserver|kill-etcd|apiserver-stop|apiserver-start <host>, ssh-delay <host> <ms>, aws-throttle|aws-error <n> [action], aws-clear, cni-break|cni-fix, node-notready|node-ready <host>',
+      'inject a fault: host-stop|host-start|ssh-drop|ssh-restore|isolate|rejoin|kill-apiserver|kill-etcd|etcd-wipe|apiserver-stop|apiserver-start <host>, ssh-delay <host> <ms>, aws-throttle|aws-error <n> [action], aws-clear, cni-break|cni-fix, node-notready|node-ready <host>',
     )
     .argument('<fault>')
     .argument('[args...]')

@@ -2,14 +2,14 @@
  * `kubeha lab fault ...`: the parts' own faults on a running lab. Host faults come from lab/hosts,
  * AWS faults go to the front's control API (the lab AWS runs in the supervisor process).
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { delaySsh, dropSsh, isolate, rejoin, restoreSsh, runOnLabHost, startLabHost, stopLabHost } from '../hosts';
 import { awsRunning } from './awsSupervisor';
 import { findHost, hostProcesses, hostRecord, labHostOf } from './hostAccess';
 import { labPaths, readLabState, type LabPaths, type LabState } from './state';
 import { startStaticPod, stopStaticPod } from './staticPodFaults';
-import { labHostPaths } from '../hosts/layout';
+import { hostSide, labHostPaths } from '../hosts/layout';
 import { updateWorkloadRules, workloadRulesFile } from '../kube/kubelet/labRules';
 import { networkBrokenMarker } from '../kube/kubelet/network';
 
@@ -24,6 +24,7 @@ export const LAB_FAULTS = {
   rejoin: 'host',
   'kill-apiserver': 'host',
   'kill-etcd': 'host',
+  'etcd-wipe': 'host',
   'apiserver-stop': 'host',
   'apiserver-start': 'host',
   'aws-throttle': 'count',
@@ -52,6 +53,21 @@ function killProgram(paths: LabPaths, host: string, program: string): string {
   if (pids.length === 0) throw new Error(`no ${program} runs on ${host}`);
   for (const pid of pids) process.kill(pid, 'SIGKILL');
   return `killed ${program} on ${host} (pid ${pids.join(', ')}); its kubelet starts it again`;
+}
+
+/**
+ * The host's etcd data is lost, as with a failed disk: the data directory is emptied and a plain file
+ * stands where etcd keeps its member folder, so the etcd the kubelet restarts exits at once (it cannot
+ * create its folders) instead of starting a new, empty cluster. The host and its kubelet stay up.
+ */
+function wipeEtcd(paths: LabPaths, host: string): string {
+  const dataDir = hostSide(labHostPaths(paths.labDir, host).rootDir, '/var/lib/etcd');
+  // Its contents only: the folder itself is what the host's /var/lib/etcd is bound to.
+  for (const entry of readdirSync(dataDir)) rmSync(path.join(dataDir, entry), { recursive: true, force: true });
+  writeFileSync(path.join(dataDir, 'member'), 'lost by `kubeha lab fault etcd-wipe`\n');
+  const killed = hostProcesses(hostRecord(paths, host)).filter((p) => p.program === 'etcd');
+  for (const p of killed) process.kill(p.pid, 'SIGKILL');
+  return `etcd data on ${host} lost (its etcd ${killed.length ? 'killed; the kubelet restarts it and it exits at once' : 'was not running'})`;
 }
 
 /** A host that starts again boots like a machine: the kubelet starts when its unit is enabled. */
@@ -126,6 +142,8 @@ export async function labFault(fault: string, args: string[], dataDir?: string):
       return killProgram(paths, host.name, 'kube-apiserver');
     case 'kill-etcd':
       return killProgram(paths, host.name, 'etcd');
+    case 'etcd-wipe':
+      return wipeEtcd(paths, host.name);
     case 'apiserver-stop':
       return stopStaticPod(host.name, 'kube-apiserver', dataDir);
     case 'apiserver-start':

@@ -92,7 +92,8 @@ const byRole = <H extends { role: HostSpec['role'] }>(hosts: H[], role: HostSpec
 /**
  * FailoverToEast for the lab's pair: the kubeconfigs the bootstrap stored (`clusters/<cluster>/admin-kubeconfig`),
  * traffic in three verified steps (Route 53's weighted records and west's split), west's spare registered
- * when its control planes are unhealthy, and a short hysteresis window (validated before it is returned).
+ * when its control planes are unhealthy, RecoverControlPlane (with approval) when west's etcd lost
+ * quorum, and a short hysteresis window (validated before it is returned).
  */
 export function failoverInput(source: LabFailoverSource): FailoverToEastInput {
   const { westBootstrap: w } = source;
@@ -117,6 +118,15 @@ export function failoverInput(source: LabFailoverSource): FailoverToEastInput {
       spares: byRole(w.hosts, 'spare-control-plane'),
       minHealthyTargets: 1,
       healthyDeadlineSeconds: 120,
+      // West's etcd losing quorum starts RecoverControlPlane, which waits for an operator's approval.
+      recover: 'approve',
+      recovery: {
+        cluster: w,
+        precheck: { windowSeconds: 6, intervalSeconds: 2 },
+        approval: { required: true, timeoutMinutes: 60 },
+        rejoin: { waitMinutes: 60, pollSeconds: 3 },
+        onFailure: source.onFailure ?? 'wait',
+      },
     },
     failback: { hysteresisSeconds: source.hysteresisSeconds ?? 30, checkIntervalSeconds: 2, automatic: true },
     onFailure: source.onFailure ?? 'wait',

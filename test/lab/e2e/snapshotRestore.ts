@@ -1,0 +1,114 @@
+/**
+ * Every member of west loses its etcd data, on the bootstrap end to end's lab: BackupEtcd (real
+ * activities) stores a snapshot holding a canary in the lab's S3 (moto behind the lab AWS front); a
+ * ConfigMap written after it stands for the writes a backup cannot save; `lab fault etcd-wipe` on all
+ * four voters leaves no survivor. RecoverControlPlane with `snapshot` restores the backup on the first
+ * control plane: the canary reads back through the load balancer, the later write is gone (the data-loss
+ * window the run reports), writes work, and the three others are reset and rejoined one at a time until
+ * etcd has its four voters again, with `kubeadm init` still run once over the cluster's life.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { FileSecretStore } from '../../../activities/secrets/store';
+import type { RecoverControlPlaneInput } from '../../../common/inputs/recoverControlPlane';
+import type { Progress } from '../../../common/progress';
+import { KubeClient } from '../../../lab/kube/client';
+import { parseKubeconfig } from '../../../lab/kube/kubeconfig';
+import { LAB_AWS_ENVIRONMENT } from '../../../lab/orchestrator/awsEnvironment';
+import { labFault } from '../../../lab/orchestrator';
+import type { BackupResult } from '../../../workflows/backup';
+import type { RecoverResult } from '../../../workflows/recover';
+import { eventually } from '../../support/workflowHarness';
+import { etcdMembers, kubeadmRuns } from './support';
+import { frontStatus } from './labWorkerRun';
+import type { ZoneLossContext } from './zoneLoss';
+
+const BUCKET = 'kubeha-e2e-backups';
+
+function configMap(name: string, data: Record<string, string>) {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data };
+}
+
+/** The result, or the failure chain written out whole (it names the step, the host and the output). */
+async function resultOf<T>(handle: { result(): Promise<unknown> }): Promise<T> {
+  return (await handle.result().catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}: ${JSON.stringify((err as { cause?: unknown }).cause, null, 1)}`);
+  })) as T;
+}
+
+export async function restoreFromSnapshot(c: ZoneLossContext): Promise<void> {
+  const hosts = c.lab.state.hosts;
+  const voters = hosts.filter((h) => h.role !== 'worker');
+  const [first, ...others] = voters;
+  const endpoint = c.lab.state.aws!.endpoint;
+  const store = { bucket: BUCKET, region: LAB_AWS_ENVIRONMENT.AWS_REGION, endpoint };
+  const s3 = new S3Client({
+    region: store.region,
+    endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: LAB_AWS_ENVIRONMENT.AWS_ACCESS_KEY_ID, secretAccessKey: LAB_AWS_ENVIRONMENT.AWS_SECRET_ACCESS_KEY },
+  });
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  s3.destroy();
+  const api = new KubeClient(parseKubeconfig(await new FileSecretStore(path.join(c.dataDir, 'secrets')).get(c.kubeconfigSecret)));
+  await api.create('/api/v1/namespaces/default/configmaps', configMap('backed-up', { song: 'chirp' }));
+
+  const backup = await c.client.workflow.start('BackupEtcd', {
+    taskQueue: c.taskQueue,
+    workflowId: 'e2e-backup-before-wipe',
+    args: [{ clusterName: c.input.clusterName, hosts: c.input.hosts, store, keep: 3, onFailure: 'fail' }],
+  });
+  const stored = await resultOf<BackupResult>(backup);
+  assert.ok(stored.record, 'a backup is stored');
+  await api.create('/api/v1/namespaces/default/configmaps', configMap('after-backup', { song: 'lost' }));
+
+  const wipedAt = Date.now();
+  for (const h of voters) assert.match(await labFault('etcd-wipe', [h.name], c.dataDir), /etcd data on .* lost/);
+  await eventually(async () => (await frontStatus(endpoint)).loadBalancers[0].targets.every((t) => t.state !== 'healthy'), 60_000, 'every target unhealthy');
+
+  const input: RecoverControlPlaneInput = {
+    cluster: c.input,
+    precheck: { windowSeconds: 4, intervalSeconds: 2 },
+    approval: { required: false },
+    rejoin: { waitMinutes: 15, pollSeconds: 3 },
+    snapshot: { host: first.name, store },
+    onFailure: 'fail',
+  };
+  const handle = await c.client.workflow.start('RecoverControlPlane', { taskQueue: c.taskQueue, workflowId: 'e2e-recover-from-backup', args: [input] });
+  const serving = await eventually(
+    async () => {
+      const p = await handle.query<Progress>('progress');
+      return p.steps.find((s) => s.step === 'verify-serving')?.state === 'done' ? p : undefined;
+    },
+    300_000,
+    'the restored first control plane serving',
+  );
+  c.timings.wipedToServingMs = Date.now() - wipedAt;
+  assert.match(
+    serving.facts['data-loss window'] ?? '',
+    new RegExp(`backup ${stored.backupId} taken .* at revision ${stored.record.revision}; writes after it are gone`),
+  );
+  assert.deepEqual((await api.get('/api/v1/namespaces/default/configmaps/backed-up')).data, { song: 'chirp' }, 'what the backup held reads back');
+  assert.equal(await api.find('/api/v1/namespaces/default/configmaps/after-backup'), undefined, 'a write after the backup is gone');
+  await api.create('/api/v1/namespaces/default/configmaps', configMap('after-restore', {}));
+  assert.deepEqual(
+    (await etcdMembers(c.lab.paths.labDir, first)).map((m) => m.name),
+    [first.name],
+    'the restored member is a one-member cluster',
+  );
+
+  const result = await resultOf<RecoverResult>(handle);
+  c.timings.snapshotRecoveryMs = Date.now() - wipedAt;
+  assert.equal(result.outcome, 'recovered');
+  assert.equal(result.survivor, first.name);
+  assert.equal(result.fromBackup?.backupId, stored.backupId);
+  assert.deepEqual([...result.rejoined].sort(), others.map((h) => h.name).sort());
+  const members = await etcdMembers(c.lab.paths.labDir, first);
+  assert.deepEqual(members.map((m) => m.name).sort(), voters.map((h) => h.name).sort());
+  assert.ok(members.every((m) => !m.isLearner));
+  assert.ok(await api.get('/api/v1/namespaces/default/configmaps/after-restore'), 'the write after the restore survived the rejoins');
+  const inits = hosts.reduce((n, h) => n + kubeadmRuns(c.lab.paths.labDir, h.name, 'init'), 0);
+  assert.equal(inits, 1, 'kubeadm init ran exactly once over the cluster life');
+  assert.equal((await handle.query<Progress>('progress')).steps.find((s) => s.step === 'verify')?.state, 'done');
+}
