@@ -23,6 +23,7 @@ import type { FailoverResult } from '../../../workflows/failover';
 import { eventually } from '../../support/workflowHarness';
 import { countGreetings, gtmRecordOf, readPairWeights } from './gtmClients';
 import { westLostFailback, westLostFailover } from './westLost';
+import { zoneLossChain } from './zoneLossChain';
 import { checkMeshStandIns, checkPairKubeconfig } from './pairChecks';
 import { startAlertmanager, type TestAlertmanager } from '../../webhook/alertmanagerProcess';
 import {
@@ -300,4 +301,7 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
     westLostFailover({ lab, files, alertmanager: alertmanager!, timings }));
   test("west back and the alert resolved: west's split catches up, failback after the window, the weights 100/0", () =>
     westLostFailback({ lab, files, alertmanager: alertmanager!, timings }));
+  // West loses the zone of its etcd majority: the failover starts the recovery, approved, then the way back (zoneLossChain.ts).
+  test("west's control-plane zone lost, one alert: traffic to east, RecoverControlPlane started and approved, west serves again, rejoin, failback", () =>
+    zoneLossChain({ lab, files, alertmanager: alertmanager!, timings }));
 });
