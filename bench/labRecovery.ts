@@ -10,22 +10,18 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from '@temporalio/client';
-import { createActivities } from '../activities';
-import { FileSecretStore } from '../activities/secrets/store';
+import type { Client } from '@temporalio/client';
 import { createSshShell, FileKnownHostsStore } from '../activities/ssh';
 import type { RecoverControlPlaneInput } from '../common/inputs/recoverControlPlane';
 import type { Progress } from '../common/progress';
 import { KubeClient } from '../lab/kube/client';
 import { parseKubeconfig } from '../lab/kube/kubeconfig';
 import { applyLabAwsEnvironment, labDown, labFault, labUp, type LabUpResult } from '../lab/orchestrator';
-import { kubehaDataConverter } from '../lib/codec/dataConverter';
 import { frontStatus } from '../test/lab/e2e/labWorkerRun';
 import { startTestTemporal } from '../test/support/temporal';
 import { eventually } from '../test/support/workflowHarness';
-import { benchTopology } from './labBootstrap';
+import { benchTopology, startBenchWorker } from './labBootstrap';
 import type { RecoverResult } from '../workflows/recover';
-import { createWorker } from '../worker';
 
 /** One recovery. */
 interface RecoveryRun {
@@ -90,16 +86,7 @@ export async function labRecoveryBench(runs: number): Promise<RecoveryRun[]> {
   const shell = createSshShell({ knownHosts: new FileKnownHostsStore(path.join(dataDir, 'known_hosts.json')) });
   try {
     const lab = await labUp({ dataDir, topology: benchTopology() });
-    const taskQueue = 'kubeha-lab-bench';
-    const secrets = new FileSecretStore(path.join(dataDir, 'secrets'));
-    const worker = await createWorker({
-      connection: env.nativeConnection,
-      settings: { address: '', namespace: env.namespace ?? 'default', taskQueue, uiUrl: '' },
-      activities: createActivities({ secrets, shell }),
-      overrides: { shutdownGraceTime: '1 second' },
-    });
-    const running = worker.run();
-    const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter: kubehaDataConverter().dataConverter });
+    const { client, taskQueue, secrets, stop } = await startBenchWorker(env, dataDir, shell);
     const cluster = { ...JSON.parse(readFileSync(lab.state.inputs.west, 'utf8')), onFailure: 'fail' };
     const boot = await client.workflow.execute('BootstrapStackedEtcd', { taskQueue, workflowId: 'bench-bootstrap', args: [cluster] });
     const api = new KubeClient(parseKubeconfig(await secrets.get((boot as { kubeconfigSecret: string }).kubeconfigSecret)));
@@ -109,8 +96,7 @@ export async function labRecoveryBench(runs: number): Promise<RecoveryRun[]> {
       process.stdout.write(`run ${n}: ${JSON.stringify(run)}\n`);
       results.push(run);
     }
-    worker.shutdown();
-    await running;
+    await stop();
     return results;
   } finally {
     await shell.close();
