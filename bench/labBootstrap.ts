@@ -16,6 +16,8 @@ import { FileSecretStore } from '../activities/secrets/store';
 import { createSshShell, FileKnownHostsStore } from '../activities/ssh';
 import type { RemoteShell } from '../activities/ssh/types';
 import type { Progress } from '../common/progress';
+import { KubeClient } from '../lab/kube/client';
+import { parseKubeconfig } from '../lab/kube/kubeconfig';
 import { applyLabAwsEnvironment, defaultTopologyInput, labDown, labRssBytes, labUp, parseTopology } from '../lab/orchestrator';
 import { kubehaDataConverter } from '../lib/codec/dataConverter';
 import { startTestTemporal } from '../test/support/temporal';
@@ -71,6 +73,14 @@ export async function startBenchWorker(env: TestWorkflowEnvironment, dataDir: st
     await running;
   };
   return { client, taskQueue, secrets, stop };
+}
+
+/** West bootstrapped by BootstrapStackedEtcd from the lab's input file: the input and an API client with the admin kubeconfig (through the load balancer). */
+export async function bootstrapWest(worker: BenchWorker, inputFile: string): Promise<{ cluster: Record<string, unknown>; api: KubeClient }> {
+  const cluster = { ...JSON.parse(readFileSync(inputFile, 'utf8')), onFailure: 'fail' };
+  const boot = await worker.client.workflow.execute('BootstrapStackedEtcd', { taskQueue: worker.taskQueue, workflowId: 'bench-bootstrap', args: [cluster] });
+  const api = new KubeClient(parseKubeconfig(await worker.secrets.get((boot as { kubeconfigSecret: string }).kubeconfigSecret)));
+  return { cluster, api };
 }
 
 /** Runs the bench on a fresh lab in a temporary data directory. */

@@ -7,20 +7,19 @@
  *
  * Usage: node dist/bench/labRecovery.js [runs=3]   (as root; west only, on 127.0.10.151-156)
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { createSshShell, FileKnownHostsStore } from '../activities/ssh';
 import type { RecoverControlPlaneInput } from '../common/inputs/recoverControlPlane';
 import type { Progress } from '../common/progress';
-import { KubeClient } from '../lab/kube/client';
-import { parseKubeconfig } from '../lab/kube/kubeconfig';
+import type { KubeClient } from '../lab/kube/client';
 import { applyLabAwsEnvironment, labDown, labFault, labUp, type LabUpResult } from '../lab/orchestrator';
 import { frontStatus } from '../test/lab/e2e/labWorkerRun';
 import { startTestTemporal } from '../test/support/temporal';
 import { eventually } from '../test/support/workflowHarness';
-import { benchTopology, startBenchWorker } from './labBootstrap';
+import { benchTopology, bootstrapWest, startBenchWorker } from './labBootstrap';
 import type { RecoverResult } from '../workflows/recover';
 
 /** One recovery. */
@@ -86,10 +85,9 @@ export async function labRecoveryBench(runs: number): Promise<RecoveryRun[]> {
   const shell = createSshShell({ knownHosts: new FileKnownHostsStore(path.join(dataDir, 'known_hosts.json')) });
   try {
     const lab = await labUp({ dataDir, topology: benchTopology() });
-    const { client, taskQueue, secrets, stop } = await startBenchWorker(env, dataDir, shell);
-    const cluster = { ...JSON.parse(readFileSync(lab.state.inputs.west, 'utf8')), onFailure: 'fail' };
-    const boot = await client.workflow.execute('BootstrapStackedEtcd', { taskQueue, workflowId: 'bench-bootstrap', args: [cluster] });
-    const api = new KubeClient(parseKubeconfig(await secrets.get((boot as { kubeconfigSecret: string }).kubeconfigSecret)));
+    const worker = await startBenchWorker(env, dataDir, shell);
+    const { client, taskQueue, stop } = worker;
+    const { cluster, api } = await bootstrapWest(worker, lab.state.inputs.west);
     const results: RecoveryRun[] = [];
     for (let n = 1; n <= runs; n++) {
       const run = await oneRecovery(lab, dataDir, client, taskQueue, api, cluster, n);
