@@ -24,7 +24,7 @@ import { type KubeClient, withRetry } from '../lab/kube/client';
 import { keyringOf } from '../lib/codec/keyring';
 import { startTestLab } from '../test/lab/e2e/support';
 import { startTestTemporal } from '../test/support/temporal';
-import { benchTopology, bootstrapWest, startBenchWorker } from './labBootstrap';
+import { type BenchWorker, benchTopology, bootstrapWest, startBenchWorker } from './labBootstrap';
 import { quantile } from './webhookStack';
 
 const NAMESPACE = 'bench-backup';
@@ -174,10 +174,14 @@ export async function labBackupBench(runs: number, objects: number): Promise<Lab
   const sshShell = createSshShell({ knownHosts: new FileKnownHostsStore(path.join(dataDir, 'known_hosts.json')) });
   const hostSpans: Span[] = [];
   const shell = timedShell(sshShell, hostSpans);
+  let worker: BenchWorker | undefined;
+  let load: ReturnType<typeof startLoad> | undefined;
   try {
-    const worker = await startBenchWorker(temporal, dataDir, shell);
+    worker = await startBenchWorker(temporal, dataDir, shell);
     const { cluster, api } = await bootstrapWest(worker, lab.state.inputs.west);
+    const { secrets } = worker;
     await worker.stop();
+    worker = undefined;
 
     // The real BackupEtcd input, for its defaults; the snapshot waits in the lab host's own /etc/kubernetes.
     const config = backupEtcdInputSchema.parse({
@@ -191,18 +195,14 @@ export async function labBackupBench(runs: number, objects: number): Promise<Lab
     const s3 = s3ClientFor(config.store);
     timeS3(s3, s3Spans);
     await s3.send(new CreateBucketCommand({ Bucket: config.store.bucket }));
-    const activities = createBackupActivities({
-      shell,
-      secrets: worker.secrets,
-      keyring: () => keyringOf([{ id: 'bench', key: randomBytes(32) }]),
-      s3For: () => s3,
-    });
+    const keyring = keyringOf([{ id: 'bench', key: randomBytes(32) }]);
+    const activities = createBackupActivities({ shell, secrets, keyring: () => keyring, s3For: () => s3 });
 
     const fillMs = await fill(api, objects);
     process.stdout.write(`filled ${objects} ConfigMaps in ${(fillMs / 1000).toFixed(1)} s\n`);
     // The load goes to the control plane that takes the snapshot: its API server reads from that etcd.
     const primaryApi = api.withServer(`https://${host.address}:6443`);
-    const load = startLoad(primaryApi, objects);
+    load = startLoad(primaryApi, objects);
     const baselines: [number, number][] = [];
     const results: BackupRun[] = [];
     for (let n = 1; n <= runs; n++) {
@@ -219,11 +219,12 @@ export async function labBackupBench(runs: number, objects: number): Promise<Lab
       results.push(run);
     }
     await load.stop();
+    const { spans } = load;
     const windows = { baseline: baselines, backup: results.map((r) => r.activityAt), snapshot: results.map((r) => r.snapshotAt) };
     const per = (what: string) => ({
-      baseline: latency(load.spans, what, windows.baseline),
-      backup: latency(load.spans, what, windows.backup),
-      snapshot: latency(load.spans, what, windows.snapshot),
+      baseline: latency(spans, what, windows.baseline),
+      backup: latency(spans, what, windows.backup),
+      snapshot: latency(spans, what, windows.snapshot),
     });
     const m = (key: keyof LabBackupReport['medians']) => median(results.map((r) => r[key]));
     return {
@@ -242,6 +243,9 @@ export async function labBackupBench(runs: number, objects: number): Promise<Lab
       api: { server: primaryApi.target.server, latency: { get: per('get'), list: per('list') } },
     };
   } finally {
+    // A failed run leaves neither the load loop (it would spin on a lab that is gone) nor the worker behind.
+    await load?.stop();
+    await worker?.stop();
     await shell.close();
     await testLab.close().catch(() => undefined);
     await temporal.teardown();
@@ -271,27 +275,23 @@ function runOf(record: BackupRecord, activityAt: [number, number], hostSpans: Sp
 /** The report as a compact table. */
 function table(r: LabBackupReport): string {
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-  const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
   const row = (cells: (string | number)[], widths: number[]) => cells.map((c, i) => String(c).padEnd(widths[i])).join(' ');
   const w = [8, 10, 10, 10, 11, 9, 9];
+  const lw = [8, 10, 6, 7, 6, 6, 6, 9, 9];
+  const m = r.medians;
   const lines = [
     r.topology,
     `fill: ${r.objects} ConfigMaps of ~1 KiB in namespace ${NAMESPACE}, ${FILL_CONCURRENCY} at a time: ${s(r.fillMs)} (${Math.round(r.objects / (r.fillMs / 1000))}/s)`,
-    row(['backup', 'activity', 'snapshot', 'upload', 'size', 'keys', 'revision'], w),
-    ...r.runs.map((run, i) => row([i + 1, s(run.activityMs), s(run.snapshotMs), s(run.uploadMs), mib(run.bytes), run.totalKeys, run.revision], w)),
-    row(['median', s(r.medians.activityMs), s(r.medians.snapshotMs), s(r.medians.uploadMs), mib(r.medians.bytes), r.medians.totalKeys, r.medians.revision], w),
-    `snapshot bytes (median): ${r.medians.bytes}`,
-    `API latency, GETs one at a time to ${r.api.server} (ms; a new TLS connection per request):`,
-    row(['request', 'window', 'n', 'errors', 'p50', 'p99', 'max'], [8, 10, 6, 7, 8, 8, 8]),
+    row(['backup', 'activity', 'snapshot', 'upload', 'bytes', 'keys', 'revision'], w),
+    ...r.runs.map((run, i) => row([i + 1, s(run.activityMs), s(run.snapshotMs), s(run.uploadMs), run.bytes, run.totalKeys, run.revision], w)),
+    row(['median', s(m.activityMs), s(m.snapshotMs), s(m.uploadMs), m.bytes, m.totalKeys, m.revision], w),
+    `API latency (ms), GETs one at a time to ${r.api.server}, a new TLS connection each; ratios to the baseline:`,
+    row(['request', 'window', 'n', 'errors', 'p50', 'p99', 'max', 'p50 ratio', 'p99 ratio'], lw),
   ];
-  for (const [what, windows] of Object.entries(r.api.latency)) {
-    for (const [name, l] of Object.entries(windows)) lines.push(row([what, name, l.n, l.errors, l.p50, l.p99, l.max], [8, 10, 6, 7, 8, 8, 8]));
-    const ratio = (x: number) => `x${(x / windows.baseline.p50 || 0).toFixed(2)}`;
-    const ratio99 = (x: number) => `x${(x / windows.baseline.p99 || 0).toFixed(2)}`;
-    lines.push(
-      `${what} during/baseline: backup p50 ${ratio(windows.backup.p50)} p99 ${ratio99(windows.backup.p99)}; snapshot save p50 ${ratio(windows.snapshot.p50)} p99 ${ratio99(windows.snapshot.p99)}`,
-    );
-  }
+  const x = (v: number) => `x${v.toFixed(2)}`;
+  for (const [what, windows] of Object.entries(r.api.latency))
+    for (const [name, l] of Object.entries(windows))
+      lines.push(row([what, name, l.n, l.errors, l.p50, l.p99, l.max, x(l.p50 / windows.baseline.p50), x(l.p99 / windows.baseline.p99)], lw));
   return `${lines.join('\n')}\n`;
 }
 
