@@ -10,10 +10,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
 import { FileSecretStore } from '../activities/secrets/store';
 import { createSshShell, FileKnownHostsStore } from '../activities/ssh';
+import type { RemoteShell } from '../activities/ssh/types';
 import type { Progress } from '../common/progress';
+import { KubeClient } from '../lab/kube/client';
+import { parseKubeconfig } from '../lab/kube/kubeconfig';
 import { applyLabAwsEnvironment, defaultTopologyInput, labDown, labRssBytes, labUp, parseTopology } from '../lab/orchestrator';
 import { kubehaDataConverter } from '../lib/codec/dataConverter';
 import { startTestTemporal } from '../test/support/temporal';
@@ -42,6 +46,43 @@ export function benchTopology() {
   });
 }
 
+/** kubeha's worker running on the test Temporal, and a client to start workflows on it. */
+export interface BenchWorker {
+  client: Client;
+  taskQueue: string;
+  /** The worker's secret store (under the data directory): kubeconfigs the workflows store. */
+  secrets: FileSecretStore;
+  /** Shuts the worker down and waits for it. */
+  stop(): Promise<void>;
+}
+
+/** Starts kubeha's worker with its real activities (secrets under `dataDir`) and a client with kubeha's data converter. */
+export async function startBenchWorker(env: TestWorkflowEnvironment, dataDir: string, shell: RemoteShell): Promise<BenchWorker> {
+  const taskQueue = 'kubeha-lab-bench';
+  const secrets = new FileSecretStore(path.join(dataDir, 'secrets'));
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    settings: { address: '', namespace: env.namespace ?? 'default', taskQueue, uiUrl: '' },
+    activities: createActivities({ secrets, shell }),
+    overrides: { shutdownGraceTime: '1 second' },
+  });
+  const running = worker.run();
+  const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter: kubehaDataConverter().dataConverter });
+  const stop = async () => {
+    worker.shutdown();
+    await running;
+  };
+  return { client, taskQueue, secrets, stop };
+}
+
+/** West bootstrapped by BootstrapStackedEtcd from the lab's input file: the input and an API client with the admin kubeconfig (through the load balancer). */
+export async function bootstrapWest(worker: BenchWorker, inputFile: string): Promise<{ cluster: Record<string, unknown>; api: KubeClient }> {
+  const cluster = { ...JSON.parse(readFileSync(inputFile, 'utf8')), onFailure: 'fail' };
+  const boot = await worker.client.workflow.execute('BootstrapStackedEtcd', { taskQueue: worker.taskQueue, workflowId: 'bench-bootstrap', args: [cluster] });
+  const api = new KubeClient(parseKubeconfig(await worker.secrets.get((boot as { kubeconfigSecret: string }).kubeconfigSecret)));
+  return { cluster, api };
+}
+
 /** Runs the bench on a fresh lab in a temporary data directory. */
 export async function labBootstrapBench(): Promise<LabBootstrapReport> {
   const dataDir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'kubeha-bench-'));
@@ -58,23 +99,14 @@ export async function labBootstrapBench(): Promise<LabBootstrapReport> {
     const warm = await labUp({ dataDir, topology });
     peak = Math.max(peak, labRssBytes(dataDir));
 
-    const taskQueue = 'kubeha-lab-bench';
-    const worker = await createWorker({
-      connection: env.nativeConnection,
-      settings: { address: '', namespace: env.namespace ?? 'default', taskQueue, uiUrl: '' },
-      activities: createActivities({ secrets: new FileSecretStore(path.join(dataDir, 'secrets')), shell }),
-      overrides: { shutdownGraceTime: '1 second' },
-    });
-    const running = worker.run();
-    const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter: kubehaDataConverter().dataConverter });
+    const { client, taskQueue, stop } = await startBenchWorker(env, dataDir, shell);
     const input = { ...JSON.parse(readFileSync(warm.state.inputs.west, 'utf8')), onFailure: 'fail' };
     const started = Date.now();
     const handle = await client.workflow.start('BootstrapStackedEtcd', { taskQueue, workflowId: 'bench-bootstrap', args: [input] });
     await handle.result();
     const bootstrapWallMs = Date.now() - started;
     const progress = await handle.query<Progress>('progress');
-    worker.shutdown();
-    await running;
+    await stop();
     const steps: Record<string, number> = {};
     for (const s of progress.steps) if (s.startedAt && s.finishedAt) steps[s.step] = Date.parse(s.finishedAt) - Date.parse(s.startedAt);
     const stepsSumMs = Object.values(steps).reduce((a, b) => a + b, 0);

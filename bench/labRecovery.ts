@@ -7,25 +7,20 @@
  *
  * Usage: node dist/bench/labRecovery.js [runs=3]   (as root; west only, on 127.0.10.151-156)
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from '@temporalio/client';
-import { createActivities } from '../activities';
-import { FileSecretStore } from '../activities/secrets/store';
+import type { Client } from '@temporalio/client';
 import { createSshShell, FileKnownHostsStore } from '../activities/ssh';
 import type { RecoverControlPlaneInput } from '../common/inputs/recoverControlPlane';
 import type { Progress } from '../common/progress';
-import { KubeClient } from '../lab/kube/client';
-import { parseKubeconfig } from '../lab/kube/kubeconfig';
+import type { KubeClient } from '../lab/kube/client';
 import { applyLabAwsEnvironment, labDown, labFault, labUp, type LabUpResult } from '../lab/orchestrator';
-import { kubehaDataConverter } from '../lib/codec/dataConverter';
 import { frontStatus } from '../test/lab/e2e/labWorkerRun';
 import { startTestTemporal } from '../test/support/temporal';
 import { eventually } from '../test/support/workflowHarness';
-import { benchTopology } from './labBootstrap';
+import { benchTopology, bootstrapWest, startBenchWorker } from './labBootstrap';
 import type { RecoverResult } from '../workflows/recover';
-import { createWorker } from '../worker';
 
 /** One recovery. */
 interface RecoveryRun {
@@ -90,27 +85,16 @@ export async function labRecoveryBench(runs: number): Promise<RecoveryRun[]> {
   const shell = createSshShell({ knownHosts: new FileKnownHostsStore(path.join(dataDir, 'known_hosts.json')) });
   try {
     const lab = await labUp({ dataDir, topology: benchTopology() });
-    const taskQueue = 'kubeha-lab-bench';
-    const secrets = new FileSecretStore(path.join(dataDir, 'secrets'));
-    const worker = await createWorker({
-      connection: env.nativeConnection,
-      settings: { address: '', namespace: env.namespace ?? 'default', taskQueue, uiUrl: '' },
-      activities: createActivities({ secrets, shell }),
-      overrides: { shutdownGraceTime: '1 second' },
-    });
-    const running = worker.run();
-    const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter: kubehaDataConverter().dataConverter });
-    const cluster = { ...JSON.parse(readFileSync(lab.state.inputs.west, 'utf8')), onFailure: 'fail' };
-    const boot = await client.workflow.execute('BootstrapStackedEtcd', { taskQueue, workflowId: 'bench-bootstrap', args: [cluster] });
-    const api = new KubeClient(parseKubeconfig(await secrets.get((boot as { kubeconfigSecret: string }).kubeconfigSecret)));
+    const worker = await startBenchWorker(env, dataDir, shell);
+    const { client, taskQueue, stop } = worker;
+    const { cluster, api } = await bootstrapWest(worker, lab.state.inputs.west);
     const results: RecoveryRun[] = [];
     for (let n = 1; n <= runs; n++) {
       const run = await oneRecovery(lab, dataDir, client, taskQueue, api, cluster, n);
       process.stdout.write(`run ${n}: ${JSON.stringify(run)}\n`);
       results.push(run);
     }
-    worker.shutdown();
-    await running;
+    await stop();
     return results;
   } finally {
     await shell.close();

@@ -16,6 +16,7 @@ const benches: Array<{ file: string; args: string[]; what: string }> = [
   { file: 'twoWorkerTakeover.js', args: ['1'], what: 'kill-to-resume with two workers on a shared store, over four crash points (lab)' },
   { file: 'labBootstrap.js', args: [], what: 'lab up, bootstrap wall time against the sum of its steps, lab memory' },
   { file: 'labRecovery.js', args: ['3'], what: "west's control-plane zone lost: RecoverControlPlane's time to serving, per step, and the rejoin (lab)" },
+  { file: 'labBackup.js', args: ['3'], what: "west with 10,000 ConfigMaps: backupEtcdSnapshot's snapshot, upload and wall time; API latency during it (lab)" },
   { file: 'webhookToShift.js', args: ['lab', '10'], what: 'webhook receipt to first traffic change on the lab (west/east pair bootstrapped by kubeha)' },
 ];
 
