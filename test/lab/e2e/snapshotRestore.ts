@@ -75,6 +75,7 @@ export async function restoreFromSnapshot(c: ZoneLossContext): Promise<void> {
     snapshot: { host: first.name, store },
     onFailure: 'fail',
   };
+  c.timings.wipedToUnhealthyMs = Date.now() - wipedAt;
   const handle = await c.client.workflow.start('RecoverControlPlane', { taskQueue: c.taskQueue, workflowId: 'e2e-recover-from-backup', args: [input] });
   const serving = await eventually(
     async () => {
@@ -91,7 +92,7 @@ export async function restoreFromSnapshot(c: ZoneLossContext): Promise<void> {
   );
   assert.deepEqual((await api.get('/api/v1/namespaces/default/configmaps/backed-up')).data, { song: 'chirp' }, 'what the backup held reads back');
   assert.equal(await api.find('/api/v1/namespaces/default/configmaps/after-backup'), undefined, 'a write after the backup is gone');
-  await api.create('/api/v1/namespaces/default/configmaps', configMap('after-restore', {}));
+  await api.create('/api/v1/namespaces/default/configmaps', configMap('after-snapshot-restore', {}));
   assert.deepEqual(
     (await etcdMembers(c.lab.paths.labDir, first)).map((m) => m.name),
     [first.name],
@@ -107,8 +108,10 @@ export async function restoreFromSnapshot(c: ZoneLossContext): Promise<void> {
   const members = await etcdMembers(c.lab.paths.labDir, first);
   assert.deepEqual(members.map((m) => m.name).sort(), voters.map((h) => h.name).sort());
   assert.ok(members.every((m) => !m.isLearner));
-  assert.ok(await api.get('/api/v1/namespaces/default/configmaps/after-restore'), 'the write after the restore survived the rejoins');
+  assert.ok(await api.get('/api/v1/namespaces/default/configmaps/after-snapshot-restore'), 'the write after the restore survived the rejoins');
   const inits = hosts.reduce((n, h) => n + kubeadmRuns(c.lab.paths.labDir, h.name, 'init'), 0);
   assert.equal(inits, 1, 'kubeadm init ran exactly once over the cluster life');
-  assert.equal((await handle.query<Progress>('progress')).steps.find((s) => s.step === 'verify')?.state, 'done');
+  const progress = await handle.query<Progress>('progress');
+  assert.equal(progress.steps.find((s) => s.step === 'verify')?.state, 'done');
+  for (const s of progress.steps) c.timings[`snapshot:${s.step}`] = s.startedAt && s.finishedAt ? Date.parse(s.finishedAt) - Date.parse(s.startedAt) : -1;
 }
