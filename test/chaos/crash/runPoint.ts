@@ -4,7 +4,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { Progress } from '../../../common/progress';
 import { labHostPaths } from '../../../lab/hosts/layout';
 import { labFault } from '../../../lab/orchestrator';
@@ -12,6 +12,7 @@ import { failoverInput, notification } from '../../failover/fakeFailoverWorld';
 import { targetTransitions } from '../../lab/e2e/support';
 import { Arena, type CampaignContext } from './arena';
 import { describeTrigger, inFlightOf, nextProgress, progressOf, waitForTrigger } from './observe';
+import { killAndResume, outcome } from './pointKit';
 import type { CrashPoint } from './points';
 import { bootstrapRecords, commandCount, commandsSince, storedKeyOpensUploadedCerts } from './records';
 import { readStubWorld } from './workerChild';
@@ -45,33 +46,6 @@ export interface PointResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const RUN_TIMEOUT_MS = 20 * 60_000;
-
-/** Waits for the run's result, the failure chain written out when it failed. */
-async function outcome<T>(handle: WorkflowHandle, timeoutMs = RUN_TIMEOUT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no result within ${timeoutMs} ms`)), timeoutMs)));
-  try {
-    return (await Promise.race([handle.result(), timeout])) as T;
-  } catch (err) {
-    if (err instanceof WorkflowFailedError) throw new Error(`the run failed: ${failureChain(err)}`);
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The messages along a failure's cause chain, innermost last, with the innermost details (hint, output tail). */
-function failureChain(err: unknown): string {
-  const messages: string[] = [];
-  let details: unknown;
-  for (let current = err as { message?: string; cause?: unknown; details?: unknown } | undefined, depth = 0; current && depth < 10; depth++) {
-    if (current.message) messages.push(current.message);
-    if (Array.isArray(current.details) && current.details.length) details = current.details;
-    current = current.cause as typeof current;
-  }
-  return `${messages.join(' <- ')}${details ? ` details: ${JSON.stringify(details).slice(0, 1200)}` : ''}`;
-}
 
 /** Runs a point; never throws: a failure is a row with problems. */
 export async function runPoint(context: CampaignContext, point: CrashPoint): Promise<PointResult> {
@@ -112,19 +86,6 @@ function keepCommandLogs(arena: Arena, point: string): void {
     mkdirSync(path.join(keep, point), { recursive: true });
     copyFileSync(log, path.join(keep, point, `${host.name}.commands.log`));
   }
-}
-
-/** Kills the worker now; records what it held; starts a replacement and measures the resume. */
-async function killAndResume(arena: Arena, handle: WorkflowHandle, result: PointResult): Promise<void> {
-  const killedIdentity = arena.identity;
-  const killedAt = await arena.killWorker();
-  const held = await inFlightOf(handle, killedIdentity);
-  result.inFlight = held.activity ? `${held.activity.type} #${held.activity.attempt}` : 'no activity';
-  result.bound = held.bound;
-  result.boundMs = held.boundMs;
-  const { identity, readyMs } = await arena.startWorker();
-  result.workerReadyMs = readyMs;
-  result.resumeMs = await nextProgress(handle, killedAt, identity);
 }
 
 async function bootstrapPoint(
