@@ -10,13 +10,15 @@ import { labHostPaths } from '../../../lab/hosts/layout';
 import { labFault } from '../../../lab/orchestrator';
 import { failoverInput, notification } from '../../failover/fakeFailoverWorld';
 import { targetTransitions } from '../../lab/e2e/support';
-import { Arena, type CampaignContext } from './arena';
+import { Arena, type ArenaShape, type CampaignContext } from './arena';
 import { describeTrigger, inFlightOf, nextProgress, progressOf, waitForTrigger } from './observe';
 import { killAndResume, outcome } from './pointKit';
 import type { CrashPoint } from './points';
 import { bootstrapRecords, commandCount, commandsSince, storedKeyOpensUploadedCerts } from './records';
 import { readStubWorld } from './workerChild';
 import { dnsPoint } from './dnsPoint';
+import { recoverPoint } from './recoverPoint';
+import { backupPoint } from './backupPoint';
 
 /** One row of the campaign table. */
 export interface PointResult {
@@ -47,20 +49,25 @@ export interface PointResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The lab a point needs: none for the stub worlds, the primary alone for the rotation and the backup, else its shape (default full). */
+function shapeOf(point: CrashPoint): ArenaShape | 'none' {
+  if (point.kind === 'failover' || point.kind === 'failover-dns') return 'none';
+  if (point.kind === 'rotation' || point.kind === 'backup') return 'primary-only';
+  return point.kind === 'recover' ? 'full' : (point.shape ?? 'full');
+}
+
 /** Runs a point; never throws: a failure is a row with problems. */
 export async function runPoint(context: CampaignContext, point: CrashPoint): Promise<PointResult> {
   const started = Date.now();
   const result: PointResult = { point: point.name, kind: point.kind, trigger: '', completed: false, duplicates: 0, problems: [], notes: [], ms: 0 };
   let arena: Arena | undefined;
   try {
-    arena = await Arena.open(
-      context,
-      point.name,
-      point.kind === 'failover' || point.kind === 'failover-dns' ? 'none' : point.kind === 'rotation' ? 'primary-only' : (point.shape ?? 'full'),
-    );
+    arena = await Arena.open(context, point.name, shapeOf(point));
     if (point.kind === 'rotation') await rotationPoint(arena, result);
     else if (point.kind === 'failover') await failoverPoint(arena, result);
     else if (point.kind === 'failover-dns') await dnsPoint(arena, result, outcome);
+    else if (point.kind === 'recover') await recoverPoint(arena, point, result);
+    else if (point.kind === 'backup') await backupPoint(arena, result);
     else await bootstrapPoint(arena, point, result);
   } catch (err) {
     result.problems.push((err as Error).message.replace(/\s+/g, ' ').slice(0, 2000));
@@ -90,7 +97,7 @@ function keepCommandLogs(arena: Arena, point: string): void {
 
 async function bootstrapPoint(
   arena: Arena,
-  point: Exclude<CrashPoint, { kind: 'rotation' | 'failover' | 'failover-dns' }>,
+  point: Exclude<CrashPoint, { kind: 'rotation' | 'failover' | 'failover-dns' | 'recover' | 'backup' }>,
   result: PointResult,
 ): Promise<void> {
   result.trigger = describeTrigger(point.trigger);
