@@ -8,6 +8,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
@@ -84,8 +85,34 @@ function checkedHash(req: StreamRequest, sha256: string): string {
   });
 }
 
+/**
+ * Aborts the multipart uploads still open for `key`; returns how many. An earlier attempt whose worker
+ * died mid-upload never ran its abort, and S3 keeps (and bills) an open upload's parts until something
+ * aborts it. Those parts cannot be resumed: they hold a snapshot the retry takes anew. Only the
+ * backup's own key is touched, and the cluster lock keeps every other backup of the cluster away.
+ */
+export async function abortOpenUploads(s3: S3Client, store: BackupStore, key: string): Promise<number> {
+  let aborted = 0;
+  let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
+  for (;;) {
+    const page = await s3
+      .send(new ListMultipartUploadsCommand({ Bucket: store.bucket, Prefix: key, ...markers }))
+      .catch((err: unknown) => Promise.reject(s3Failure(err, `ListMultipartUploads ${key}`)));
+    for (const upload of page.Uploads ?? []) {
+      if (upload.Key !== key || !upload.UploadId) continue;
+      await s3
+        .send(new AbortMultipartUploadCommand({ Bucket: store.bucket, Key: key, UploadId: upload.UploadId }))
+        .catch((err: unknown) => Promise.reject(s3Failure(err, `AbortMultipartUpload ${key}`)));
+      aborted += 1;
+    }
+    if (!page.IsTruncated) return aborted;
+    markers = { KeyMarker: page.NextKeyMarker, UploadIdMarker: page.NextUploadIdMarker };
+  }
+}
+
 /** Streams the file to S3 with `req.metadata` (whose sha256 is the host's); returns the SHA-256 of the bytes uploaded (hex). */
 export async function streamToS3(run: HostRunner, s3: S3Client, store: BackupStore, req: StreamRequest): Promise<string> {
+  await abortOpenUploads(s3, store, req.key);
   const hash = createHash('sha256');
   const common = { Bucket: store.bucket, Key: req.key, ...encryptionParams(store) };
   if (req.size <= PART_BYTES) {

@@ -2,7 +2,8 @@
  * The backup activities against REAL peers: a lab host with a real etcd (TLS, kubeadm's PKI) reached
  * over SSH, and moto's S3. A snapshot larger than one part goes up as a multipart upload; the object
  * matches etcd's own status and the host's sha256sum; the CA bundle opens with the codec keys and
- * nothing of it is in a command line; a retried attempt uploads nothing; pruning leaves foreign objects.
+ * nothing of it is in a command line; a retried attempt uploads nothing, and one after a killed attempt
+ * aborts the upload that attempt left open; pruning leaves foreign objects.
  * Uses the lab: run under `flock /tmp/kubeha-lab.lock`.
  */
 import assert from 'node:assert/strict';
@@ -10,7 +11,17 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { createBackupActivities } from '../../activities/backup';
 import { openCaBundle } from '../../activities/backup/caBundle';
 import { backupKeys, listBackups, recordMetadata } from '../../activities/backup/store';
@@ -167,5 +178,26 @@ describe('backup activities on a real etcd over SSH and moto S3', { timeout: 180
       (await listBackups(s3, store, CLUSTER)).map((r) => r.backupId),
       ['20261205T200000Z-0000aaaa', '20261205T190000Z-0000cccc'],
     );
+  });
+
+  test("a retry aborts the multipart upload its killed predecessor left open for the backup's key, and only that one", async () => {
+    const backupId = '20261205T210000Z-0000ffff';
+    const key = backupKeys(store, CLUSTER, backupId).snapshot;
+    // What a worker SIGKILLed mid-upload leaves: an open upload with one part, which nothing aborted.
+    const left = await s3.send(new CreateMultipartUploadCommand({ Bucket: store.bucket, Key: key }));
+    await s3.send(new UploadPartCommand({ Bucket: store.bucket, Key: key, UploadId: left.UploadId, PartNumber: 1, Body: Buffer.alloc(PART_BYTES, 1) }));
+    const otherKey = backupKeys(store, CLUSTER, '20261205T205000Z-0000abab').snapshot;
+    const other = await s3.send(new CreateMultipartUploadCommand({ Bucket: store.bucket, Key: otherKey }));
+
+    const { record, uploaded } = await activities.backupEtcdSnapshot({ clusterName: CLUSTER, backupId, host: spec, store, snapshotDir: SNAPSHOT_DIR });
+    assert.equal(uploaded, true);
+    assert.ok(record.bytes > PART_BYTES, 'the retry itself went up in parts');
+    const open = (await s3.send(new ListMultipartUploadsCommand({ Bucket: store.bucket }))).Uploads ?? [];
+    assert.deepEqual(
+      open.map((u) => [u.Key, u.UploadId]),
+      [[otherKey, other.UploadId]],
+      "the killed attempt's upload is gone; another backup's is left alone",
+    );
+    assert.ok((await verifyBackup(s3, store, keyring, CLUSTER, backupId)).ok);
   });
 });

@@ -111,19 +111,27 @@ export interface InFlight {
   boundMs: number;
 }
 
-/** Every activity proxy's heartbeat timeout (workflows/engine/activities.ts); activities beat every 2 s. */
+/** Most activity proxies' heartbeat timeout (workflows/engine/activities.ts); activities beat every 2 s. */
 const HEARTBEAT_TIMEOUT_MS = 10_000;
 /** The retry policy's first back-off (workflows/engine/activities.ts). */
 const FIRST_BACKOFF_MS = 2000;
 /** The SDK's default workflow task timeout. */
 const WORKFLOW_TASK_TIMEOUT_MS = 10_000;
 
+/** The heartbeat timeout the run scheduled activity `id` with (BackupEtcd's snapshot has 30 s, not the usual 10 s). */
+async function heartbeatTimeoutOf(handle: WorkflowHandle, id: string): Promise<number> {
+  const { events } = await handle.fetchHistory();
+  const scheduled = (events ?? []).find((e) => e.activityTaskScheduledEventAttributes?.activityId === id);
+  const timeout = scheduled?.activityTaskScheduledEventAttributes?.heartbeatTimeout;
+  return timeout ? Number(timeout.seconds ?? 0) * 1000 + Math.floor((timeout.nanos ?? 0) / 1e6) : HEARTBEAT_TIMEOUT_MS;
+}
+
 /** Reads what the dead worker `identity` still holds, from Temporal's pending activities. */
 export async function inFlightOf(handle: WorkflowHandle, identity: string): Promise<InFlight> {
   const held = (await pendingActivities(handle)).started.find((a) => a.worker === identity);
   if (!held) return { bound: 'no activity held: workflow task timeout 10 s at most', boundMs: WORKFLOW_TASK_TIMEOUT_MS };
-  const heartbeat = HEARTBEAT_TIMEOUT_MS;
-  return { activity: held, bound: `${held.type} heartbeat timeout ${heartbeat / 1000} s + 2 s back-off`, boundMs: heartbeat + FIRST_BACKOFF_MS };
+  const heartbeat = await heartbeatTimeoutOf(handle, held.id).catch(() => HEARTBEAT_TIMEOUT_MS);
+  return { activity: held, bound: `${held.type} heartbeat ${heartbeat / 1000} s + 2 s back-off`, boundMs: heartbeat + FIRST_BACKOFF_MS };
 }
 
 function eventMs(time: { seconds?: unknown; nanos?: number | null } | null | undefined): number {

@@ -1,7 +1,8 @@
 /**
  * The crash campaign's points: where BootstrapStackedEtcd's worker is killed (every step boundary and
  * the middle of every long step), where the dev server restarts, which lab faults hit a run, the
- * permanent fault an operator clears, and the crashes of RotateCertificateKey and FailoverToEast.
+ * permanent fault an operator clears, and the crashes of RotateCertificateKey, FailoverToEast,
+ * RecoverControlPlane and BackupEtcd.
  */
 import type { ArenaShape } from './arena';
 import type { Trigger } from './observe';
@@ -36,7 +37,14 @@ export type CrashPoint =
   /** FailoverToEast's worker (stub world) killed while failed over. */
   | { name: string; kind: 'failover' }
   /** FailoverToEast's worker killed between a Route 53 UPSERT and INSYNC (real Route 53 activities on moto). */
-  | { name: string; kind: 'failover-dns' };
+  | { name: string; kind: 'failover-dns' }
+  /**
+   * RecoverControlPlane after west lost its three control planes (host-stop): the worker killed when
+   * `trigger` holds, during the restore on the spare or during the lost hosts' rejoin (recoverPoint.ts).
+   */
+  | { name: string; kind: 'recover'; stage: 'restore' | 'rejoin'; trigger: Trigger }
+  /** BackupEtcd with the real activities and the lab's moto S3: the worker killed mid multipart upload (backupPoint.ts). */
+  | { name: string; kind: 'backup' };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const step = (s: string): Trigger => ({ kind: 'step', step: s });
@@ -162,6 +170,24 @@ export const OTHER_POINTS: CrashPoint[] = [
 ];
 
 /**
+ * Crashes of RecoverControlPlane and BackupEtcd. The restore kill comes right after the survivor's
+ * manifest got `--force-new-cluster` (kubeha's atomic write lands as `etcd.yaml.kubeha.XXXXXX`): the
+ * most dangerous moment, the member restarting alone while the worker that forced it is gone. The
+ * rejoin kill comes as west-cp-1 (the host that ran `kubeadm init` once) receives `kubeadm join`.
+ * Their command triggers count from the recovery's start (recoverPoint.ts adds the earlier matches).
+ */
+export const RECOVERY_POINTS: CrashPoint[] = [
+  {
+    name: 'recover-restore-mid',
+    kind: 'recover',
+    stage: 'restore',
+    trigger: command('west-spare-1', /etcd\.yaml\.kubeha\./, 'etcd.yaml forced'),
+  },
+  { name: 'recover-rejoin-mid', kind: 'recover', stage: 'rejoin', trigger: command('west-cp-1', kubeadmJoin, 'kubeadm join') },
+  { name: 'backup-upload-mid', kind: 'backup' },
+];
+
+/**
  * A quick slice for `npm test`: kills in three different steps (kubeadm init in flight, the CNI rollout
  * wait, kubeadm join in flight), the dev server's restart, and AWS 5xx, on smaller labs.
  */
@@ -185,7 +211,7 @@ export const QUICK_POINTS: CrashPoint[] = [
 ];
 
 /** Every point, in campaign order. */
-export const ALL_POINTS: CrashPoint[] = [...KILL_POINTS, ...FAULT_POINTS, ...OTHER_POINTS];
+export const ALL_POINTS: CrashPoint[] = [...KILL_POINTS, ...FAULT_POINTS, ...OTHER_POINTS, ...RECOVERY_POINTS];
 
 /** The points named (all when `names` is empty); an unknown name is an error listing the known ones. */
 export function selectPoints(names: string[]): CrashPoint[] {

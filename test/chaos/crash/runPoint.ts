@@ -4,18 +4,21 @@
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { Progress } from '../../../common/progress';
 import { labHostPaths } from '../../../lab/hosts/layout';
 import { labFault } from '../../../lab/orchestrator';
 import { failoverInput, notification } from '../../failover/fakeFailoverWorld';
 import { targetTransitions } from '../../lab/e2e/support';
-import { Arena, type CampaignContext } from './arena';
+import { Arena, type ArenaShape, type CampaignContext } from './arena';
 import { describeTrigger, inFlightOf, nextProgress, progressOf, waitForTrigger } from './observe';
+import { killAndResume, outcome } from './pointKit';
 import type { CrashPoint } from './points';
 import { bootstrapRecords, commandCount, commandsSince, storedKeyOpensUploadedCerts } from './records';
 import { readStubWorld } from './workerChild';
 import { dnsPoint } from './dnsPoint';
+import { recoverPoint } from './recoverPoint';
+import { backupPoint } from './backupPoint';
 
 /** One row of the campaign table. */
 export interface PointResult {
@@ -45,32 +48,12 @@ export interface PointResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const RUN_TIMEOUT_MS = 20 * 60_000;
 
-/** Waits for the run's result, the failure chain written out when it failed. */
-async function outcome<T>(handle: WorkflowHandle, timeoutMs = RUN_TIMEOUT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no result within ${timeoutMs} ms`)), timeoutMs)));
-  try {
-    return (await Promise.race([handle.result(), timeout])) as T;
-  } catch (err) {
-    if (err instanceof WorkflowFailedError) throw new Error(`the run failed: ${failureChain(err)}`);
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The messages along a failure's cause chain, innermost last, with the innermost details (hint, output tail). */
-function failureChain(err: unknown): string {
-  const messages: string[] = [];
-  let details: unknown;
-  for (let current = err as { message?: string; cause?: unknown; details?: unknown } | undefined, depth = 0; current && depth < 10; depth++) {
-    if (current.message) messages.push(current.message);
-    if (Array.isArray(current.details) && current.details.length) details = current.details;
-    current = current.cause as typeof current;
-  }
-  return `${messages.join(' <- ')}${details ? ` details: ${JSON.stringify(details).slice(0, 1200)}` : ''}`;
+/** The lab a point needs: none for the stub worlds, the primary alone for the rotation and the backup, else its shape (default full). */
+function shapeOf(point: CrashPoint): ArenaShape | 'none' {
+  if (point.kind === 'failover' || point.kind === 'failover-dns') return 'none';
+  if (point.kind === 'rotation' || point.kind === 'backup') return 'primary-only';
+  return point.kind === 'recover' ? 'full' : (point.shape ?? 'full');
 }
 
 /** Runs a point; never throws: a failure is a row with problems. */
@@ -79,14 +62,12 @@ export async function runPoint(context: CampaignContext, point: CrashPoint): Pro
   const result: PointResult = { point: point.name, kind: point.kind, trigger: '', completed: false, duplicates: 0, problems: [], notes: [], ms: 0 };
   let arena: Arena | undefined;
   try {
-    arena = await Arena.open(
-      context,
-      point.name,
-      point.kind === 'failover' || point.kind === 'failover-dns' ? 'none' : point.kind === 'rotation' ? 'primary-only' : (point.shape ?? 'full'),
-    );
+    arena = await Arena.open(context, point.name, shapeOf(point));
     if (point.kind === 'rotation') await rotationPoint(arena, result);
     else if (point.kind === 'failover') await failoverPoint(arena, result);
     else if (point.kind === 'failover-dns') await dnsPoint(arena, result, outcome);
+    else if (point.kind === 'recover') await recoverPoint(arena, point, result);
+    else if (point.kind === 'backup') await backupPoint(arena, result);
     else await bootstrapPoint(arena, point, result);
   } catch (err) {
     result.problems.push((err as Error).message.replace(/\s+/g, ' ').slice(0, 2000));
@@ -114,22 +95,9 @@ function keepCommandLogs(arena: Arena, point: string): void {
   }
 }
 
-/** Kills the worker now; records what it held; starts a replacement and measures the resume. */
-async function killAndResume(arena: Arena, handle: WorkflowHandle, result: PointResult): Promise<void> {
-  const killedIdentity = arena.identity;
-  const killedAt = await arena.killWorker();
-  const held = await inFlightOf(handle, killedIdentity);
-  result.inFlight = held.activity ? `${held.activity.type} #${held.activity.attempt}` : 'no activity';
-  result.bound = held.bound;
-  result.boundMs = held.boundMs;
-  const { identity, readyMs } = await arena.startWorker();
-  result.workerReadyMs = readyMs;
-  result.resumeMs = await nextProgress(handle, killedAt, identity);
-}
-
 async function bootstrapPoint(
   arena: Arena,
-  point: Exclude<CrashPoint, { kind: 'rotation' | 'failover' | 'failover-dns' }>,
+  point: Exclude<CrashPoint, { kind: 'rotation' | 'failover' | 'failover-dns' | 'recover' | 'backup' }>,
   result: PointResult,
 ): Promise<void> {
   result.trigger = describeTrigger(point.trigger);
