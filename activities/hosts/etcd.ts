@@ -9,15 +9,18 @@ import type { EtcdMember } from '../types';
 export const ETCD_LOCAL_ENDPOINT = 'https://127.0.0.1:2379';
 const PKI = '/etc/kubernetes/pki/etcd';
 
-/** An etcdctl v3 command against the local stacked etcd, with kubeadm's etcd CA and health-check client certificate. */
-export function etcdctlCommand(args: string): string {
+/**
+ * An etcdctl v3 command against the local stacked etcd, with kubeadm's etcd CA and health-check client
+ * certificate. etcdctl 3.4 waits the whole command timeout for an endpoint that does not listen.
+ */
+export function etcdctlCommand(args: string, timeoutSeconds = 15): string {
   return [
     'ETCDCTL_API=3 etcdctl',
     `--endpoints=${ETCD_LOCAL_ENDPOINT}`,
     `--cacert=${PKI}/ca.crt`,
     `--cert=${PKI}/healthcheck-client.crt`,
     `--key=${PKI}/healthcheck-client.key`,
-    '--command-timeout=15s',
+    `--command-timeout=${timeoutSeconds}s`,
     args,
   ].join(' ');
 }

@@ -8,6 +8,12 @@ import { firstLine, type HostRunner } from '../hosts/context';
 import { etcdctlCommand, memberIdHex, parseMemberList, quoteBigIntegers } from '../hosts/etcd';
 import type { EtcdMemberProbe } from './types';
 
+/**
+ * A local member answers its own status in milliseconds; one that does not listen costs etcdctl the
+ * whole timeout (etcd 3.4), once per voter and per precheck round, so the probe's is short.
+ */
+const PROBE_TIMEOUT_S = 5;
+
 /** One endpoint's status as `etcdctl endpoint status -w json` prints it (ids already quoted). */
 interface RawEndpointStatus {
   Status?: {
@@ -41,7 +47,7 @@ export function parseEndpointStatus(text: string): Pick<EtcdMemberProbe, 'member
 export async function probeEtcdMember(run: HostRunner, host: HostSpec): Promise<EtcdMemberProbe> {
   let status;
   try {
-    status = await run.run(host, { command: etcdctlCommand('endpoint status -w json'), label: 'etcdctl endpoint status' });
+    status = await run.run(host, { command: etcdctlCommand('endpoint status -w json', PROBE_TIMEOUT_S), label: 'etcdctl endpoint status' });
   } catch (err) {
     return { host: host.name, reachable: false, answers: false, error: firstLine((err as Error).message) };
   }
