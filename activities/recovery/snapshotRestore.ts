@@ -143,13 +143,18 @@ export async function restoreEtcdFromSnapshot(run: HostRunner, s3: S3Client, inp
     await waitApiServerStopped(run, host);
     const work = `${member.dataDir}/kubeha-restore`;
     const file = `${work}/snapshot.db`;
-    await downloadSnapshot(run, s3, input.store, { host, dir: work, path: file, record });
-    await run.check(
-      host,
-      { command: restoreCommand(file, member.name, member.peerUrl, `${work}/data`), label: 'etcdutl snapshot restore', timeoutMs: 15 * 60_000 },
-      'etcdutl (or etcdctl on etcd 3.4) must be installed on the host; the activity retries the restore from the written snapshot',
-      ErrorType.CommandTransient,
-    );
+    try {
+      await downloadSnapshot(run, s3, input.store, { host, dir: work, path: file, record });
+      await run.check(
+        host,
+        { command: restoreCommand(file, member.name, member.peerUrl, `${work}/data`), label: 'etcdutl snapshot restore', timeoutMs: 15 * 60_000 },
+        'etcdutl (or etcdctl on etcd 3.4) must be installed on the host; the activity retries from a new copy of the snapshot',
+        ErrorType.CommandTransient,
+      );
+    } finally {
+      // The snapshot holds every Secret of the cluster: it never stays on the host, whatever happened.
+      await run.removeFile(host, file);
+    }
     // One shell: the lost data is kept aside, the restored member takes its place, the marker names this restore.
     const markerText = JSON.stringify({ token: input.token, backupId: record.backupId, revision: record.revision } satisfies RestoreMarker);
     const data = shellWord(member.dataDir);
