@@ -128,6 +128,22 @@ describe('RecoverControlPlane from a backup', { timeout: 180_000 }, () => {
     assert.equal(world.count('restore-snapshot:cp-2:20261206T020000Z-0000cafe'), 1);
   });
 
+  test('an API server still settling after the restore (/readyz 500 twice) is asked again, and the step passes', async () => {
+    const { world, recovery } = await allDataLost();
+    recovery.stored.push(backup('20261206T030000Z-0000beef', 480));
+    let unready = 2;
+    const stubs = { ...world.activities(), ...recovery.activities() };
+    const apiReady: typeof stubs.apiReady = async (i) =>
+      unready-- > 0 ? { ok: false, status: 500, body: '[-]etcd failed: reason withheld' } : stubs.apiReady(i);
+    const input = recoverInput({ snapshot: { host: 'cp-1', store: STORE }, skipSteps: ['rejoin', 'verify'] });
+    const { worker, taskQueue } = await stubWorker(env, { ...stubs, apiReady });
+    const handle = await env.client.workflow.start('RecoverControlPlane', { args: [input], taskQueue, workflowId: `recover-${randomUUID()}` });
+    const result = (await worker.runUntil(handle.result())) as RecoverResult;
+    assert.equal(result.outcome, 'recovered');
+    assert.equal(unready, -1, '/readyz asked three times: two 500s, then 200');
+    assert.equal(world.calls.filter((c) => c.name === 'writeReadProbe').length, 1, 'the write probe only once it is ready');
+  });
+
   test('without a backup store the run fails and its hint names the way out; nothing is restored', async () => {
     assert.match(await failure(recoverInput(), []), /no etcd member answers on any of cp-1, cp-2, cp-3, spare-1.*start a recovery with .{0,3}snapshot/s);
   });

@@ -3,11 +3,16 @@
  * balancer, and a write followed by a read of the same object succeeds there. The revision that write
  * got against the survivor's revision before the restore is the data-loss window's measure.
  */
+import { sleep } from '@temporalio/workflow';
 import { ErrorType, kubehaFailure } from '../../common/errors';
 import { initialized } from '../bootstrap/cluster';
 import { loadBalancer, targetOf } from '../bootstrap/loadBalancer';
 import { kube, waits } from '../engine/activities';
 import { type RecoverContext, survivorContext } from './data';
+
+/** How often, and how many times, /readyz is asked before the step fails (about two minutes). */
+const READYZ_INTERVAL_S = 3;
+const READYZ_ATTEMPTS = 40;
 
 export async function verifyServingStep(ctx: RecoverContext): Promise<void> {
   const step = 'verify-serving';
@@ -20,14 +25,22 @@ export async function verifyServingStep(ctx: RecoverContext): Promise<void> {
     { ...targetOf(joins, lb, survivor), deadlineSeconds: ctx.config.cluster.loadBalancer.targetGroup.healthyDeadlineSeconds },
   ]);
   const init = await initialized(joins);
-  const ready = await kube.apiReady({ kubeconfigSecret: init.kubeconfigSecret });
-  if (!ready.ok) {
-    throw kubehaFailure({
-      type: ErrorType.NotReady,
-      message: `/readyz through the load balancer answers ${ready.status}: ${ready.body.slice(0, 300)}`,
-      retryable: true,
-      hint: `the API server on ${survivor.name} is not ready on the restored etcd yet; read its log, then signal "retry"`,
-    });
+  // Right after a restore the API server may still be settling on its new etcd (its etcd check has a
+  // 2 s timeout): /readyz is asked again for a while before the step fails.
+  for (let asked = 1; ; asked++) {
+    const ready = await kube.apiReady({ kubeconfigSecret: init.kubeconfigSecret });
+    if (ready.ok) break;
+    const answer = `/readyz through the load balancer answers ${ready.status}: ${ready.body.slice(0, 300)}`;
+    if (asked >= READYZ_ATTEMPTS) {
+      throw kubehaFailure({
+        type: ErrorType.NotReady,
+        message: `${answer} (asked ${asked} times, ${READYZ_INTERVAL_S} s apart)`,
+        retryable: true,
+        hint: `the API server on ${survivor.name} is not ready on the restored etcd; read its log and etcd's, then signal "retry"`,
+      });
+    }
+    ctx.tracker.setHost(step, survivor.name, 'waiting', 'WaitingReadyz', answer);
+    await sleep(`${READYZ_INTERVAL_S} seconds`);
   }
   const { resourceVersion } = await kube.writeReadProbe({ kubeconfigSecret: init.kubeconfigSecret, purpose: `RecoverControlPlane on ${survivor.name}` });
   ctx.servingRevision = resourceVersion;

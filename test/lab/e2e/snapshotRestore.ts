@@ -8,11 +8,13 @@
  * etcd has its four voters again, with `kubeadm init` still run once over the cluster's life.
  */
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { FileSecretStore } from '../../../activities/secrets/store';
 import type { RecoverControlPlaneInput } from '../../../common/inputs/recoverControlPlane';
 import type { Progress } from '../../../common/progress';
+import { labHostPaths } from '../../../lab/hosts/layout';
 import { KubeClient } from '../../../lab/kube/client';
 import { parseKubeconfig } from '../../../lab/kube/kubeconfig';
 import { LAB_AWS_ENVIRONMENT } from '../../../lab/orchestrator/awsEnvironment';
@@ -25,6 +27,18 @@ import { frontStatus } from './labWorkerRun';
 import type { ZoneLossContext } from './zoneLoss';
 
 const BUCKET = 'kubeha-e2e-backups';
+
+/** The last lines of a lab host's kubelet log and of its etcd and kube-apiserver logs. */
+function logTails(labDir: string, host: string, lines = 30): string {
+  const dir = labHostPaths(labDir, host).hostLabDir;
+  return ['kubelet.log', 'pods/etcd.log', 'pods/kube-apiserver.log']
+    .map((file) => {
+      const at = path.join(dir, file);
+      const text = existsSync(at) ? readFileSync(at, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '(none)';
+      return `--- ${host}: ${file} (last ${lines} lines)\n${text}`;
+    })
+    .join('\n');
+}
 
 function configMap(name: string, data: Record<string, string>) {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data };
@@ -77,14 +91,19 @@ export async function restoreFromSnapshot(c: ZoneLossContext): Promise<void> {
   };
   c.timings.wipedToUnhealthyMs = Date.now() - wipedAt;
   const handle = await c.client.workflow.start('RecoverControlPlane', { taskQueue: c.taskQueue, workflowId: 'e2e-recover-from-backup', args: [input] });
+  let last: Progress | undefined;
   const serving = await eventually(
     async () => {
-      const p = await handle.query<Progress>('progress');
-      return p.steps.find((s) => s.step === 'verify-serving')?.state === 'done' ? p : undefined;
+      last = await handle.query<Progress>('progress');
+      return last.steps.find((s) => s.step === 'verify-serving')?.state === 'done' ? last : undefined;
     },
     300_000,
     'the restored first control plane serving',
-  );
+  ).catch((err: Error) => {
+    // The run's steps and the restored host's own logs explain a restore that never served.
+    const steps = last?.steps.map((st) => `${st.step} ${st.state} ${st.reason ?? ''} ${st.message ?? ''}`).join('; ');
+    throw new Error(`${err.message}; the run: ${last?.phase}, ${steps}\n${logTails(c.lab.paths.labDir, first.name)}`);
+  });
   c.timings.wipedToServingMs = Date.now() - wipedAt;
   assert.match(
     serving.facts['data-loss window'] ?? '',
