@@ -169,6 +169,16 @@ export async function restoreEtcdFromSnapshot(run: HostRunner, s3: S3Client, inp
   }
   await moveManifests(run, host, false);
   const after = await waitLeadsAlone(run, host, 'start alone from the restored snapshot');
+  if ((after.revision ?? 0) < record.revision) {
+    // A member that started on an empty folder (a new cluster of one) also leads alone: only the data tells.
+    throw hostFailure({
+      type: ErrorType.VerificationFailed,
+      host,
+      message: `etcd on ${host.name} leads alone at revision ${after.revision}, below the backup's ${record.revision}: it does not run on the restored data`,
+      retryable: false,
+      hint: `stop etcd on ${host.name} (move ${ETCD_MANIFEST} away), check that ${member.dataDir}/member is the restored one (kubeha-restored.json names the run), then retry`,
+    });
+  }
   await run.run(host, { command: `rm -rf ${shellWord(`${member.dataDir}/kubeha-restore`)}`, label: 'remove the snapshot file' }).catch(() => undefined);
   return {
     alreadyRestored: marker?.token === input.token,
