@@ -2,8 +2,9 @@
  * `linkerd multicluster gateways`: one row per linked cluster (CLUSTER, ALIVE, NUM_SVC, LATENCY).
  * LAB EMULATION of the liveness: the real CLI scrapes the service mirror controller's probe metrics
  * through its pod; the lab has no metrics, so a gateway is alive when the Link's controller is
- * available and, read through the Link's credentials, the linked cluster's gateway Deployment has an
- * available replica and its Service an ingress address.
+ * available and, read through the Link's credentials (which may read Services and Endpoints only), the
+ * linked cluster's gateway Service has an ingress address and a ready endpoint (a gateway pod that
+ * passes its readiness probe).
  */
 import type { KubeClient } from '../../kube/client';
 import type { CheckedCluster } from './cluster';
@@ -53,13 +54,14 @@ async function gatewayAlive(local: KubeClient, link: LinkObject): Promise<boolea
   if (!config) return false;
   try {
     const remote = clientForKubeconfig(Buffer.from(config, 'base64').toString('utf8'), 10_000);
-    const deploy = await remote.find<{ status?: { availableReplicas?: number } }>(
-      `/apis/apps/v1/namespaces/${MULTICLUSTER_NAMESPACE}/deployments/${GATEWAY_NAME}`,
-    );
     const svc = await remote.find<{ status?: { loadBalancer?: { ingress?: unknown[] } } }>(
       `/api/v1/namespaces/${MULTICLUSTER_NAMESPACE}/services/${GATEWAY_NAME}`,
     );
-    return (deploy?.status?.availableReplicas ?? 0) > 0 && (svc?.status?.loadBalancer?.ingress ?? []).length > 0;
+    const endpoints = await remote.find<{ subsets?: Array<{ addresses?: unknown[] }> }>(
+      `/api/v1/namespaces/${MULTICLUSTER_NAMESPACE}/endpoints/${GATEWAY_NAME}`,
+    );
+    const ready = (endpoints?.subsets ?? []).some((s) => (s.addresses ?? []).length > 0);
+    return ready && (svc?.status?.loadBalancer?.ingress ?? []).length > 0;
   } catch {
     return false;
   }

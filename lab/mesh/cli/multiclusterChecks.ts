@@ -4,7 +4,7 @@
  * (compared certificate by certificate), service mirror controllers, mirror endpoints and orphans.
  * Left out (lab/README.md): RBAC of the controllers, gateway probe metrics and proxy checks.
  */
-import { X509Certificate } from 'node:crypto';
+import { type X509Certificate } from 'node:crypto';
 import { decodeCertificates } from './certs';
 import type { Category, CheckOutcome } from './checks';
 import { canI, type CheckedCluster, fetchValues, serverVersion } from './cluster';
