@@ -183,6 +183,27 @@ describe('lab linkerd against a real API server', { timeout: 120_000 }, () => {
     assert.match(bad.stderr, /^Error: unknown flag: --no-such-flag/);
   });
 
+  test('check --pre before the install passes; an unknown --context fails the first check, fatally', async () => {
+    const pre = await linkerd('--kubeconfig', file('kubeconfig'), '--context', 'west', 'check', '--pre', '-o', 'json');
+    const doc = assertCheckSchema(pre.stdout);
+    assert.equal(pre.code, 0, pre.stdout);
+    assert.deepEqual(
+      doc.categories.map((c) => c.categoryName),
+      ['kubernetes-api', 'kubernetes-version', 'pre-kubernetes-setup'],
+    );
+    const lost = await linkerd('--kubeconfig', file('kubeconfig'), '--context', 'nowhere', 'check', '-o', 'json');
+    assert.equal(lost.code, 1);
+    assert.deepEqual(parseCheckJson(lost.stdout), [
+      {
+        category: 'kubernetes-api',
+        description: 'can initialize the client',
+        status: 'error',
+        error: 'context "nowhere" does not exist',
+        hint: 'https://linkerd.io/2/checks/#k8s-api',
+      },
+    ]);
+  });
+
   test("kubeha's anchor and issuers pass openssl verify and the lab install; kubeha's driver applies the render", async () => {
     const { anchor, issuer } = await storedTrust();
     await writeFile(file('anchor.crt'), anchor.certificatePem);
@@ -244,6 +265,9 @@ describe('lab linkerd against a real API server', { timeout: 120_000 }, () => {
       doc.categories.map((c) => c.categoryName),
       ['kubernetes-api', 'kubernetes-version', 'linkerd-existence', 'linkerd-config', 'linkerd-identity', 'control-plane-version'],
     );
+    const pre = await linkerd('--kubeconfig', file('kubeconfig'), '--context', 'west', 'check', '--pre', '-o', 'json');
+    assert.equal(pre.code, 1, 'check --pre fails once Linkerd is installed');
+    assert.equal(find(parseCheckJson(pre.stdout), 'control plane namespace does not already exist').error, 'The "linkerd" namespace already exists');
     const report = await mesh.meshCheck({ cluster: west, scope: 'core' });
     assert.equal(report.healthy, true, JSON.stringify(report.checks.filter((c) => c.status !== 'ok')));
     assert.ok(report.checks.every((c) => c.status === 'ok'));
