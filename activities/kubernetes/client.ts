@@ -18,6 +18,12 @@ export interface KubeClientOptions {
   requestTimeoutMs: number;
   /** Aborts requests (the activity's cancellation signal). */
   signal?: AbortSignal;
+  /**
+   * Every request on a connection of its own, closed after it. A load balancer routes each TCP
+   * connection once, so a kept-alive one stays with the server it first reached, even after that server
+   * left the target group: a probe of what the load balancer serves now must not reuse one.
+   */
+  freshConnections?: boolean;
 }
 
 /** Server-side apply options. */
@@ -88,8 +94,9 @@ export class KubeClient {
     const credentials = await this.target.credentials(signal);
     const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'kubeha', ...credentials.headers };
     if (body !== undefined) headers['Content-Type'] = contentType ?? 'application/json';
-    return new Promise((resolve, reject) => {
-      const req = https.request(`${this.target.server}${apiPath}`, { method, headers, agent: credentials.agent, signal }, (res) => {
+    const agent = this.options.freshConnections ? new https.Agent({ ...credentials.agent.options, keepAlive: false }) : credentials.agent;
+    return new Promise<KubeResponse>((resolve, reject) => {
+      const req = https.request(`${this.target.server}${apiPath}`, { method, headers, agent, signal }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', reject);
@@ -108,6 +115,8 @@ export class KubeClient {
       });
       req.on('error', (err) => reject(timeout.aborted ? Object.assign(new Error('request timed out'), { name: 'TimeoutError' }) : err));
       req.end(body);
+    }).finally(() => {
+      if (agent !== credentials.agent) agent.destroy();
     });
   }
 

@@ -59,10 +59,11 @@ export function createKubernetesActivities(deps: KubernetesDependencies): Kubern
   const crdTimeoutMs = deps.crdTimeoutMs ?? 60_000;
 
   // A client per call: its discovery cache then never outlives one activity (CRDs come and go).
-  const clientFor = async (secret: SecretName) => {
+  /** A client of the kubeconfig's server; `freshConnections` for probes of what a load balancer serves now. */
+  const clientFor = async (secret: SecretName, freshConnections = false) => {
     const target = await kubeconfigs.load(secret);
     const signal = cancellationSignal();
-    return { client: new KubeClient(target, { requestTimeoutMs, signal }), signal };
+    return { client: new KubeClient(target, { requestTimeoutMs, signal, freshConnections }), signal };
   };
 
   return {
@@ -182,7 +183,8 @@ export function createKubernetesActivities(deps: KubernetesDependencies): Kubern
     },
 
     async writeReadProbe(input) {
-      const { client } = await clientFor(input.kubeconfigSecret);
+      // Fresh connections: the write and the read each go where the load balancer routes now.
+      const { client } = await clientFor(input.kubeconfigSecret, true);
       const nonce = randomUUID();
       const name = 'kubeha-write-probe';
       try {
@@ -208,7 +210,7 @@ export function createKubernetesActivities(deps: KubernetesDependencies): Kubern
     },
 
     async apiReady(input) {
-      const { client } = await clientFor(input.kubeconfigSecret);
+      const { client } = await clientFor(input.kubeconfigSecret, true);
       try {
         // Any HTTP answer is a result (a 500 lists the failing checks); only no answer is an error.
         const { status, body } = await client.request('GET', '/readyz');

@@ -5,7 +5,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { Server as HttpsServer } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,10 @@ import {
   ModifyTargetGroupCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { createKubernetesActivities } from '../../../activities/kubernetes';
+import { KubeClient } from '../../../activities/kubernetes/client';
+import { parseKubeconfig } from '../../../activities/kubernetes/kubeconfig';
+import { FileSecretStore } from '../../../activities/secrets/store';
 import type { LoadBalancerInfo, TargetRef } from '../../../activities/types';
 import { lbInput } from '../../aws/helpers';
 import { addressInHostsFile, firstLine, HOSTS_PREAMBLE, startBackend, startTestLab, type Backend, type TestLab, useTcpHealthChecks } from './helpers';
@@ -296,5 +300,51 @@ describe('lab AWS data plane: HTTPS /readyz health checks, as kubeha configures 
       .filter((e) => e.kind === 'target' && e.id === target.ip)
       .map((e) => (e.kind === 'target' ? e.to : ''));
     assert.deepEqual(states, ['initial', 'healthy', 'unhealthy', 'healthy']);
+  });
+  test('a kept-alive connection stays with the server it reached after that server leaves the group; kubeha probes on a fresh one', async () => {
+    // The first server is registered and healthy (the test above); its clients keep their connections.
+    const port = (server.address() as { port: number }).port;
+    const first = { aws: t.settings, targetGroupArn: lb.targetGroupArn, ip: '127.0.96.101', port };
+    await t.lab.waitForTargetState({ targetGroupArn: lb.targetGroupArn, id: first.ip, port }, 'healthy', 10_000);
+    server.keepAliveTimeout = 60_000;
+    const address = t.lab.status().loadBalancers.find((l) => l.arn === lb.loadBalancerArn)?.address ?? '';
+    const kubeconfig = [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [{name: nlb, cluster: {server: "https://${address}:6443", insecure-skip-tls-verify: true}}]`,
+      'users: [{name: probe, user: {token: not-checked}}]',
+      'contexts: [{name: nlb, context: {cluster: nlb, user: probe}}]',
+      'current-context: nlb',
+    ].join('\n');
+    const secrets = new FileSecretStore(path.join(dir, 'secrets'));
+    await secrets.put('clusters/nlb/admin-kubeconfig', kubeconfig);
+    const kube = createKubernetesActivities({ secrets, pollIntervalMs: 100, requestTimeoutMs: 5000, crdTimeoutMs: 1000 });
+    const keptAliveTarget = parseKubeconfig(kubeconfig);
+    const keptAlive = new KubeClient(keptAliveTarget, { requestTimeoutMs: 5000 });
+    assert.equal((await keptAlive.request('GET', '/readyz')).status, 200);
+    assert.equal((await kube.apiReady({ kubeconfigSecret: 'clusters/nlb/admin-kubeconfig' })).ok, true);
+
+    // The first server loses its etcd and leaves the group (as RecoverControlPlane fences a lost member);
+    // a second one, serving, takes its place.
+    await mkdir(path.join(dir, 'second'));
+    const second = await startReadyzServer(path.join(dir, 'second'), '127.0.96.102', () => 200);
+    try {
+      const secondRef = { aws: t.settings, targetGroupArn: lb.targetGroupArn, ip: '127.0.96.102', port: (second.address() as { port: number }).port };
+      status = 500;
+      await t.aws.deregisterTarget(first);
+      await t.aws.registerTarget(secondRef);
+      await t.lab.waitForTargetState({ targetGroupArn: lb.targetGroupArn, id: secondRef.ip, port: secondRef.port }, 'healthy', 10_000);
+
+      const pinned = await keptAlive.request('GET', '/readyz');
+      assert.equal(pinned.status, 500, 'the NLB keeps a connection with the target it first reached, as AWS does by default');
+      const ready = await kube.apiReady({ kubeconfigSecret: 'clusters/nlb/admin-kubeconfig' });
+      assert.equal(ready.ok, true, `apiReady asks on a fresh connection, so the registered server answers: ${ready.status} ${ready.body}`);
+    } finally {
+      status = 200;
+      const closed = new Promise<void>((resolve) => second.close(() => resolve()));
+      second.closeAllConnections();
+      await closed;
+      keptAliveTarget.agent.destroy();
+    }
   });
 });
