@@ -14,8 +14,8 @@ export const TRUST_ROOTS_KEY = 'ca-bundle.crt';
 export const ISSUER_SECRET = 'linkerd-identity-issuer';
 export const MULTICLUSTER_NAMESPACE = 'linkerd-multicluster';
 export const GATEWAY_SERVICE = 'linkerd-gateway';
-/** The label the control plane's objects carry with their version. */
-export const VERSION_LABEL = 'linkerd.io/control-plane-version';
+/** The label Linkerd's charts put on the control plane's workloads with their version. */
+export const VERSION_LABEL = 'app.kubernetes.io/version';
 
 interface ConfigMap {
   data?: Record<string, string>;

@@ -10,7 +10,7 @@ import type { KubeClient } from '../kubernetes/client';
 import { parseManifest } from '../kubernetes/manifest';
 import type { SecretStore } from '../secrets/store';
 import type { WorkloadRef } from '../types';
-import { installedAnchorsPem, installedLinkerd, LINKERD_NAMESPACE, MULTICLUSTER_NAMESPACE } from './clusterState';
+import { installedAnchorsPem, installedLinkerd, LINKERD_NAMESPACE, MULTICLUSTER_NAMESPACE, VERSION_LABEL } from './clusterState';
 import type { LinkerdCli } from './linkerdCli';
 import { bundleFingerprints, certificateFacts, parseCertificates } from './pki';
 import type { ClusterAccess, InstallResult, TrustMaterial } from './types';
@@ -165,7 +165,7 @@ export async function installMulticluster(deps: InstallDeps, access: ClusterAcce
         `/apis/apps/v1/namespaces/${w.namespace}/${w.kind.toLowerCase()}s/${w.name}`,
       );
       const want = objects.find((o) => o.object.metadata.name === w.name)?.object.metadata.labels as Record<string, string> | undefined;
-      return live !== undefined && live.metadata?.labels?.['linkerd.io/control-plane-version'] === want?.['linkerd.io/control-plane-version'];
+      return live !== undefined && live.metadata?.labels?.[VERSION_LABEL] === want?.[VERSION_LABEL];
     }),
   );
   if (workloads.length > 0 && present.every(Boolean)) {

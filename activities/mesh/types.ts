@@ -34,7 +34,7 @@ export interface PreflightMeshInput {
 export interface InstalledLinkerd {
   /** Fingerprints of the anchors in `linkerd-identity-trust-roots`, sorted; empty when Linkerd is absent. */
   anchorFingerprints: string[];
-  /** The control plane's version (label `linkerd.io/control-plane-version`), when installed. */
+  /** The control plane's version (label `app.kubernetes.io/version` of linkerd-identity), when installed. */
   version?: string;
 }
 

@@ -223,16 +223,11 @@ describe('lab linkerd against a real API server', { timeout: 120_000 }, () => {
     assert.equal(again.alreadyInstalled, true, `a second install is a no-op: ${again.note}`);
   });
 
-  // The chart labels its Deployments with app.kubernetes.io/version; kubeha looks for
-  // linkerd.io/control-plane-version (activities/mesh/clusterState.ts), which Linkerd's charts no longer set.
-  test(
-    "kubeha reads the installed control plane's version",
-    { todo: 'kubeha reads the label linkerd.io/control-plane-version; the chart sets app.kubernetes.io/version' },
-    async () => {
-      const installed = await installedLinkerd(await clientFor(secrets, west));
-      assert.equal(installed.version, 'edge-25.11.3');
-    },
-  );
+  // The chart labels its workloads with app.kubernetes.io/version (not a linkerd.io label): kubeha reads that.
+  test("kubeha reads the installed control plane's version from the chart's label", async () => {
+    const installed = await installedLinkerd(await clientFor(secrets, west));
+    assert.equal(installed.version, 'edge-25.11.3');
+  });
 
   test('the lab install refuses an issuer its anchors did not sign, as the CLI does', async () => {
     const other = await createTrustAnchor(1000);
