@@ -3,8 +3,9 @@
  * against its local endpoint. Both are served by the member alone, so they answer while quorum is lost;
  * the leader field then reads 0.
  */
+import { ErrorType } from '../../common/errors';
 import type { HostSpec } from '../../common/inputs/shared';
-import { firstLine, type HostRunner } from '../hosts/context';
+import { firstLine, hostFailure, type HostRunner } from '../hosts/context';
 import { etcdctlCommand, memberIdHex, parseMemberList, quoteBigIntegers } from '../hosts/etcd';
 import type { EtcdMemberProbe } from './types';
 
@@ -60,4 +61,22 @@ export async function probeEtcdMember(run: HostRunner, host: HostSpec): Promise<
   } catch (err) {
     return { host: host.name, reachable: true, answers: false, error: firstLine((err as Error).message) };
   }
+}
+
+/**
+ * The probe of a host the restore acts on, which must answer over SSH: a host that went away fails the
+ * attempt as retryable, with `hint` saying what the operator can do instead.
+ */
+export async function probeReachableMember(run: HostRunner, host: HostSpec, hint: string): Promise<EtcdMemberProbe> {
+  const probe = await probeEtcdMember(run, host);
+  if (!probe.reachable) {
+    throw hostFailure({
+      type: ErrorType.Unreachable,
+      host,
+      message: `${host.name} does not answer over SSH: ${probe.error ?? 'no answer'}`,
+      retryable: true,
+      hint,
+    });
+  }
+  return probe;
 }

@@ -14,7 +14,7 @@ import { heartbeat } from '../activityContext';
 import { hostFailure, type HostRunner, REMOTE } from '../hosts/context';
 import { etcdctlCommand, parseMemberList } from '../hosts/etcd';
 import { forcesNewCluster, withForceNewCluster } from './manifest';
-import { probeEtcdMember } from './probe';
+import { probeEtcdMember, probeReachableMember } from './probe';
 import type { EtcdMemberProbe, SurvivorRestoreResult } from './types';
 
 /** Where kubeadm writes the etcd static Pod manifest. */
@@ -69,16 +69,11 @@ async function unforce(run: HostRunner, host: HostSpec, text: string, term: numb
 }
 
 export async function restoreEtcdFromSurvivor(run: HostRunner, host: HostSpec): Promise<SurvivorRestoreResult> {
-  const before = await probeEtcdMember(run, host);
-  if (!before.reachable) {
-    throw hostFailure({
-      type: ErrorType.Unreachable,
-      host,
-      message: `${host.name} does not answer over SSH: ${before.error ?? 'no answer'}`,
-      retryable: true,
-      hint: 'the host chosen to restore on went away; when it stays away, start the recovery again so it chooses another survivor',
-    });
-  }
+  const before = await probeReachableMember(
+    run,
+    host,
+    'the host chosen to restore on went away; when it stays away, start the recovery again so it chooses another survivor',
+  );
   const manifest = await readManifest(run, host);
   if (leadsAlone(before) && before.memberId) {
     // An earlier attempt forced it: only the manifest may still carry the flag.

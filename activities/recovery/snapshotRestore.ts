@@ -1,8 +1,9 @@
 /**
  * `restoreEtcdFromSnapshot`: no member survived (every control plane lost its etcd data), so one host
  * is restored from a stored backup, the way etcd's disaster recovery documents it for a static Pod:
- * 1. etcd's and kube-apiserver's manifests are held out of /etc/kubernetes/manifests, so the kubelet
- *    stops both (the API server must restart after the restore: its watch cache is ahead of the snapshot);
+ * 1. the control plane's static Pod manifests are held out of /etc/kubernetes/manifests, so the kubelet
+ *    stops etcd, kube-apiserver, kube-controller-manager and kube-scheduler: Kubernetes' own restore
+ *    procedure restarts all of them, since their caches are ahead of the snapshot;
  * 2. the snapshot is written onto the host from S3 and its sha256 checked against the backup's record;
  * 3. `etcdutl snapshot restore` (etcdctl's on etcd 3.4) makes a one-member cluster with the member's
  *    own name and peer URL, read from the manifest kubeadm wrote, in a folder of the data directory;
@@ -19,13 +20,13 @@ import { downloadSnapshot } from '../backup/download';
 import { findBackup } from '../backup/store';
 import { hostFailure, type HostRunner, REMOTE, shellWord } from '../hosts/context';
 import { etcdFlags } from './manifest';
-import { probeEtcdMember } from './probe';
+import { probeReachableMember } from './probe';
 import { ETCD_MANIFEST, waitLeadsAlone } from './restore';
 import type { SnapshotRestoreInput, SurvivorRestoreResult } from './types';
 
-/** Manifests kubeha holds out of the kubelet's folder during the restore (put back as they were). */
+/** Manifests kubeha holds out of the kubelet's folder during the restore (put back as they were; an absent one is skipped). */
 const HELD_DIR = '/etc/kubernetes/kubeha-held';
-const HELD_PODS = ['etcd', 'kube-apiserver'] as const;
+const HELD_PODS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 /** How long the kubelet may take to stop the held API server (its file check runs every 20 s). */
 const STOP_TIMEOUT_S = 120;
 
@@ -120,16 +121,7 @@ export async function restoreEtcdFromSnapshot(run: HostRunner, s3: S3Client, inp
   const member = await etcdManifest(run, host);
   const marker = await readMarker(run, host, member.dataDir);
   if (marker?.token !== input.token) {
-    const before = await probeEtcdMember(run, host);
-    if (!before.reachable) {
-      throw hostFailure({
-        type: ErrorType.Unreachable,
-        host,
-        message: `${host.name} does not answer over SSH: ${before.error ?? 'no answer'}`,
-        retryable: true,
-        hint: 'bring the host back, or name another in snapshot.host',
-      });
-    }
+    const before = await probeReachableMember(run, host, 'bring the host back, or name another in snapshot.host');
     if (before.answers) {
       throw hostFailure({
         type: ErrorType.Conflict,

@@ -4,15 +4,12 @@
  * commands each lost host received after the recovery started (joins, resets, in order), and what every
  * member that answers says about its cluster through the real etcdctl.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { forcesNewCluster } from '../../../activities/recovery/manifest';
 import { readCommandLog } from '../../../lab/hosts';
 import { hostSide, labHostPaths } from '../../../lab/hosts/layout';
-
-const run = promisify(execFile);
+import { labEtcdctl } from '../../lab/e2e/support';
 
 /** etcd logs this once per start that forces a new cluster (capnslog: "forcing restart of member …", zap: "forcing restart member"). */
 const FORCED_START = /forcing restart (of )?member/;
@@ -73,30 +70,13 @@ export interface MemberView {
   members: string[];
 }
 
-async function etcdctl(labDir: string, host: { name: string; address: string }, args: string[]): Promise<string> {
-  const pki = path.join(labHostPaths(labDir, host.name).rootDir, 'etc', 'kubernetes', 'pki', 'etcd');
-  const { stdout } = await run(
-    '/usr/bin/etcdctl',
-    [
-      `--endpoints=https://${host.address}:2379`,
-      `--cacert=${path.join(pki, 'ca.crt')}`,
-      `--cert=${path.join(pki, 'healthcheck-client.crt')}`,
-      `--key=${path.join(pki, 'healthcheck-client.key')}`,
-      '--command-timeout=5s',
-      ...args,
-    ],
-    { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 15_000 },
-  );
-  return stdout;
-}
-
 const field = (text: string, name: string) => new RegExp(`"${name}":(\\d+)`).exec(text)?.[1] ?? '?';
 
 /** The member's view, or undefined when it does not answer (stopped, reset, or its certificates gone). */
 export async function memberView(labDir: string, host: { name: string; address: string }): Promise<MemberView | undefined> {
   try {
-    const status = await etcdctl(labDir, host, ['endpoint', 'status', '-w', 'json']);
-    const list = JSON.parse(await etcdctl(labDir, host, ['member', 'list', '-w', 'json'])) as { members?: { name?: string; isLearner?: boolean }[] };
+    const status = await labEtcdctl(labDir, host, ['endpoint', 'status', '-w', 'json']);
+    const list = JSON.parse(await labEtcdctl(labDir, host, ['member', 'list', '-w', 'json'])) as { members?: { name?: string; isLearner?: boolean }[] };
     const members = (list.members ?? []).map((m) => `${m.name ?? '(unstarted)'}${m.isLearner ? '(learner)' : ''}`).sort();
     return { host: host.name, clusterId: field(status, 'cluster_id'), memberId: field(status, 'member_id'), leader: field(status, 'leader'), members };
   } catch {

@@ -26,9 +26,10 @@ export interface EtcdMember {
 
 /**
  * The real etcdctl on this machine against a host's etcd client URL, with the host's own
- * healthcheck-client certificate (read from the host's folder, not through kubeha).
+ * healthcheck-client certificate (read from the host's folder, not through kubeha). A member that does
+ * not listen fails it after 5 s.
  */
-export async function etcdMembers(labDir: string, host: { name: string; address: string }): Promise<EtcdMember[]> {
+export async function labEtcdctl(labDir: string, host: { name: string; address: string }, args: string[]): Promise<string> {
   const pki = path.join(labHostPaths(labDir, host.name).rootDir, 'etc', 'kubernetes', 'pki', 'etcd');
   const { stdout } = await run(
     '/usr/bin/etcdctl',
@@ -37,14 +38,19 @@ export async function etcdMembers(labDir: string, host: { name: string; address:
       `--cacert=${path.join(pki, 'ca.crt')}`,
       `--cert=${path.join(pki, 'healthcheck-client.crt')}`,
       `--key=${path.join(pki, 'healthcheck-client.key')}`,
-      'member',
-      'list',
-      '-w',
-      'json',
+      '--command-timeout=5s',
+      ...args,
     ],
-    { env: { ...process.env, ETCDCTL_API: '3' } },
+    { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 15_000 },
   );
-  const parsed = JSON.parse(stdout) as { members?: { name?: string; isLearner?: boolean; peerURLs?: string[] }[] };
+  return stdout;
+}
+
+/** The member list a host's etcd reports ({@link labEtcdctl}). */
+export async function etcdMembers(labDir: string, host: { name: string; address: string }): Promise<EtcdMember[]> {
+  const parsed = JSON.parse(await labEtcdctl(labDir, host, ['member', 'list', '-w', 'json'])) as {
+    members?: { name?: string; isLearner?: boolean; peerURLs?: string[] }[];
+  };
   return (parsed.members ?? []).map((m) => ({ name: m.name ?? '', isLearner: m.isLearner === true, peerURLs: m.peerURLs ?? [] }));
 }
 
