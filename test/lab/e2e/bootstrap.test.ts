@@ -27,6 +27,7 @@ import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
 import { createWorker } from '../../../worker';
 import { startTestTemporal } from '../../support/temporal';
 import { assertLabDownLeavesNothing, etcdMembers, kubeadmRuns, startTestLab, type TestLab } from './support';
+import { restoreFromSnapshot } from './snapshotRestore';
 import { recoverFromZoneLoss, refusedWhileQuorumHolds } from './zoneLoss';
 
 const TASK_QUEUE = 'kubeha-lab-e2e';
@@ -275,6 +276,9 @@ describe('BootstrapStackedEtcd on the lab, end to end', { timeout: 30 * 60_000 }
 
   test('west loses the zone of its three control planes: the spare is restored from its own data, serves, and the three rejoin', () =>
     recoverFromZoneLoss({ lab, dataDir, client, taskQueue: TASK_QUEUE, input, kubeconfigSecret: kubeconfigSecret!, timings }));
+
+  test('every member loses its etcd data: the newest S3 backup is restored on the first control plane, and the others rejoin', () =>
+    restoreFromSnapshot({ lab, dataDir, client, taskQueue: TASK_QUEUE, input, kubeconfigSecret: kubeconfigSecret!, timings }));
 
   test('lab down leaves nothing: no sshd, etcd, kube-apiserver, kubelet or moto of the lab, no /etc/hosts block', async () => {
     await assertLabDownLeavesNothing(lab, dataDir, `e2e-${process.pid}`);
