@@ -16,6 +16,8 @@ export interface CrdSpec {
   versions: string[];
   /** `linkerd.io/extension` of the chart that owns it, when not the core CRDs. */
   extension?: string;
+  /** Whether the versions serve a `status` subresource (the Link's does: its controller writes status there). */
+  statusSubresource?: boolean;
 }
 
 /** The linkerd-crds chart's definitions. */
@@ -39,6 +41,7 @@ export const LINK_CRD: CrdSpec = {
   plural: 'links',
   versions: ['v1alpha1', 'v1alpha2', 'v1alpha3'],
   extension: 'multicluster',
+  statusSubresource: true,
 };
 
 /** The CRD object of `spec`. */
@@ -57,6 +60,7 @@ export function crdObject(spec: CrdSpec, version: string): RenderedObject {
         served: true,
         storage: i === spec.versions.length - 1,
         schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        ...(spec.statusSubresource ? { subresources: { status: {} } } : {}),
       })),
     },
   };

@@ -43,6 +43,14 @@ export const GATEWAY_IDENTITY_ANNOTATION = 'mirror.linkerd.io/gateway-identity';
 export const PROBE_PATH_ANNOTATION = 'mirror.linkerd.io/probe-path';
 export const PROBE_PERIOD_ANNOTATION = 'mirror.linkerd.io/probe-period';
 export const MULTICLUSTER_GATEWAY_ANNOTATION = 'mirror.linkerd.io/multicluster-gateway';
+/** The prefix of every service-mirror label and annotation; mirrors never copy labels under it. */
+export const SVC_MIRROR_PREFIX = 'mirror.linkerd.io';
+/** Annotations the service mirror writes on mirrors and their Endpoints. */
+export const REMOTE_RESOURCE_VERSION_ANNOTATION = 'mirror.linkerd.io/remote-resource-version';
+export const REMOTE_SVC_FQ_NAME_ANNOTATION = 'mirror.linkerd.io/remote-svc-fq-name';
+export const REMOTE_GATEWAY_IDENTITY_ANNOTATION = 'mirror.linkerd.io/remote-gateway-identity';
+/** The `controllerName` of the Link's `status.mirrorServices[]` entries. */
+export const SERVICE_MIRROR_CONTROLLER_NAME = 'linkerd.io/service-mirror';
 
 /** The gateway: Service and Deployment name, ports by name. */
 export const GATEWAY_NAME = 'linkerd-gateway';
