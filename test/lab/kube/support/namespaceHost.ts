@@ -11,6 +11,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { acquireMountPoints, releaseMountPoints, setMountPointOwner } from '../../../../lab/hosts/mountPoints';
+import { processRef } from '../../../../lab/tools/processes';
+
+/** The machine directories a namespace host binds over. */
+const HOST_MOUNT_POINTS = ['/etc/kubernetes', '/var/lib/etcd', '/var/lib/kubelet', '/etc/cni/net.d'];
 
 const REPO = path.resolve(__dirname, '..', '..', '..', '..', '..', '..');
 /** The repository (tests run from the compiled tree in .out/<name>/test/...). */
@@ -92,10 +97,11 @@ export class NamespaceHost {
     const root = mkdtempSync(path.join(options.parent, `${options.name}-`));
     const dirs = ['etc-kubernetes', 'var-lib-etcd', 'var-lib-kubelet', 'etc-cni-net.d', 'lab'];
     for (const d of dirs) mkdirSync(path.join(root, d), { recursive: true });
+    // The mount points must exist on the machine: the ones missing are created and recorded machine-wide
+    // as lab hosts do (lab/hosts/mountPoints.ts), and removed when the last host using them stops.
+    acquireMountPoints(root, HOST_MOUNT_POINTS);
     const script = [
       'set -e',
-      // The mount points must exist on the machine; an empty /var/lib/kubelet is all this leaves behind.
-      'mkdir -p /etc/kubernetes /var/lib/etcd /var/lib/kubelet /etc/cni/net.d',
       `mount --bind ${root}/etc-kubernetes /etc/kubernetes`,
       `mount --bind ${root}/var-lib-etcd /var/lib/etcd`,
       `mount --bind ${root}/var-lib-kubelet /var/lib/kubelet`,
@@ -104,6 +110,8 @@ export class NamespaceHost {
       'exec sleep infinity',
     ].join('\n');
     const holder = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const owner = holder.pid === undefined ? undefined : processRef(holder.pid);
+    if (owner) setMountPointOwner(root, owner);
     await new Promise<void>((resolve, reject) => {
       let err = '';
       holder.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -217,6 +225,7 @@ export class NamespaceHost {
     if (existsSync(kubeletFile)) await killAndWait(Number(readFileSync(kubeletFile, 'utf8').trim()));
     for (const pid of this.recordedPids()) await killAndWait(pid);
     if (this.holder.pid) await killAndWait(this.holder.pid);
+    releaseMountPoints(this.root);
     rmSync(this.root, { recursive: true, force: true });
   }
 }
