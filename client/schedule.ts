@@ -122,16 +122,35 @@ export async function scheduleRotate(client: Client, options: ScheduleRotateOpti
 
 /** The rotation schedules (every schedule whose id starts with {@link ROTATION_SCHEDULE_PREFIX}). */
 export async function listRotationSchedules(client: Client): Promise<ScheduleSummary[]> {
-  const out: ScheduleSummary[] = [];
-  for await (const summary of client.schedule.list()) if (summary.scheduleId.startsWith(ROTATION_SCHEDULE_PREFIX)) out.push(summary);
-  return out.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+  return listSchedules(client, (id) => id.startsWith(ROTATION_SCHEDULE_PREFIX));
 }
 
 /** kubeha's schedules: every cluster's rotation and etcd backup schedules, by id. */
 export async function listKubehaSchedules(client: Client): Promise<ScheduleSummary[]> {
+  return listSchedules(client, (id) => id.startsWith(ROTATION_SCHEDULE_PREFIX) || id.startsWith(BACKUP_SCHEDULE_PREFIX));
+}
+
+/**
+ * The schedules whose id `wanted` accepts, by id. The list comes from the visibility store, which
+ * follows a pause or an update only after a moment; each schedule's spec, state and next times are
+ * therefore read from the schedule itself, so a list right after `pause` says paused. A schedule
+ * deleted meanwhile is left out.
+ */
+async function listSchedules(client: Client, wanted: (id: string) => boolean): Promise<ScheduleSummary[]> {
   const out: ScheduleSummary[] = [];
   for await (const summary of client.schedule.list()) {
-    if (summary.scheduleId.startsWith(ROTATION_SCHEDULE_PREFIX) || summary.scheduleId.startsWith(BACKUP_SCHEDULE_PREFIX)) out.push(summary);
+    if (!wanted(summary.scheduleId)) continue;
+    try {
+      const now = await client.schedule.getHandle(summary.scheduleId).describe();
+      out.push({
+        ...summary,
+        spec: now.spec,
+        state: { paused: now.state.paused, note: now.state.note },
+        info: { ...summary.info, nextActionTimes: now.info.nextActionTimes, recentActions: now.info.recentActions },
+      });
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    }
   }
   return out.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
 }
