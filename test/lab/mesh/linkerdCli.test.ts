@@ -279,16 +279,22 @@ describe('lab linkerd against a real API server', { timeout: 120_000 }, () => {
     ]);
   });
 
+  /** West's `check -o json` with a broken issuer chain: schema-valid, exit 1, and the issued-by check an error. */
+  const brokenChainCheck = async () => {
+    const res = await linkerd('--kubeconfig', file('kubeconfig'), '--context', 'west', 'check', '-o', 'json');
+    assertCheckSchema(res.stdout);
+    assert.equal(res.code, 1);
+    const check = find(parseCheckJson(res.stdout), 'issuer cert is issued by the trust anchor');
+    assert.equal(check.status, 'error');
+    return check;
+  };
+
   test('an issuer not signed by the anchor: error, exit 1, kubeha reports unhealthy', async () => {
     const { issuer } = await storedTrust();
     const stranger = await createIssuer(await createTrustAnchor(87_600), 8760);
     await patchIssuer(stranger);
     try {
-      const res = await linkerd('--kubeconfig', file('kubeconfig'), '--context', 'west', 'check', '-o', 'json');
-      assertCheckSchema(res.stdout);
-      assert.equal(res.code, 1);
-      const check = find(parseCheckJson(res.stdout), 'issuer cert is issued by the trust anchor');
-      assert.equal(check.status, 'error');
+      const check = await brokenChainCheck();
       assert.match(check.error ?? '', /^x509: certificate signed by unknown authority/);
       assert.equal(check.hint, 'https://linkerd.io/2/checks/#l5d-identity-issuer-cert-issued-by-trust-anchor');
       const report = await mesh.meshCheck({ cluster: west, scope: 'core' });
@@ -310,11 +316,7 @@ describe('lab linkerd against a real API server', { timeout: 120_000 }, () => {
     const other = await createTrustAnchor(87_600);
     await patchValues('linkerd', (v) => (v.identityTrustAnchorsPEM = other.certificatePem));
     try {
-      const res = await linkerd('--kubeconfig', file('kubeconfig'), '--context', 'west', 'check', '-o', 'json');
-      assertCheckSchema(res.stdout);
-      assert.equal(res.code, 1);
-      const check = find(parseCheckJson(res.stdout), 'issuer cert is issued by the trust anchor');
-      assert.equal(check.status, 'error');
+      const check = await brokenChainCheck();
       assert.match(check.error ?? '', /x509: ECDSA verification failure.*"root\.linkerd\.cluster\.local"/);
     } finally {
       await patchValues('linkerd', (v) => (v.identityTrustAnchorsPEM = anchor.certificatePem.trim()));

@@ -14,8 +14,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { acquireMountPoints, releaseMountPoints, setMountPointOwner } from '../../../../lab/hosts/mountPoints';
 import { processRef } from '../../../../lab/tools/processes';
 
-/** The machine directories a namespace host binds over. */
-const HOST_MOUNT_POINTS = ['/etc/kubernetes', '/var/lib/etcd', '/var/lib/kubelet', '/etc/cni/net.d'];
+/** The machine directories a namespace host binds over, and the folder of its root each is bound to. */
+const HOST_BINDS: readonly (readonly [inside: string, folder: string])[] = [
+  ['/etc/kubernetes', 'etc-kubernetes'],
+  ['/var/lib/etcd', 'var-lib-etcd'],
+  ['/var/lib/kubelet', 'var-lib-kubelet'],
+  ['/etc/cni/net.d', 'etc-cni-net.d'],
+];
 
 const REPO = path.resolve(__dirname, '..', '..', '..', '..', '..', '..');
 /** The repository (tests run from the compiled tree in .out/<name>/test/...). */
@@ -82,33 +87,24 @@ export class NamespaceHost {
 
   /** A file of the host as seen inside its namespace (for example /etc/kubernetes/admin.conf). */
   hostPath(inside: string): string {
-    const map: [string, string][] = [
-      ['/etc/kubernetes', 'etc-kubernetes'],
-      ['/var/lib/etcd', 'var-lib-etcd'],
-      ['/var/lib/kubelet', 'var-lib-kubelet'],
-      ['/etc/cni/net.d', 'etc-cni-net.d'],
-    ];
-    for (const [prefix, dir] of map) if (inside === prefix || inside.startsWith(`${prefix}/`)) return path.join(this.root, dir, inside.slice(prefix.length));
+    for (const [prefix, dir] of HOST_BINDS)
+      if (inside === prefix || inside.startsWith(`${prefix}/`)) return path.join(this.root, dir, inside.slice(prefix.length));
     throw new Error(`${inside} is not a host directory`);
   }
 
   /** Starts the namespace; `statePath` is shared by the hosts of one lab. */
   static async start(options: { name: string; address: string; statePath: string; parent: string }): Promise<NamespaceHost> {
     const root = mkdtempSync(path.join(options.parent, `${options.name}-`));
-    const dirs = ['etc-kubernetes', 'var-lib-etcd', 'var-lib-kubelet', 'etc-cni-net.d', 'lab'];
-    for (const d of dirs) mkdirSync(path.join(root, d), { recursive: true });
+    for (const d of [...HOST_BINDS.map(([, folder]) => folder), 'lab']) mkdirSync(path.join(root, d), { recursive: true });
     // The mount points must exist on the machine: the ones missing are created and recorded machine-wide
     // as lab hosts do (lab/hosts/mountPoints.ts), and removed when the last host using them stops.
-    acquireMountPoints(root, HOST_MOUNT_POINTS);
-    const script = [
-      'set -e',
-      `mount --bind ${root}/etc-kubernetes /etc/kubernetes`,
-      `mount --bind ${root}/var-lib-etcd /var/lib/etcd`,
-      `mount --bind ${root}/var-lib-kubelet /var/lib/kubelet`,
-      `mount --bind ${root}/etc-cni-net.d /etc/cni/net.d`,
-      'echo ready',
-      'exec sleep infinity',
-    ].join('\n');
+    acquireMountPoints(
+      root,
+      HOST_BINDS.map(([inside]) => inside),
+    );
+    const script = ['set -e', ...HOST_BINDS.map(([inside, folder]) => `mount --bind ${root}/${folder} ${inside}`), 'echo ready', 'exec sleep infinity'].join(
+      '\n',
+    );
     const holder = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const owner = holder.pid === undefined ? undefined : processRef(holder.pid);
     if (owner) setMountPointOwner(root, owner);
