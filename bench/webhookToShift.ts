@@ -8,7 +8,7 @@
  *   measures kubeha's own path: HTTP, validation, signal-with-start, workflow tasks, precheck.
  * - `lab`: the lab's west/east pair (run as root, under `labslot`): lab up on the failover e2e
  *   addresses (west 127.0.11.101-106, east 127.0.21.101-102), both clusters bootstrapped by kubeha's
- *   real worker, the pair's files and mesh stand-ins, `kubeha webhook`'s server in this process. The
+ *   real worker, the pair's files and LinkMeshClusters, `kubeha webhook`'s server in this process. The
  *   first change is the first modification of west's TrafficSplit as a Kubernetes watch on west's API
  *   delivers it; the path adds the real precheck reads (east gateway, east service, west mirror),
  *   the control-plane step's target health read and the patch, read-back and Event. Each cycle is a
@@ -83,7 +83,7 @@ export async function stubShiftLatency(cycles: number): Promise<ShiftLatencyRepo
 export interface LabShiftLatencyReport extends ShiftLatencyReport {
   /** The same cycles' Route 53 path: to the change held by the API (INSYNC), and to the lab DNS answering east. */
   dns: { msToInsync: ShiftLatencyReport['msToFirstShift']; msToAnswerEast: ShiftLatencyReport['msToFirstShift'] };
-  setupMs: { labUp: number; bootstrapBoth: number; pairFilesAndStandIns: number };
+  setupMs: { labUp: number; bootstrapBoth: number; pairFilesAndLink: number };
   /** How often the split watch had to resume or relist, and why the last time. */
   watch?: { restarts: number; lastError?: string };
 }
@@ -92,7 +92,7 @@ export interface LabShiftLatencyReport extends ShiftLatencyReport {
 export async function labShiftLatency(cycles: number): Promise<LabShiftLatencyReport> {
   let t = Date.now();
   const lab = await startFailoverLab({ label: `failover-bench-${process.pid}`, taskQueue: 'kubeha-lab-bench-shift' });
-  const setupMs = { labUp: Date.now() - t, bootstrapBoth: 0, pairFilesAndStandIns: 0 };
+  const setupMs = { labUp: Date.now() - t, bootstrapBoth: 0, pairFilesAndLink: 0 };
   const agent = new http.Agent({ keepAlive: true });
   let watch: Awaited<ReturnType<typeof watchSplit>> | undefined;
   let webhook: Awaited<ReturnType<typeof startLabWebhook>> | undefined;
@@ -105,7 +105,8 @@ export async function labShiftLatency(cycles: number): Promise<LabShiftLatencyRe
     setupMs.bootstrapBoth = Date.now() - t;
     t = Date.now();
     const files = await preparePair(lab, 5);
-    setupMs.pairFilesAndStandIns = Date.now() - t;
+    await lab.link(files.linkInput, 'bench-link-mesh');
+    setupMs.pairFilesAndLink = Date.now() - t;
     webhook = await startLabWebhook(lab, files);
     const changes: Array<{ east: number; at: number }> = [];
     watch = await watchSplit(files, (east, at) => changes.push({ east, at }));

@@ -3,7 +3,7 @@
  * AWS, hosts and the inputs that point at them), and once the worker polls, BootstrapStackedEtcd runs on
  * the lab's west cluster with its steps shown live. Ctrl-C takes the lab down with everything else.
  */
-import { applyLabAwsEnvironment, labDown, labUp } from '../lab/orchestrator';
+import { applyLabAwsEnvironment, applyLabLinkerdEnvironment, labDown, labUp } from '../lab/orchestrator';
 import { bootstrapCommand } from './commands/bootstrap';
 import type { LocalService } from './localStack';
 
@@ -19,6 +19,7 @@ export function labService(inputs: Record<string, string>, options: { dataDir?: 
       Object.assign(inputs, up.state.inputs);
       // The worker's AWS SDK talks to the lab's endpoint; moto takes any credentials.
       applyLabAwsEnvironment(process.env);
+      applyLabLinkerdEnvironment(process.env);
       context.say(`lab up in ${(up.ms / 1000).toFixed(1)} s; inputs: ${Object.values(up.state.inputs).join(', ')}`);
       return {
         ended: never,

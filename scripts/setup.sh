@@ -33,7 +33,7 @@ if ! .venv/bin/temporal --version >/dev/null 2>&1 || [ ! -x .venv/bin/moto_serve
 fi
 
 # Debian packages the tests and the lab run as real peers (nginx: the TLS front of Temporal in the connection test).
-debian=(openssh-server openssh-client etcd-server etcd-client sudo procps prometheus-alertmanager chromium iptables nginx)
+debian=(openssh-server openssh-client etcd-server etcd-client sudo procps prometheus-alertmanager chromium iptables iproute2 nginx)
 missing=()
 for pkg in "${debian[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

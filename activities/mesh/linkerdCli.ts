@@ -56,16 +56,18 @@ export interface CliRun {
 export class LinkerdCli {
   constructor(
     private readonly secrets: SecretStore,
-    private readonly binary: string | undefined = findLinkerd(),
+    /** The binary; default: found by findLinkerd() at each run, so a LINKERD_PATH set after start counts. */
+    private readonly binary?: string,
     private readonly defaultTimeoutMs = 300_000,
   ) {}
 
   /** The binary, or a failure that says how to get one. */
   private requireBinary(): string {
-    if (this.binary && existsSync(this.binary)) return this.binary;
+    const binary = this.binary ?? findLinkerd();
+    if (binary && existsSync(binary)) return binary;
     throw kubehaFailure({
       type: ErrorType.CommandFailed,
-      message: `the linkerd CLI is not installed on the worker${this.binary ? ` (${this.binary} is missing)` : ''}`,
+      message: `the linkerd CLI is not installed on the worker${binary ? ` (${binary} is missing)` : ''}`,
       retryable: false,
       hint: 'run lab/build/build-linkerd.sh (go install from the Go module proxy), put linkerd on PATH, or set LINKERD_PATH',
     });

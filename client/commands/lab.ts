@@ -1,7 +1,7 @@
 /**
  * `kubeha lab up|down|status|fault|kubeconfig|env`: the local lab (lab/README.md). `registerLabCommands`
  * adds them to the program; it also gives `kubeha start`, `dev` and `worker` the lab's dummy AWS
- * credentials when a lab is up, so their worker can call the lab's AWS front.
+ * credentials (and the lab linkerd) when a lab is up, so their worker can call the lab's AWS front.
  */
 import type { Command } from 'commander';
 import { dataDir } from '../../lib/paths';
@@ -26,16 +26,23 @@ async function failing<T>(fn: () => Promise<T>): Promise<T> {
 /** The commands that run a worker in this process and must reach the lab's AWS. */
 const WORKER_COMMANDS = new Set(['start', 'dev', 'worker']);
 
-/**
- * When a lab is up (its state.json names a running AWS supervisor), sets the lab's dummy AWS
- * credentials where the environment has none. Returns the names it set.
- */
-export async function applyLabEnvironmentIfUp(env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
-  const { readLabState, labPaths, applyLabAwsEnvironment } = await lab();
+/** Whether a lab is up: its state.json names a running AWS supervisor. */
+async function labIsUp(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  const { readLabState, labPaths } = await lab();
   const { isAlive } = await import('../../lab/tools/processes.js');
   const state = readLabState(labPaths(dataDir(env)));
-  if (!state?.aws || !isAlive(state.aws.supervisor)) return [];
-  return applyLabAwsEnvironment(env);
+  return Boolean(state?.aws && isAlive(state.aws.supervisor));
+}
+
+/**
+ * When a lab is up (its state.json names a running AWS supervisor), sets the lab's dummy AWS
+ * credentials where the environment has none, and the lab linkerd as LINKERD_PATH unless one is set.
+ * Returns the names it set.
+ */
+export async function applyLabEnvironmentIfUp(env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  if (!(await labIsUp(env))) return [];
+  const { applyLabAwsEnvironment, applyLabLinkerdEnvironment } = await lab();
+  return [...applyLabAwsEnvironment(env), ...applyLabLinkerdEnvironment(env)];
 }
 
 /** Adds `kubeha lab ...` to `program`. */
@@ -105,24 +112,23 @@ export function registerLabCommands(program: Command): void {
   labCommand
     .command('kubeconfig')
     .description(
-      "once west and east are bootstrapped: write <data-dir>/lab/inputs/kubeconfig (contexts west and east), FailoverToEast's input and the webhook's routing file",
+      "once west and east are bootstrapped: write <data-dir>/lab/inputs/kubeconfig (contexts west and east), LinkMeshClusters' and FailoverToEast's inputs and the webhook's routing file; deploy the demo application on both and start the lab's mesh runtime (service load balancers, east's gateway, west's service mirror)",
     )
     .option('--hysteresis <seconds>', "the failover input's failback window in seconds", '30')
-    .option('--stand-ins', "also apply the lab's stand-ins for Linkerd multicluster (gateway, exported service, mirror, TrafficSplit)", false)
-    .action((options: { hysteresis: string; standIns: boolean }) =>
+    .action((options: { hysteresis: string }) =>
       failing(async () => {
         const hysteresisSeconds = Number(options.hysteresis);
         if (!Number.isInteger(hysteresisSeconds) || hysteresisSeconds < 0)
           throw new CliError(`--hysteresis must be a whole number of seconds, got ${options.hysteresis}`, 2);
-        const { writeLabPairFiles, applyLabMeshStandIns, startLabPairGreeters } = await import('../../lab/orchestrator/pair.js');
+        const { writeLabPairFiles, startLabPairMesh } = await import('../../lab/orchestrator/pair.js');
         const files = await writeLabPairFiles({ hysteresisSeconds });
         say(`kubeconfig (contexts west, east): ${files.kubeconfig}\n  west ${files.servers.west}\n  east ${files.servers.east}`);
-        say(`FailoverToEast input: ${files.failoverInput}\nwebhook: kubeha webhook --config ${files.webhookConfig}   (Bearer token in ${files.webhookToken})`);
-        if (options.standIns) {
-          say(`mesh stand-ins applied: ${(await applyLabMeshStandIns()).applied.length} objects`);
-          const greeters = await startLabPairGreeters();
-          for (const [cluster, g] of Object.entries(greeters)) say(`${cluster}'s demo service for clients outside the mesh: ${g.url} on ${g.host}`);
-        }
+        const mesh = await startLabPairMesh();
+        for (const [cluster, applied] of Object.entries(mesh.demo)) say(`demo application on ${cluster}: ${applied.join(', ')}`);
+        for (const [cluster, g] of Object.entries(mesh.greeters)) say(`${cluster}'s demo service for clients outside the mesh: ${g.url} on ${g.host}`);
+        say(`lab mesh runtime ${mesh.supervisorStarted ? 'started' : 'already running'} (service load balancers, east's gateway, west's service mirror)`);
+        say(`next: kubeha link -f ${files.linkInput}`);
+        say(`then FailoverToEast: ${files.failoverInput}; webhook: kubeha webhook --config ${files.webhookConfig}   (Bearer token in ${files.webhookToken})`);
       }),
     );
 
@@ -137,8 +143,13 @@ export function registerLabCommands(program: Command): void {
     );
 
   program.hook('preAction', async (_program, actionCommand) => {
+    // `kubeha check mesh` runs the linkerd CLI in this process: on the lab, the lab's.
+    if (actionCommand.name() === 'mesh' && actionCommand.parent?.name() === 'check') {
+      if (await labIsUp()) (await lab()).applyLabLinkerdEnvironment(process.env);
+      return;
+    }
     if (!WORKER_COMMANDS.has(actionCommand.name()) || actionCommand.parent !== program) return;
     const set = await applyLabEnvironmentIfUp();
-    if (set.length) say(`lab is up: using its dummy AWS credentials (${set.join(', ')})`);
+    if (set.length) say(`lab is up: using its dummy AWS credentials and linkerd (${set.join(', ')})`);
   });
 }

@@ -1,18 +1,14 @@
 /**
- * Server-side apply of the stand-ins through the lab's own API client (lab/kube/client.ts): the
- * resource path of each kind the stand-ins use, and a discovery check for the TrafficSplit CRD.
+ * Server-side apply of the lab's demo application through the lab's own API client (lab/kube/client.ts):
+ * the resource path of each kind it uses.
  */
 import { ApiError, type KubeClient, type KubeObject } from '../kube/client';
 
-/** Plural resource names of the kinds the stand-ins write, by `apiVersion/kind`. */
+/** Plural resource names of the kinds the lab deploys, by `apiVersion/kind`. */
 const RESOURCES: Record<string, { plural: string; namespaced: boolean }> = {
   'v1/Namespace': { plural: 'namespaces', namespaced: false },
   'v1/Service': { plural: 'services', namespaced: true },
-  'v1/Endpoints': { plural: 'endpoints', namespaced: true },
   'apps/v1/Deployment': { plural: 'deployments', namespaced: true },
-  'discovery.k8s.io/v1/EndpointSlice': { plural: 'endpointslices', namespaced: true },
-  'apiextensions.k8s.io/v1/CustomResourceDefinition': { plural: 'customresourcedefinitions', namespaced: false },
-  'split.smi-spec.io/v1alpha2/TrafficSplit': { plural: 'trafficsplits', namespaced: true },
 };
 
 /** The REST path of one object. */
@@ -33,12 +29,4 @@ export async function applyObject(client: KubeClient, object: KubeObject, manage
     const body = answer.body as { message?: string; reason?: string } | undefined;
     throw new ApiError(answer.status, body?.message ?? `HTTP ${answer.status}`, body?.reason);
   }
-}
-
-/** Whether the API serves `kind` in `apiVersion` (discovery lists it). */
-export async function serves(client: KubeClient, apiVersion: string, kind: string): Promise<boolean> {
-  const answer = await client.request('GET', `/apis/${apiVersion}`);
-  if (answer.status !== 200) return false;
-  const resources = (answer.body as { resources?: Array<{ kind?: string }> }).resources ?? [];
-  return resources.some((r) => r.kind === kind);
 }

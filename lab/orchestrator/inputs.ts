@@ -3,13 +3,14 @@
  * BootstrapStackedEtcd pointed at the lab's hosts (pinned host keys, the lab's client key), the lab's
  * AWS front, the cluster's moto subnets and the lab's CNI manifest, with timings that suit the lab;
  * and, once west and east are bootstrapped (lab/orchestrator/pair.ts), FailoverToEast for the pair and
- * the webhook's routing file that starts it. Each is validated with kubeha's own schema before it is
+ * the webhook's routing file that starts it, and LinkMeshClusters for the pair. Each is validated with kubeha's own schema before it is
  * written: the lab never hands kubeha an input it would refuse.
  */
 import { webhookConfigSchema, type WebhookConfigFile } from '../../common/inputs/webhookRoutes';
 import type { BootstrapStackedEtcdInput } from '../../common/inputs/bootstrapStackedEtcd';
 import { bootstrapStackedEtcdInputSchema } from '../../common/inputs/bootstrapStackedEtcd';
 import { failoverToEastInputSchema, type FailoverToEastInput } from '../../common/inputs/failoverToEast';
+import { linkMeshClustersInputSchema, type LinkMeshClustersInput } from '../../common/inputs/linkMeshClusters';
 import type { GtmRecordInput } from '../../common/inputs/gtm';
 import { defaultKubeconfigSecret } from '../../common/inputs/rotateCertificateKey';
 import type { HostSpec } from '../../common/inputs/shared';
@@ -77,8 +78,8 @@ export interface LabFailoverSource {
   targetGroupArn: string;
   /** The services east exports and west splits. */
   services: ReadonlyArray<{ namespace: string; name: string }>;
-  /** The split objects' apiVersion (the lab's TrafficSplit stand-in serves v1alpha1 and v1alpha2). */
-  splitApiVersion: 'split.smi-spec.io/v1alpha1' | 'split.smi-spec.io/v1alpha2';
+  /** The HTTPRoute apiVersion LinkMeshClusters wrote the split in (the newest the installed Linkerd serves). */
+  splitApiVersion: 'policy.linkerd.io/v1beta2' | 'policy.linkerd.io/v1beta3' | 'gateway.networking.k8s.io/v1';
   /** West must be healthy this long after the alert resolved before traffic moves back. Default 30. */
   hysteresisSeconds?: number;
   /** Default `wait` (hold a failed step for an operator), as for any input a person starts. */
@@ -106,7 +107,7 @@ export function failoverInput(source: LabFailoverSource): FailoverToEastInput {
     },
     services: source.services.map((s) => {
       const gtm = source.gtm?.records[`${s.namespace}/${s.name}`];
-      return { namespace: s.namespace, name: s.name, split: { kind: 'TrafficSplit', apiVersion: source.splitApiVersion }, ...(gtm ? { gtm } : {}) };
+      return { namespace: s.namespace, name: s.name, split: { kind: 'HTTPRoute', apiVersion: source.splitApiVersion }, ...(gtm ? { gtm } : {}) };
     }),
     ...(source.gtm ? { route53: { endpoint: source.gtm.endpoint } } : {}),
     steps: [25, 50, 100],
@@ -132,6 +133,28 @@ export function failoverInput(source: LabFailoverSource): FailoverToEastInput {
     onFailure: source.onFailure ?? 'wait',
   };
   failoverToEastInputSchema.parse(input);
+  return input;
+}
+
+/**
+ * LinkMeshClusters for the lab's pair: both clusters through the pair's kubeconfig (contexts `west` and
+ * `east`), trust made by kubeha, east's demo services exported, and west's split (HTTPRoute on the
+ * lab's Linkerd) standing by at 100/0, with waits that suit the lab (validated before it is returned).
+ */
+export function linkMeshInput(source: {
+  west: string;
+  east: string;
+  kubeconfigFile: string;
+  services: ReadonlyArray<{ namespace: string; name: string }>;
+}): LinkMeshClustersInput {
+  const input: LinkMeshClustersInput = {
+    west: { name: source.west, kubeconfig: { file: source.kubeconfigFile }, context: source.west },
+    east: { name: source.east, kubeconfig: { file: source.kubeconfigFile }, context: source.east },
+    services: source.services.map((s) => ({ namespace: s.namespace, name: s.name })),
+    trafficSplit: { kind: 'auto', localWeight: 100, remoteWeight: 0 },
+    timeouts: { checkSeconds: 180, checkIntervalSeconds: 2, rolloutSeconds: 180, mirrorSeconds: 120 },
+  };
+  linkMeshClustersInputSchema.parse(input);
   return input;
 }
 

@@ -9,6 +9,7 @@ import { loopbackRange } from '../aws';
 import { labNetworkLabel, readLabHostRecord, removeLabCgroups, removeLabRules, startLabHost, stopLabHost } from '../hosts';
 import { labHostPaths } from '../hosts/layout';
 import { awsRunning, startAwsSupervisor, stopAwsSupervisor } from './awsSupervisor';
+import { stopMeshSupervisor } from './meshControl';
 import { bootstrapInput } from './inputs';
 import { createLabNetwork } from './network';
 import { labPaths, readLabState, writeLabState, type LabPaths, type LabState, type LabStateHost } from './state';
@@ -173,7 +174,7 @@ function hostFolders(paths: LabPaths): string[] {
 }
 
 /**
- * Stops everything of the lab: the AWS supervisor (moto, proxies, the /etc/hosts block), every host
+ * Stops everything of the lab: the mesh supervisor (and its addresses on lo), the AWS supervisor (moto, proxies, the /etc/hosts block), every host
  * and every process in its namespace and cgroup (etcd, kube-apiserver, kubelet), the lab's
  * netfilter rules (hosts' source addresses, isolation), the mount points the lab created. The SSH
  * keys stay, so host keys do not change across labs.
@@ -182,6 +183,7 @@ export async function labDown(options: LabDownOptions = {}): Promise<LabDownResu
   const paths = labPaths(options.dataDir);
   const state = readLabState(paths);
   const stoppedAws = awsRunning(state?.aws);
+  await stopMeshSupervisor(paths);
   await stopAwsSupervisor(state?.aws);
   const stoppedHosts: string[] = [];
   const removedMountPoints: string[] = [];

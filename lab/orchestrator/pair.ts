@@ -5,7 +5,10 @@
  * - `inputs/failover-to-east.json`: FailoverToEast for the pair (lab/orchestrator/inputs.ts), with each
  *   service's Route 53 record pair created in moto where missing (gtm.ts);
  * - `inputs/webhook-routes.yaml` and `inputs/webhook-token`: `kubeha webhook --config` for it;
- * - optionally the mesh stand-ins (lab/mesh) applied to both clusters.
+ * - `inputs/link-mesh-clusters.json`: LinkMeshClusters for the pair;
+ * - the demo application on both clusters, its greeters, and the lab mesh supervisor (service load
+ *   balancers, east's gateway, west's service mirror), so that LinkMeshClusters finds what a real
+ *   pair of clusters would offer it.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,8 +18,11 @@ import type { BootstrapStackedEtcdInput } from '../../common/inputs/bootstrapSta
 import type { FailoverToEastInput } from '../../common/inputs/failoverToEast';
 import type { LabAwsStatus } from '../aws';
 import { labHostPaths } from '../hosts/layout';
-import { applyMeshStandIns, LAB_MESH_SERVICES, LAB_SPLIT_API_VERSION, type MeshStandIns } from '../mesh';
-import { failoverInput, loadBalancerName, webhookRoutes } from './inputs';
+import { KubeClient } from '../kube/client';
+import { parseKubeconfig } from '../kube/kubeconfig';
+import { deployLabDemo, LAB_DEMO_SERVICES } from '../mesh/demo';
+import { failoverInput, linkMeshInput, loadBalancerName, webhookRoutes } from './inputs';
+import { startMeshSupervisor } from './meshControl';
 import { labPaths, readLabState, type LabPaths, type LabState, type LabStateHost } from './state';
 import { greeterHost, type LabGreeters, startLabGreeters } from './greeters';
 import { ensureLabGtm } from './gtm';
@@ -24,12 +30,20 @@ import { ensureLabGtm } from './gtm';
 /** The pair's cluster names in the lab topology. */
 export const LAB_PAIR = { west: 'west', east: 'east' } as const;
 
+/**
+ * The HTTPRoute version of west's split: the newest one the lab linkerd's CRDs serve (no Gateway API
+ * CRDs), which LinkMeshClusters picks for the split and FailoverToEast must then move.
+ */
+export const LAB_SPLIT_API_VERSION = 'policy.linkerd.io/v1beta3' as const;
+
 /** Files written by {@link writeLabPairFiles}. */
 export interface LabPairFiles {
   kubeconfig: string;
   failoverInput: string;
   webhookConfig: string;
   webhookToken: string;
+  /** LinkMeshClusters' input for the pair. */
+  linkInput: string;
   /** Each cluster's API server URL (its load balancer's DNS name, port 6443). */
   servers: Record<string, string>;
 }
@@ -144,7 +158,7 @@ export async function writeLabPairFiles(options: LabPairOptions = {}): Promise<L
   const route53Endpoint = westBootstrap.aws.endpoint ?? state.aws!.endpoint;
   const records = await ensureLabGtm({
     endpoint: route53Endpoint,
-    services: LAB_MESH_SERVICES,
+    services: LAB_DEMO_SERVICES,
     westAddress: greeterHost(state, LAB_PAIR.west).address,
     eastAddress: greeterHost(state, LAB_PAIR.east).address,
   });
@@ -153,7 +167,7 @@ export async function writeLabPairFiles(options: LabPairOptions = {}): Promise<L
     east: LAB_PAIR.east,
     westBootstrap,
     targetGroupArn,
-    services: LAB_MESH_SERVICES,
+    services: LAB_DEMO_SERVICES,
     splitApiVersion: LAB_SPLIT_API_VERSION,
     hysteresisSeconds: options.hysteresisSeconds,
     onFailure: options.onFailure,
@@ -166,27 +180,44 @@ export async function writeLabPairFiles(options: LabPairOptions = {}): Promise<L
   if (!existsSync(webhookToken)) writePrivate(webhookToken, `${randomBytes(32).toString('base64url')}\n`);
   const webhookConfig = path.join(paths.inputsDir, 'webhook-routes.yaml');
   writeFileSync(webhookConfig, stringify(webhookRoutes({ failover, tokenFile: webhookToken, port: options.webhookPort }), { lineWidth: 0 }));
-  return { kubeconfig, failoverInput: failoverFile, webhookConfig, webhookToken, servers };
+  const linkInput = path.join(paths.inputsDir, 'link-mesh-clusters.json');
+  const link = linkMeshInput({ west: LAB_PAIR.west, east: LAB_PAIR.east, kubeconfigFile: kubeconfig, services: LAB_DEMO_SERVICES });
+  writeFileSync(linkInput, `${JSON.stringify(link, null, 2)}\n`);
+  return { kubeconfig, failoverInput: failoverFile, webhookConfig, webhookToken, linkInput, servers };
 }
 
-/** The Node a cluster's stand-in pods claim: its first worker, else its primary. */
-function podNode(state: LabState, cluster: string): string {
-  return (state.hosts.find((h) => h.cluster === cluster && h.role === 'worker') ?? primaryHost(state, cluster)).name;
+/** What {@link startLabPairMesh} did. */
+export interface LabPairMesh {
+  /** Per cluster, the demo objects applied. */
+  demo: Record<string, string[]>;
+  greeters: LabGreeters;
+  /** Whether the mesh supervisor was started now (false: it was running). */
+  supervisorStarted: boolean;
 }
 
-/** Applies the mesh stand-ins (lab/mesh) to the pair through the kubeconfig {@link writeLabPairFiles} wrote. */
-export async function applyLabMeshStandIns(options: { dataDir?: string } = {}): Promise<MeshStandIns> {
+/**
+ * Readies the pair for LinkMeshClusters through the kubeconfig {@link writeLabPairFiles} wrote: the demo
+ * application on both clusters, the greeters behind it, and the lab mesh supervisor. Idempotent.
+ */
+export async function startLabPairMesh(options: { dataDir?: string } = {}): Promise<LabPairMesh> {
   const { paths, state } = running(options.dataDir);
   const file = path.join(paths.inputsDir, 'kubeconfig');
   if (!existsSync(file)) throw new Error(`${file} is missing: write the pair's files first (kubeha lab kubeconfig)`);
   const text = readFileSync(file, 'utf8');
-  const cluster = (name: string) => ({
-    name,
-    kubeconfig: withContext(text, name),
-    vpcCidr: state.topology.clusters.find((c) => c.name === name)?.vpcCidr ?? '10.0.0.0/16',
-    node: podNode(state, name),
+  const demo: Record<string, string[]> = {};
+  for (const cluster of Object.values(LAB_PAIR)) {
+    demo[cluster] = await deployLabDemo(new KubeClient(parseKubeconfig(withContext(text, cluster)), 15_000));
+  }
+  const greeters = await startLabGreeters(paths, state, Object.values(LAB_PAIR));
+  const vpc = (cluster: string) => state.topology.clusters.find((c) => c.name === cluster)?.vpcCidr ?? '10.0.0.0/16';
+  const east = greeters[LAB_PAIR.east];
+  const { started } = await startMeshSupervisor(paths, {
+    kubeconfigFile: file,
+    west: { context: LAB_PAIR.west, vpcCidr: vpc(LAB_PAIR.west) },
+    east: { context: LAB_PAIR.east, vpcCidr: vpc(LAB_PAIR.east) },
+    gatewayBackend: { host: east.address, port: Number(new URL(east.url).port) },
   });
-  return applyMeshStandIns({ west: cluster(LAB_PAIR.west), east: cluster(LAB_PAIR.east) });
+  return { demo, greeters, supervisorStarted: started };
 }
 
 /** Starts the pair's greeters: "greetings from west" and "greetings from east" over HTTP (greeters.ts). */

@@ -11,7 +11,9 @@
  * - node lifecycle: taints NotReady Nodes not-ready and untaints Ready ones; marks a Node whose kubelet
  *   stopped posting status for 40 s Ready=Unknown with the unreachable taint, and its pods not Ready;
  * - workloads and scheduling (workloads.ts): pods for DaemonSets, Deployments and StatefulSets, placed
- *   as the scheduler would, and the workloads' status from what their pods' kubelets report.
+ *   as the scheduler would, and the workloads' status from what their pods' kubelets report;
+ * - endpoints (endpoints.ts): each selector Service's Endpoints from the pods it selects;
+ * - service account tokens (serviceAccountTokens.ts): token Secrets filled for their accounts.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -22,7 +24,9 @@ import { KUBE } from '../env';
 import { readKubeconfig } from '../kubeconfig';
 import { signRequest } from '../pki';
 import { uploadedCertsExpired } from '../uploadCerts';
+import { syncEndpoints } from './endpoints';
 import { taintsOf, type Taint } from './scheduling';
+import { fillServiceAccountTokens } from './serviceAccountTokens';
 import { ignoreGone, WorkloadController } from './workloads';
 
 const LEASE = '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kubeha-lab-controller';
@@ -102,6 +106,8 @@ export class LabController {
       await this.signCsrs(client);
       await this.nodeLifecycle(client);
       await this.workloads.run(client);
+      for (const endpoints of await syncEndpoints(client)) this.log(`lab controller: wrote Endpoints ${endpoints}`);
+      for (const secret of await fillServiceAccountTokens(client)) this.log(`lab controller: filled the service account token Secret ${secret}`);
     } catch (err) {
       if (!(err instanceof Error && /ECONNREFUSED|connection refused|socket hang up|ECONNRESET/.test(err.message)))
         this.log(`lab controller: ${(err as Error).message}`);

@@ -1,10 +1,11 @@
 /**
  * FailoverToEast on the lab's two clusters, end to end: `lab up` with west and east, both bootstrapped
  * at once by kubeha's real worker (east's etcd, load balancer and Nodes checked from the lab's
- * records), the pair's kubeconfig with a context per cluster, the mesh stand-ins, `kubeha webhook`'s
+ * records), the pair's kubeconfig with a context per cluster, LinkMeshClusters with the lab linkerd
+ * (checks, the mirror through east's gateway, a second run that changes nothing), `kubeha webhook`'s
  * server behind a real Alertmanager. West's control planes lose their API servers (etcd keeps quorum);
  * one alert makes exactly one FailoverToEast run, which registers the spare, moves traffic in verified
- * steps on west's TrafficSplit (each an Event) together with the service's Route 53 records, and fails
+ * steps on the HTTPRoute LinkMeshClusters wrote on west (each an Event) together with the service's Route 53 records, and fails
  * back after the hysteresis window once the alert resolves. Then every west host stops (west lost whole):
  * one alert moves the clients outside the mesh to east through Route 53 alone, counted through the lab's
  * DNS and greeters, without waiting on west; west back, the split catches up and traffic fails back.
@@ -24,7 +25,8 @@ import { eventually } from '../../support/workflowHarness';
 import { countGreetings, gtmRecordOf, readPairWeights } from './gtmClients';
 import { westLostFailback, westLostFailover } from './westLost';
 import { zoneLossChain } from './zoneLossChain';
-import { checkMeshStandIns, checkPairKubeconfig } from './pairChecks';
+import { checkPairKubeconfig } from './pairChecks';
+import { checkMeshCommand, checkMirrorThroughGateway, linkThePair, secondLinkChangesNothing } from './meshLink';
 import { startAlertmanager, type TestAlertmanager } from '../../webhook/alertmanagerProcess';
 import {
   contextClient,
@@ -38,6 +40,7 @@ import {
   type BootstrapRun,
   type FailoverLab,
   type LabWebhook,
+  type LinkRun,
 } from './failoverLab';
 import { etcdMembers, kubeadmRuns, targetTransitions } from './support';
 
@@ -163,7 +166,17 @@ describe('FailoverToEast on the lab pair, end to end', { timeout: 20 * 60_000 },
     assert.deepEqual(await countGreetings(labDns(), record.recordName, 20), { 'greetings from west': 20 });
   });
 
-  test("the mesh stand-ins read as FailoverToEast's precheck reads Linkerd's objects", () => checkMeshStandIns(lab, files));
+  // LinkMeshClusters with the lab linkerd, on the lab's pair (meshLink.ts): FailoverToEast then moves what it made.
+  let link: LinkRun;
+  test('LinkMeshClusters links west and east: trust, installs, checks, link, export, mirror and split, every step done', async () => {
+    link = await linkThePair(lab, files);
+    timings.linkMs = link.ms;
+  });
+  test('kubeha check mesh --west west --east east: every check √', async () => void (await checkMeshCommand(files)));
+  test("west's mirror podinfo-east points at east's gateway, and a request through it is answered by east", () => checkMirrorThroughGateway(lab, files));
+  test("a second LinkMeshClusters run changes nothing on either cluster, counted from the API servers' records", async () => {
+    timings.secondLinkMs = (await secondLinkChangesNothing(lab, files, link)).ms;
+  });
 
   test("west's API servers down, one alert through Alertmanager: one run, the spare registered, traffic moved to east in steps", async () => {
     webhook = await startLabWebhook(lab, files);

@@ -1,7 +1,8 @@
 /**
  * The lab pair for FailoverToEast end to end (failover.test.ts and bench/webhookToShift.ts lab mode):
  * `lab up` with west and east on addresses of their own, a real Temporal dev server and kubeha's real
- * worker, both clusters bootstrapped at once, the pair's files and the mesh stand-ins, `kubeha
+ * worker (with the lab linkerd), both clusters bootstrapped at once, the pair's files, the demo
+ * application and the lab's mesh runtime, LinkMeshClusters run by the same worker, `kubeha
  * webhook`'s server in this process, and what the test reads back from west's API and the lab AWS.
  */
 import { readFileSync } from 'node:fs';
@@ -21,17 +22,12 @@ import { ALERTMANAGER_PATH, startWebhookServer, type WebhookServer } from '../..
 import type { BootstrapStackedEtcdInput } from '../../../common/inputs/bootstrapStackedEtcd';
 import type { Progress } from '../../../common/progress';
 import type { LabAwsStatus } from '../../../lab/aws';
-import { LAB_MESH_SERVICES, LAB_SPLIT_API_VERSION } from '../../../lab/mesh';
+import { LAB_DEMO_SERVICES } from '../../../lab/mesh/demo';
+import type { LinkMeshResult } from '../../../workflows/mesh';
+import { projectRoot } from '../../../lib/paths';
 import { defaultTopologyInput, parseTopology, type LabUpResult } from '../../../lab/orchestrator';
 import type { LabGreeters } from '../../../lab/orchestrator/greeters';
-import {
-  applyLabMeshStandIns,
-  readLabAwsStatus,
-  startLabPairGreeters,
-  withContext,
-  writeLabPairFiles,
-  type LabPairFiles,
-} from '../../../lab/orchestrator/pair';
+import { LAB_SPLIT_API_VERSION, readLabAwsStatus, startLabPairMesh, withContext, writeLabPairFiles, type LabPairFiles } from '../../../lab/orchestrator/pair';
 import { kubehaDataConverter } from '../../../lib/codec/dataConverter';
 import { createWorker } from '../../../worker';
 import { startTestTemporal } from '../../support/temporal';
@@ -55,6 +51,13 @@ export interface BootstrapRun {
   ms: number;
 }
 
+/** What a LinkMeshClusters run returned, with its progress. */
+export interface LinkRun {
+  progress: Progress;
+  result: LinkMeshResult;
+  ms: number;
+}
+
 /** A running pair lab with Temporal and kubeha's worker. */
 export interface FailoverLab {
   dataDir: string;
@@ -66,6 +69,8 @@ export interface FailoverLab {
   secrets: FileSecretStore;
   /** Runs BootstrapStackedEtcd on `cluster` with the input the lab wrote (onFailure: fail). */
   bootstrap(cluster: string): Promise<BootstrapRun>;
+  /** Runs LinkMeshClusters with the input `kubeha lab kubeconfig` wrote (onFailure: fail). */
+  link(inputFile: string, workflowId: string): Promise<LinkRun>;
   stop(): Promise<void>;
 }
 
@@ -85,6 +90,8 @@ export async function startFailoverLab(options: { label?: string; taskQueue?: st
     await env?.teardown();
     await testLab.close();
   };
+  // kubeha's mesh driver runs the lab linkerd, as `kubeha start` does when a lab is up.
+  process.env.LINKERD_PATH ??= path.join(projectRoot, 'lab', 'tools', 'bin', 'linkerd');
   try {
     env = await startTestTemporal();
     shell = createSshShell({ knownHosts: new FileKnownHostsStore(path.join(dataDir, 'known_hosts.json')) });
@@ -114,6 +121,16 @@ export async function startFailoverLab(options: { label?: string; taskQueue?: st
         });
         return { progress: await handle.query<Progress>('progress'), result, ms: Date.now() - started };
       },
+      async link(inputFile, workflowId) {
+        const input = { ...(JSON.parse(readFileSync(inputFile, 'utf8')) as Record<string, unknown>), onFailure: 'fail' };
+        const started = Date.now();
+        const handle = await client.workflow.start('LinkMeshClusters', { taskQueue, workflowId, args: [input] });
+        const result = await handle.result().catch((err: unknown) => {
+          if (err instanceof WorkflowFailedError) throw new Error(`LinkMeshClusters: ${err.message}: ${JSON.stringify(err.cause, null, 1)}`);
+          throw err;
+        });
+        return { progress: await handle.query<Progress>('progress'), result: result as LinkMeshResult, ms: Date.now() - started };
+      },
       stop,
     };
   } catch (err) {
@@ -122,11 +139,11 @@ export async function startFailoverLab(options: { label?: string; taskQueue?: st
   }
 }
 
-/** The pair's files (short failback window, failures fail the run), the mesh stand-ins applied and the greeters started. */
+/** The pair's files (short failback window, failures fail the run), the demo application, its greeters and the lab's mesh runtime. */
 export async function preparePair(lab: FailoverLab, hysteresisSeconds: number): Promise<LabPairFiles & { greeters: LabGreeters }> {
   const files = await writeLabPairFiles({ dataDir: lab.dataDir, hysteresisSeconds, onFailure: 'fail' });
-  await applyLabMeshStandIns({ dataDir: lab.dataDir });
-  return { ...files, greeters: await startLabPairGreeters({ dataDir: lab.dataDir }) };
+  const mesh = await startLabPairMesh({ dataDir: lab.dataDir });
+  return { ...files, greeters: mesh.greeters };
 }
 
 /** `kubeha webhook`'s server in this process, configured by the lab's routing file (Bearer auth). */
@@ -151,19 +168,32 @@ export function contextClient(files: LabPairFiles, context: string): KubeClient 
 }
 
 /** The lab's demo service and its split on west. */
-export const DEMO = LAB_MESH_SERVICES[0];
-const splitPath = `/apis/${LAB_SPLIT_API_VERSION}/namespaces/${DEMO.namespace}/trafficsplits/${DEMO.name}`;
+export const DEMO = LAB_DEMO_SERVICES[0];
+const splitCollection = `/apis/${LAB_SPLIT_API_VERSION}/namespaces/${DEMO.namespace}/httproutes`;
 
-/** West's TrafficSplit as its API serves it: each backend's weight. */
-export async function readSplit(west: KubeClient): Promise<{ west: number; east: number; resourceVersion: string }> {
-  const split = await west.get<{ metadata: { resourceVersion: string }; spec: { backends: Array<{ service: string; weight: number }> } }>(splitPath);
-  const weight = (service: string) => split.spec.backends.find((b) => b.service === service)?.weight ?? 0;
-  return { west: weight(DEMO.name), east: weight(`${DEMO.name}-east`), resourceVersion: split.metadata.resourceVersion };
+interface HttpRouteView {
+  metadata?: { resourceVersion?: string };
+  spec?: { rules?: Array<{ backendRefs?: Array<{ name: string; weight?: number }> }> };
 }
 
-/** The Events recorded on west's TrafficSplit, oldest first. */
+/** A backend's weight in an HTTPRoute (the first rule naming it; absent weight is 1, as Gateway API says). */
+function routeWeight(route: HttpRouteView, backend: string): number {
+  for (const rule of route.spec?.rules ?? []) {
+    const ref = rule.backendRefs?.find((b) => b.name === backend);
+    if (ref) return ref.weight ?? 1;
+  }
+  return 0;
+}
+
+/** West's HTTPRoute (the split LinkMeshClusters wrote) as its API serves it: each backend's weight. */
+export async function readSplit(west: KubeClient): Promise<{ west: number; east: number; resourceVersion: string }> {
+  const route = await west.get<HttpRouteView>(`${splitCollection}/${DEMO.name}`);
+  return { west: routeWeight(route, DEMO.name), east: routeWeight(route, `${DEMO.name}-east`), resourceVersion: route.metadata?.resourceVersion ?? '' };
+}
+
+/** The Events recorded on west's HTTPRoute, oldest first. */
 export async function splitEvents(west: KubeClient): Promise<Array<{ reason: string; message: string; name: string }>> {
-  const selector = encodeURIComponent(`involvedObject.kind=TrafficSplit,involvedObject.name=${DEMO.name}`);
+  const selector = encodeURIComponent(`involvedObject.kind=HTTPRoute,involvedObject.name=${DEMO.name}`);
   const list = await west.get<{ items: Array<{ metadata: { name: string; creationTimestamp: string }; reason: string; message: string }> }>(
     `/api/v1/namespaces/${DEMO.namespace}/events?fieldSelector=${selector}`,
   );
@@ -180,7 +210,7 @@ export async function westTargets(lab: FailoverLab, lbName: string): Promise<Rec
 }
 
 /**
- * Watches west's TrafficSplit through west's API (a Kubernetes watch, not polling, resumed and relisted
+ * Watches west's HTTPRoute through west's API (a Kubernetes watch, not polling, resumed and relisted
  * as an informer would: splitWatch.ts) and calls `onEast` with east's weight and the time
  * (performance.now()) each change arrived. Returns a stop function and the watch's record.
  */
@@ -189,12 +219,10 @@ export async function watchSplit(files: LabPairFiles, onEast: (east: number, at:
   return watchSplitResilient(
     {
       target: parseKubeconfig(withContext(readFileSync(files.kubeconfig, 'utf8'), 'west')),
-      collection: `/apis/${LAB_SPLIT_API_VERSION}/namespaces/${DEMO.namespace}/trafficsplits`,
+      collection: splitCollection,
       name: DEMO.name,
       read: () => readSplit(west),
-      eastOf: (object) =>
-        ((object as { spec?: { backends?: Array<{ service: string; weight: number }> } }).spec?.backends ?? []).find((b) => b.service === `${DEMO.name}-east`)
-          ?.weight ?? 0,
+      eastOf: (object) => routeWeight(object as HttpRouteView, `${DEMO.name}-east`),
     },
     onEast,
   );

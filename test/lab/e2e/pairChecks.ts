@@ -1,16 +1,14 @@
 /**
  * Checks of the lab pair that failover.test.ts runs before its incidents: the pair's kubeconfig (a
- * context per cluster, each answering through its load balancer, every Node Ready, the greeters), and
- * the mesh stand-ins read the way FailoverToEast's precheck reads Linkerd's objects.
+ * context per cluster, each answering through its load balancer, every Node Ready, the greeters).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { createFailoverActivities } from '../../../activities/failover';
 import type { LabGreeters } from '../../../lab/orchestrator/greeters';
 import { loadBalancerName } from '../../../lab/orchestrator/inputs';
 import type { LabPairFiles } from '../../../lab/orchestrator/pair';
-import { contextClient, DEMO, readSplit, type FailoverLab } from './failoverLab';
+import { contextClient, type FailoverLab } from './failoverLab';
 
 type PairFiles = LabPairFiles & { greeters: LabGreeters };
 
@@ -54,44 +52,4 @@ export async function checkPairKubeconfig(lab: FailoverLab, files: PairFiles): P
   // Two clusters, two certificate authorities.
   const cas = kubeconfig.clusters.map((c) => c.cluster['certificate-authority-data']);
   assert.notEqual(cas[0], cas[1]);
-}
-
-/** The mesh stand-ins as FailoverToEast's precheck reads Linkerd's objects: the gateway, the export, the mirror pointing at the gateway. */
-export async function checkMeshStandIns(lab: FailoverLab, files: PairFiles): Promise<void> {
-  const activities = createFailoverActivities({ secrets: lab.secrets });
-  const gateway = await activities.serviceReadiness({
-    kubeconfigSecret: 'clusters/east/admin-kubeconfig',
-    namespace: 'linkerd-multicluster',
-    name: 'linkerd-gateway',
-  });
-  assert.deepEqual([gateway.serviceExists, gateway.ready, gateway.source], [true, 1, 'EndpointSlice']);
-  const exported = await activities.serviceReadiness({ kubeconfigSecret: 'clusters/east/admin-kubeconfig', namespace: DEMO.namespace, name: DEMO.name });
-  assert.equal(exported.ready, 1);
-  const mirror = await activities.serviceReadiness({
-    kubeconfigSecret: 'clusters/west/admin-kubeconfig',
-    namespace: DEMO.namespace,
-    name: `${DEMO.name}-east`,
-  });
-  assert.equal(mirror.ready, 1);
-  const west = contextClient(files, 'west');
-  const mirrorService = await west.get<{ metadata: { labels: Record<string, string> } }>(`/api/v1/namespaces/${DEMO.namespace}/services/${DEMO.name}-east`);
-  assert.equal(mirrorService.metadata.labels['mirror.linkerd.io/mirrored-service'], 'true');
-  assert.equal(mirrorService.metadata.labels['mirror.linkerd.io/cluster-name'], 'east');
-  const gw = await contextClient(files, 'east').get<{ status: { loadBalancer: { ingress: Array<{ ip: string }> } } }>(
-    '/api/v1/namespaces/linkerd-multicluster/services/linkerd-gateway',
-  );
-  const endpoints = await west.get<{ subsets: Array<{ addresses: Array<{ ip: string }>; ports: Array<{ port: number }> }> }>(
-    `/api/v1/namespaces/${DEMO.namespace}/endpoints/${DEMO.name}-east`,
-  );
-  assert.deepEqual(
-    endpoints.subsets[0].addresses.map((a) => a.ip),
-    gw.status.loadBalancer.ingress.map((i) => i.ip),
-    "the mirror points at east's gateway",
-  );
-  assert.deepEqual(
-    endpoints.subsets[0].ports.map((p) => p.port),
-    [4143],
-  );
-  const split = await readSplit(west);
-  assert.deepEqual([split.west, split.east], [100, 0]);
 }

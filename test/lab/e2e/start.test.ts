@@ -1,7 +1,9 @@
 /**
  * `npm start` (`kubeha start`) as a user runs it: the dev server, the codec server, the worker and the
  * lab come up, BootstrapStackedEtcd runs on the lab's west cluster with its steps shown live, the Web
- * UI link is printed, kubeha keeps running; Ctrl-C stops everything and takes the lab down.
+ * UI link is printed, kubeha keeps running; the README's walk-through runs beside it (walkthrough.ts:
+ * east bootstrapped, the pair linked, a failover and its failback); Ctrl-C stops everything and takes
+ * the lab down.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { collect, OutputWatch, spawnCli } from '../../client/cliProcess';
 import { freePort } from '../../../lib/freePort';
 import { labHostPaths } from '../../../lab/hosts/layout';
 import { processesMentioning } from './support';
+import { runWalkthrough } from './walkthrough';
 
 /** The last lines of every lab host's kubelet log. */
 function kubeletLogTails(labDir: string, lines = 25): string {
@@ -28,7 +31,7 @@ function kubeletLogTails(labDir: string, lines = 25): string {
     .join('');
 }
 
-describe('kubeha start with the lab', { timeout: 20 * 60_000 }, () => {
+describe('kubeha start with the lab', { timeout: 30 * 60_000 }, () => {
   const dataDir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'kubeha-start-'));
   const label = `start-${process.pid}`;
   let cli: ChildProcess | undefined;
@@ -48,7 +51,7 @@ describe('kubeha start with the lab', { timeout: 20 * 60_000 }, () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  test('brings everything up, bootstraps west on the lab, keeps running, and Ctrl-C leaves nothing behind', async () => {
+  test('brings everything up, bootstraps west on the lab, keeps running, runs the README walk-through beside it, and Ctrl-C leaves nothing behind', async () => {
     // Addresses of its own, so it can run beside the other lab test and a developer's lab.
     const defaults = defaultTopologyInput();
     const topology = {
@@ -60,11 +63,12 @@ describe('kubeha start with the lab', { timeout: 20 * 60_000 }, () => {
     const topologyFile = path.join(dataDir, 'topology.json');
     writeFileSync(topologyFile, JSON.stringify(topology));
     const uiPort = await freePort();
+    const temporalPort = await freePort();
     cli = spawnCli(
       [
         'start',
         '--port',
-        String(await freePort()),
+        String(temporalPort),
         '--ui-port',
         String(uiPort),
         '--codec-port',
@@ -76,7 +80,7 @@ describe('kubeha start with the lab', { timeout: 20 * 60_000 }, () => {
       ],
       { KUBEHA_DATA_DIR: dataDir },
     );
-    const ended = collect(cli, 15 * 60_000);
+    const ended = collect(cli, 25 * 60_000);
     const output = new OutputWatch(cli);
     await output.waitFor(/lab up in [\d.]+ s/, 120_000);
     await output.waitFor(/started BootstrapStackedEtcd for cluster west: workflow id bootstrap-west/, 180_000);
@@ -88,6 +92,17 @@ describe('kubeha start with the lab', { timeout: 20 * 60_000 }, () => {
     }
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(cli.exitCode, null, 'kubeha keeps running after the bootstrap');
+
+    // The README's walk-through, in a second terminal: east, the link, a failover and its failback.
+    const transcript: string[] = [];
+    try {
+      const timings = await runWalkthrough({ dataDir, address: `127.0.0.1:${temporalPort}`, say: (line) => transcript.push(line) });
+      process.stdout.write(`# README walk-through timings (ms): ${JSON.stringify(timings)}\n`);
+    } catch (err) {
+      process.stderr.write(`${transcript.join('\n').slice(-8000)}\n--- kubeha start:\n${output.text.slice(-4000)}\n`);
+      throw err;
+    }
+    assert.equal(cli.exitCode, null, 'kubeha keeps running after the walk-through');
 
     cli.kill('SIGINT');
     const run = await ended;
