@@ -74,6 +74,8 @@ export function startLabMeshRuntime(options: LabMeshRuntimeOptions): LabMeshRunt
     await step('west load balancers', async () => void (await syncServiceLoadBalancers(west, options.west.vpcCidr, assigned('west'))));
     await step('east gateway', async () => gateway.sync(east, await syncServiceLoadBalancers(east, options.east.vpcCidr, assigned('east')), addAddress));
     await step('service mirror', async () => {
+      // No Link CRD yet (before LinkMeshClusters' multicluster install): no controller would run.
+      if (!(await west.find('/apis/multicluster.linkerd.io/v1alpha3'))) return;
       const report = await syncMirrors({ local: west });
       for (const w of report.writes) log(`service mirror: ${w.verb} ${w.kind} ${w.namespace ? `${w.namespace}/` : ''}${w.name}`);
       for (const failed of report.failed) errors.push(`service mirror: link ${failed.link}: ${failed.error}`);
