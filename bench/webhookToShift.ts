@@ -9,7 +9,7 @@
  * - `lab`: the lab's west/east pair (run as root, under `labslot`): lab up on the failover e2e
  *   addresses (west 127.0.11.101-106, east 127.0.21.101-102), both clusters bootstrapped by kubeha's
  *   real worker, the pair's files and LinkMeshClusters, `kubeha webhook`'s server in this process. The
- *   first change is the first modification of west's TrafficSplit as a Kubernetes watch on west's API
+ *   first change is the first modification of west's split (the HTTPRoute LinkMeshClusters wrote) as a watch on west's API
  *   delivers it; the path adds the real precheck reads (east gateway, east service, west mirror),
  *   the control-plane step's target health read and the patch, read-back and Event. Each cycle is a
  *   new incident (a new alert), followed by a forced failback (signal `failback`) and the run's end.

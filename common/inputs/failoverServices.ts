@@ -20,8 +20,11 @@ const splitApiVersionSchema = z.enum([
 /** The object the mesh splits traffic with, in west. */
 const splitSchema = z
   .strictObject({
-    /** SMI TrafficSplit (the seed; needs linkerd-smi) or an HTTPRoute with weighted backendRefs (Linkerd 2.13+). */
-    kind: z.enum(['TrafficSplit', 'HTTPRoute']).default('TrafficSplit'),
+    /**
+     * An HTTPRoute with weighted backendRefs (the default: what LinkMeshClusters writes on Linkerd 2.13+,
+     * where SMI is deprecated) or an SMI TrafficSplit (the seed's; needs linkerd-smi).
+     */
+    kind: z.enum(['TrafficSplit', 'HTTPRoute']).default('HTTPRoute'),
     /** For HTTPRoute: `policy.linkerd.io/v1beta2` (Linkerd 2.13+) or `gateway.networking.k8s.io/v1` (2.18+). */
     apiVersion: splitApiVersionSchema.optional(),
     /** The split object's name; defaults to the service's name. */
@@ -38,7 +41,7 @@ const splitSchema = z
  */
 const eastSplitSchema = z
   .strictObject({
-    kind: z.enum(['TrafficSplit', 'HTTPRoute']).default('TrafficSplit'),
+    kind: z.enum(['TrafficSplit', 'HTTPRoute']).default('HTTPRoute'),
     apiVersion: splitApiVersionSchema.optional(),
     /** The split object's name on east; defaults to the service's name. */
     name: dnsLabel.optional(),
@@ -61,7 +64,7 @@ export const serviceSchema = z.strictObject({
   eastBackend: dnsLabel.optional(),
   /** The service's name in east; defaults to `name`. */
   eastService: dnsLabel.optional(),
-  split: splitSchema.default({ kind: 'TrafficSplit' }),
+  split: splitSchema.default({ kind: 'HTTPRoute' }),
   /** The service's Route 53 weighted record pair, for clients outside the mesh (global traffic management). */
   gtm: gtmRecordSchema.optional(),
   /** A split on east for east's own clients of the service (west's mirror there, and east's service): moved without west. */

@@ -1,5 +1,5 @@
 /**
- * A watch of west's TrafficSplit that keeps watching, as an informer does: it resumes from the last
+ * A watch of west's split (an HTTPRoute or a TrafficSplit) that keeps watching, as an informer does: it resumes from the last
  * resourceVersion it saw when the stream ends (the lab's load balancer may move the connection to
  * another control plane), lists again when the server says that version is gone (ERROR 410) or not yet
  * known to this API server's watch cache, and keeps a record of every restart so a missed change can be
@@ -19,7 +19,7 @@ export interface SplitWatchRecord {
 /** How to reach the split, and how to read it at once. */
 export interface SplitWatchSource {
   target: KubeTarget;
-  /** The collection path, e.g. /apis/split.smi-spec.io/v1alpha2/namespaces/ns/trafficsplits. */
+  /** The collection path, e.g. /apis/policy.linkerd.io/v1beta3/namespaces/ns/httproutes. */
   collection: string;
   name: string;
   /** A fresh read: east's weight and the object's resourceVersion. */
