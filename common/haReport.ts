@@ -10,6 +10,7 @@
  * `--force-new-cluster` (its own data); with none left only a snapshot restores the cluster.
  */
 import type { HostSpec } from './inputs/shared';
+import { linkerdIssuerWarning, type LinkerdIssuerState } from './linkerdIssuer';
 
 /** Zone name used for hosts whose input gives none. */
 export const NO_ZONE = '(no zone)';
@@ -51,6 +52,8 @@ export interface HaReport {
   zones: ZoneLoss[];
   warnings: string[];
   model: AvailabilityModel;
+  /** The cluster's Linkerd issuer, when the report was asked to read it (`--mesh-issuer`). */
+  linkerdIssuer?: LinkerdIssuerState;
 }
 
 /** What a report is made from: the bootstrap input's cluster, hosts and health check, and whether a failover pair exists. */
@@ -63,6 +66,8 @@ export interface HaTopology {
   failoverTo?: string;
   /** How often etcd snapshots are taken (a backup schedule), for the data a snapshot restore loses. */
   snapshotEvery?: string;
+  /** The cluster's Linkerd issuer as the expiry watch read it. */
+  linkerdIssuer?: LinkerdIssuerState;
 }
 
 /** etcd's quorum for `voters` voting members. */
@@ -179,6 +184,8 @@ export function haReport(topology: HaTopology): HaReport {
         `losing zone ${loss.zone} loses etcd quorum (${loss.votersLeft} of ${voters} voters left, ${quorum} needed): the API stops until ${loss.recovery === 'survivor' ? `etcd is restored on ${loss.restoreFrom}` : 'a snapshot is restored'}`,
       );
   }
+  const issuerWarning = topology.linkerdIssuer && linkerdIssuerWarning(topology.linkerdIssuer);
+  if (issuerWarning) warnings.push(issuerWarning);
   const zonesWithControlPlanes = new Set(controlPlanes.concat(spares).map(zoneOf)).size;
   return {
     cluster: topology.clusterName,
@@ -191,5 +198,6 @@ export function haReport(topology: HaTopology): HaReport {
     zones,
     warnings,
     model: availabilityModel(topology, voters, zonesWithControlPlanes, unzoned.length === 0),
+    ...(topology.linkerdIssuer ? { linkerdIssuer: topology.linkerdIssuer } : {}),
   };
 }

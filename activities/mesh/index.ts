@@ -8,9 +8,11 @@ import type { KubeClient } from '../kubernetes/client';
 import { pollUntil } from '../kubernetes/poll';
 import type { SecretStore } from '../secrets/store';
 import { reportOf, parseCheckJson } from './checkResults';
-import { clientFor, resolveClusterAccess } from './clusterAccess';
+import { clientFor, kubeconfigSecretName, resolveClusterAccess } from './clusterAccess';
 import { identityChecks, installedLinkerd } from './clusterState';
 import { installControlPlane, installCrds, installMulticluster, type InstallDeps } from './install';
+import { renewIssuer } from './issuerRenewal';
+import { issuerExpiry } from './issuerWatch';
 import { linkChecks, linkClusters } from './link';
 import { LinkerdCli } from './linkerdCli';
 import { exportedServices, exportServices, gatewayAddress, mirrorStatus, systemResolver, type Resolver } from './mirrors';
@@ -250,6 +252,26 @@ export function createMeshActivities(deps: MeshDependencies): MeshActivities {
     async ensureTrafficSplit(input) {
       const west = await client(input.west);
       return ensureTrafficSplit(west, input);
+    },
+
+    // The issuer activities reach the cluster through the kubeconfig LinkMeshClusters stored for its side.
+    async meshIssuerExpiry(input) {
+      const c = await client({ kubeconfigSecret: kubeconfigSecretName(input.pairName, input.role) });
+      try {
+        return await issuerExpiry(c, deps.secrets, input);
+      } catch (err) {
+        throw c.failure(err, `read the Linkerd issuer of ${input.cluster}`);
+      }
+    },
+
+    async renewMeshIssuer(input) {
+      const kubeconfigSecret = kubeconfigSecretName(input.pairName, input.role);
+      const c = await client({ kubeconfigSecret });
+      try {
+        return await renewIssuer(c, deps.secrets, input, kubeconfigSecret);
+      } catch (err) {
+        throw c.failure(err, `renew the Linkerd issuer of ${input.cluster}`);
+      }
     },
   };
 }

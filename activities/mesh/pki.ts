@@ -18,8 +18,8 @@ const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const HOUR_MS = 3600_000;
 /** Linkerd check warns when an anchor or issuer expires within this many days. */
 export const EXPIRY_WARNING_DAYS = 60;
-/** Backdating absorbs clock skew between the worker and the clusters. */
-const BACKDATE_MS = 5 * 60_000;
+/** Backdating absorbs clock skew between the worker and the clusters (a certificate's notBefore is this much before it was made). */
+export const BACKDATE_MS = 5 * 60_000;
 
 /** A certificate with its SEC1 PEM private key. The key is a secret: keep it in the secret store only. */
 export interface KeyedCertificate {

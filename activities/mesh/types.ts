@@ -230,6 +230,59 @@ export interface TrafficSplitResult {
   applied: string[];
 }
 
+/** Input of `meshIssuerExpiry`: a read-only look at one cluster's installed issuer. */
+export interface IssuerExpiryInput {
+  /** The LinkMeshClusters pair: its stored kubeconfig for `role` reaches the cluster, its store holds the anchor. */
+  pairName: string;
+  role: MeshRole;
+  /** The cluster's name, for messages. */
+  cluster: string;
+  /** Due (and warned about) when the issuer expires within this many days. */
+  thresholdDays: number;
+}
+
+/** One cluster's installed issuer: when it expires and whether kubeha can renew it. Public facts only. */
+export interface IssuerExpiry {
+  cluster: string;
+  /** False when the cluster has no readable issuer Secret. */
+  found: boolean;
+  fingerprint?: string;
+  notAfter?: string;
+  /** Whole days left (negative once expired). */
+  daysLeft?: number;
+  /** True when it expires within the threshold. */
+  due: boolean;
+  /** The warning, naming the cluster and the date, when due or missing. */
+  warning?: string;
+  /** Whether kubeha holds what a renewal needs (the anchor key, a Linkerd-scheme Secret). */
+  renewable: boolean;
+  /** Why not, when not renewable. */
+  notRenewableReason?: string;
+}
+
+/** Input of `renewMeshIssuer`. */
+export interface RenewIssuerInput extends IssuerExpiryInput {
+  /** Validity of a new issuer (capped at the anchor's expiry). */
+  validityHours: number;
+}
+
+/** What `renewMeshIssuer` found and did. */
+export interface RenewIssuerResult {
+  cluster: string;
+  /** The issuer Secret got a new issuer in this call. */
+  secretWritten: boolean;
+  /** The role's issuer in the secret store was replaced in this call. */
+  stored: boolean;
+  /** linkerd-identity's pod template got a new restartedAt annotation in this call. */
+  restarted: boolean;
+  /** The issuer installed now. */
+  fingerprint: string;
+  notAfter: string;
+  /** The Deployment whose rollout the caller waits for, and the kubeconfig that reaches it. */
+  workload: WorkloadRef;
+  kubeconfigSecret: SecretName;
+}
+
 /** The mesh activities (created by `createMeshActivities`). */
 export interface MeshActivities {
   preflightMesh(input: PreflightMeshInput): Promise<PreflightMeshResult>;
@@ -244,4 +297,8 @@ export interface MeshActivities {
   verifyMirrors(input: MirrorsInput): Promise<MirrorsResult>;
   waitMirrors(input: MirrorsInput): Promise<MirrorsResult>;
   ensureTrafficSplit(input: TrafficSplitInput): Promise<TrafficSplitResult>;
+  /** Read-only: the installed issuer's expiry, and whether kubeha could renew it. */
+  meshIssuerExpiry(input: IssuerExpiryInput): Promise<IssuerExpiry>;
+  /** A new issuer from the stored anchor when the installed one is due, then linkerd-identity restarted; no-op when done. */
+  renewMeshIssuer(input: RenewIssuerInput): Promise<RenewIssuerResult>;
 }

@@ -4,10 +4,11 @@
  * Pure zod: workflows import these, so no Node built-ins here.
  */
 import { z } from 'zod';
+import { meshIssuerSchema } from './meshIssuer';
 import { dnsLabel, hostSchema, stepSelectionSchema } from './shared';
 
 /** The steps of RotateCertificateKey, in order. `onlySteps` and `skipSteps` take these names. */
-export const ROTATION_STEPS = ['select-host', 'rotate-key', 'check-expiration', 'renew-certificates'] as const;
+export const ROTATION_STEPS = ['select-host', 'rotate-key', 'check-expiration', 'renew-certificates', 'check-mesh-issuer', 'renew-mesh-issuer'] as const;
 /** One of {@link ROTATION_STEPS}. */
 export type RotationStepName = (typeof ROTATION_STEPS)[number];
 
@@ -44,6 +45,8 @@ export const rotateCertificateKeyInputSchema = z
     /** A key uploaded less than this many minutes ago is kept, so a repeated or retried run does not rotate twice. 0 always rotates. */
     keepKeyUploadedWithinMinutes: z.number().int().min(0).max(60).default(10),
     certificates: certificateRenewalSchema.default(certificateRenewalSchema.parse({})),
+    /** The cluster's Linkerd issuer, when LinkMeshClusters meshed it: watched for expiry and renewed from the pair's anchor. */
+    meshIssuer: meshIssuerSchema.optional(),
     /** How long to wait for a running control-plane join of the same cluster to finish. */
     lockTimeoutMinutes: z.number().int().min(1).max(1440).default(90),
     ...stepSelectionSchema(ROTATION_STEPS),

@@ -27,6 +27,12 @@ import { runCli } from './cliProcess';
 const noop = () => undefined;
 const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
 const example = (name: string): Record<string, unknown> => JSON.parse(readFileSync(path.join(projectRoot, 'examples', name), 'utf8'));
+/** The rotation example without its Linkerd issuer: this test's world has no mesh. */
+const rotateExample = (): Record<string, unknown> => {
+  const { meshIssuer, ...rest } = example('rotate-certificate-key.json');
+  assert.ok(meshIssuer, 'the example shows the meshIssuer section');
+  return rest;
+};
 
 describe('kubeha link, rotate and failover against Temporal with stub activities', { timeout: 600_000 }, () => {
   // The CLI children and the workers share configured keys, as a deployment does.
@@ -133,7 +139,7 @@ describe('kubeha link, rotate and failover against Temporal with stub activities
   });
 
   test('rotate --detach returns once started; the run completes on the worker', async () => {
-    const file = write('rotate.json', { ...example('rotate-certificate-key.json'), clusterName: 'verbs-detach' });
+    const file = write('rotate.json', { ...rotateExample(), clusterName: 'verbs-detach' });
     const run = await runCli(['rotate', '-f', file, '--detach'], env(queues.rotate));
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /started RotateCertificateKey for cluster verbs-detach: workflow id rotate-verbs-detach/);
@@ -168,7 +174,7 @@ describe('kubeha link, rotate and failover against Temporal with stub activities
   test('a run that fails exits 1 naming the failed step', async () => {
     rotation.uploadFails = 'injected: upload-certs refused';
     try {
-      const file = write('rotate-fail.json', { ...example('rotate-certificate-key.json'), clusterName: 'verbs-fails' });
+      const file = write('rotate-fail.json', { ...rotateExample(), clusterName: 'verbs-fails' });
       const run = await runCli(['rotate', '-f', file], env(queues.rotate), 180_000);
       assert.equal(run.code, 1, run.stdout);
       assert.match(run.stderr, /RotateCertificateKey rotate-verbs-fails .*step rotate-key failed/s);

@@ -6,6 +6,9 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { ClusterAccess, MeshActivities, MeshCheckReport, MeshRole, TrustMaterial } from '../../activities/mesh/types';
+
+/** The mesh activities LinkMeshClusters calls (the issuer watch belongs to RotateCertificateKey). */
+type LinkActivities = Omit<MeshActivities, 'meshIssuerExpiry' | 'renewMeshIssuer'>;
 import type { KubernetesActivities } from '../../activities/types';
 import { ErrorType, kubehaFailure } from '../../common/errors';
 import { ChangeLedger } from '../support/changeLedger';
@@ -93,7 +96,7 @@ export class FakeMeshWorld extends ChangeLedger {
   }
 
   /** The stub activities (mesh and the one Kubernetes wait the workflow uses). */
-  activities(): MeshActivities & Pick<KubernetesActivities, 'waitRollout'> {
+  activities(): LinkActivities & Pick<KubernetesActivities, 'waitRollout'> {
     const stubs = this.stubs();
     // Every successful call of an activity that changes the world is counted, whatever it found to do.
     for (const name of CHANGING) {
@@ -107,7 +110,7 @@ export class FakeMeshWorld extends ChangeLedger {
     return stubs;
   }
 
-  private stubs(): MeshActivities & Pick<KubernetesActivities, 'waitRollout'> {
+  private stubs(): LinkActivities & Pick<KubernetesActivities, 'waitRollout'> {
     const roleOf = (access: ClusterAccess) => access.role;
     return {
       preflightMesh: async (input) => {

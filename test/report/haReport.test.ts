@@ -115,6 +115,37 @@ describe('zone layouts', () => {
   });
 });
 
+describe('the Linkerd issuer in the report', () => {
+  const hosts = [host('cp-1', 'control-plane', 'a'), host('cp-2', 'control-plane', 'b'), host('cp-3', 'control-plane', 'c')];
+  const due = {
+    found: true,
+    notAfter: '2027-01-20T10:00:00.000Z',
+    daysLeft: 45,
+    due: true,
+    warning: 'west: the Linkerd issuer expires at 2027-01-20T10:00:00.000Z (in 45 days, within 60)',
+    renewable: true,
+  };
+
+  test('due and renewable: a warning naming the cluster, the date and the renewal', () => {
+    const report = haReport(topology(hosts, { linkerdIssuer: due }));
+    assert.deepEqual(report.warnings, [
+      "west: the Linkerd issuer expires at 2027-01-20T10:00:00.000Z (in 45 days, within 60): RotateCertificateKey with meshIssuer renews it from the pair's anchor and restarts linkerd-identity",
+    ]);
+    assert.deepEqual(report.linkerdIssuer, due);
+  });
+
+  test('adopted trust: the warning says why kubeha cannot renew; far from expiry or not asked: no warning', () => {
+    const adopted = { ...due, renewable: false, notRenewableReason: 'the trust of mesh pair "west-east" was adopted' };
+    assert.match(
+      haReport(topology(hosts, { linkerdIssuer: adopted })).warnings[0],
+      /within 60\): kubeha cannot renew it: the trust of mesh pair "west-east" was adopted$/,
+    );
+    const far = { found: true, notAfter: '2027-11-20T10:00:00.000Z', daysLeft: 349, due: false, renewable: true };
+    assert.deepEqual(haReport(topology(hosts, { linkerdIssuer: far })).warnings, []);
+    assert.equal(haReport(topology(hosts)).linkerdIssuer, undefined);
+  });
+});
+
 describe('kubeha report', () => {
   test('text and JSON for a zoned bootstrap input; a bad zone is refused naming the field', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kubeha-report-'));
@@ -148,5 +179,14 @@ describe('kubeha report', () => {
     const bad = await runCli(['report', '-f', file]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /hosts\[0\]\.zone: must be a zone name/);
+
+    input.hosts[0].zone = 'us-east-1a';
+    writeFileSync(file, JSON.stringify(input));
+    const side = await runCli(['report', '-f', file, '--mesh-issuer', 'west-east/north']);
+    assert.equal(side.code, 2);
+    assert.match(side.stderr, /--mesh-issuer "west-east\/north" must be PAIR\/west or PAIR\/east/);
+    const days = await runCli(['report', '-f', file, '--mesh-issuer', 'west-east/west', '--issuer-threshold-days', '0']);
+    assert.equal(days.code, 2);
+    assert.match(days.stderr, /--issuer-threshold-days "0" must be a whole number of days from 1 to 365/);
   });
 });

@@ -58,9 +58,14 @@ describe('RotateCertificateKey', { timeout: 120_000 }, () => {
         ['rotate-key', 'done'],
         ['check-expiration', 'done'],
         ['renew-certificates', 'skipped'],
+        ['check-mesh-issuer', 'skipped'],
+        ['renew-mesh-issuer', 'skipped'],
       ],
     );
     assert.match(progress.steps[3].message ?? '', /no certificate expires within 30 days/);
+    assert.match(progress.steps[4].message ?? '', /no meshIssuer in the input/);
+    assert.deepEqual(result.warnings, []);
+    assert.equal(result.meshIssuer, undefined);
     assert.equal(rw.world.calls.filter((c) => c.name === 'certificateExpiration').length, 4, 'every control plane and the spare were checked');
     assert.ok(progress.facts['certificate key expires']);
   });
@@ -153,7 +158,7 @@ describe('RotateCertificateKey', { timeout: 120_000 }, () => {
     const { progress } = await rotate(rw, rotationInput({ onlySteps: ['select-host', 'rotate-key'] }));
     assert.deepEqual(
       progress.steps.map((s) => s.state),
-      ['done', 'done', 'skipped', 'skipped'],
+      ['done', 'done', 'skipped', 'skipped', 'skipped', 'skipped'],
     );
     assert.equal(
       rw.world.calls.some((c) => c.name === 'certificateExpiration'),

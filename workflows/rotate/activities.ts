@@ -3,6 +3,7 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
+import type { MeshActivities } from '../../activities/mesh/types';
 import type { RotationActivities } from '../../activities/rotation/types';
 import { defaultRetry } from '../engine/activities';
 
@@ -25,5 +26,12 @@ export const rotation = proxyActivities<Pick<RotationActivities, 'uploadCertific
 /** Temporal API calls (the schedule). */
 export const schedules = proxyActivities<Pick<RotationActivities, 'ensureRotationSchedule'>>({
   startToCloseTimeout: '1 minute',
+  retry,
+});
+
+/** The Linkerd issuer's watch (a read) and renewal (a Secret write and a restart; the rollout is waited for apart). */
+export const meshIssuer = proxyActivities<Pick<MeshActivities, 'meshIssuerExpiry' | 'renewMeshIssuer'>>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
   retry,
 });

@@ -2,6 +2,7 @@
  * What the steps of one RotateCertificateKey run share: the validated input and the hosts that may
  * upload, built once; the chosen host, the key, the certificates and the renewals are the steps' findings.
  */
+import type { IssuerExpiry, RenewIssuerResult } from '../../activities/mesh/types';
 import type { CertificateKeyInfo, HostCertificates } from '../../activities/rotation/types';
 import type { RotateCertificateKeyConfig } from '../../common/inputs/rotateCertificateKey';
 import type { HostSpec } from '../../common/inputs/shared';
@@ -17,8 +18,13 @@ export interface RotationContext {
   key?: CertificateKeyInfo;
   certificates: HostCertificates[];
   renewed: string[];
+  /** The cluster's Linkerd issuer as last read (after a renewal, the renewed one). */
+  meshIssuer?: IssuerExpiry;
+  meshRenewal?: RenewIssuerResult;
+  /** What the run warns about (an issuer close to expiry that stays so). */
+  warnings: string[];
 }
 
 export function rotationContext(config: RotateCertificateKeyConfig, tracker: ProgressTracker): RotationContext {
-  return { config, tracker, candidates: config.hosts.filter((h) => h.role !== 'worker'), skipped: [], certificates: [], renewed: [] };
+  return { config, tracker, candidates: config.hosts.filter((h) => h.role !== 'worker'), skipped: [], certificates: [], renewed: [], warnings: [] };
 }

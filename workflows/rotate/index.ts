@@ -5,6 +5,9 @@
  * lapses. On the same run it reports certificate expiry and renews what is close to expiring, one
  * control-plane host at a time, verifying the API through the load balancer after each.
  *
+ * With `meshIssuer`, the cluster's Linkerd issuer (made by LinkMeshClusters) joins the expiry watch and
+ * is renewed from the pair's trust anchor, with a restart of linkerd-identity.
+ *
  * Key uploads and renewals hold the cluster's lock: a new key would break a control-plane join that
  * is using the previous one.
  */
@@ -17,6 +20,7 @@ import { runStepTable, type Step } from '../engine/steps';
 import { clusterSubject } from '../engine/subject';
 import { checkExpiration } from './checkExpiration';
 import { type RotationContext, rotationContext } from './data';
+import { checkMeshIssuer, meshCheckSkipReason, meshRenewalSkipReason, renewMeshIssuer } from './meshIssuer';
 import { renewalSkipReason, renewCertificates } from './renewCertificates';
 import { resultOf, type RotationResult } from './result';
 import { rotateKey } from './rotateKey';
@@ -50,6 +54,20 @@ export const ROTATION_STEP_TABLE: readonly Step<RotationContext>[] = [
       'When a certificate expires within the threshold: kubeadm certs renew all and a restart of the static pods, one host at a time (holding the cluster lock), the API verified through the load balancer after each.',
     skipReason: renewalSkipReason,
     run: renewCertificates,
+  },
+  {
+    name: 'check-mesh-issuer',
+    description:
+      "With meshIssuer in the input: read the cluster's Linkerd issuer from Secret linkerd/linkerd-identity-issuer; warn when it expires within the threshold (default 60 days, as linkerd check).",
+    skipReason: meshCheckSkipReason,
+    run: checkMeshIssuer,
+  },
+  {
+    name: 'renew-mesh-issuer',
+    description:
+      "When the Linkerd issuer is due: a new issuer signed by the pair's anchor from the secret store, written into the issuer Secret and stored, linkerd-identity restarted (restartedAt) and rolled out, the issuer read again. Adopted trust is never renewed: a warning.",
+    skipReason: meshRenewalSkipReason,
+    run: renewMeshIssuer,
   },
 ];
 

@@ -14,6 +14,19 @@ export interface RotationResult {
   soonestCertificate?: { host: string; name: string; expiresAt: string };
   /** Hosts whose certificates were renewed (in order). */
   renewedHosts: string[];
+  /** The cluster's Linkerd issuer (input `meshIssuer`), as read last: after a renewal, the renewed one. */
+  meshIssuer?: {
+    notAfter?: string;
+    daysLeft?: number;
+    /** Expires within `meshIssuer.thresholdDays`. */
+    due: boolean;
+    /** This run wrote a new issuer into the cluster's Secret. */
+    renewed: boolean;
+    /** This run restarted linkerd-identity. */
+    identityRestarted: boolean;
+  };
+  /** What needs an operator: a Linkerd issuer close to expiry that this run did not renew, and why. */
+  warnings: string[];
   dryRun: boolean;
 }
 
@@ -34,6 +47,14 @@ export function resultOf(ctx: RotationContext): RotationResult {
     key: ctx.key,
     soonestCertificate: soonestOf(ctx.certificates),
     renewedHosts: ctx.renewed,
+    meshIssuer: ctx.meshIssuer && {
+      notAfter: ctx.meshIssuer.notAfter,
+      daysLeft: ctx.meshIssuer.daysLeft,
+      due: ctx.meshIssuer.due,
+      renewed: ctx.meshRenewal?.secretWritten ?? false,
+      identityRestarted: ctx.meshRenewal?.restarted ?? false,
+    },
+    warnings: ctx.warnings,
     dryRun: ctx.config.dryRun,
   };
 }

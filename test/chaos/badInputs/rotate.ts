@@ -52,6 +52,9 @@ const specs: CaseSpec[] = [
   ['a negative lock timeout', 'lockTimeoutMinutes', />=\s*1/, set('lockTimeoutMinutes', -90)],
   ['a lock timeout of a week', 'lockTimeoutMinutes', /<=\s*1440/, set('lockTimeoutMinutes', 10_080)],
   ['lock timeout as "90m"', 'lockTimeoutMinutes', /expected number/i, set('lockTimeoutMinutes', '90m')],
+  ['a mesh issuer on neither side', 'meshIssuer.role', /west/, set('meshIssuer', { pairName: 'west-east', role: 'north' })],
+  ['a mesh issuer threshold of 0 days', 'meshIssuer.thresholdDays', />=\s*1/, set('meshIssuer', { pairName: 'west-east', role: 'west', thresholdDays: 0 })],
+  ['a mesh issuer without its pair', 'meshIssuer.pairName', /expected string|required/i, set('meshIssuer', { role: 'west' })],
   ...runOptionCases('check-expiration', 'renew-certificates'),
 ];
 

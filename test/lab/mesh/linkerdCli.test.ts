@@ -31,6 +31,7 @@ import { FileSecretStore } from '../../../activities/secrets/store';
 import { projectRoot } from '../../../lib/paths';
 import { markRolledOut, startTestApiServer, type TestApiServer } from '../../support/apiserver';
 import { writeTwoContextKubeconfig } from '../../mesh/meshApi';
+import { runControlPlanePods } from './controlPlanePods';
 
 const run = promisify(execFile);
 const LAB_LINKERD = path.join(projectRoot, 'lab', 'tools', 'bin', 'linkerd');
@@ -65,29 +66,6 @@ async function apply(text: string, origin: string): Promise<void> {
     crdTimeoutMs: 30_000,
     pollIntervalMs: 200,
   });
-}
-
-/** What the kubelet would report: a Running, Ready pod per control-plane component of `ns`. */
-async function runControlPlanePods(ns: string): Promise<void> {
-  // The namespace's default ServiceAccount, which kube-controller-manager makes and pod admission needs.
-  const sa = await api.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
-  assert.ok([201, 409].includes(sa.status), JSON.stringify(sa.body));
-  for (const component of ['identity', 'destination', 'proxy-injector']) {
-    const name = `linkerd-${component}-0`;
-    const labels = { 'linkerd.io/control-plane-ns': ns, 'linkerd.io/control-plane-component': component };
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels }, spec: { containers: [{ name: component, image: 'lab' }] } };
-    const created = await api.request('POST', `/api/v1/namespaces/${ns}/pods`, pod);
-    assert.ok([201, 409].includes(created.status), JSON.stringify(created.body));
-    const status = {
-      status: {
-        phase: 'Running',
-        conditions: [{ type: 'Ready', status: 'True' }],
-        containerStatuses: [{ name: component, ready: true, restartCount: 0, image: 'lab', imageID: '', state: { running: {} } }],
-      },
-    };
-    const res = await api.request('PATCH', `/api/v1/namespaces/${ns}/pods/${name}/status`, status, 'application/merge-patch+json');
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-  }
 }
 
 /** Replaces west's issuer in its Secret, as an operator's edit would. */
@@ -251,7 +229,7 @@ describe('lab linkerd against a real API server', { timeout: 120_000 }, () => {
   test('healthy: check -o json fits the schema, exits 0, and kubeha reads every check ok', async () => {
     for (const name of ['linkerd-identity', 'linkerd-destination', 'linkerd-proxy-injector'])
       await markRolledOut(api, { kind: 'Deployment', namespace: 'linkerd', name });
-    await runControlPlanePods('linkerd');
+    await runControlPlanePods(api, 'linkerd');
     const res = await linkerd('--kubeconfig', file('kubeconfig'), '--context', 'west', 'check', '-o', 'json');
     const doc = assertCheckSchema(res.stdout);
     assert.equal(res.code, 0, res.stdout);
