@@ -262,6 +262,16 @@ describe('lab linkerd against a real API server', { timeout: 120_000 }, () => {
     assert.equal(res.stdout, '');
   });
 
+  test("meshCheck looks once: with no control-plane pod it answers within seconds, not after linkerd's 5-minute wait", async () => {
+    const started = Date.now();
+    const report = await mesh.meshCheck({ cluster: west, scope: 'core' });
+    const took = Date.now() - started;
+    assert.ok(took < 30_000, `meshCheck took ${took} ms`);
+    assert.equal(report.healthy, false);
+    const pods = report.checks.find((c) => c.category === 'linkerd-existence' && c.status === 'error');
+    assert.ok(pods, `a linkerd-existence check fails: ${JSON.stringify(report.checks.filter((c) => c.status !== 'ok'))}`);
+  });
+
   test('healthy: check -o json fits the schema, exits 0, and kubeha reads every check ok', async () => {
     for (const name of ['linkerd-identity', 'linkerd-destination', 'linkerd-proxy-injector'])
       await markRolledOut(api, { kind: 'Deployment', namespace: 'linkerd', name });
