@@ -14,6 +14,7 @@ const benches: Array<{ file: string; args: string[]; what: string }> = [
   { file: 'secretStores.js', args: ['200'], what: 'secret-store latency per backend (file, Kubernetes Secrets, Secrets Manager on moto)' },
   { file: 'webhookToShift.js', args: ['stub', '20'], what: 'webhook receipt to first traffic change (stub activities)' },
   { file: 'twoWorkerTakeover.js', args: ['1'], what: 'kill-to-resume with two workers on a shared store, over four crash points (lab)' },
+  { file: 'linkMesh.js', args: ['3'], what: 'LinkMeshClusters on a west/east pair of API servers: wall time against the sum of its activities (lab linkerd)' },
   { file: 'labBootstrap.js', args: [], what: 'lab up, bootstrap wall time against the sum of its steps, lab memory' },
   { file: 'labRecovery.js', args: ['3'], what: "west's control-plane zone lost: RecoverControlPlane's time to serving, per step, and the rejoin (lab)" },
   { file: 'labBackup.js', args: ['3'], what: "west with 10,000 ConfigMaps: backupEtcdSnapshot's snapshot, upload and wall time; API latency during it (lab)" },

@@ -33,6 +33,9 @@ export interface MeshDependencies {
   crdTimeoutMs?: number;
 }
 
+/** How long one `linkerd check` retries its retried checks (pods ready...) before it answers. */
+const CHECK_WAIT = '10s';
+
 type Issue = { path: string; message: string };
 
 function issuesOf(err: unknown): Issue[] | undefined {
@@ -167,7 +170,9 @@ export function createMeshActivities(deps: MeshDependencies): MeshActivities {
         } catch (err) {
           throw c.failure(err, `identity checks on ${input.cluster.name}`);
         }
-        if (!input.withoutCli) checks.push(...(await cliChecks(input.cluster, ['check'])));
+        // One look, not linkerd's own retries: its default --wait (5 m) outlasts the activity's timeout
+        // and the step's deadline; the workflow asks again every checkIntervalSeconds.
+        if (!input.withoutCli) checks.push(...(await cliChecks(input.cluster, ['check', '--wait', CHECK_WAIT])));
       } else if (!input.withoutCli) {
         checks.push(...(await cliChecks(input.cluster, ['multicluster', 'check'])));
       }

@@ -7,7 +7,7 @@
 import { cancellationSignal } from '../activityContext';
 import { applyObjects } from '../kubernetes/apply';
 import type { KubeClient } from '../kubernetes/client';
-import { parseManifest } from '../kubernetes/manifest';
+import { type ManifestObject, parseManifest } from '../kubernetes/manifest';
 import type { SecretStore } from '../secrets/store';
 import type { WorkloadRef } from '../types';
 import { installedAnchorsPem, installedLinkerd, LINKERD_NAMESPACE, MULTICLUSTER_NAMESPACE, VERSION_LABEL } from './clusterState';
@@ -77,7 +77,8 @@ function setFlags(set: string[]): string[] {
 
 /**
  * `linkerd install` with the pair's anchors and the cluster's issuer, unless the cluster already trusts
- * exactly these anchors and its issuer Secret holds this issuer (then nothing is rendered or applied).
+ * exactly these anchors, its issuer Secret holds this issuer and every rendered object is there (an
+ * install cut short after the identity objects lacks the rest: then it is applied again).
  */
 export async function installControlPlane(
   deps: InstallDeps,
@@ -90,15 +91,7 @@ export async function installControlPlane(
   const installed = await installedLinkerd(client);
   const issuer = trust.issuers[access.role];
   const anchorsMatch = installed.anchorFingerprints.join(',') === [...trust.anchorFingerprints].sort().join(',');
-  if (anchorsMatch && (await installedIssuerFingerprint(client)) === issuer.fingerprint) {
-    return {
-      cluster: access.name,
-      alreadyInstalled: true,
-      applied: 0,
-      workloads: [],
-      note: `Linkerd ${installed.version ?? ''} already trusts the pair's anchors with this issuer`.replace('  ', ' '),
-    };
-  }
+  const identityMatches = anchorsMatch && (await installedIssuerFingerprint(client)) === issuer.fingerprint;
   const files = {
     'anchors.crt': await deps.secrets.get(trust.anchorsSecret),
     'issuer.crt': await deps.secrets.get(issuer.certificateSecret),
@@ -116,9 +109,40 @@ export async function installControlPlane(
     ...setFlags(set),
   ];
   const { stdout } = await deps.cli.run(args, { what: `linkerd install for ${access.name}`, files });
+  const missing = identityMatches ? await missingObjects(client, parseManifest(stdout, 'linkerd install')) : [];
+  if (identityMatches && missing.length === 0) {
+    return {
+      cluster: access.name,
+      alreadyInstalled: true,
+      applied: 0,
+      workloads: [],
+      note: `Linkerd ${installed.version ?? ''} already trusts the pair's anchors with this issuer`.replace('  ', ' '),
+    };
+  }
   const result = await applyRendered(deps, access, stdout, 'linkerd install', dryRun);
-  const why = installed.anchorFingerprints.length === 0 ? 'fresh install' : anchorsMatch ? 'issuer replaced' : 'anchors differed';
+  const why =
+    installed.anchorFingerprints.length === 0
+      ? 'fresh install'
+      : identityMatches
+        ? `${missing.length} objects missing: ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}`
+        : anchorsMatch
+          ? 'issuer replaced'
+          : 'anchors differed';
   return { cluster: access.name, alreadyInstalled: false, ...result, note: `${dryRun ? 'would apply' : 'applied'} ${result.applied} objects (${why})` };
+}
+
+/** The rendered objects the cluster lacks, as `Kind namespace/name` (a kind the server does not serve counts as missing). */
+async function missingObjects(client: KubeClient, objects: ManifestObject[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const { object } of objects) {
+    const copy = structuredClone(object);
+    const found = await client.pathOf(copy).then(
+      (at) => client.find(at),
+      () => undefined,
+    );
+    if (!found) missing.push(`${object.kind} ${copy.metadata.namespace ? `${copy.metadata.namespace}/` : ''}${object.metadata.name}`);
+  }
+  return missing;
 }
 
 /** The fingerprint of the issuer certificate in Linkerd's issuer Secret, if any. */
@@ -141,7 +165,8 @@ export async function installedAnchorFingerprints(client: KubeClient): Promise<s
 
 /**
  * `linkerd multicluster install`, with service mirror controllers for `controllersFor` (link-gen mode),
- * applied unless the extension's namespace, gateway and controllers are there at the CLI's version.
+ * applied unless the extension's gateway and controllers are there at the CLI's version and every other
+ * rendered object is there too.
  */
 export async function installMulticluster(deps: InstallDeps, access: ClusterAccess, controllersFor: string[], dryRun: boolean): Promise<InstallResult> {
   const args = ['multicluster', 'install', ...controllersFor.flatMap((name, i) => ['--set', `controllers[${i}].link.ref.name=${name}`])];
@@ -168,7 +193,8 @@ export async function installMulticluster(deps: InstallDeps, access: ClusterAcce
       return live !== undefined && live.metadata?.labels?.[VERSION_LABEL] === want?.[VERSION_LABEL];
     }),
   );
-  if (workloads.length > 0 && present.every(Boolean)) {
+  // Workloads at this version and nothing else missing (an apply cut short can leave the account and token behind).
+  if (workloads.length > 0 && present.every(Boolean) && (await missingObjects(client, objects)).length === 0) {
     return {
       cluster: access.name,
       alreadyInstalled: true,

@@ -67,6 +67,8 @@ export class Arena {
   /** Worker children started before the latest one (several workers on one task queue). */
   private readonly others: Array<WorkerProcess & { identity?: string }> = [];
   private workers = 0;
+  /** Settings every worker child of this point gets (e.g. LINKERD_PATH for the mesh points). */
+  workerEnv: NodeJS.ProcessEnv = {};
 
   private constructor(
     readonly context: CampaignContext,
@@ -125,6 +127,7 @@ export class Arena {
         KUBEHA_WORKER_IDENTITY: this.identity,
         KUBEHA_WORKFLOW_BUNDLE: this.context.bundlePath,
         ...(stubWorldFile ? { KUBEHA_CRASH_WORLD: stubWorldFile } : {}),
+        ...this.workerEnv,
         ...extraEnv,
       },
       path.join(__dirname, 'workerChild.js'),

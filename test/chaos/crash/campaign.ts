@@ -1,6 +1,7 @@
 /**
- * The crash campaign: `node dist/test/chaos/crash/campaign.js [--points a,b,... | --quick]
- * [--range west|east] [--json file]` (`--quick`: the slice crash.test.ts runs). Runs each point on a fresh lab against one file-backed dev server, prints a table
+ * The crash campaign: `node dist/test/chaos/crash/campaign.js [--points a,b,... | --quick | --mesh]
+ * [--range west|east] [--json file]` (`--quick`: the slice crash.test.ts runs; `--mesh`: only the
+ * LinkMeshClusters points, which need no lab: a pair of API servers each). Runs each point on a fresh lab against one file-backed dev server, prints a table
  * (point, trigger, what the killed worker held, time to resume and its bound, kubeadm counts,
  * duplicates, problems) and exits 1 when any point fails. Run it under `labslot`.
  */
@@ -9,7 +10,7 @@ import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { campaignRoot, type CampaignContext, type CrashRange, CRASH_RANGES } from './arena';
 import { FileBackedDevServer } from './devServer';
-import { QUICK_POINTS, selectPoints, type CrashPoint } from './points';
+import { MESH_POINTS, QUICK_POINTS, selectPoints, type CrashPoint } from './points';
 import { passed, runPoint, type PointResult } from './runPoint';
 
 /** Options of a campaign. */
@@ -107,7 +108,11 @@ function argValue(args: string[], flag: string): string | undefined {
 }
 
 async function main(args: string[]): Promise<number> {
-  const points = args.includes('--quick') ? QUICK_POINTS : selectPoints((argValue(args, '--points') ?? '').split(',').filter(Boolean));
+  const points = args.includes('--quick')
+    ? QUICK_POINTS
+    : args.includes('--mesh')
+      ? MESH_POINTS
+      : selectPoints((argValue(args, '--points') ?? '').split(',').filter(Boolean));
   const range = (argValue(args, '--range') ?? 'west') as CrashRange;
   if (!(range in CRASH_RANGES)) throw new Error(`--range must be one of ${Object.keys(CRASH_RANGES).join(', ')}`);
   const json = argValue(args, '--json');

@@ -2,9 +2,10 @@
  * The crash campaign's points: where BootstrapStackedEtcd's worker is killed (every step boundary and
  * the middle of every long step), where the dev server restarts, which lab faults hit a run, the
  * permanent fault an operator clears, and the crashes of RotateCertificateKey, FailoverToEast,
- * RecoverControlPlane and BackupEtcd.
+ * RecoverControlPlane and BackupEtcd, and the kills inside LinkMeshClusters.
  */
 import type { ArenaShape } from './arena';
+import type { MeshPoint, MeshTrigger } from './meshPoint';
 import type { Trigger } from './observe';
 
 /** A lab fault applied while a run goes on; returns notes for the table. */
@@ -44,7 +45,9 @@ export type CrashPoint =
    */
   | { name: string; kind: 'recover'; stage: 'restore' | 'rejoin'; trigger: Trigger }
   /** BackupEtcd with the real activities and the lab's moto S3: the worker killed mid multipart upload (backupPoint.ts). */
-  | { name: string; kind: 'backup' };
+  | { name: string; kind: 'backup' }
+  /** LinkMeshClusters on a west/east pair of API servers: the worker killed when the trigger holds (meshPoint.ts). */
+  | MeshPoint;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const step = (s: string): Trigger => ({ kind: 'step', step: s });
@@ -210,8 +213,43 @@ export const QUICK_POINTS: CrashPoint[] = [
   },
 ];
 
+const meshStep = (s: string): MeshTrigger => ({ kind: 'run', trigger: step(s) });
+const meshActivity = (type: string): MeshTrigger => ({ kind: 'run', trigger: { kind: 'activity', type } });
+
+/**
+ * Kills inside LinkMeshClusters, in run order: the anchor stored but nothing installed (ensureTrust
+ * stores the anchor first, then the issuers: the kill may fall between them), the trust step done,
+ * west's control plane half applied, the control-plane rollout wait, the Link applied on west before
+ * its checks, the link checks, and the mirror wait after the export label.
+ */
+export const MESH_POINTS: MeshPoint[] = [
+  { name: 'mesh-trust-anchor', kind: 'mesh', trigger: { kind: 'anchor-stored' } },
+  { name: 'mesh-trust-done', kind: 'mesh', trigger: meshStep('install-crds') },
+  {
+    name: 'mesh-control-plane-mid',
+    kind: 'mesh',
+    trigger: { kind: 'object', role: 'west', path: '/api/v1/namespaces/linkerd/configmaps/linkerd-identity-trust-roots', label: "west's trust roots" },
+  },
+  { name: 'mesh-control-plane-rollout', kind: 'mesh', trigger: meshActivity('waitRollout') },
+  {
+    name: 'mesh-link-applied',
+    kind: 'mesh',
+    trigger: {
+      kind: 'object',
+      role: 'west',
+      path: '/apis/multicluster.linkerd.io/v1alpha3/namespaces/linkerd-multicluster/links/east',
+      label: 'the Link on west',
+    },
+  },
+  { name: 'mesh-link-checks', kind: 'mesh', trigger: meshActivity('verifyLink') },
+  { name: 'mesh-export-mid', kind: 'mesh', trigger: meshActivity('waitMirrors') },
+];
+
+/** The mesh slice `npm test` runs: the anchor made but not installed, and the Link applied but not checked. */
+export const MESH_QUICK_POINTS: MeshPoint[] = MESH_POINTS.filter((p) => ['mesh-trust-anchor', 'mesh-link-applied'].includes(p.name));
+
 /** Every point, in campaign order. */
-export const ALL_POINTS: CrashPoint[] = [...KILL_POINTS, ...FAULT_POINTS, ...OTHER_POINTS, ...RECOVERY_POINTS];
+export const ALL_POINTS: CrashPoint[] = [...KILL_POINTS, ...FAULT_POINTS, ...OTHER_POINTS, ...RECOVERY_POINTS, ...MESH_POINTS];
 
 /** The points named (all when `names` is empty); an unknown name is an error listing the known ones. */
 export function selectPoints(names: string[]): CrashPoint[] {

@@ -19,6 +19,7 @@ import { readStubWorld } from './workerChild';
 import { dnsPoint } from './dnsPoint';
 import { recoverPoint } from './recoverPoint';
 import { backupPoint } from './backupPoint';
+import { meshPoint } from './meshPoint';
 
 /** One row of the campaign table. */
 export interface PointResult {
@@ -51,7 +52,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The lab a point needs: none for the stub worlds, the primary alone for the rotation and the backup, else its shape (default full). */
 function shapeOf(point: CrashPoint): ArenaShape | 'none' {
-  if (point.kind === 'failover' || point.kind === 'failover-dns') return 'none';
+  if (point.kind === 'failover' || point.kind === 'failover-dns' || point.kind === 'mesh') return 'none';
   if (point.kind === 'rotation' || point.kind === 'backup') return 'primary-only';
   return point.kind === 'recover' ? 'full' : (point.shape ?? 'full');
 }
@@ -62,6 +63,12 @@ export async function runPoint(context: CampaignContext, point: CrashPoint): Pro
   const result: PointResult = { point: point.name, kind: point.kind, trigger: '', completed: false, duplicates: 0, problems: [], notes: [], ms: 0 };
   let arena: Arena | undefined;
   try {
+    // A mesh point opens its own arena, beside its pair of API servers.
+    if (point.kind === 'mesh') {
+      await meshPoint(context, point, result);
+      result.ms = Date.now() - started;
+      return result;
+    }
     arena = await Arena.open(context, point.name, shapeOf(point));
     if (point.kind === 'rotation') await rotationPoint(arena, result);
     else if (point.kind === 'failover') await failoverPoint(arena, result);
@@ -97,7 +104,7 @@ function keepCommandLogs(arena: Arena, point: string): void {
 
 async function bootstrapPoint(
   arena: Arena,
-  point: Exclude<CrashPoint, { kind: 'rotation' | 'failover' | 'failover-dns' | 'recover' | 'backup' }>,
+  point: Exclude<CrashPoint, { kind: 'rotation' | 'failover' | 'failover-dns' | 'recover' | 'backup' | 'mesh' }>,
   result: PointResult,
 ): Promise<void> {
   result.trigger = describeTrigger(point.trigger);

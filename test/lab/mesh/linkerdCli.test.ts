@@ -201,6 +201,20 @@ describe('lab linkerd against a real API server', { timeout: 120_000 }, () => {
     assert.equal(again.alreadyInstalled, true, `a second install is a no-op: ${again.note}`);
   });
 
+  test('an install cut short after the identity objects is applied again: every rendered object must be there', async () => {
+    const deployment = '/apis/apps/v1/namespaces/linkerd/deployments/linkerd-destination';
+    assert.equal((await api.request('DELETE', deployment)).status, 200);
+    const resumed = await installControlPlane(deps, west, trust, [], false);
+    assert.equal(resumed.alreadyInstalled, false, resumed.note);
+    assert.match(resumed.note, /1 objects missing: Deployment linkerd\/linkerd-destination/);
+    assert.ok(
+      resumed.workloads.some((w) => w.name === 'linkerd-destination'),
+      'the rollout is waited for again',
+    );
+    assert.equal((await api.request('GET', deployment)).status, 200);
+    assert.equal((await installControlPlane(deps, west, trust, [], false)).alreadyInstalled, true);
+  });
+
   // The chart labels its workloads with app.kubernetes.io/version (not a linkerd.io label): kubeha reads that.
   test("kubeha reads the installed control plane's version from the chart's label", async () => {
     const installed = await installedLinkerd(await clientFor(secrets, west));
@@ -224,6 +238,16 @@ describe('lab linkerd against a real API server', { timeout: 120_000 }, () => {
     assert.equal(res.code, 1);
     assert.match(res.stderr, /^Error: failed to validate issuer credentials: x509: certificate signed by unknown authority/);
     assert.equal(res.stdout, '');
+  });
+
+  test("meshCheck looks once: with no control-plane pod it answers within seconds, not after linkerd's 5-minute wait", async () => {
+    const started = Date.now();
+    const report = await mesh.meshCheck({ cluster: west, scope: 'core' });
+    const took = Date.now() - started;
+    assert.ok(took < 30_000, `meshCheck took ${took} ms`);
+    assert.equal(report.healthy, false);
+    const pods = report.checks.find((c) => c.category === 'linkerd-existence' && c.status === 'error');
+    assert.ok(pods, `a linkerd-existence check fails: ${JSON.stringify(report.checks.filter((c) => c.status !== 'ok'))}`);
   });
 
   test('healthy: check -o json fits the schema, exits 0, and kubeha reads every check ok', async () => {
