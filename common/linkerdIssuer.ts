@@ -5,14 +5,18 @@
 
 /** A cluster's Linkerd issuer as the expiry watch read it (the public facts of the mesh activity's answer). */
 export interface LinkerdIssuerState {
+  /** False when the cluster has no readable issuer Secret. */
   found: boolean;
   notAfter?: string;
+  /** Whole days left (negative once expired). */
   daysLeft?: number;
   /** Expires within the threshold. */
   due: boolean;
   /** The watch's own words, naming the cluster and the date, when due or missing. */
   warning?: string;
+  /** Whether kubeha holds what a renewal needs (the anchor key, a Linkerd-scheme Secret). */
   renewable: boolean;
+  /** Why not, when not renewable. */
   notRenewableReason?: string;
 }
 

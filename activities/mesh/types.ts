@@ -4,6 +4,7 @@
  * names the activities resolve through the worker's secret store. Type-only module: workflows import it.
  */
 import type { ExportedService, MeshCluster, TrustInput } from '../../common/inputs/linkMeshClusters';
+import type { LinkerdIssuerState } from '../../common/linkerdIssuer';
 import type { SecretName, WorkloadRef } from '../types';
 
 /** Which side of the pair a cluster is. */
@@ -241,23 +242,13 @@ export interface IssuerExpiryInput {
   thresholdDays: number;
 }
 
-/** One cluster's installed issuer: when it expires and whether kubeha can renew it. Public facts only. */
-export interface IssuerExpiry {
+/**
+ * One cluster's installed issuer: when it expires and whether kubeha can renew it (the facts the
+ * report reads, common/linkerdIssuer.ts), with the cluster and the certificate's fingerprint. Public facts only.
+ */
+export interface IssuerExpiry extends LinkerdIssuerState {
   cluster: string;
-  /** False when the cluster has no readable issuer Secret. */
-  found: boolean;
   fingerprint?: string;
-  notAfter?: string;
-  /** Whole days left (negative once expired). */
-  daysLeft?: number;
-  /** True when it expires within the threshold. */
-  due: boolean;
-  /** The warning, naming the cluster and the date, when due or missing. */
-  warning?: string;
-  /** Whether kubeha holds what a renewal needs (the anchor key, a Linkerd-scheme Secret). */
-  renewable: boolean;
-  /** Why not, when not renewable. */
-  notRenewableReason?: string;
 }
 
 /** Input of `renewMeshIssuer`. */
