@@ -6,6 +6,7 @@
  */
 import { KubeClient } from '../../kube/client';
 import { parseKubeconfig } from '../../kube/kubeconfig';
+import { type PollLoop, startPollLoop } from '../pollLoop';
 import { type SyncMirrorsOptions, type SyncReport, syncMirrors } from './sync';
 
 /** Options of {@link runServiceMirror}. */
@@ -20,48 +21,16 @@ export interface ServiceMirrorOptions extends Omit<SyncMirrorsOptions, 'local'> 
   onError?: (err: Error) => void;
 }
 
-/** A running service mirror. */
-export interface ServiceMirror {
-  /** The report of the next pass to finish. */
-  nextPass(): Promise<SyncReport>;
-  /** Ends the loop after the pass under way, if any. */
-  stop(): Promise<void>;
-}
+/** A running service mirror: `nextPass()` answers the next pass's report. */
+export type ServiceMirror = PollLoop<SyncReport>;
 
 /** Starts the loop; the first pass starts at once. */
 export function runServiceMirror(options: ServiceMirrorOptions): ServiceMirror {
   const local = new KubeClient(parseKubeconfig(options.localKubeconfig), 10_000);
-  const interval = options.intervalMs ?? 1000;
-  let stopped = false;
-  let wake: (() => void) | undefined;
-  let waiters: Array<(report: SyncReport) => void> = [];
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        const report = await syncMirrors({ ...options, local });
-        options.onPass?.(report);
-        const done = waiters;
-        waiters = [];
-        done.forEach((resolve) => resolve(report));
-      } catch (err) {
-        options.onError?.(err as Error);
-      }
-      if (stopped) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, interval);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  })();
-  return {
-    nextPass: () => new Promise((resolve) => waiters.push(resolve)),
-    stop: async () => {
-      stopped = true;
-      wake?.();
-      await loop;
-    },
+  const pass = async () => {
+    const report = await syncMirrors({ ...options, local });
+    options.onPass?.(report);
+    return report;
   };
+  return startPollLoop(pass, options.intervalMs ?? 1000, options.onError);
 }

@@ -10,6 +10,7 @@
 import { KubeClient } from '../../kube/client';
 import { parseKubeconfig } from '../../kube/kubeconfig';
 import { syncMirrors } from '../mirror/sync';
+import { startPollLoop } from '../pollLoop';
 import { syncServiceLoadBalancers } from './cloudLoadBalancers';
 import { type GatewayBackend, LabGateway } from './gateway';
 import { addLoopbackAddress, removeLoopbackAddress } from './loopback';
@@ -55,10 +56,6 @@ export function startLabMeshRuntime(options: LabMeshRuntimeOptions): LabMeshRunt
     await addLoopbackAddress(ip);
     added.add(ip);
   };
-  let stopped = false;
-  let waiters: Array<(errors: string[]) => void> = [];
-  let wake: (() => void) | undefined;
-
   const pass = async (): Promise<string[]> => {
     const errors: string[] = [];
     const step = async (what: string, fn: () => Promise<void>) => {
@@ -83,30 +80,13 @@ export function startLabMeshRuntime(options: LabMeshRuntimeOptions): LabMeshRunt
     return errors;
   };
 
-  const loop = (async () => {
-    while (!stopped) {
-      const errors = await pass();
-      const done = waiters;
-      waiters = [];
-      done.forEach((resolve) => resolve(errors));
-      if (stopped) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, options.intervalMs ?? 1000);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  })();
+  const loop = startPollLoop(pass, options.intervalMs ?? 1000);
 
   return {
-    nextPass: () => new Promise((resolve) => waiters.push(resolve)),
+    nextPass: loop.nextPass,
     addresses: () => [...added],
     stop: async () => {
-      stopped = true;
-      wake?.();
-      await loop;
+      await loop.stop();
       await gateway.close();
       for (const ip of added) await removeLoopbackAddress(ip);
     },
