@@ -104,6 +104,16 @@ export async function startFailoverLab(options: { label?: string; taskQueue?: st
     });
     running = worker.run();
     const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter: kubehaDataConverter().dataConverter });
+    /** Starts `type` with `input` and waits for its end: its result, its progress and how long it took. */
+    const runToEnd = async <R>(type: string, workflowId: string, input: unknown, what: string): Promise<{ progress: Progress; result: R; ms: number }> => {
+      const started = Date.now();
+      const handle = await client.workflow.start(type, { taskQueue, workflowId, args: [input] });
+      const result = (await handle.result().catch((err: unknown) => {
+        if (err instanceof WorkflowFailedError) throw new Error(`${what}: ${err.message}: ${JSON.stringify(err.cause, null, 1)}`);
+        throw err;
+      })) as R;
+      return { progress: await handle.query<Progress>('progress'), result, ms: Date.now() - started };
+    };
     return {
       dataDir,
       lab,
@@ -113,23 +123,11 @@ export async function startFailoverLab(options: { label?: string; taskQueue?: st
       secrets,
       async bootstrap(cluster) {
         const input = { ...(JSON.parse(readFileSync(lab.state.inputs[cluster], 'utf8')) as BootstrapStackedEtcdInput), onFailure: 'fail' as const };
-        const started = Date.now();
-        const handle = await client.workflow.start('BootstrapStackedEtcd', { taskQueue, workflowId: `failover-e2e-bootstrap-${cluster}`, args: [input] });
-        const result = await handle.result().catch((err: unknown) => {
-          if (err instanceof WorkflowFailedError) throw new Error(`bootstrap of ${cluster}: ${err.message}: ${JSON.stringify(err.cause, null, 1)}`);
-          throw err;
-        });
-        return { progress: await handle.query<Progress>('progress'), result, ms: Date.now() - started };
+        return runToEnd('BootstrapStackedEtcd', `failover-e2e-bootstrap-${cluster}`, input, `bootstrap of ${cluster}`);
       },
       async link(inputFile, workflowId) {
         const input = { ...(JSON.parse(readFileSync(inputFile, 'utf8')) as Record<string, unknown>), onFailure: 'fail' };
-        const started = Date.now();
-        const handle = await client.workflow.start('LinkMeshClusters', { taskQueue, workflowId, args: [input] });
-        const result = await handle.result().catch((err: unknown) => {
-          if (err instanceof WorkflowFailedError) throw new Error(`LinkMeshClusters: ${err.message}: ${JSON.stringify(err.cause, null, 1)}`);
-          throw err;
-        });
-        return { progress: await handle.query<Progress>('progress'), result: result as LinkMeshResult, ms: Date.now() - started };
+        return runToEnd<LinkMeshResult>('LinkMeshClusters', workflowId, input, 'LinkMeshClusters');
       },
       stop,
     };
